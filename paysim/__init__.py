@@ -1,0 +1,12 @@
+"""paysim: simulate the finances of English mental-health providers under block, activity, blended and
+capitation payment.
+
+The pipeline runs one way: scenario file -> :class:`~paysim.scenario.Scenario` -> engine (``des`` or
+``vector``) -> :class:`~paysim.activity.Activity` -> costs + payment rules -> ledgers -> analysis.
+"""
+
+from paysim.activity import Activity
+from paysim.scenario import Scenario, ScenarioError, load_scenario
+
+__all__ = ["Activity", "Scenario", "ScenarioError", "load_scenario"]
+__version__ = "0.1.0"
