@@ -1,0 +1,372 @@
+"""The ``paysim`` command: run a scenario, validate a scenario file, print the scenario JSON Schema.
+
+::
+
+    paysim run SCENARIO.yaml [--engine des|vector] [--reps N] [--seed S] [--workers W]
+                             [--set KEY=VALUE ...] [--out FILE] [--monthly FILE]
+    paysim validate SCENARIO.yaml [--set KEY=VALUE ...]
+    paysim schema
+
+``SCENARIO`` is a file or the name of a scenario shipped with paysim (``default``, ``oap-pressure``,
+``growth``). Bad input (an invalid scenario or ``--set``, an unknown engine, ``--reps 0``, an output file
+type paysim cannot write, a missing folder) stops with exit status 2 and a message naming the file and
+key, before anything is simulated or written.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from paysim import __version__
+from paysim.demand import MONTH_NAMES
+from paysim.io import (
+    SUMMARY_SUFFIXES,
+    TABLE_SUFFIXES,
+    OutputError,
+    check_output_path,
+    monthly_table,
+    results_table,
+    summary,
+    write_json,
+    write_table,
+)
+from paysim.montecarlo import ENGINES, RunError, engine_run, run_replications
+from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, json_schema, load_scenario
+
+EXIT_BAD_INPUT = 2
+"""Exit status for bad input (as click uses for usage errors)."""
+
+app = typer.Typer(
+    name="paysim",
+    help="Simulate the finances of English mental-health providers under different payment rules.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="SCENARIO",
+        help="Scenario YAML file, or the name of a bundled scenario (default, oap-pressure, growth).",
+        show_default=False,
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario key, value written as in YAML (--set services.inpatient.beds=40); repeatable.",
+        show_default=False,
+    ),
+]
+
+
+class BadInput(Exception):
+    """Input the user must fix; the message is shown as it is, with exit status 2."""
+
+
+def main() -> None:
+    """Entry point of the ``paysim`` console script."""
+    app()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"paysim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the paysim version and exit."),
+    ] = None,
+) -> None:
+    """Simulate the finances of English mental-health providers under block, activity, blended and
+    capitation payment."""
+
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    engine: Annotated[str, typer.Option(help=f"Simulation engine: {' | '.join(ENGINES)}.")] = "des",
+    reps: Annotated[int, typer.Option(help="Number of replications (Monte Carlo runs).")] = 20,
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Local processes running replications in parallel.")] = 1,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results file: .csv or .parquet (one row per replication) or .json (summary).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    monthly: Annotated[
+        Path | None,
+        typer.Option(
+            help="Monthly detail file, .csv or .parquet (one row per replication and month).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Simulate replications of a scenario and summarise every measure."""
+    with _bad_input():
+        engine_run(engine)
+        _check_count("--reps", reps)
+        _check_count("--workers", workers)
+        if out is not None:
+            check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
+        if monthly is not None:
+            check_output_path(monthly, TABLE_SUFFIXES, "--monthly")
+            if out is not None and out.resolve() == monthly.resolve():
+                raise BadInput(f"--out and --monthly are the same file ({out}); give two different files")
+        overrides = list(set_ or [])
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        model = _load(scenario, overrides)
+
+    errors = Console(stderr=True)
+    started = time.perf_counter()
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=errors,
+            disable=not errors.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(f"{model.name}: replications", total=reps)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            activity = run_replications(model, reps, engine=engine, workers=workers, progress=progress)
+    except KeyboardInterrupt:
+        typer.echo("paysim: interrupted; nothing was written", err=True)
+        raise typer.Exit(130) from None
+    elapsed = time.perf_counter() - started
+
+    table = results_table(activity, scenario=model)
+    stats = summary(table)
+    if out is not None:
+        if out.suffix.lower() in SUMMARY_SUFFIXES:
+            write_json(stats, out)
+        else:
+            write_table(table, out)
+    if monthly is not None:
+        write_table(monthly_table(activity, scenario=model), monthly)
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    console.print(_summary_table(model, stats, engine, reps, elapsed))
+    for path in (out, monthly):
+        if path is not None:
+            console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+@app.command()
+def validate(scenario: ScenarioArg, set_: SetOption = None) -> None:
+    """Check a scenario file (with any --set overrides) and describe it."""
+    with _bad_input():
+        model = _load(scenario, list(set_ or []))
+    typer.echo(f"ok: {_resolve(scenario)}")
+    for line in describe(model):
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario file."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _bad_input() -> Iterator[None]:
+    """Turn the errors a user can fix into a message on stderr and exit status 2 (never a traceback)."""
+    try:
+        yield
+    except (ScenarioError, OutputError, RunError, BadInput) as exc:
+        message = str(exc)
+    except (ValueError, RecursionError) as exc:  # a YAML value that cannot be constructed, say
+        message = f"the scenario cannot be read: {exc}"
+    else:
+        return
+    typer.echo(f"paysim: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _check_count(option: str, value: int) -> None:
+    if value < 1:
+        raise BadInput(f"{option}: must be >= 1, got {value}")
+
+
+def _resolve(scenario: str) -> Path:
+    """A scenario argument as a file: the path itself, or a bundled scenario of that name."""
+    path = Path(scenario)
+    if path.exists():
+        return path
+    bundled = bundled_scenarios()
+    if scenario in bundled:
+        return bundled[scenario]
+    names = ", ".join(bundled) or "none"
+    raise ScenarioError(f"{scenario}: no such scenario file (bundled scenarios: {names})")
+
+
+def _load(scenario: str, overrides: list[str]) -> Scenario:
+    path = _resolve(scenario)
+    try:
+        return load_scenario(path, overrides)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise ScenarioError(f"{path}: cannot be read as a scenario: {exc}") from None
+
+
+def describe(scenario: Scenario) -> list[str]:
+    """A few lines describing a scenario: horizon, seed, each service line's demand and capacity, contracts."""
+    s = scenario.services
+    lines = [f"name: {scenario.name}"]
+    if scenario.description:
+        lines.append(f"description: {' '.join(scenario.description.split())}")
+    horizon = f"{scenario.years} year{'s' if scenario.years > 1 else ''} from {MONTH_NAMES[scenario.start_month - 1]}"
+    if scenario.warmup_days:
+        horizon += f", after {scenario.warmup_days} warm-up days"
+    lines.append(f"horizon: {horizon}; seed {scenario.seed}")
+    if s.talking_therapies is not None:
+        tt = s.talking_therapies
+        lines.append(f"talking_therapies: {_demand(tt.referrals_per_year, tt.growth)}, {tt.capacity.courses:,} courses")
+    if s.community is not None:
+        c = s.community.capacity
+        lines.append(
+            f"community: {_demand(s.community.referrals_per_year, s.community.growth)}, {c.places:,} places "
+            f"({c.staff_wte:g} WTE x {c.caseload_per_wte:g}, {c.vacancy_rate:.0%} vacant, "
+            f"{c.agency_cover:.0%} of vacancies agency-covered)"
+        )
+    if s.crisis is not None:
+        cr = s.crisis
+        bed = f"{cr.admission_share:.0%} need a bed" if s.inpatient is not None else "no beds"
+        if s.inpatient is not None and cr.share_when_full != cr.admission_share:
+            bed += f" ({cr.share_when_full:.0%} when the team is full)"
+        lines.append(f"crisis: {_demand(cr.referrals_per_year, cr.growth)}, {cr.capacity.places:,} places, {bed}")
+    if s.inpatient is not None:
+        ip = s.inpatient
+        los = ip.los_days
+        lines.append(
+            f"inpatient: {ip.beds:,} beds, {_demand(ip.admissions_per_year, ip.growth, 'admissions')}, "
+            f"length of stay {los.dist} mean {los.mean:g} sd {los.std:g} days, "
+            f"{ip.readmission_share:.0%} readmitted, repatriation {'on' if ip.oap.repatriate else 'off'}"
+        )
+    if scenario.contracts is not None:
+        k = scenario.contracts
+        parts = [f"OAP paid by {k.oap_paid_by}"]
+        if k.block is not None:
+            parts.insert(0, f"block {_money(k.block.annual_value)} a year ({k.block.uplift:+.1%} a year)")
+        lines.append("contracts: " + "; ".join(parts))
+    return lines
+
+
+def _demand(per_year: float, growth: float, what: str = "referrals") -> str:
+    text = f"{per_year:,.0f} {what}/yr"
+    if growth:
+        text += f" ({growth:+.1%}/yr)"
+    return text
+
+
+# --- the summary table --------------------------------------------------------------------------------
+
+_UNITS = {
+    "bed_requests": "requests",
+    "oap_admissions": "admissions",
+    "local_admissions": "admissions",
+    "local_bed_days": "bed days",
+    "oap_bed_days": "bed days",
+    "repatriations": "patients",
+    "readmissions": "admissions",
+    "occupancy_mean": "% of beds",
+    "referrals": "referrals",
+    "started": "people",
+    "started_within_standard": "people",
+    "caseload_mean": "people",
+    "waiting_end": "people",
+    "wait_days_mean": "days",
+}
+_LEDGERS = ("provider_income", "provider_cost", "provider_surplus", "commissioner_spend")
+
+
+def unit(column: str) -> str:
+    """Unit of a results column, as shown in the summary table."""
+    last = column.rsplit(".", 1)[-1]
+    if last in _LEDGERS:
+        return "GBP"
+    return _UNITS.get(last, "")
+
+
+def format_value(value: float | int | None, column_unit: str) -> str:
+    """A number for the summary table: percentages for shares, GBP in millions, thousands separators."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if column_unit == "% of beds":
+        return f"{100 * value:.1f} %"
+    if column_unit == "GBP":
+        return _money(value)
+    size = abs(value)
+    if size >= 1000:
+        return f"{value:,.0f}"
+    if size >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.2f}"
+
+
+def _money(value: float) -> str:
+    if abs(value) >= 1e6:
+        return f"£{value / 1e6:,.2f}m"
+    return f"£{value:,.0f}"
+
+
+def _summary_table(
+    scenario: Scenario, stats: dict[str, dict[str, float | int | None]], engine: str, reps: int, elapsed: float
+) -> Table:
+    month = MONTH_NAMES[scenario.start_month - 1]
+    title = (
+        f"{scenario.name}: {reps} replication{'s' if reps > 1 else ''} of {scenario.years} year"
+        f"{'s' if scenario.years > 1 else ''} from {month} (engine {engine}, seed {scenario.seed}, {elapsed:.1f} s)"
+    )
+    table = Table(title=title, title_justify="left")
+    table.add_column("measure (total over the horizon; *_mean: mean)", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
+    for heading in ("mean", "sd", "5th pct", "95th pct"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for column, values in stats.items():
+        u = unit(column)
+        table.add_row(column, u, *(format_value(values[k], u) for k in ("mean", "sd", "p5", "p95")))
+    return table

@@ -1,0 +1,302 @@
+"""Result files: the results table, the monthly table, summaries, and atomic writers.
+
+* :func:`results_table`: one row per replication; column ``replication``, then one column per public
+  measure (totals over the counted horizon; ``occupancy_mean``, ``caseload_mean`` and ``wait_days_mean``
+  are means, see :mod:`paysim.activity`), then money columns such as ``block.provider_income`` (GBP over
+  the horizon).
+* :func:`monthly_table`: long format, one row per (replication, month), every measure including the
+  bookkeeping ones.
+* :func:`summary`: mean, sd, se and percentiles of every column.
+* :func:`write_table` (``.csv`` or ``.parquet``) and :func:`write_json`. Every write is atomic: the file
+  is written to a temporary file in the same folder, flushed to disk and renamed over the target, so a
+  reader never sees half a file and a failed run leaves nothing behind. Files get mode 0o644 less the
+  umask, as a plain ``open`` would give them.
+
+Parquet files carry the run's description in their key-value metadata (keys ``paysim.*``: version,
+scenario name, seed, engine, replications and the full scenario as YAML), so a results file can always
+be traced back to the run that made it.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from paysim.activity import Activity, measure_kinds
+from paysim.scenario import LINES, Scenario
+
+TABLE_SUFFIXES = (".csv", ".parquet")
+"""File types :func:`write_table` writes."""
+SUMMARY_SUFFIXES = (".json",)
+"""File types a summary is written to."""
+STATISTICS = ("mean", "sd", "se", "p5", "p25", "p50", "p75", "p95", "n")
+"""Keys of each column's entry in :func:`summary`."""
+
+
+class OutputError(ValueError):
+    """An output path that cannot be written (unknown suffix, missing folder); the message is ready to show."""
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+
+def public_measures(activity: Activity) -> list[str]:
+    """The public measure names present in an Activity, in reporting order (inpatient, then lines)."""
+    lines = [line for line in LINES if f"{line}.referrals" in activity]
+    inpatient = "inpatient.bed_requests" in activity
+    return list(measure_kinds(lines, inpatient, public_only=True))
+
+
+def results_table(
+    activity: Activity,
+    money: Mapping[str, np.ndarray] | None = None,
+    scenario: Scenario | None = None,
+) -> pa.Table:
+    """One row per replication: ``replication``, public measures over the horizon, then money columns.
+
+    Parameters
+    ----------
+    activity:
+        Simulated activity, arrays ``[R, months]``.
+    money:
+        Extra columns ``{name: [R]}``, e.g. ``{"block.provider_income": ...}`` (GBP over the horizon).
+    scenario:
+        If given, the run is described in the table's schema metadata (see :func:`run_metadata`), which
+        Parquet files keep.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``R`` rows; ``replication`` is int64, every other column float64 (NaN where undefined, e.g. a
+        mean wait with no starts).
+    """
+    columns: dict[str, pa.Array] = {"replication": pa.array(np.asarray(activity.replications, dtype=np.int64))}
+    for name in public_measures(activity):
+        columns[name] = pa.array(np.asarray(activity.total(name), dtype=np.float64))
+    for name, values in (money or {}).items():
+        if name in columns:
+            raise ValueError(f"money column {name!r} clashes with a measure name")
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (activity.n_replications,):
+            raise ValueError(f"money column {name!r} has shape {values.shape}, expected ({activity.n_replications},)")
+        columns[name] = pa.array(values)
+    table = pa.table(columns)
+    if scenario is not None:
+        table = table.replace_schema_metadata(run_metadata(scenario, activity))
+    return table
+
+
+def monthly_table(activity: Activity, scenario: Scenario | None = None) -> pa.Table:
+    """Long format: one row per (replication, month) with every measure of the Activity.
+
+    Columns: ``replication`` (int64), ``month`` (int64, 0-based from the horizon start), ``label``
+    (``"Y1 Apr"``), then one float64 column per measure (public ones first, then bookkeeping measures
+    such as ``inpatient.discharges``), holding that month's value (counts and bed days in the month,
+    means over the month, stocks at its end). Rows are ordered by replication, then month.
+    """
+    reps = activity.n_replications
+    months = activity.n_months
+    columns: dict[str, pa.Array] = {
+        "replication": pa.array(np.repeat(np.asarray(activity.replications, dtype=np.int64), months)),
+        "month": pa.array(np.tile(np.arange(months, dtype=np.int64), reps)),
+        "label": pa.array(activity.labels * reps, type=pa.string()),
+    }
+    public = public_measures(activity)
+    for name in public + [m for m in activity.measures if m not in public]:
+        columns[name] = pa.array(np.asarray(activity[name], dtype=np.float64).reshape(-1))
+    table = pa.table(columns)
+    if scenario is not None:
+        table = table.replace_schema_metadata(run_metadata(scenario, activity))
+    return table
+
+
+def run_metadata(scenario: Scenario, activity: Activity) -> dict[str, str]:
+    """Key-value description of a run, stored in Parquet files (``paysim.version``, ``paysim.scenario``,
+    ``paysim.seed``, ``paysim.engine``, ``paysim.replications``, ``paysim.scenario_yaml``)."""
+    from paysim import __version__
+
+    return {
+        "paysim.version": __version__,
+        "paysim.scenario": scenario.name,
+        "paysim.seed": str(scenario.seed),
+        "paysim.engine": activity.engine,
+        "paysim.replications": str(activity.n_replications),
+        "paysim.scenario_yaml": scenario.to_yaml(),
+    }
+
+
+# --- summaries ----------------------------------------------------------------------------------------
+
+
+def summary(table: pa.Table) -> dict[str, dict[str, float | int | None]]:
+    """Mean, sd, se, percentiles and count of every column except ``replication``.
+
+    Returns
+    -------
+    dict
+        ``{column: {"mean", "sd", "se", "p5", "p25", "p50", "p75", "p95", "n"}}``. Statistics ignore NaN
+        values (a replication with no starts has no mean wait); ``n`` counts the values used. ``sd`` is
+        the sample standard deviation (ddof 1) and ``se = sd / sqrt(n)``. A statistic that is undefined
+        (no values, or sd of one value) is ``None``, so the result is valid JSON.
+    """
+    out: dict[str, dict[str, float | int | None]] = {}
+    for name in table.column_names:
+        if name in ("replication", "month", "label"):
+            continue
+        values = np.asarray(table.column(name).to_numpy(zero_copy_only=False), dtype=np.float64)
+        out[name] = describe(values)
+    return out
+
+
+def describe(values: np.ndarray) -> dict[str, float | int | None]:
+    """Summary statistics of one column ``[R]`` (see :func:`summary`)."""
+    finite = values[~np.isnan(values)]
+    n = int(finite.size)
+    stats: dict[str, float | int | None] = dict.fromkeys(STATISTICS)
+    stats["n"] = n
+    if n == 0:
+        return stats
+    stats["mean"] = float(finite.mean())
+    if n > 1:
+        sd = float(finite.std(ddof=1))
+        stats["sd"] = sd
+        stats["se"] = sd / math.sqrt(n)
+    for q in (5, 25, 50, 75, 95):
+        stats[f"p{q}"] = float(np.percentile(finite, q))
+    return stats
+
+
+# --- writing ------------------------------------------------------------------------------------------
+
+
+def check_output_path(path: str | Path, suffixes: tuple[str, ...], option: str = "--out") -> Path:
+    """Check, before any work is done, that a result can be written to ``path``.
+
+    Raises
+    ------
+    OutputError
+        If the suffix is not one of ``suffixes`` or the folder does not exist or is not writable.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in suffixes:
+        raise OutputError(
+            f"{option} {path}: cannot write a {suffix or 'suffix-less'} file; use one of {', '.join(suffixes)}"
+        )
+    folder = path.parent
+    if not folder.is_dir():
+        raise OutputError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{option} {path}: the folder {folder} is not writable")
+    if path.is_dir():
+        raise OutputError(f"{option} {path}: is a folder")
+    return path
+
+
+def write_table(table: pa.Table, path: str | Path) -> Path:
+    """Write a table atomically as CSV or Parquet, chosen by the suffix of ``path``.
+
+    Parquet keeps the table's schema metadata (the ``paysim.*`` run description) as file key-value
+    metadata; CSV has a header row and no metadata.
+
+    Raises
+    ------
+    OutputError
+        On a suffix other than ``.csv`` or ``.parquet``.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        writer: Callable[[str], None] = lambda tmp: pacsv.write_csv(table, tmp)  # noqa: E731
+    elif suffix == ".parquet":
+        writer = lambda tmp: pq.write_table(table, tmp)  # noqa: E731
+    else:
+        raise OutputError(f"{path}: cannot write a table as {suffix or 'a suffix-less file'}; use .csv or .parquet")
+    with atomic_path(path) as tmp:
+        writer(str(tmp))
+    return path
+
+
+def write_json(obj: Any, path: str | Path) -> Path:
+    """Write ``obj`` atomically as JSON (indent 2, UTF-8, strict: NaN and infinity become null)."""
+    path = Path(path)
+    text = json.dumps(_json_safe(obj), indent=2, allow_nan=False) + "\n"
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+@contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success, fsync it and rename it over ``path``.
+
+    The temporary file is removed if the block fails, so the target is either the complete new file or
+    untouched. The final file has mode 0o644 less the process umask.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.chmod(tmp, 0o644 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _fsync_folder(path.parent)
+
+
+_UMASK_LOCK = threading.Lock()
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it, under a lock)."""
+    with _UMASK_LOCK:
+        mask = os.umask(0o022)
+        os.umask(mask)
+    return mask
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Flush the rename to disk where the platform allows it."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _json_safe(obj: Any) -> Any:
+    """Plain JSON types: numpy scalars and arrays converted, NaN and infinities as None."""
+    if isinstance(obj, Mapping):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj

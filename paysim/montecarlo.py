@@ -1,0 +1,218 @@
+"""Batch Monte Carlo runs: many replications of one scenario, in chunks, on one or many processes.
+
+Replication ``r`` draws every random number from streams seeded with ``(scenario.seed, r, stream name)``
+(see :mod:`paysim.streams`), so a replication's result does not depend on which process runs it or on
+which other replications share its chunk. :func:`run_replications` splits ``0 .. reps - 1`` into chunks,
+runs them (in this process, in a local process pool, or on any :class:`concurrent.futures.Executor`
+such as a Dask client's ``client.get_executor()``) and joins the chunks back in replication order: the
+result is bit-identical for any number of workers and any chunk size.
+
+Engines are looked up by name in :data:`ENGINES`; an engine is a module with a function
+``run(scenario, replications) -> Activity``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import multiprocessing
+import numbers
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+
+from paysim.activity import Activity
+from paysim.scenario import Scenario
+
+Progress = Callable[[int, int], None]
+"""Progress callback: ``progress(done_replications, total_replications)``."""
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """Where an engine lives and how much work suits one chunk of it.
+
+    Attributes
+    ----------
+    module:
+        Importable module with ``run(scenario, replications) -> Activity``.
+    chunk_size:
+        Preferred replications per chunk: 1 for the patient-level DES (a replication takes seconds, so
+        small chunks give a smooth progress bar at no cost), more for engines vectorised over
+        replications.
+    """
+
+    module: str
+    chunk_size: int
+
+
+ENGINES: dict[str, EngineInfo] = {
+    "des": EngineInfo("paysim.engines.des", chunk_size=1),
+    "vector": EngineInfo("paysim.engines.vector", chunk_size=256),
+}
+"""Engines by name. Adding an engine is one line here."""
+
+
+class RunError(ValueError):
+    """Bad arguments to a batch run (unknown engine, reps < 1, ...); the message is ready to show."""
+
+
+def engine_run(engine: str) -> Callable[[Scenario, Sequence[int]], Activity]:
+    """The ``run(scenario, replications)`` function of a named engine.
+
+    Raises
+    ------
+    RunError
+        If the name is not in :data:`ENGINES` or its module cannot be imported yet.
+    """
+    info = ENGINES.get(engine)
+    if info is None:
+        raise RunError(f"--engine {engine!r}: unknown engine (available: {', '.join(ENGINES)})")
+    try:
+        module = importlib.import_module(info.module)
+    except ModuleNotFoundError as exc:
+        if exc.name != info.module:
+            raise
+        raise RunError(f"--engine {engine!r}: this engine is not available in this version of paysim") from None
+    return module.run
+
+
+def run_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "des") -> Activity:
+    """Run one chunk of replications with a named engine (the unit of work sent to a worker).
+
+    Parameters
+    ----------
+    scenario:
+        The validated scenario (a picklable pydantic model).
+    replications:
+        Replication numbers, each seeding its own random streams.
+    engine:
+        A name in :data:`ENGINES`.
+
+    Returns
+    -------
+    Activity
+        Rows in the order of ``replications``; arrays ``[len(replications), months]``.
+    """
+    return engine_run(engine)(scenario, list(replications))
+
+
+def chunk_replications(reps: int, chunk_size: int) -> list[range]:
+    """Split replications ``0 .. reps - 1`` into consecutive ranges of at most ``chunk_size``."""
+    return [range(start, min(start + chunk_size, reps)) for start in range(0, reps, chunk_size)]
+
+
+def default_chunk_size(reps: int, workers: int, engine: str = "des") -> int:
+    """The engine's preferred chunk size, made smaller when that would leave workers idle."""
+    preferred = ENGINES[engine].chunk_size if engine in ENGINES else 1
+    return max(1, min(preferred, math.ceil(reps / workers)))
+
+
+def run_replications(
+    scenario: Scenario,
+    reps: int,
+    engine: str = "des",
+    workers: int = 1,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> Activity:
+    """Simulate replications ``0 .. reps - 1`` of a scenario and return them as one Activity.
+
+    Parameters
+    ----------
+    scenario:
+        The validated scenario; its ``seed`` roots every random stream.
+    reps:
+        Number of replications, at least 1.
+    engine:
+        Engine name, a key of :data:`ENGINES` (``"des"`` or ``"vector"``).
+    workers:
+        Local processes. 1 runs in this process; more uses a :class:`ProcessPoolExecutor` started with
+        the ``spawn`` method (so a script that calls this must guard its entry point with
+        ``if __name__ == "__main__":``). Ignored when ``executor`` is given.
+    chunk_size:
+        Replications per unit of work; default :func:`default_chunk_size`. Has no effect on results.
+    progress:
+        Called as ``progress(done, reps)`` once before the first chunk and after each finished chunk
+        (in the calling process).
+    executor:
+        Any :class:`concurrent.futures.Executor` to submit chunks to instead of a local pool, for
+        example ``dask.distributed.Client(...).get_executor()``. It is not shut down here.
+
+    Returns
+    -------
+    Activity
+        Arrays ``[reps, months]`` with rows in replication order ``0 .. reps - 1``, identical for any
+        ``workers``, ``chunk_size`` or ``executor``.
+
+    Raises
+    ------
+    RunError
+        On an unknown engine or ``reps``, ``workers`` or ``chunk_size`` below 1.
+    """
+    _check_count("reps", reps)
+    _check_count("workers", workers)
+    if chunk_size is not None:
+        _check_count("chunk_size", chunk_size)
+    engine_run(engine)  # fail early, in this process, on an unknown engine
+    size = chunk_size if chunk_size is not None else default_chunk_size(reps, workers, engine)
+    chunks = chunk_replications(reps, size)
+    report = progress if progress is not None else _no_progress
+    report(0, reps)
+
+    if executor is not None:
+        parts = _run_on(executor, scenario, chunks, engine, report, reps)
+    elif workers == 1 or len(chunks) == 1:
+        parts = []
+        done = 0
+        for chunk in chunks:
+            parts.append(run_chunk(scenario, chunk, engine))
+            done += len(chunk)
+            report(done, reps)
+    else:
+        context = multiprocessing.get_context("spawn")
+        pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+        try:
+            parts = _run_on(pool, scenario, chunks, engine, report, reps)
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+    return Activity.concat(parts)
+
+
+def _run_on(
+    executor: Executor,
+    scenario: Scenario,
+    chunks: list[range],
+    engine: str,
+    report: Progress,
+    reps: int,
+) -> list[Activity]:
+    """Submit every chunk, report progress as they finish, return results in chunk order."""
+    futures: dict[Future[Activity], int] = {
+        executor.submit(run_chunk, scenario, chunk, engine): index for index, chunk in enumerate(chunks)
+    }
+    results: list[Activity | None] = [None] * len(chunks)
+    done = 0
+    try:
+        for future in as_completed(futures):
+            index = futures[future]
+            results[index] = future.result()
+            done += len(chunks[index])
+            report(done, reps)
+    except BaseException:
+        for future in futures:
+            future.cancel()
+        raise
+    return [part for part in results if part is not None]
+
+
+def _check_count(name: str, value: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise RunError(f"--{name.replace('_', '-')}: must be a whole number >= 1, got {value!r}")
+
+
+def _no_progress(done: int, total: int) -> None:
+    """Progress callback that does nothing."""
