@@ -1,0 +1,1 @@
+"""paysim benchmarks: asv suites (``bench_*.py``) and a plain script (``run.py``)."""
