@@ -24,9 +24,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from paysim import __version__
 from paysim.demand import MONTH_NAMES
@@ -312,7 +314,7 @@ _UNITS = {
     "oap_bed_days": "bed days",
     "repatriations": "patients",
     "readmissions": "admissions",
-    "occupancy_mean": "% of beds",
+    "occupancy_mean": "% beds",
     "referrals": "referrals",
     "started": "people",
     "started_within_standard": "people",
@@ -335,7 +337,7 @@ def format_value(value: float | int | None, column_unit: str) -> str:
     """A number for the summary table: percentages for shares, GBP in millions, thousands separators."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if column_unit == "% of beds":
+    if column_unit == "% beds":
         return f"{100 * value:.1f} %"
     if column_unit == "GBP":
         return _money(value)
@@ -357,16 +359,26 @@ def _summary_table(
     scenario: Scenario, stats: dict[str, dict[str, float | int | None]], engine: str, reps: int, elapsed: float
 ) -> Table:
     month = MONTH_NAMES[scenario.start_month - 1]
-    title = (
-        f"{scenario.name}: {reps} replication{'s' if reps > 1 else ''} of {scenario.years} year"
-        f"{'s' if scenario.years > 1 else ''} from {month} (engine {engine}, seed {scenario.seed}, {elapsed:.1f} s)"
+    years = f"{scenario.years} year{'s' if scenario.years > 1 else ''}"
+    title = f"{scenario.name}: {reps} x {years} from {month}, engine {engine}, seed {scenario.seed}, {elapsed:.1f} s"
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption="totals over the counted horizon; *_mean rows are means; 5th/95th: percentiles over replications",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
     )
-    table = Table(title=title, title_justify="left")
-    table.add_column("measure (total over the horizon; *_mean: mean)", no_wrap=True)
+    table.add_column("measure", no_wrap=True)
     table.add_column("unit", no_wrap=True)
-    for heading in ("mean", "sd", "5th pct", "95th pct"):
+    for heading in ("mean", "sd", "5th", "95th"):
         table.add_column(heading, justify="right", no_wrap=True)
+    section = None
     for column, values in stats.items():
+        group, _, measure = column.partition(".")
+        if group != section:
+            table.add_row(Text(group, style="bold"))
+            section = group
         u = unit(column)
-        table.add_row(column, u, *(format_value(values[k], u) for k in ("mean", "sd", "p5", "p95")))
+        table.add_row(f"  {measure}", u, *(format_value(values[k], u) for k in ("mean", "sd", "p5", "p95")))
     return table

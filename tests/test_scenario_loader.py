@@ -290,7 +290,10 @@ def test_to_yaml_round_trips(name):
     assert again.to_yaml() == scenario.to_yaml()
 
 
-@PROPERTY
+BASE = load_scenario(DEFAULT)
+
+
+@settings(PROPERTY, max_examples=40)
 @given(
     beds=st.integers(0, 500),
     growth=st.floats(-0.5, 0.5, allow_nan=False),
@@ -298,7 +301,7 @@ def test_to_yaml_round_trips(name):
     repatriate=st.booleans(),
 )
 def test_to_yaml_round_trips_any_valid_change(beds, growth, years, repatriate):
-    scenario = load_scenario(DEFAULT).with_overrides(
+    scenario = BASE.with_overrides(
         {
             "services.inpatient.beds": beds,
             "services.community.growth": growth,
