@@ -1,0 +1,547 @@
+"""The vector engine: the SimPy model of :mod:`paysim.engines.des`, many replications at once.
+
+Same scenario in, same :class:`~paysim.activity.Activity` out (every measure of
+:func:`~paysim.activity.measure_kinds`, same names, kinds and counting rules), computed for a chunk of
+replications with array operations instead of one SimPy process per patient.
+
+**Same model, same random numbers.** Every random number is drawn from the stream the SimPy model uses
+for it (``<line>.arrivals``, ``<line>.episode_days``, ``<line>.patience``, ``crisis.bed_need``,
+``crisis.los``, ``inpatient.los``, ``inpatient.readmission``, ``inpatient.readmission_delay``,
+``inpatient.readmission_los``, ``community.stepdown_episode``, ``community.stepdown_patience``), in the
+same order, so replication *r* here sees the same referrals, episodes, patience, bed needs and lengths of
+stay as replication *r* of the SimPy model, and a variant with more beds or places reuses them (common
+random numbers). The two engines then agree replication by replication up to floating-point rounding of
+event times (the SimPy clock adds delays to the current time), which ``tests/test_vector_agreement.py``
+checks, besides the statistical agreement and the closed forms.
+
+**No time step.** Every line is a FIFO queue with ``c`` places solved exactly in continuous time (see
+:mod:`paysim.engines._kernels`): customer *k* starts at ``max(arrival_k, earliest free place)``, so
+arrivals and discharges on the same day are taken in their true order. The ward is such a queue too:
+places = local beds, a request that finds no free bed waits out of area, and repatriation (first placed,
+first back) is FIFO service with the discharge time as the deadline; without repatriation the deadline
+is the request time itself (Erlang's loss system).
+
+**The flow of one chunk**, line by line in the order their inputs become known:
+
+1. talking therapies: referrals -> team;
+2. crisis: referrals -> team, or to a bed when gatekept (more often when the team is full on arrival);
+3. inpatient: direct and crisis bed requests merged in time order with readmissions as they arise
+   (per-request draws in request order), then the ward;
+4. community: referrals merged with step-downs from the ward's discharges -> team.
+
+Referral lines are streamed in windows of days, so memory holds one window of customers per replication
+(``[replications, customers in window]``) plus each team's free-place heap; bed requests are few and held
+whole. Chunks of replications are cut so a chunk stays within about :data:`MEMORY_BUDGET` bytes.
+
+**Counting rules** are those of :mod:`paysim.activity`: events count in the month they happen inside
+``[0, 365 x years)``; bed days and caseloads are exact areas of the occupancy curves within each month;
+waits count in the month treatment starts; stocks are levels at month ends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from paysim.activity import Activity, measure_kinds
+from paysim.demand import DemandCurve, month_edges
+from paysim.engines._kernels import INF, kernels
+from paysim.scenario import Crisis, ReferralLine, Scenario
+from paysim.streams import stream
+
+ENGINE = "vector"
+MEMORY_BUDGET = 384 * 2**20
+"""Rough working-set target of one chunk (bytes); larger requests are split into chunks."""
+BLOCK_ELEMENTS = 1_000_000
+"""Target replications x customers in one window of a referral line."""
+
+Sampler = Callable[[np.random.Generator, int], np.ndarray]
+
+
+# --- public API ---------------------------------------------------------------------------------------
+
+
+def run(
+    scenario: Scenario,
+    replications: Sequence[int],
+    use_numba: bool | None = None,
+    chunk_size: int | None = None,
+) -> Activity:
+    """Simulate the given replications (numbers, each with its own random streams) into an Activity.
+
+    Parameters
+    ----------
+    scenario:
+        The validated scenario.
+    replications:
+        Replication numbers; row *i* of the result is replication ``replications[i]``.
+    use_numba:
+        Compiled kernels: True, False, or None for "if numba is importable and ``PAYSIM_NUMBA`` is not 0".
+        Results are identical either way.
+    chunk_size:
+        Replications simulated together (default: as many as fit :data:`MEMORY_BUDGET`). Results do not
+        depend on it.
+
+    Returns
+    -------
+    Activity
+        ``[replication, month]`` arrays of every measure of :func:`~paysim.activity.measure_kinds`,
+        engine ``"vector"``.
+    """
+    kinds = measure_kinds(scenario.lines(), scenario.services.inpatient is not None)
+    reps = np.asarray(list(replications), dtype=np.int64)
+    if reps.size == 0:
+        monthly = {name: np.zeros((0, scenario.months)) for name in kinds}
+        return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
+    kern = kernels(use_numba)
+    size = chunk_size or default_chunk_size(scenario)
+    parts = [_Chunk(scenario, reps[i : i + size], kern).simulate() for i in range(0, reps.size, size)]
+    monthly = {name: np.concatenate([p[name] for p in parts]) for name in kinds}
+    return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
+
+
+def default_chunk_size(scenario: Scenario) -> int:
+    """Replications per chunk so that one chunk's arrays stay near :data:`MEMORY_BUDGET` bytes."""
+    services = scenario.services
+    places = [_places(getattr(services, name), name) for name in scenario.lines()]
+    per_rep = 8.0 * (max(places, default=0) + 1)
+    if services.inpatient is not None:
+        per_rep += 8.0 * 16 * _expected_requests(scenario)
+    return int(np.clip(MEMORY_BUDGET // per_rep, 16, 4096))
+
+
+# --- one chunk of replications ------------------------------------------------------------------------
+
+
+class _Chunk:
+    """One chunk of replications simulated together; :meth:`simulate` returns ``{measure: [R, month]}``."""
+
+    def __init__(self, scenario: Scenario, reps: np.ndarray, kern) -> None:
+        self.scenario = scenario
+        self.reps = reps
+        self.kern = kern
+        self.rows = reps.size
+        self.start = -float(scenario.warmup_days)
+        self.horizon = float(scenario.horizon_days)
+        self.days = np.arange(-scenario.warmup_days, scenario.horizon_days, dtype=float)
+        self.tally = _Tally(self.rows, month_edges(scenario.start_month, scenario.months))
+
+    def rngs(self, name: str) -> list[np.random.Generator]:
+        """One generator per replication for stream ``name``."""
+        return [stream(self.scenario.seed, int(r), name) for r in self.reps]
+
+    def simulate(self) -> dict[str, np.ndarray]:
+        services = self.scenario.services
+        ward = services.inpatient is not None
+        if services.talking_therapies is not None:
+            self.team("talking_therapies", services.talking_therapies, self.referrals("talking_therapies"))
+        crisis_beds = None
+        if services.crisis is not None:
+            crisis_beds = self.team("crisis", services.crisis, self.referrals("crisis", bed_draws=ward))
+        stepdowns = None
+        if ward:
+            stepdowns = self.inpatient(crisis_beds)
+        if services.community is not None:
+            feed = self.referrals("community")
+            if stepdowns is not None:
+                feed = _merge_windows(feed, stepdowns)
+            self.team("community", services.community, feed)
+        return self.tally.result(self.scenario)
+
+    # referral lines
+
+    def referrals(self, name: str, bed_draws: bool = False) -> Iterator[dict[str, np.ndarray]]:
+        """External referrals of line ``name``, window by window: ``arrival``, ``episode``, ``patience``
+        (and ``bed_u``, ``los`` for crisis gatekeeping), each ``[R, K]``, sorted by arrival, ``+inf``
+        padding."""
+        line = getattr(self.scenario.services, name)
+        attributes: dict[str, tuple[str, Sampler]] = {"episode": (f"{name}.episode_days", line.episode_days.sample)}
+        if line.patience_days is not None:
+            attributes["patience"] = (f"{name}.patience", _exponential(line.patience_days))
+        if bed_draws:
+            attributes["bed_u"] = ("crisis.bed_need", _uniform)
+            attributes["los"] = ("crisis.los", self.scenario.services.inpatient.los_days.sample)
+        arrivals = _Arrivals(self, name, line)
+        window = _window_days(self.rows, arrivals.peak_per_day)
+        generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
+        for first in range(0, self.days.size, window):
+            last = min(first + window, self.days.size)
+            times, counts = arrivals.window(first, last)
+            block = {"arrival": times}
+            for key, (_, sampler) in attributes.items():
+                block[key] = _pad([sampler(g, n) for g, n in zip(generators[key], counts, strict=True)], 0.0)
+            if "patience" not in block:
+                block["patience"] = np.full(times.shape, INF)
+            block["window_end"] = np.array(self.days[last] if last < self.days.size else self.horizon)
+            yield block
+
+    def team(self, name: str, line: ReferralLine, feed) -> tuple[np.ndarray, np.ndarray] | None:
+        """Run a team's FIFO queue over its referrals and tally its measures; for crisis with a ward,
+        return the gatekept bed requests ``(times, lengths of stay)``, each ``[R, n]``."""
+        places = _places(line, name)
+        heap = self.kern.new_heap(self.rows, places)
+        gatekeeping = isinstance(line, Crisis) and self.scenario.services.inpatient is not None
+        beds_t: list[np.ndarray] = []
+        beds_los: list[np.ndarray] = []
+        tally = self.tally
+        standard = line.standard_days
+        long_standard = getattr(line, "long_standard_days", None)
+        for block in feed:
+            arrival = block["arrival"]
+            deadline = arrival + block["patience"]
+            if gatekeeping:
+                start, end, to_bed = self.kern.queue_block(
+                    heap, arrival, deadline, block["episode"], False,
+                    block["bed_u"], line.admission_share, line.share_when_full,
+                )  # fmt: skip
+            else:
+                start, end, to_bed = self.kern.queue_block(heap, arrival, deadline, block["episode"], False)
+            present = arrival < INF
+            served = start < INF
+            joined = present & ~to_bed
+            wait = np.where(served, start, arrival) - arrival
+            tally.count(f"{name}.referrals", arrival, present)
+            tally.count(f"{name}.started", start, served)
+            tally.count(f"{name}.started_within_standard", start, served & (wait <= standard))
+            if long_standard is not None:
+                tally.count(f"{name}.started_within_long_standard", start, served & (wait <= long_standard))
+            tally.count(f"{name}.wait_sum", start, served, weights=wait)
+            tally.area(f"{name}.caseload_area", start, end, served)
+            tally.level(f"{name}.in_treatment_end", start, end, served)
+            tally.level(f"{name}.waiting_end", arrival, np.where(served, start, deadline), joined)
+            tally.count(f"{name}.withdrawn", deadline, joined & ~served)
+            tally.count(f"{name}.completed", end, served)
+            if gatekeeping:
+                tally.count("crisis.admissions", arrival, to_bed)
+                beds_t.append(_compact(arrival, to_bed, INF))
+                beds_los.append(_compact(block["los"], to_bed, 0.0))
+        if not gatekeeping:
+            return None
+        times = np.concatenate(beds_t, axis=1)
+        los = np.concatenate(beds_los, axis=1)
+        keep = np.isfinite(times)
+        return _compact(times, keep, INF), _compact(los, keep, 0.0)
+
+    # inpatient
+
+    def inpatient(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None) -> _StepDowns | None:
+        """Bed requests (direct, crisis, readmissions) through the ward; tally the inpatient measures and
+        return the community step-downs as windows (or None without a community team)."""
+        scenario = self.scenario
+        inpatient = scenario.services.inpatient
+        community = scenario.services.community
+        curve = DemandCurve.for_line(inpatient, scenario.start_month)
+        direct_t, direct_los = [], []
+        for arrivals_rng, los_rng in zip(self.rngs("inpatient.arrivals"), self.rngs("inpatient.los"), strict=True):
+            times = curve.arrivals(arrivals_rng, -scenario.warmup_days, scenario.horizon_days)
+            direct_t.append(times)
+            direct_los.append(inpatient.los_days.sample(los_rng, times.size))
+        base_t, base_los = _pad(direct_t, INF), _pad(direct_los, 0.0)
+        if crisis_beds is not None:
+            base_t, base_los = _merge_sorted(base_t, crisis_beds[0], base_los, crisis_beds[1])
+
+        share = inpatient.readmission_share
+        draws = _AfterStayDraws(self, inpatient, community)
+        need = base_t.shape[1] + int(np.ceil(3 * share * base_t.shape[1])) + 32
+        while True:
+            draws.ensure(need)
+            time, los, readm, complete = self.kern.stays(
+                base_t, base_los, draws["readmit"][:, :need], draws["delay"][:, :need], draws["los"][:, :need],
+                share, inpatient.readmission_window_days, self.horizon,
+            )  # fmt: skip
+            if complete:
+                break
+            need *= 2
+        used = max(int(np.isfinite(time).sum(axis=1).max()), 1)
+        time, los, readm = time[:, :used], los[:, :used], readm[:, :used]
+        discharge = time + los
+        deadline = discharge if inpatient.oap.repatriate else time
+        heap = self.kern.new_heap(self.rows, inpatient.beds)
+        start, _, _ = self.kern.queue_block(heap, time, deadline, discharge, True)
+
+        tally = self.tally
+        present = time < INF
+        served = start < INF
+        local = served & (start <= time)
+        out_of_area = present & ~local
+        back = np.minimum(start, discharge)
+        tally.count("inpatient.bed_requests", time, present)
+        tally.count("inpatient.local_admissions", time, local)
+        tally.count("inpatient.oap_admissions", time, out_of_area)
+        tally.count("inpatient.repatriations", start, served & ~local)
+        tally.count("inpatient.readmissions", time, readm)
+        tally.count("inpatient.discharges", discharge, present)
+        tally.area("inpatient.local_bed_days", start, discharge, served)
+        tally.area("inpatient.oap_bed_days", time, back, out_of_area)
+        tally.level("inpatient.local_end", start, discharge, served)
+        tally.level("inpatient.oap_end", time, back, out_of_area)
+        if community is None:
+            return None
+
+        tally.count("community.stepdowns", discharge, present)
+        happened = present & (discharge < self.horizon)
+        order = np.argsort(np.where(happened, discharge, INF), axis=1, kind="stable")
+        sd_time = np.take_along_axis(np.where(happened, discharge, INF), order, axis=1)
+        sd_episode = np.take_along_axis(draws["stepdown_episode"][:, :used], order, axis=1)
+        sd_patience = np.take_along_axis(draws["stepdown_patience"][:, :used], order, axis=1)
+        return _StepDowns(sd_time, sd_episode, sd_patience)
+
+
+# --- referral arrivals --------------------------------------------------------------------------------
+
+
+class _Arrivals:
+    """Arrival times of one line for a chunk, drawn exactly as :meth:`DemandCurve.arrivals` draws them
+    (a Poisson count per day for the whole run first, then one uniform per arrival), window by window."""
+
+    def __init__(self, chunk: _Chunk, name: str, line) -> None:
+        scenario = chunk.scenario
+        curve = DemandCurve.for_line(line, scenario.start_month)
+        self.days = chunk.days
+        expected = curve.expected(self.days, self.days + 1.0)
+        self.rngs = chunk.rngs(f"{name}.arrivals")
+        self.counts = np.stack([rng.poisson(expected) for rng in self.rngs]) if self.rngs else np.zeros((0, 0))
+        self.peak_per_day = float(expected.max()) if expected.size else 0.0
+
+    def window(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sorted arrival times in days ``first .. last - 1`` (indices into the run's days), ``[R, K]`` with
+        ``+inf`` padding, and the number per replication ``[R]``."""
+        days = self.days[first:last]
+        counts = self.counts[:, first:last]
+        totals = counts.sum(axis=1)
+        rows = []
+        for rng, per_day, total in zip(self.rngs, counts, totals, strict=True):
+            times = np.repeat(days, per_day) + rng.random(int(total))
+            times.sort()
+            rows.append(times)
+        return _pad(rows, INF), totals
+
+
+@dataclass
+class _StepDowns:
+    """Discharges referred to the community team, sorted per replication (``[R, n]``, ``+inf`` padding)."""
+
+    time: np.ndarray
+    episode: np.ndarray
+    patience: np.ndarray
+
+    def between(self, lo: np.ndarray, end: float) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Step-downs from per-row position ``lo`` with time before ``end``: ``[R, K]`` arrays and the
+        new positions."""
+        hi = (self.time < end).sum(axis=1)
+        width = int((hi - lo).max(initial=0))
+        index = lo[:, None] + np.arange(width)
+        valid = index < hi[:, None]
+        index = np.minimum(index, max(self.time.shape[1] - 1, 0))
+        if self.time.shape[1] == 0:
+            empty = np.zeros((lo.size, 0))
+            return {"arrival": empty, "episode": empty, "patience": empty}, hi
+        block = {
+            "arrival": np.where(valid, np.take_along_axis(self.time, index, axis=1), INF),
+            "episode": np.where(valid, np.take_along_axis(self.episode, index, axis=1), 0.0),
+            "patience": np.where(valid, np.take_along_axis(self.patience, index, axis=1), 0.0),
+        }
+        return block, hi
+
+
+def _merge_windows(feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns) -> Iterator[dict[str, np.ndarray]]:
+    """Merge step-down referrals into a line's windows of external referrals, in time order."""
+    lo = None
+    for block in feed:
+        if lo is None:
+            lo = np.zeros(block["arrival"].shape[0], dtype=np.intp)
+        extra, lo = stepdowns.between(lo, float(block["window_end"]))
+        keys = ("arrival", "episode", "patience")
+        joined = {key: np.concatenate([block[key], extra[key]], axis=1) for key in keys}
+        order = np.argsort(joined["arrival"], axis=1, kind="stable")
+        yield {key: np.take_along_axis(value, order, axis=1) for key, value in joined.items()}
+
+
+class _AfterStayDraws:
+    """Per-bed-request draws in request order, as the SimPy model takes them: readmitted? (uniform),
+    readmission delay (uniform x window), the readmission's length of stay, the step-down episode and
+    patience. ``self[key]`` is ``[R, n]``; :meth:`ensure` draws more (continuing each stream)."""
+
+    def __init__(self, chunk: _Chunk, inpatient, community) -> None:
+        samplers: dict[str, tuple[str, Sampler]] = {
+            "readmit": ("inpatient.readmission", _uniform),
+            "delay": ("inpatient.readmission_delay", _uniform),
+            "los": ("inpatient.readmission_los", inpatient.los_days.sample),
+        }
+        if community is not None:
+            samplers["stepdown_episode"] = ("community.stepdown_episode", community.episode_days.sample)
+            patience = community.patience_days
+            samplers["stepdown_patience"] = (
+                "community.stepdown_patience",
+                _exponential(patience) if patience is not None else _never,
+            )
+        self.samplers = samplers
+        self.rngs = {key: chunk.rngs(name) for key, (name, _) in samplers.items()}
+        self.values = {key: np.zeros((chunk.rows, 0)) for key in samplers}
+
+    def ensure(self, n: int) -> None:
+        have = next(iter(self.values.values())).shape[1]
+        if n <= have:
+            return
+        for key, (_, sampler) in self.samplers.items():
+            more = np.stack([sampler(rng, n - have) for rng in self.rngs[key]])
+            self.values[key] = np.concatenate([self.values[key], more], axis=1)
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        return self.values[key]
+
+
+# --- tallies ------------------------------------------------------------------------------------------
+
+
+class _Tally:
+    """Monthly sums over blocks of customers, ``{name: [R, month]}``.
+
+    Events count in the month ``m`` with ``edges[m] <= t < edges[m + 1]``; areas are exact integrals of
+    the number of open intervals ``[up, down)`` over each month; levels are counts of open intervals at
+    each month's end (a change at the end itself already applied), as :mod:`paysim.monitors` counts.
+    """
+
+    def __init__(self, rows: int, edges: np.ndarray) -> None:
+        self.rows = rows
+        self.edges = edges
+        self.months = edges.size - 1
+        self.sums: dict[str, np.ndarray] = {}
+
+    def _add(self, name: str, values: np.ndarray) -> None:
+        if name in self.sums:
+            self.sums[name] += values
+        else:
+            self.sums[name] = values
+
+    def _bins(self, times: np.ndarray, where: np.ndarray, side: str, weights=None, bins: int = 0) -> np.ndarray:
+        """Per-row sums of ``weights`` (or counts) by position of ``times`` among the edges."""
+        position = np.searchsorted(self.edges, times[where], side=side)
+        row = np.broadcast_to(np.arange(self.rows)[:, None], times.shape)[where]
+        w = None if weights is None else weights[where]
+        flat = np.bincount(row * bins + position, weights=w, minlength=self.rows * bins)
+        return flat.reshape(self.rows, bins).astype(float)
+
+    def count(self, name: str, times: np.ndarray, where: np.ndarray, weights: np.ndarray | None = None) -> None:
+        """Add events at ``times`` (``[R, K]``, only where ``where``) to their months."""
+        ok = where & (times >= self.edges[0]) & (times < self.edges[-1])
+        bins = self.months + 2
+        sums = self._bins(times, ok, "right", weights, bins)
+        self._add(name, sums[:, 1 : self.months + 1])
+
+    def area(self, name: str, up: np.ndarray, down: np.ndarray, where: np.ndarray) -> None:
+        """Add the lengths of ``[up, down)`` falling in each month (days)."""
+        self._add(name, self._cumulative(down, where) - self._cumulative(up, where))
+
+    def _cumulative(self, times: np.ndarray, where: np.ndarray) -> np.ndarray:
+        """``sum_i (min(t_i, edge_{m+1}) - min(t_i, edge_m))``: each interval's end's share of month m."""
+        bins = self.months + 2
+        position = np.searchsorted(self.edges, times, side="right")  # edges <= t
+        finite = position <= self.months  # t < last edge: its value enters a sum
+        below = self._bins(times, where & finite, "right", np.where(finite, times, 0.0), bins)
+        count = self._bins(times, where, "right", None, bins)
+        # G(edge_j) = sum of t with position <= j, plus edge_j x number with position > j
+        sum_le = np.cumsum(below, axis=1)[:, : self.months + 1]
+        count_gt = count.sum(axis=1, keepdims=True) - np.cumsum(count, axis=1)[:, : self.months + 1]
+        g = sum_le + self.edges * count_gt
+        return np.diff(g, axis=1)
+
+    def level(self, name: str, up: np.ndarray, down: np.ndarray, where: np.ndarray) -> None:
+        """Add the number of intervals ``[up, down)`` open at each month's end."""
+        bins = self.months + 2
+        ups = np.cumsum(self._bins(up, where, "left", None, bins), axis=1)
+        downs = np.cumsum(self._bins(down, where, "left", None, bins), axis=1)
+        self._add(name, (ups - downs)[:, 1 : self.months + 1])
+
+    def result(self, scenario: Scenario) -> dict[str, np.ndarray]:
+        """Every measure of the scenario, ``{name: [R, month]}``."""
+        kinds = measure_kinds(scenario.lines(), scenario.services.inpatient is not None)
+        days = np.diff(self.edges)
+        zero = np.zeros((self.rows, self.months))
+        sums = self.sums
+        out: dict[str, np.ndarray] = {}
+        for name in kinds:
+            line, measure = name.split(".", 1)
+            if measure == "occupancy_mean":
+                beds = scenario.services.inpatient.beds
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    out[name] = sums.get("inpatient.local_bed_days", zero) / (beds * days) if beds else zero + np.nan
+            elif measure == "caseload_mean":
+                out[name] = sums.get(f"{line}.caseload_area", zero) / days
+            elif measure == "wait_days_mean":
+                starts = sums.get(f"{line}.started", zero)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    out[name] = np.where(starts > 0, sums.get(f"{line}.wait_sum", zero) / starts, np.nan)
+            else:
+                out[name] = sums.get(name, zero).copy()
+        return out
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+def _places(line, name: str) -> int:
+    """Places of a referral line: talking therapies courses, community caseload, crisis places."""
+    if name == "talking_therapies":
+        return int(line.capacity.courses)
+    return int(line.capacity.places)
+
+
+def _expected_requests(scenario: Scenario) -> float:
+    """Rough bed requests per replication over the whole run (for chunk sizing)."""
+    services = scenario.services
+    start, end = -scenario.warmup_days, scenario.horizon_days
+    requests = float(DemandCurve.for_line(services.inpatient, scenario.start_month).expected(start, end))
+    if services.crisis is not None:
+        crisis = float(DemandCurve.for_line(services.crisis, scenario.start_month).expected(start, end))
+        requests += crisis * services.crisis.share_when_full
+    share = min(services.inpatient.readmission_share, 0.9)
+    return requests / (1.0 - share) + 64
+
+
+def _window_days(rows: int, per_day: float) -> int:
+    """Days per window so a window holds about :data:`BLOCK_ELEMENTS` customers over all rows."""
+    return int(np.clip(BLOCK_ELEMENTS / max(rows * per_day * 1.2, 1.0), 7, 3650))
+
+
+def _pad(rows: list[np.ndarray], fill: float) -> np.ndarray:
+    """Stack 1-d arrays of different lengths into ``[len(rows), longest]``, padded with ``fill``."""
+    width = max((r.size for r in rows), default=0)
+    out = np.full((len(rows), width), fill)
+    for i, r in enumerate(rows):
+        out[i, : r.size] = r
+    return out
+
+
+def _compact(values: np.ndarray, keep: np.ndarray, fill: float) -> np.ndarray:
+    """Move the kept entries of each row to its front (order kept), pad with ``fill``: ``[R, max kept]``."""
+    width = int(keep.sum(axis=1).max(initial=0))
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+    taken = np.take_along_axis(values, order, axis=1)
+    return np.where(np.take_along_axis(keep, order, axis=1), taken, fill)
+
+
+def _merge_sorted(
+    t1: np.ndarray, t2: np.ndarray, v1: np.ndarray, v2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two row-sorted ``+inf``-padded time arrays (with a value each) into one, in time order."""
+    times = np.concatenate([t1, t2], axis=1)
+    values = np.concatenate([v1, v2], axis=1)
+    order = np.argsort(times, axis=1, kind="stable")
+    times = np.take_along_axis(times, order, axis=1)
+    width = max(int(np.isfinite(times).sum(axis=1).max(initial=0)), 0)
+    return times[:, :width], np.take_along_axis(values, order, axis=1)[:, :width]
+
+
+def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n)
+
+
+def _exponential(mean: float) -> Sampler:
+    return lambda rng, n: rng.exponential(mean, n)
+
+
+def _never(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.full(n, INF)
