@@ -1,0 +1,206 @@
+"""What the provider spends, per replication and month, from Activity and the scenario's ``costs:`` terms.
+
+Cost parts (each GBP per month, ``[replication, month]``), named ``<service>.<item>``:
+
+============================  ====================================================================
+``<line>.staff``              funded WTE x cost per WTE / 12 x ((1 - v) + v x a x (1 + premium)) x pay index,
+                              with vacancy rate ``v`` and agency cover ``a``: vacancies save pay, agency cover
+                              costs a premium (community WTE, ``v`` and ``a`` from services.community.capacity)
+``inpatient.ward``            local beds x fixed cost per bed per year / 12 x pay index
+``inpatient.bed_days``        occupied local bed days x variable cost per bed day x price index
+``inpatient.oap``             OAP bed days x OAP price x price index x the provider's share of OAP spend
+``<line>.<currency>``         units x unit cost x price index, for lines costed per unit
+``overheads``                 per year / 12 x price index + share of direct costs x the direct costs
+============================  ====================================================================
+
+Fixed costs (staff, wards, overheads per year) fall in twelfths. Pay and price indices step up by the
+yearly inflation at the start of every financial year (April) after the first month of the horizon:
+with ``start_month: 4`` they step each contract year; with ``start_month: 1`` the first step is in the
+fourth month. OAP bed days the commissioner pays for (``contracts.oap_paid_by``) are not a provider cost;
+they are returned as ``commissioner_oap``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from paysim.activity import Activity
+from paysim.payment.currencies import currency_units
+from paysim.terms import Costs
+
+SERVICES = ("talking_therapies", "community", "crisis", "inpatient")
+"""Services that costs are attributed to (plus ``overheads``)."""
+
+
+def financial_year(start_month: int, months: int) -> np.ndarray:
+    """NHS financial year (April-March) of each counted month, 0 for the year holding the first month.
+
+    Parameters
+    ----------
+    start_month : int
+        Calendar month the horizon starts (1 = January, 4 = April).
+    months : int
+        Number of counted months.
+
+    Returns
+    -------
+    ndarray of int, ``[months]``
+    """
+    calendar = (np.arange(months) + start_month - 1) % 12 + 1
+    april = (calendar == 4) & (np.arange(months) > 0)
+    return np.cumsum(april)
+
+
+def inflation_index(rate: float, start_month: int, months: int) -> np.ndarray:
+    """``(1 + rate) ** financial_year`` for each counted month, ``[months]``."""
+    return (1.0 + rate) ** financial_year(start_month, months).astype(float)
+
+
+def staff_cost_per_year(
+    wte: float, cost_per_wte: float, vacancy_rate: float, agency_cover: float, agency_premium: float
+) -> float:
+    """Yearly pay bill of a staff group, GBP per year (before inflation).
+
+    Filled posts cost ``cost_per_wte``; vacant posts cost nothing unless covered by agency staff, who cost
+    ``cost_per_wte x (1 + agency_premium)``. Example: 100 WTE at 50,000, 10 % vacant, half covered,
+    premium 50 %: 90 x 50,000 + 5 x 75,000 = 4,875,000.
+    """
+    covered = vacancy_rate * agency_cover
+    return wte * cost_per_wte * ((1.0 - vacancy_rate) + covered * (1.0 + agency_premium))
+
+
+@dataclass(frozen=True)
+class ProviderCosts:
+    """The provider's costs by part, and the OAP spend that falls on the commissioner instead.
+
+    Attributes
+    ----------
+    parts : mapping of str to ndarray
+        GBP per month ``[replication, month]``, named ``<service>.<item>`` or ``overheads``.
+    commissioner_oap : ndarray
+        OAP spend paid directly by the commissioner, GBP per month ``[replication, month]``.
+    """
+
+    parts: Mapping[str, np.ndarray]
+    commissioner_oap: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        """Total provider cost, GBP per month, ``[replication, month]``."""
+        total = np.zeros_like(self.commissioner_oap)
+        for part in self.parts.values():
+            total = total + part
+        return total
+
+    def by_service(self) -> dict[str, np.ndarray]:
+        """Cost per service (``talking_therapies``, ``community``, ``crisis``, ``inpatient``, ``overheads``),
+        GBP per month ``[replication, month]``."""
+        out = {name: np.zeros_like(self.commissioner_oap) for name in (*SERVICES, "overheads")}
+        for name, part in self.parts.items():
+            out[name.split(".")[0]] = out[name.split(".")[0]] + part
+        return out
+
+
+def cost_of_activity(
+    costs: Costs,
+    measures: Mapping[str, np.ndarray],
+    month_days: np.ndarray,
+    start_month: int,
+    beds: int = 0,
+    community_capacity=None,
+    oap_provider_share: float = 1.0,
+) -> ProviderCosts:
+    """Provider costs from activity measures and cost terms (pure; see the module docstring).
+
+    Parameters
+    ----------
+    costs : Costs
+        The scenario's cost terms.
+    measures : mapping of str to ndarray
+        Activity measures, ``[replication, month]``.
+    month_days : ndarray
+        Days in each counted month, ``[month]``.
+    start_month : int
+        Calendar month the horizon starts (for April inflation steps).
+    beds : int
+        Local adult acute beds (for the fixed ward cost).
+    community_capacity : CommunityCapacity, optional
+        ``services.community.capacity`` (funded WTE, vacancy rate, agency cover) for community staff.
+    oap_provider_share : float
+        Share of OAP spend the provider pays (1 provider, 0 commissioner).
+
+    Returns
+    -------
+    ProviderCosts
+    """
+    shape = np.shape(next(iter(measures.values())))
+    months = shape[-1]
+    pay = inflation_index(costs.pay_inflation, start_month, months)
+    price = inflation_index(costs.price_inflation, start_month, months)
+    zeros = np.zeros(shape)
+    parts: dict[str, np.ndarray] = {}
+
+    for line in SERVICES:
+        group = getattr(costs.staff, line)
+        if group is None:
+            continue
+        if line == "community":
+            if community_capacity is None:
+                raise ValueError("costs.staff.community: the scenario has no services.community to staff")
+            c = community_capacity
+            yearly = staff_cost_per_year(
+                c.staff_wte, group.cost_per_wte, c.vacancy_rate, c.agency_cover, group.agency_premium
+            )
+        else:
+            yearly = staff_cost_per_year(
+                group.wte, group.cost_per_wte, group.vacancy_rate, group.agency_cover, group.agency_premium
+            )
+        parts[f"{line}.staff"] = zeros + yearly / 12.0 * pay
+
+    bed_terms = costs.beds
+    if beds and bed_terms.fixed_per_bed_per_year:
+        parts["inpatient.ward"] = zeros + beds * bed_terms.fixed_per_bed_per_year / 12.0 * pay
+    if bed_terms.per_occupied_bed_day and "inpatient.local_bed_days" in measures:
+        parts["inpatient.bed_days"] = measures["inpatient.local_bed_days"] * bed_terms.per_occupied_bed_day * price
+    commissioner_oap = zeros.copy()
+    if bed_terms.oap_per_bed_day and "inpatient.oap_bed_days" in measures:
+        oap = measures["inpatient.oap_bed_days"] * bed_terms.oap_per_bed_day * price
+        parts["inpatient.oap"] = oap * oap_provider_share
+        commissioner_oap = oap * (1.0 - oap_provider_share)
+
+    unit_costs = costs.unit_costs.items()
+    units = currency_units(unit_costs, measures, month_days, costs.contacts_per_week.model_dump())
+    for key, unit_cost in unit_costs.items():
+        parts[key] = units[key] * unit_cost * price
+
+    direct = sum(parts.values(), zeros)
+    overheads = costs.overheads
+    if overheads.per_year or overheads.share_of_direct:
+        parts["overheads"] = overheads.per_year / 12.0 * price + overheads.share_of_direct * direct
+    return ProviderCosts(parts, commissioner_oap)
+
+
+def provider_costs(scenario, activity: Activity) -> ProviderCosts:
+    """The provider's costs for a scenario's Activity (no ``costs:`` block: every part is zero).
+
+    Parameters
+    ----------
+    scenario : Scenario
+    activity : Activity
+        Simulated activity, ``[replication, month]``.
+    """
+    costs = scenario.costs or Costs()
+    services = scenario.services
+    contracts = scenario.contracts
+    return cost_of_activity(
+        costs,
+        activity.monthly,
+        activity.month_days,
+        activity.start_month,
+        beds=services.inpatient.beds if services.inpatient is not None else 0,
+        community_capacity=services.community.capacity if services.community is not None else None,
+        oap_provider_share=contracts.provider_oap_share if contracts is not None else 1.0,
+    )
