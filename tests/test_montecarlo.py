@@ -25,10 +25,16 @@ def scenario():
     return small_trust(seed=11)
 
 
+@pytest.fixture(scope="module", params=list(ENGINES))
+def engine(request) -> str:
+    """Every engine must give results that do not depend on how replications are split."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def reference(scenario):
+def reference(scenario, engine):
     """Replications run one at a time in this process."""
-    return run_replications(scenario, REPS, chunk_size=1)
+    return run_replications(scenario, REPS, engine=engine, chunk_size=1)
 
 
 def assert_same(a, b) -> None:
@@ -39,41 +45,41 @@ def assert_same(a, b) -> None:
         np.testing.assert_array_equal(a[name], b[name], err_msg=name)
 
 
-def test_rows_are_replications_in_order(reference):
+def test_rows_are_replications_in_order(reference, engine):
     assert list(reference.replications) == list(range(REPS))
-    assert reference.engine == "des"
+    assert reference.engine == engine
     assert all(reference[name].shape == (REPS, 12) for name in reference.measures)
 
 
-def test_same_seed_gives_identical_table(scenario, reference):
-    again = run_replications(scenario, REPS)
+def test_same_seed_gives_identical_table(scenario, reference, engine):
+    again = run_replications(scenario, REPS, engine=engine)
     assert results_table(again).equals(results_table(reference))
 
 
 @pytest.mark.parametrize("chunk_size", [2, 3, REPS, 100])
-def test_chunk_size_does_not_change_results(scenario, reference, chunk_size):
-    assert_same(run_replications(scenario, REPS, chunk_size=chunk_size), reference)
+def test_chunk_size_does_not_change_results(scenario, reference, engine, chunk_size):
+    assert_same(run_replications(scenario, REPS, engine=engine, chunk_size=chunk_size), reference)
 
 
-def test_two_workers_give_identical_results(scenario, reference):
-    assert_same(run_replications(scenario, REPS, workers=2, chunk_size=2), reference)
+def test_two_workers_give_identical_results(scenario, reference, engine):
+    assert_same(run_replications(scenario, REPS, engine=engine, workers=2, chunk_size=2), reference)
 
 
-def test_any_executor_can_run_the_chunks(scenario, reference):
+def test_any_executor_can_run_the_chunks(scenario, reference, engine):
     with ThreadPoolExecutor(max_workers=3) as pool:
-        result = run_replications(scenario, REPS, chunk_size=1, executor=pool)
+        result = run_replications(scenario, REPS, engine=engine, chunk_size=1, executor=pool)
     assert_same(result, reference)
 
 
-def test_a_prefix_of_replications_is_unchanged(scenario, reference):
+def test_a_prefix_of_replications_is_unchanged(scenario, reference, engine):
     """Replication r's draws depend only on (seed, r): fewer replications give the same first rows."""
-    fewer = run_replications(scenario, 2)
+    fewer = run_replications(scenario, 2, engine=engine)
     for name in fewer.measures:
         np.testing.assert_array_equal(fewer[name], reference[name][:2])
 
 
-def test_a_different_seed_gives_different_results(scenario, reference):
-    other = run_replications(scenario.with_overrides({"seed": 12}), REPS)
+def test_a_different_seed_gives_different_results(scenario, reference, engine):
+    other = run_replications(scenario.with_overrides({"seed": 12}), REPS, engine=engine)
     assert not np.array_equal(other["inpatient.bed_requests"], reference["inpatient.bed_requests"])
     assert not results_table(other).equals(results_table(reference))
 
@@ -116,8 +122,8 @@ def test_bad_arguments_fail_clearly(scenario, kwargs, phrase):
     assert phrase in str(info.value)
 
 
-def test_numpy_integer_reps_are_accepted(scenario, reference):
-    result = run_replications(scenario, np.int64(2))
+def test_numpy_integer_reps_are_accepted(scenario, reference, engine):
+    result = run_replications(scenario, np.int64(2), engine=engine)
     np.testing.assert_array_equal(result["inpatient.bed_requests"], reference["inpatient.bed_requests"][:2])
 
 
