@@ -12,7 +12,7 @@ one of ``c`` places; customer *k* starts at ``max(arrival_k, earliest free time 
 is after its deadline (then it leaves the list and never starts). A started customer holds the place
 until ``start + hold`` (a team's episode) or until a fixed time (an inpatient's discharge). Because
 service starts in arrival order, the free times of the places form a multiset whose minimum is all we
-need; it is kept in a heap per replication (a 16-ary heap in NumPy, a binary heap in numba: any layout
+need; it is kept in a heap per replication (16-ary in NumPy, 4-ary in numba: any layout
 gives the same minimum). This is exact in continuous time: no time step. The same kernel runs
 
 * the talking therapies, community and crisis teams (deadline = referral + patience);
@@ -206,6 +206,16 @@ class NumpyKernels:
                 pend_l[who, first_free[again]] = rl[k][again]
         raise AssertionError("unreachable")
 
+    @staticmethod
+    def tally_team(*args, **kwargs) -> dict[str, np.ndarray]:
+        """See :func:`tally_team_numpy`."""
+        return tally_team_numpy(*args, **kwargs)
+
+    @staticmethod
+    def tally_ward(*args, **kwargs) -> dict[str, np.ndarray]:
+        """See :func:`tally_ward_numpy`."""
+        return tally_ward_numpy(*args, **kwargs)
+
 
 def _replace_top(heap: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """Replace the minimum of the heaps in ``rows`` by ``values`` and restore heap order (sift down)."""
@@ -231,6 +241,140 @@ def _replace_top(heap: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None
         pos = child[pick, j]
 
 
+# --- tallies (integers, so any summation order gives the same numbers) ---------------------------------
+
+TICKS_PER_DAY = 2**30
+"""Bed days, caseload days and waits are summed in integer ticks of 2**-30 day (about 80 microseconds):
+integer sums do not depend on their order, so the NumPy and numba tallies agree exactly."""
+
+TEAM_TALLIES = (
+    "referrals", "started", "started_within_standard", "started_within_long_standard", "wait_ticks",
+    "caseload_ticks", "in_treatment_end", "waiting_end", "withdrawn", "completed", "admissions",
+)  # fmt: skip
+"""What :meth:`NumpyKernels.tally_team` returns, each ``[R, month]`` int64."""
+
+WARD_TALLIES = (
+    "bed_requests", "local_admissions", "oap_admissions", "repatriations", "readmissions", "discharges",
+    "local_bed_ticks", "oap_bed_ticks", "local_end", "oap_end",
+)  # fmt: skip
+"""What :meth:`NumpyKernels.tally_ward` returns, each ``[R, month]`` int64."""
+
+
+def _ticks(times: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Times clipped to the counted horizon, in whole ticks (int64)."""
+    return np.floor(np.clip(times, edges[0], edges[-1]) * TICKS_PER_DAY).astype(np.int64)
+
+
+def _bin_sums(rows: np.ndarray, position: np.ndarray, bins: int, n_rows: int, weights=None) -> np.ndarray:
+    """Exact per-(row, bin) counts or sums of non-negative int64 ``weights`` below 2**48: ``[rows, bins]``."""
+    flat = rows * bins + position
+    size = n_rows * bins
+    if weights is None:
+        return np.bincount(flat, minlength=size).reshape(n_rows, bins).astype(np.int64)
+    high = np.bincount(flat, weights=(weights >> 24).astype(float), minlength=size).astype(np.int64)
+    low = np.bincount(flat, weights=(weights & 0xFFFFFF).astype(float), minlength=size).astype(np.int64)
+    return ((high << 24) + low).reshape(n_rows, bins)
+
+
+def _selected(times: np.ndarray, where: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rows = np.broadcast_to(np.arange(times.shape[0])[:, None], times.shape)[where]
+    return rows, times[where]
+
+
+def count_by_month(edges: np.ndarray, times: np.ndarray, where: np.ndarray, weights=None) -> np.ndarray:
+    """Events at ``times`` (``[R, K]`` days, where ``where``) per month ``[R, M]``; ``weights``: int64."""
+    months = edges.size - 1
+    ok = where & (times >= edges[0]) & (times < edges[-1])
+    rows, t = _selected(times, ok)
+    position = np.searchsorted(edges, t, side="right")  # 1 .. months
+    w = None if weights is None else weights[ok]
+    return _bin_sums(rows, position, months + 2, times.shape[0], w)[:, 1 : months + 1]
+
+
+def area_by_month(edges: np.ndarray, up: np.ndarray, down: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Ticks of ``[up, down)`` (``[R, K]`` days, where ``where``) inside each month, ``[R, M]`` int64."""
+    return _cumulative_ticks(edges, down, where) - _cumulative_ticks(edges, up, where)
+
+
+def _cumulative_ticks(edges: np.ndarray, times: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """``sum_i min(t_i, X_{m+1}) - min(t_i, X_m)`` in ticks, for each month m (``X``: edges in ticks)."""
+    months = edges.size - 1
+    n_rows = times.shape[0]
+    rows, t = _selected(times, where)
+    ticks = _ticks(t, edges)
+    x = (edges * TICKS_PER_DAY).astype(np.int64)
+    position = np.searchsorted(x, ticks, side="right")  # edges <= t: 1 .. months + 1
+    below = np.cumsum(_bin_sums(rows, position, months + 2, n_rows, ticks), axis=1)[:, : months + 1]
+    count = _bin_sums(rows, position, months + 2, n_rows)
+    above = count.sum(axis=1, keepdims=True) - np.cumsum(count, axis=1)[:, : months + 1]
+    return np.diff(below + x * above, axis=1)
+
+
+def level_by_month(edges: np.ndarray, up: np.ndarray, down: np.ndarray, where: np.ndarray) -> np.ndarray:
+    """Number of ``[up, down)`` open at each month's end (a change at the end already applied)."""
+    months = edges.size - 1
+    n_rows = up.shape[0]
+    rows, u = _selected(up, where)
+    _, v = _selected(down, where)
+    ups = np.cumsum(_bin_sums(rows, np.searchsorted(edges, u, side="left"), months + 2, n_rows), axis=1)
+    downs = np.cumsum(_bin_sums(rows, np.searchsorted(edges, v, side="left"), months + 2, n_rows), axis=1)
+    return (ups - downs)[:, 1 : months + 1]
+
+
+def tally_team_numpy(
+    edges: np.ndarray,
+    arrival: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    deadline: np.ndarray,
+    to_bed: np.ndarray,
+    standard: float,
+    long_standard: float,
+) -> dict[str, np.ndarray]:
+    """Monthly tallies of a block of a team's customers (all ``[R, K]``), see :data:`TEAM_TALLIES`."""
+    present = arrival < INF
+    served = start < INF
+    joined = present & ~to_bed
+    with np.errstate(invalid="ignore"):
+        wait = np.where(served, start - arrival, 0.0)
+    return {
+        "referrals": count_by_month(edges, arrival, present),
+        "started": count_by_month(edges, start, served),
+        "started_within_standard": count_by_month(edges, start, served & (wait <= standard)),
+        "started_within_long_standard": count_by_month(edges, start, served & (wait <= long_standard)),
+        "wait_ticks": count_by_month(edges, start, served, np.floor(wait * TICKS_PER_DAY).astype(np.int64)),
+        "caseload_ticks": area_by_month(edges, start, end, served),
+        "in_treatment_end": level_by_month(edges, start, end, served),
+        "waiting_end": level_by_month(edges, arrival, np.where(served, start, deadline), joined),
+        "withdrawn": count_by_month(edges, deadline, joined & ~served),
+        "completed": count_by_month(edges, end, served),
+        "admissions": count_by_month(edges, arrival, to_bed),
+    }
+
+
+def tally_ward_numpy(
+    edges: np.ndarray, time: np.ndarray, start: np.ndarray, discharge: np.ndarray, readmission: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Monthly tallies of bed requests (all ``[R, K]``), see :data:`WARD_TALLIES`."""
+    present = time < INF
+    served = start < INF
+    local = served & (start <= time)
+    out_of_area = present & ~local
+    back = np.minimum(start, discharge)
+    return {
+        "bed_requests": count_by_month(edges, time, present),
+        "local_admissions": count_by_month(edges, time, local),
+        "oap_admissions": count_by_month(edges, time, out_of_area),
+        "repatriations": count_by_month(edges, start, served & ~local),
+        "readmissions": count_by_month(edges, time, readmission),
+        "discharges": count_by_month(edges, discharge, present),
+        "local_bed_ticks": area_by_month(edges, start, discharge, served),
+        "oap_bed_ticks": area_by_month(edges, time, back, out_of_area),
+        "local_end": level_by_month(edges, start, discharge, served),
+        "oap_end": level_by_month(edges, time, back, out_of_area),
+    }
+
+
 # --- numba twin ---------------------------------------------------------------------------------------
 
 
@@ -241,18 +385,22 @@ def _build_numba_kernels():
 
     @njit
     def _sift(h, n, value):
-        """Binary min-heap of size n: replace the root by value."""
+        """4-ary min-heap of size n: replace the root by value (shallow tree, few mispredicted branches)."""
         pos = 0
         while True:
-            child = 2 * pos + 1
+            child = 4 * pos + 1
             if child >= n:
                 break
-            right = child + 1
-            if right < n and h[right] < h[child]:
-                child = right
-            if h[child] < value:
-                h[pos] = h[child]
-                pos = child
+            best = child
+            best_value = h[child]
+            last = min(child + 4, n)
+            for i in range(child + 1, last):
+                if h[i] < best_value:
+                    best_value = h[i]
+                    best = i
+            if best_value < value:
+                h[pos] = best_value
+                pos = best
             else:
                 break
         h[pos] = value
@@ -335,7 +483,162 @@ def _build_numba_kernels():
                 k += 1
         return complete
 
-    return queue_block, stays
+    ticks_per_day = TICKS_PER_DAY
+
+    @njit
+    def _count_le(a, v):
+        """Number of entries of sorted ``a`` that are <= v (searchsorted right)."""
+        lo, hi = 0, a.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if a[mid] <= v:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    @njit
+    def _count_lt(a, v):
+        """Number of entries of sorted ``a`` that are < v (searchsorted left)."""
+        lo, hi = 0, a.size
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if a[mid] < v:
+                lo = mid + 1
+            else:
+                hi = mid
+        return lo
+
+    @njit
+    def _month(edges, t):
+        if t < edges[0] or not t < edges[edges.size - 1]:
+            return -1
+        return _count_le(edges, t) - 1
+
+    @njit
+    def _tick(edges, t):
+        clipped = min(max(t, edges[0]), edges[edges.size - 1])
+        return np.int64(np.floor(clipped * ticks_per_day))
+
+    @njit
+    def _add_area(row, x, edges, u, v):
+        """Add the ticks of [u, v) inside each month to ``row``."""
+        lo_tick = _tick(edges, u)
+        hi_tick = _tick(edges, v)
+        if hi_tick <= lo_tick:
+            return
+        months = x.size - 1
+        m = max(_count_le(x, lo_tick) - 1, 0)
+        while m < months and x[m] < hi_tick:
+            lo = lo_tick if lo_tick > x[m] else x[m]
+            hi = hi_tick if hi_tick < x[m + 1] else x[m + 1]
+            if hi > lo:
+                row[m] += hi - lo
+            m += 1
+
+    @njit
+    def _open_at_ends(diff, ends, u, v):
+        diff[_count_lt(ends, u)] += 1
+        diff[_count_lt(ends, v)] -= 1
+
+    @njit
+    def _levels(out_row, diff):
+        level = 0
+        for m in range(out_row.size):
+            level += diff[m]
+            out_row[m] += level
+
+    @njit
+    def tally_team(edges, arrival, start, end, deadline, to_bed, standard, long_standard, out):
+        months = edges.size - 1
+        x = (edges * ticks_per_day).astype(np.int64)
+        ends = edges[1:]
+        rows_all, customers = arrival.shape
+        for r in range(rows_all):
+            in_treatment = np.zeros(months + 1, np.int64)
+            waiting = np.zeros(months + 1, np.int64)
+            for k in range(customers):
+                a = arrival[r, k]
+                if not a < np.inf:
+                    break
+                ma = _month(edges, a)
+                if ma >= 0:
+                    out[0, r, ma] += 1
+                if to_bed[r, k]:
+                    if ma >= 0:
+                        out[10, r, ma] += 1
+                    continue
+                s = start[r, k]
+                if s < np.inf:
+                    wait = s - a
+                    ms = _month(edges, s)
+                    if ms >= 0:
+                        out[1, r, ms] += 1
+                        if wait <= standard:
+                            out[2, r, ms] += 1
+                        if wait <= long_standard:
+                            out[3, r, ms] += 1
+                        out[4, r, ms] += np.int64(np.floor(wait * ticks_per_day))
+                    e = end[r, k]
+                    _add_area(out[5, r], x, edges, s, e)
+                    _open_at_ends(in_treatment, ends, s, e)
+                    _open_at_ends(waiting, ends, a, s)
+                    me = _month(edges, e)
+                    if me >= 0:
+                        out[9, r, me] += 1
+                else:
+                    d = deadline[r, k]
+                    md = _month(edges, d)
+                    if md >= 0:
+                        out[8, r, md] += 1
+                    _open_at_ends(waiting, ends, a, d)
+            _levels(out[6, r], in_treatment)
+            _levels(out[7, r], waiting)
+
+    @njit
+    def tally_ward(edges, time, start, discharge, readmission, out):
+        months = edges.size - 1
+        x = (edges * ticks_per_day).astype(np.int64)
+        ends = edges[1:]
+        rows_all, requests = time.shape
+        for r in range(rows_all):
+            local_open = np.zeros(months + 1, np.int64)
+            oap_open = np.zeros(months + 1, np.int64)
+            for k in range(requests):
+                t = time[r, k]
+                if not t < np.inf:
+                    break
+                s = start[r, k]
+                f = discharge[r, k]
+                served = s < np.inf
+                local = served and s <= t
+                mt = _month(edges, t)
+                if mt >= 0:
+                    out[0, r, mt] += 1
+                    if local:
+                        out[1, r, mt] += 1
+                    else:
+                        out[2, r, mt] += 1
+                    if readmission[r, k]:
+                        out[4, r, mt] += 1
+                mf = _month(edges, f)
+                if mf >= 0:
+                    out[5, r, mf] += 1
+                if served:
+                    if not local:
+                        ms = _month(edges, s)
+                        if ms >= 0:
+                            out[3, r, ms] += 1
+                    _add_area(out[6, r], x, edges, s, f)
+                    _open_at_ends(local_open, ends, s, f)
+                if not local:
+                    back = s if s < f else f
+                    _add_area(out[7, r], x, edges, t, back)
+                    _open_at_ends(oap_open, ends, t, back)
+            _levels(out[8, r], local_open)
+            _levels(out[9, r], oap_open)
+
+    return queue_block, stays, tally_team, tally_ward
 
 
 class NumbaKernels:
@@ -344,11 +647,11 @@ class NumbaKernels:
     name = "numba"
 
     def __init__(self) -> None:
-        self._queue_block, self._stays = _build_numba_kernels()
+        self._queue_block, self._stays, self._tally_team, self._tally_ward = _build_numba_kernels()
 
     @staticmethod
     def new_heap(replications: int, places: int) -> np.ndarray:
-        """``[replications, places]`` binary min-heaps of free times (``-inf`` = free since ever)."""
+        """``[replications, places]`` 4-ary min-heaps of free times (``-inf`` = free since ever)."""
         return np.full((replications, places), -INF)
 
     def queue_block(
@@ -415,6 +718,35 @@ class NumbaKernels:
             readm,
         )
         return time, los, readm, bool(complete)
+
+    def tally_team(
+        self,
+        edges: np.ndarray,
+        arrival: np.ndarray,
+        start: np.ndarray,
+        end: np.ndarray,
+        deadline: np.ndarray,
+        to_bed: np.ndarray,
+        standard: float,
+        long_standard: float,
+    ) -> dict[str, np.ndarray]:
+        """See :func:`tally_team_numpy`."""
+        out = np.zeros((len(TEAM_TALLIES), arrival.shape[0], edges.size - 1), dtype=np.int64)
+        c = np.ascontiguousarray
+        self._tally_team(
+            c(edges, dtype=float), c(arrival), c(start), c(end), c(deadline), c(to_bed),
+            float(standard), float(long_standard), out,
+        )  # fmt: skip
+        return dict(zip(TEAM_TALLIES, out, strict=True))
+
+    def tally_ward(
+        self, edges: np.ndarray, time: np.ndarray, start: np.ndarray, discharge: np.ndarray, readmission: np.ndarray
+    ) -> dict[str, np.ndarray]:
+        """See :func:`tally_ward_numpy`."""
+        out = np.zeros((len(WARD_TALLIES), time.shape[0], edges.size - 1), dtype=np.int64)
+        c = np.ascontiguousarray
+        self._tally_ward(c(edges, dtype=float), c(time), c(start), c(discharge), c(readmission), out)
+        return dict(zip(WARD_TALLIES, out, strict=True))
 
 
 _NUMBA: NumbaKernels | None = None

@@ -47,14 +47,14 @@ import numpy as np
 
 from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines._kernels import INF, kernels
+from paysim.engines._kernels import INF, TICKS_PER_DAY, kernels
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
 
 ENGINE = "vector"
 MEMORY_BUDGET = 384 * 2**20
 """Rough working-set target of one chunk (bytes); larger requests are split into chunks."""
-BLOCK_ELEMENTS = 1_000_000
+BLOCK_ELEMENTS = 2_000_000
 """Target replications x customers in one window of a referral line."""
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
@@ -198,23 +198,12 @@ class _Chunk:
                 )  # fmt: skip
             else:
                 start, end, to_bed = self.kern.queue_block(heap, arrival, deadline, block["episode"], False)
-            present = arrival < INF
-            served = start < INF
-            joined = present & ~to_bed
-            wait = np.where(served, start, arrival) - arrival
-            tally.count(f"{name}.referrals", arrival, present)
-            tally.count(f"{name}.started", start, served)
-            tally.count(f"{name}.started_within_standard", start, served & (wait <= standard))
-            if long_standard is not None:
-                tally.count(f"{name}.started_within_long_standard", start, served & (wait <= long_standard))
-            tally.count(f"{name}.wait_sum", start, served, weights=wait)
-            tally.area(f"{name}.caseload_area", start, end, served)
-            tally.level(f"{name}.in_treatment_end", start, end, served)
-            tally.level(f"{name}.waiting_end", arrival, np.where(served, start, deadline), joined)
-            tally.count(f"{name}.withdrawn", deadline, joined & ~served)
-            tally.count(f"{name}.completed", end, served)
+            sums = self.kern.tally_team(
+                tally.edges, arrival, start, end, deadline, to_bed, standard,
+                INF if long_standard is None else long_standard,
+            )  # fmt: skip
+            tally.add(name, sums)
             if gatekeeping:
-                tally.count("crisis.admissions", arrival, to_bed)
                 beds_t.append(_compact(arrival, to_bed, INF))
                 beds_los.append(_compact(block["los"], to_bed, 0.0))
         if not gatekeeping:
@@ -261,26 +250,11 @@ class _Chunk:
         heap = self.kern.new_heap(self.rows, inpatient.beds)
         start, _, _ = self.kern.queue_block(heap, time, deadline, discharge, True)
 
-        tally = self.tally
-        present = time < INF
-        served = start < INF
-        local = served & (start <= time)
-        out_of_area = present & ~local
-        back = np.minimum(start, discharge)
-        tally.count("inpatient.bed_requests", time, present)
-        tally.count("inpatient.local_admissions", time, local)
-        tally.count("inpatient.oap_admissions", time, out_of_area)
-        tally.count("inpatient.repatriations", start, served & ~local)
-        tally.count("inpatient.readmissions", time, readm)
-        tally.count("inpatient.discharges", discharge, present)
-        tally.area("inpatient.local_bed_days", start, discharge, served)
-        tally.area("inpatient.oap_bed_days", time, back, out_of_area)
-        tally.level("inpatient.local_end", start, discharge, served)
-        tally.level("inpatient.oap_end", time, back, out_of_area)
+        self.tally.add("inpatient", self.kern.tally_ward(self.tally.edges, time, start, discharge, readm))
         if community is None:
             return None
 
-        tally.count("community.stepdowns", discharge, present)
+        present = time < INF
         happened = present & (discharge < self.horizon)
         order = np.argsort(np.where(happened, discharge, INF), axis=1, kind="stable")
         sd_time = np.take_along_axis(np.where(happened, discharge, INF), order, axis=1)
@@ -397,11 +371,12 @@ class _AfterStayDraws:
 
 
 class _Tally:
-    """Monthly sums over blocks of customers, ``{name: [R, month]}``.
+    """Monthly integer tallies of a chunk, summed over blocks: ``{"<line>.<tally>": [R, month]}``.
 
-    Events count in the month ``m`` with ``edges[m] <= t < edges[m + 1]``; areas are exact integrals of
-    the number of open intervals ``[up, down)`` over each month; levels are counts of open intervals at
-    each month's end (a change at the end itself already applied), as :mod:`paysim.monitors` counts.
+    The kernels count events in the month ``m`` with ``edges[m] <= t < edges[m + 1]``, sum bed days,
+    caseload days and waits in integer ticks (exact integrals of the occupancy curves, to 2**-30 day), and
+    count stocks at each month's end (a change at the end itself already applied), as
+    :mod:`paysim.monitors` does; :meth:`result` turns them into the Activity's measures.
     """
 
     def __init__(self, rows: int, edges: np.ndarray) -> None:
@@ -410,72 +385,44 @@ class _Tally:
         self.months = edges.size - 1
         self.sums: dict[str, np.ndarray] = {}
 
-    def _add(self, name: str, values: np.ndarray) -> None:
-        if name in self.sums:
-            self.sums[name] += values
-        else:
-            self.sums[name] = values
-
-    def _bins(self, times: np.ndarray, where: np.ndarray, side: str, weights=None, bins: int = 0) -> np.ndarray:
-        """Per-row sums of ``weights`` (or counts) by position of ``times`` among the edges."""
-        position = np.searchsorted(self.edges, times[where], side=side)
-        row = np.broadcast_to(np.arange(self.rows)[:, None], times.shape)[where]
-        w = None if weights is None else weights[where]
-        flat = np.bincount(row * bins + position, weights=w, minlength=self.rows * bins)
-        return flat.reshape(self.rows, bins).astype(float)
-
-    def count(self, name: str, times: np.ndarray, where: np.ndarray, weights: np.ndarray | None = None) -> None:
-        """Add events at ``times`` (``[R, K]``, only where ``where``) to their months."""
-        ok = where & (times >= self.edges[0]) & (times < self.edges[-1])
-        bins = self.months + 2
-        sums = self._bins(times, ok, "right", weights, bins)
-        self._add(name, sums[:, 1 : self.months + 1])
-
-    def area(self, name: str, up: np.ndarray, down: np.ndarray, where: np.ndarray) -> None:
-        """Add the lengths of ``[up, down)`` falling in each month (days)."""
-        self._add(name, self._cumulative(down, where) - self._cumulative(up, where))
-
-    def _cumulative(self, times: np.ndarray, where: np.ndarray) -> np.ndarray:
-        """``sum_i (min(t_i, edge_{m+1}) - min(t_i, edge_m))``: each interval's end's share of month m."""
-        bins = self.months + 2
-        position = np.searchsorted(self.edges, times, side="right")  # edges <= t
-        finite = position <= self.months  # t < last edge: its value enters a sum
-        below = self._bins(times, where & finite, "right", np.where(finite, times, 0.0), bins)
-        count = self._bins(times, where, "right", None, bins)
-        # G(edge_j) = sum of t with position <= j, plus edge_j x number with position > j
-        sum_le = np.cumsum(below, axis=1)[:, : self.months + 1]
-        count_gt = count.sum(axis=1, keepdims=True) - np.cumsum(count, axis=1)[:, : self.months + 1]
-        g = sum_le + self.edges * count_gt
-        return np.diff(g, axis=1)
-
-    def level(self, name: str, up: np.ndarray, down: np.ndarray, where: np.ndarray) -> None:
-        """Add the number of intervals ``[up, down)`` open at each month's end."""
-        bins = self.months + 2
-        ups = np.cumsum(self._bins(up, where, "left", None, bins), axis=1)
-        downs = np.cumsum(self._bins(down, where, "left", None, bins), axis=1)
-        self._add(name, (ups - downs)[:, 1 : self.months + 1])
+    def add(self, line: str, sums: dict[str, np.ndarray]) -> None:
+        for key, values in sums.items():
+            name = f"{line}.{key}"
+            if name in self.sums:
+                self.sums[name] = self.sums[name] + values
+            else:
+                self.sums[name] = np.array(values, dtype=np.int64)
 
     def result(self, scenario: Scenario) -> dict[str, np.ndarray]:
-        """Every measure of the scenario, ``{name: [R, month]}``."""
+        """Every measure of the scenario, ``{name: [R, month]}`` (float)."""
         kinds = measure_kinds(scenario.lines(), scenario.services.inpatient is not None)
         days = np.diff(self.edges)
-        zero = np.zeros((self.rows, self.months))
+        zero = np.zeros((self.rows, self.months), dtype=np.int64)
         sums = self.sums
+
+        def get(name: str) -> np.ndarray:
+            return sums.get(name, zero).astype(float)
+
         out: dict[str, np.ndarray] = {}
         for name in kinds:
             line, measure = name.split(".", 1)
             if measure == "occupancy_mean":
                 beds = scenario.services.inpatient.beds
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    out[name] = sums.get("inpatient.local_bed_days", zero) / (beds * days) if beds else zero + np.nan
+                bed_days = get("inpatient.local_bed_ticks") / TICKS_PER_DAY
+                out[name] = bed_days / (beds * days) if beds else np.full(bed_days.shape, np.nan)
+            elif measure in ("local_bed_days", "oap_bed_days"):
+                out[name] = get(name.replace("_days", "_ticks")) / TICKS_PER_DAY
             elif measure == "caseload_mean":
-                out[name] = sums.get(f"{line}.caseload_area", zero) / days
+                out[name] = get(f"{line}.caseload_ticks") / TICKS_PER_DAY / days
             elif measure == "wait_days_mean":
-                starts = sums.get(f"{line}.started", zero)
+                starts = get(f"{line}.started")
                 with np.errstate(invalid="ignore", divide="ignore"):
-                    out[name] = np.where(starts > 0, sums.get(f"{line}.wait_sum", zero) / starts, np.nan)
+                    mean = get(f"{line}.wait_ticks") / TICKS_PER_DAY / starts
+                out[name] = np.where(starts > 0, mean, np.nan)
+            elif name == "community.stepdowns":
+                out[name] = get("inpatient.discharges")
             else:
-                out[name] = sums.get(name, zero).copy()
+                out[name] = get(name)
         return out
 
 
