@@ -225,6 +225,9 @@ def scenario_from_yaml(
             where = f" at line {mark.line + 1}, column {mark.column + 1}"
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ScenarioError(f"{source}: is not valid YAML{where}: {problem}") from None
+    except (ValueError, RecursionError) as exc:  # PyYAML's own checks (bad dates, tags) and deep nesting
+        reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"({exc})"
+        raise ScenarioError(f"{source}: is not valid YAML {reason}") from None
     if data is None:
         raise ScenarioError(f"{source}: is empty; a scenario is a mapping with at least name, years, services")
     if not isinstance(data, dict):
@@ -252,7 +255,7 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ScenarioError(f"--set {text!r}: {key!r} is not a dotted key like services.inpatient.beds")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except yaml.YAMLError:
+    except (yaml.YAMLError, ValueError, RecursionError):
         raise ScenarioError(f"--set {text!r}: the value {raw!r} is not valid YAML") from None
     return key, value
 
@@ -307,10 +310,10 @@ def bundled_scenarios() -> dict[str, Path]:
 _KEYED = re.compile(r"^([a-z_][a-z0-9_.]*): (.*)$", re.DOTALL)
 
 _MESSAGES = {
-    "greater_than_equal": "must be >= {ge}",
-    "greater_than": "must be > {gt}",
-    "less_than_equal": "must be <= {le}",
-    "less_than": "must be < {lt}",
+    "greater_than_equal": "must be >= {ge:g}",
+    "greater_than": "must be > {gt:g}",
+    "less_than_equal": "must be <= {le:g}",
+    "less_than": "must be < {lt:g}",
     "missing": "is required",
     "int_from_float": "must be a whole number",
     "int_parsing": "must be a whole number",

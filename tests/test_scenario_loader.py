@@ -97,9 +97,9 @@ def test_wrong_boolean_and_choice():
         (
             "services.community.capacity.vacancy_rate",
             1.5,
-            "services.community.capacity.vacancy_rate: must be <= 1.0, got 1.5",
+            "services.community.capacity.vacancy_rate: must be <= 1, got 1.5",
         ),
-        ("services.inpatient.los_days.mean", 0, "services.inpatient.los_days.mean: must be > 0.0, got 0"),
+        ("services.inpatient.los_days.mean", 0, "services.inpatient.los_days.mean: must be > 0, got 0"),
     ],
 )
 def test_out_of_range_uses_the_exact_phrase(path, value, expected):
@@ -216,28 +216,24 @@ def test_apply_overrides_does_not_touch_its_input():
     assert before == DEFAULT_DATA
 
 
-# --- known gaps (strict xfail: remove the mark when fixed) ------------------------------------------------
+# --- YAML that PyYAML itself rejects with other exceptions ------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="PyYAML raises ValueError for a malformed date; the loader lets it escape")
 def test_malformed_yaml_date_is_a_scenario_error():
     with pytest.raises(ScenarioError):
         scenario_from_yaml("name: x\nyears: 2001-13-01\n", source="date.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason="PyYAML raises ValueError for '!!float abc'; the loader lets it escape")
 def test_malformed_yaml_tag_is_a_scenario_error():
     with pytest.raises(ScenarioError):
         scenario_from_yaml("name: x\nyears: !!float abc\n", source="tag.yaml")
 
 
-@pytest.mark.xfail(strict=True, reason="parse_override lets PyYAML's ValueError for a malformed date escape")
 def test_malformed_set_date_is_a_scenario_error():
     with pytest.raises(ScenarioError):
         parse_override("years=2001-13-01")
 
 
-@pytest.mark.xfail(strict=True, reason="deeply nested YAML raises RecursionError inside PyYAML")
 def test_deeply_nested_yaml_is_a_scenario_error():
     with pytest.raises(ScenarioError):
         scenario_from_yaml("[" * 5000, source="deep.yaml")
