@@ -18,11 +18,13 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
 import typer
 from rich import box
 from rich.console import Console
@@ -30,7 +32,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from rich.text import Text
 
-from paysim import __version__
+from paysim import __version__, analysis, finance
+from paysim.compare import Comparison, compare_scenarios
 from paysim.demand import MONTH_NAMES
 from paysim.io import (
     SUMMARY_SUFFIXES,
@@ -151,30 +154,12 @@ def run(
 
     errors = Console(stderr=True)
     started = time.perf_counter()
-    try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("eta"),
-            TimeRemainingColumn(),
-            console=errors,
-            disable=not errors.is_terminal,
-            transient=True,
-        ) as bar:
-            task = bar.add_task(f"{model.name}: replications", total=reps)
-
-            def progress(done: int, total: int) -> None:
-                bar.update(task, completed=done, total=total)
-
-            activity = run_replications(model, reps, engine=engine, workers=workers, progress=progress)
-    except KeyboardInterrupt:
-        typer.echo("paysim: interrupted; nothing was written", err=True)
-        raise typer.Exit(130) from None
+    with _progress(errors, f"{model.name}: replications", reps) as progress:
+        activity = run_replications(model, reps, engine=engine, workers=workers, progress=progress)
     elapsed = time.perf_counter() - started
 
-    table = results_table(activity, scenario=model)
+    ledgers = finance.ledgers(model, activity)
+    table = results_table(activity, money=finance.money_columns(ledgers), scenario=model)
     stats = summary(table)
     if out is not None:
         if out.suffix.lower() in SUMMARY_SUFFIXES:
@@ -187,7 +172,10 @@ def run(
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 120)
-    console.print(_summary_table(model, stats, engine, reps, elapsed))
+    measures = {name: values for name, values in stats.items() if name.split(".")[0] not in ledgers}
+    console.print(_summary_table(model, measures, engine, reps, elapsed))
+    if ledgers:
+        console.print(money_table(ledgers))
     for path in (out, monthly):
         if path is not None:
             console.print(f"wrote {path}", markup=False, highlight=False)
@@ -209,7 +197,108 @@ def schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
+@app.command()
+def compare(
+    base: ScenarioArg,
+    other: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[OTHER]",
+            help="Second scenario file or bundled name; leave out to compare BASE with BASE plus --change.",
+            show_default=False,
+        ),
+    ] = None,
+    change: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--change",
+            metavar="KEY=VALUE",
+            help="Override applied to the other scenario only (--change services.inpatient.beds=210); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    set_: SetOption = None,
+    engine: Annotated[str, typer.Option(help=f"Simulation engine: {' | '.join(ENGINES)}.")] = "vector",
+    reps: Annotated[int, typer.Option(help="Number of replications of each scenario.")] = 1000,
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed for both; default: BASE's seed.", show_default=False)
+    ] = None,
+    workers: Annotated[int, typer.Option(help="Local processes running replications in parallel.")] = 1,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Paired differences: .csv or .parquet (one row per column), or .json (with the saving split).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Compare two scenarios on the same random numbers: paired differences of every measure and ledger,
+    and who captures a change in system cost under each rule."""
+    with _bad_input():
+        engine_run(engine)
+        _check_count("--reps", reps)
+        _check_count("--workers", workers)
+        if reps < 2:
+            raise BadInput("--reps: a paired comparison needs at least 2 replications, got 1")
+        if out is not None:
+            check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
+        if other is None and not change:
+            raise BadInput("compare needs OTHER or at least one --change KEY=VALUE for the other scenario")
+        shared = list(set_ or [])
+        if seed is not None:
+            shared.append(f"seed={seed}")
+        base_model = _load(base, shared)
+        other_model = _load(other if other is not None else base, [*shared, *(change or [])])
+
+    errors = Console(stderr=True)
+    with _progress(errors, f"{base_model.name} vs {other_model.name}", 2 * reps) as progress:
+        result = compare_scenarios(base_model, other_model, reps, engine=engine, workers=workers, progress=progress)
+    if out is not None:
+        if out.suffix.lower() in SUMMARY_SUFFIXES:
+            write_json({"comparison": result.rows, "saving_split": result.saving_split}, out)
+        else:
+            write_table(pa.Table.from_pylist(result.rows), out)
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    note = "" if other_model.seed == base_model.seed else " (OTHER run on BASE's seed)"
+    console.print(comparison_table(result, note))
+    if result.saving_split:
+        console.print(saving_table(result))
+    if out is not None:
+        console.print(f"wrote {out}", markup=False, highlight=False)
+
+
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _progress(console: Console, description: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (shown on a terminal only); yields the runner's progress callback.
+    Ctrl-C stops the run with exit status 130 and nothing written."""
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=total)
+
+            def progress(done: int, of: int) -> None:
+                bar.update(task, completed=done, total=of)
+
+            yield progress
+    except KeyboardInterrupt:
+        typer.echo("paysim: interrupted; nothing was written", err=True)
+        raise typer.Exit(130) from None
 
 
 @contextmanager
@@ -322,13 +411,13 @@ _UNITS = {
     "waiting_end": "people",
     "wait_days_mean": "days",
 }
-_LEDGERS = ("provider_income", "provider_cost", "provider_surplus", "commissioner_spend")
+_MONEY = (*finance.LEDGERS, "system_cost")
 
 
 def unit(column: str) -> str:
     """Unit of a results column, as shown in the summary table."""
     last = column.rsplit(".", 1)[-1]
-    if last in _LEDGERS:
+    if last in _MONEY:
         return "GBP"
     return _UNITS.get(last, "")
 
@@ -350,9 +439,13 @@ def format_value(value: float | int | None, column_unit: str) -> str:
 
 
 def _money(value: float) -> str:
+    """GBP for display: ``£1.25m``, ``-£403,901``."""
+    if math.isnan(value):
+        return "-"
+    sign = "-" if value < 0 else ""
     if abs(value) >= 1e6:
-        return f"£{value / 1e6:,.2f}m"
-    return f"£{value:,.0f}"
+        return f"{sign}£{abs(value) / 1e6:,.2f}m"
+    return f"{sign}£{abs(value):,.0f}"
 
 
 def _summary_table(
@@ -381,4 +474,85 @@ def _summary_table(
             section = group
         u = unit(column)
         table.add_row(f"  {measure}", u, *(format_value(values[k], u) for k in ("mean", "sd", "p5", "p95")))
+    return table
+
+
+def money_table(ledgers: dict[str, finance.Ledger]) -> Table:
+    """Every payment rule side by side: provider income, cost, surplus and its risk, commissioner spend."""
+    risk = {row["rule"]: row for row in analysis.risk_table(ledgers)}
+    table = Table(
+        title="money over the counted horizon, every rule on the same replications (GBP)",
+        title_justify="left",
+        caption="P(deficit): share of replications with a surplus below 0; expected shortfall: mean of the "
+        "worst 5 % of surpluses",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("", no_wrap=True)
+    for rule in ledgers:
+        table.add_column(rule, justify="right", no_wrap=True)
+
+    def mean(name: str):
+        return [_money(float(ledger.total(name).mean())) for ledger in ledgers.values()]
+
+    table.add_row("provider income, mean", *mean("provider_income"))
+    table.add_row("provider cost, mean", *mean("provider_cost"))
+    table.add_row("provider surplus, mean", *mean("provider_surplus"))
+    table.add_row("surplus, 5th percentile", *(_money(risk[r]["surplus_p5"]) for r in ledgers))
+    table.add_row("expected shortfall", *(_money(risk[r]["expected_shortfall"]) for r in ledgers))
+    table.add_row("P(deficit) over the horizon", *(f"{risk[r]['p_deficit']:.0%}" for r in ledgers))
+    table.add_row("P(deficit) in any year", *(f"{risk[r]['p_deficit_any_year']:.0%}" for r in ledgers))
+    table.add_row("commissioner spend, mean", *mean("commissioner_spend"))
+    table.add_row("commissioner spend, sd", *(_money(risk[r]["spend_sd"]) for r in ledgers))
+    return table
+
+
+def comparison_table(result: Comparison, note: str = "") -> Table:
+    """Paired differences OTHER - BASE with 95 % intervals, one row per results column."""
+    title = (
+        f"{result.other.name} - {result.base.name}: {result.reps} paired replications, seed {result.base.seed}{note}"
+    )
+    table = Table(
+        title=title,
+        title_justify="left",
+        caption="difference = OTHER - BASE, replication by replication on the same random numbers; 95 % t interval",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    table.add_column("column", no_wrap=True)
+    for heading in ("base", "other", "difference", "95 % interval"):
+        table.add_column(heading, justify="right", no_wrap=True)
+    for row in result.rows:
+        u = unit(row["column"])
+        value = partial(format_value, column_unit=u)
+        interval = f"{value(row['ci_low'])} to {value(row['ci_high'])}"
+        table.add_row(
+            row["column"], value(row["mean_base"]), value(row["mean_other"]), value(row["mean_difference"]), interval
+        )
+    return table
+
+
+def saving_table(result: Comparison) -> Table:
+    """Per rule: the change in system cost and who captures it (GBP over the horizon, means)."""
+    table = Table(
+        title="who captures the saving in system cost (provider cost + OAP spend paid by the commissioner)",
+        title_justify="left",
+        caption="saving = BASE - OTHER system cost = provider's gain in surplus + commissioner's fall in spend",
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+    )
+    for heading in ("rule", "saving", "to the provider", "to the commissioner", "provider's share"):
+        table.add_column(heading, justify="right" if heading != "rule" else "left", no_wrap=True)
+    for row in result.saving_split:
+        share = row["provider_share"]
+        table.add_row(
+            row["rule"],
+            _money(row["saving"]),
+            _money(row["provider"]),
+            _money(row["commissioner"]),
+            "-" if math.isnan(share) else f"{share:.0%}",
+        )
     return table

@@ -59,6 +59,27 @@ def public_measures(activity: Activity) -> list[str]:
     return list(measure_kinds(lines, inpatient, public_only=True))
 
 
+def results_columns(activity: Activity, money: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """The results-table columns as arrays ``{name: [R]}``: public measures over the horizon, then money.
+
+    Parameters
+    ----------
+    activity:
+        Simulated activity, arrays ``[R, months]``.
+    money:
+        Extra columns ``{name: [R]}``, e.g. ``{"block.provider_income": ...}`` (GBP over the horizon).
+    """
+    columns = {name: np.asarray(activity.total(name), dtype=np.float64) for name in public_measures(activity)}
+    for name, values in (money or {}).items():
+        if name in columns:
+            raise ValueError(f"money column {name!r} clashes with a measure name")
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != (activity.n_replications,):
+            raise ValueError(f"money column {name!r} has shape {values.shape}, expected ({activity.n_replications},)")
+        columns[name] = values
+    return columns
+
+
 def results_table(
     activity: Activity,
     money: Mapping[str, np.ndarray] | None = None,
@@ -71,7 +92,7 @@ def results_table(
     activity:
         Simulated activity, arrays ``[R, months]``.
     money:
-        Extra columns ``{name: [R]}``, e.g. ``{"block.provider_income": ...}`` (GBP over the horizon).
+        Extra columns ``{name: [R]}`` (see :func:`results_columns`).
     scenario:
         If given, the run is described in the table's schema metadata (see :func:`run_metadata`), which
         Parquet files keep.
@@ -82,16 +103,8 @@ def results_table(
         ``R`` rows; ``replication`` is int64, every other column float64 (NaN where undefined, e.g. a
         mean wait with no starts).
     """
-    columns: dict[str, pa.Array] = {"replication": pa.array(np.asarray(activity.replications, dtype=np.int64))}
-    for name in public_measures(activity):
-        columns[name] = pa.array(np.asarray(activity.total(name), dtype=np.float64))
-    for name, values in (money or {}).items():
-        if name in columns:
-            raise ValueError(f"money column {name!r} clashes with a measure name")
-        values = np.asarray(values, dtype=np.float64)
-        if values.shape != (activity.n_replications,):
-            raise ValueError(f"money column {name!r} has shape {values.shape}, expected ({activity.n_replications},)")
-        columns[name] = pa.array(values)
+    columns = {"replication": pa.array(np.asarray(activity.replications, dtype=np.int64))}
+    columns.update({name: pa.array(values) for name, values in results_columns(activity, money).items()})
     table = pa.table(columns)
     if scenario is not None:
         table = table.replace_schema_metadata(run_metadata(scenario, activity))

@@ -245,18 +245,21 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<mapping>") -> Sc
         raise ScenarioError(format_validation_error(exc, source)) from None
 
 
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``KEY=VALUE``; the value is read as YAML (``40``, ``0.5``, ``true``, ``lognormal``)."""
+def parse_override(text: str, source: str = "") -> tuple[str, Any]:
+    """Split ``KEY=VALUE``; the value is read as YAML (``40``, ``0.5``, ``true``, ``lognormal``).
+    ``source`` (the scenario file) starts error messages when given."""
+    where = f"{source}: " if source else ""
     key, sep, raw = text.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise ScenarioError(f"--set {text!r}: expected KEY=VALUE, e.g. services.inpatient.beds=40")
+        raise ScenarioError(f"{where}--set {text!r}: expected KEY=VALUE, e.g. services.inpatient.beds=40")
     if any(not part for part in key.split(".")):
-        raise ScenarioError(f"--set {text!r}: {key!r} is not a dotted key like services.inpatient.beds")
+        raise ScenarioError(f"{where}--set {text!r}: {key!r} is not a dotted key like services.inpatient.beds")
     try:
         value = yaml.safe_load(raw) if raw.strip() else None
-    except (yaml.YAMLError, ValueError, RecursionError):
-        raise ScenarioError(f"--set {text!r}: the value {raw!r} is not valid YAML") from None
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        reason = f" ({exc})" if isinstance(exc, ValueError) and not isinstance(exc, yaml.YAMLError) else ""
+        raise ScenarioError(f"{where}--set {text!r}: the value {raw!r} is not valid YAML{reason}") from None
     return key, value
 
 
@@ -265,7 +268,10 @@ def apply_overrides(
 ) -> dict[str, Any]:
     """Return a deep copy of ``data`` with dotted-key overrides set (missing mappings are created)."""
     result = _deep_copy(data)
-    items = overrides.items() if isinstance(overrides, Mapping) else (parse_override(o) for o in overrides)
+    if isinstance(overrides, Mapping):
+        items = overrides.items()
+    else:
+        items = (parse_override(o, "" if source == "--set" else source) for o in overrides)
     for key, value in items:
         node: Any = result
         parts = key.split(".")

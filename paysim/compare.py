@@ -1,0 +1,127 @@
+"""Paired comparison of two scenarios on the same random numbers, and who captures a change in cost.
+
+``paysim compare BASE OTHER`` runs both scenarios on the same replications with the same root seed, so
+replication ``r`` of each sees the same patients (common random numbers); differences are then taken
+replication by replication, and their standard errors are far smaller than for independent runs.
+
+Who captures a saving. Per payment rule, the **system cost** of a replication is what the provider spends
+plus the out-of-area spend the commissioner pays directly::
+
+    system_cost = provider_cost + (commissioner_spend - provider_income)
+
+and the change from BASE to OTHER splits exactly into the provider's and the commissioner's share::
+
+    -change(system_cost) = change(provider_surplus) + (-change(commissioner_spend))
+          saving         =   captured by provider   +   captured by commissioner
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from paysim import finance
+from paysim.activity import Activity
+from paysim.analysis import paired_comparison, paired_difference
+from paysim.io import results_columns
+from paysim.montecarlo import run_replications
+from paysim.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Result of :func:`compare_scenarios`.
+
+    ``rows``: one per results column both runs share (measures, then ``<rule>.<ledger>`` and
+    ``<rule>.system_cost``), with ``mean_base``, ``mean_other``, ``mean_difference`` (other - base), ``se``,
+    ``ci_low``, ``ci_high``. ``saving_split``: one per rule, GBP over the horizon (see module docstring).
+    """
+
+    base: Scenario
+    other: Scenario
+    reps: int
+    rows: list[dict[str, Any]]
+    saving_split: list[dict[str, Any]]
+
+
+def scenario_columns(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
+    """Every results column of a run: public measures, ``<rule>.<ledger>``, and ``<rule>.system_cost``."""
+    ledgers = finance.ledgers(scenario, activity)
+    columns = results_columns(activity, finance.money_columns(ledgers))
+    for rule, ledger in ledgers.items():
+        columns[f"{rule}.system_cost"] = system_cost(ledger)
+    return columns
+
+
+def system_cost(ledger: finance.Ledger) -> np.ndarray:
+    """Provider cost plus OAP spend the commissioner pays directly, GBP over the horizon, ``[replication]``."""
+    return ledger.total("provider_cost") + ledger.total("commissioner_spend") - ledger.total("provider_income")
+
+
+def saving_split(base: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Per rule: the saving in system cost (base - other) and how much of it each party captures.
+
+    Returns rows with ``rule``, ``saving``, ``provider``, ``commissioner`` (means over replications, GBP over
+    the horizon, ``provider + commissioner == saving`` exactly per replication) and standard errors.
+    """
+    rows = []
+    rules = [name.split(".")[0] for name in base if name.endswith(".system_cost") and name in other]
+    for rule in rules:
+        saving = base[f"{rule}.system_cost"] - other[f"{rule}.system_cost"]
+        provider = other[f"{rule}.provider_surplus"] - base[f"{rule}.provider_surplus"]
+        commissioner = base[f"{rule}.commissioner_spend"] - other[f"{rule}.commissioner_spend"]
+        zero = np.zeros_like(saving)
+        rows.append(
+            {
+                "rule": rule,
+                "saving": float(saving.mean()),
+                "saving_se": paired_difference(zero, saving).se,
+                "provider": float(provider.mean()),
+                "provider_se": paired_difference(zero, provider).se,
+                "commissioner": float(commissioner.mean()),
+                "commissioner_se": paired_difference(zero, commissioner).se,
+                "provider_share": float(provider.mean() / saving.mean()) if saving.mean() else float("nan"),
+            }
+        )
+    return rows
+
+
+def compare_scenarios(
+    base: Scenario,
+    other: Scenario,
+    reps: int,
+    engine: str = "vector",
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+) -> Comparison:
+    """Run ``base`` and ``other`` on replications ``0..reps-1`` with base's seed and compare them paired.
+
+    ``other`` takes base's seed, so that the two runs share random numbers (a different seed would make
+    the comparison unpaired and much noisier).
+    """
+    if other.seed != base.seed:
+        other = other.with_overrides({"seed": base.seed})
+    done = [0, 0]
+
+    def step(which: int) -> Callable[[int, int], None]:
+        def report(count: int, _total: int) -> None:
+            done[which] = count
+            if progress is not None:
+                progress(sum(done), 2 * reps)
+
+        return report
+
+    base_activity = run_replications(base, reps, engine=engine, workers=workers, progress=step(0))
+    other_activity = run_replications(other, reps, engine=engine, workers=workers, progress=step(1))
+    base_columns = scenario_columns(base, base_activity)
+    other_columns = scenario_columns(other, other_activity)
+    return Comparison(
+        base=base,
+        other=other,
+        reps=reps,
+        rows=paired_comparison(base_columns, other_columns),
+        saving_split=saving_split(base_columns, other_columns),
+    )
