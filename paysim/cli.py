@@ -19,6 +19,7 @@ import json
 import math
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -46,7 +47,15 @@ from paysim.io import (
     write_json,
     write_table,
 )
-from paysim.montecarlo import ENGINES, RunError, engine_run, run_replications
+from paysim.montecarlo import (
+    AUTO_DES_MAX_REPS,
+    ENGINES,
+    RunError,
+    choose_engine,
+    dask_executor,
+    engine_run,
+    run_replications,
+)
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, json_schema, load_scenario
 
 EXIT_BAD_INPUT = 2
@@ -66,6 +75,24 @@ ScenarioArg = Annotated[
     typer.Argument(
         metavar="SCENARIO",
         help="Scenario YAML file, or the name of a bundled scenario (default, oap-pressure, growth).",
+        show_default=False,
+    ),
+]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        help=f"Simulation engine: auto | {' | '.join(ENGINES)}; auto runs the SimPy model for up to "
+        f"{AUTO_DES_MAX_REPS} replications and the vector engine above that.",
+    ),
+]
+WorkersOption = Annotated[
+    int, typer.Option(help="Processes running replications in parallel (local pool, or local Dask workers).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on Dask: 'local' starts a local cluster of --workers processes, or give a scheduler "
+        "address such as tcp://10.0.0.5:8786 (needs the cluster extra).",
         show_default=False,
     ),
 ]
@@ -112,12 +139,13 @@ def _root(
 @app.command()
 def run(
     scenario: ScenarioArg,
-    engine: Annotated[str, typer.Option(help=f"Simulation engine: {' | '.join(ENGINES)}.")] = "des",
+    engine: EngineOption = "auto",
     reps: Annotated[int, typer.Option(help="Number of replications (Monte Carlo runs).")] = 20,
     seed: Annotated[
         int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
     ] = None,
-    workers: Annotated[int, typer.Option(help="Local processes running replications in parallel.")] = 1,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
     set_: SetOption = None,
     out: Annotated[
         Path | None,
@@ -138,6 +166,7 @@ def run(
 ) -> None:
     """Simulate replications of a scenario and summarise every measure."""
     with _bad_input():
+        engine = choose_engine(engine, reps)
         engine_run(engine)
         _check_count("--reps", reps)
         _check_count("--workers", workers)
@@ -154,8 +183,8 @@ def run(
 
     errors = Console(stderr=True)
     started = time.perf_counter()
-    with _progress(errors, f"{model.name}: replications", reps) as progress:
-        activity = run_replications(model, reps, engine=engine, workers=workers, progress=progress)
+    with _executor(scheduler, workers) as executor, _progress(errors, f"{model.name}: replications", reps) as progress:
+        activity = run_replications(model, reps, engine=engine, workers=workers, progress=progress, executor=executor)
     elapsed = time.perf_counter() - started
 
     ledgers = finance.ledgers(model, activity)
@@ -218,12 +247,13 @@ def compare(
         ),
     ] = None,
     set_: SetOption = None,
-    engine: Annotated[str, typer.Option(help=f"Simulation engine: {' | '.join(ENGINES)}.")] = "vector",
+    engine: EngineOption = "auto",
     reps: Annotated[int, typer.Option(help="Number of replications of each scenario.")] = 1000,
     seed: Annotated[
         int | None, typer.Option(help="Root random seed for both; default: BASE's seed.", show_default=False)
     ] = None,
-    workers: Annotated[int, typer.Option(help="Local processes running replications in parallel.")] = 1,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
     out: Annotated[
         Path | None,
         typer.Option(
@@ -236,6 +266,7 @@ def compare(
     """Compare two scenarios on the same random numbers: paired differences of every measure and ledger,
     and who captures a change in system cost under each rule."""
     with _bad_input():
+        engine = choose_engine(engine, reps)
         engine_run(engine)
         _check_count("--reps", reps)
         _check_count("--workers", workers)
@@ -252,8 +283,13 @@ def compare(
         other_model = _load(other if other is not None else base, [*shared, *(change or [])])
 
     errors = Console(stderr=True)
-    with _progress(errors, f"{base_model.name} vs {other_model.name}", 2 * reps) as progress:
-        result = compare_scenarios(base_model, other_model, reps, engine=engine, workers=workers, progress=progress)
+    with (
+        _executor(scheduler, workers) as executor,
+        _progress(errors, f"{base_model.name} vs {other_model.name}", 2 * reps) as progress,
+    ):
+        result = compare_scenarios(
+            base_model, other_model, reps, engine=engine, workers=workers, progress=progress, executor=executor
+        )
     if out is not None:
         if out.suffix.lower() in SUMMARY_SUFFIXES:
             write_json({"comparison": result.rows, "saving_split": result.saving_split}, out)
@@ -272,6 +308,21 @@ def compare(
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _executor(scheduler: str | None, workers: int) -> Iterator[Executor | None]:
+    """The Dask executor asked for with --scheduler (None: a local process pool of --workers)."""
+    if scheduler is None:
+        yield None
+        return
+    with _bad_input():
+        context = dask_executor(scheduler, workers)
+        executor = context.__enter__()
+    try:
+        yield executor
+    finally:
+        context.__exit__(None, None, None)
 
 
 @contextmanager

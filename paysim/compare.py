@@ -18,6 +18,7 @@ and the change from BASE to OTHER splits exactly into the provider's and the com
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import Any
 
@@ -96,6 +97,7 @@ def compare_scenarios(
     engine: str = "vector",
     workers: int = 1,
     progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
 ) -> Comparison:
     """Run ``base`` and ``other`` on replications ``0..reps-1`` with base's seed and compare them paired.
 
@@ -114,8 +116,9 @@ def compare_scenarios(
 
         return report
 
-    base_activity = run_replications(base, reps, engine=engine, workers=workers, progress=step(0))
-    other_activity = run_replications(other, reps, engine=engine, workers=workers, progress=step(1))
+    runs = {"engine": engine, "workers": workers, "executor": executor}
+    base_activity = run_replications(base, reps, progress=step(0), **runs)
+    other_activity = run_replications(other, reps, progress=step(1), **runs)
     base_columns = scenario_columns(base, base_activity)
     other_columns = scenario_columns(other, other_activity)
     return Comparison(

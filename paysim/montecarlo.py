@@ -17,8 +17,9 @@ import importlib
 import math
 import multiprocessing
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from paysim.activity import Activity
@@ -53,8 +54,64 @@ ENGINES: dict[str, EngineInfo] = {
 """Engines by name. Adding an engine is one line here."""
 
 
+AUTO_DES_MAX_REPS = 5
+"""``engine="auto"`` runs the patient-level DES up to this many replications, the vector engine above it."""
+
+
 class RunError(ValueError):
     """Bad arguments to a batch run (unknown engine, reps < 1, ...); the message is ready to show."""
+
+
+def choose_engine(engine: str, reps: int) -> str:
+    """Resolve ``"auto"``: the SimPy reference for a handful of replications (each takes seconds),
+    the vector engine (identical model, vectorised) for more."""
+    if engine != "auto":
+        return engine
+    return "des" if reps <= AUTO_DES_MAX_REPS else "vector"
+
+
+@contextmanager
+def dask_executor(scheduler: str, workers: int = 1, timeout: str = "10s") -> Iterator[Executor]:
+    """A ``concurrent.futures`` executor on a Dask cluster, for :func:`run_replications`.
+
+    Parameters
+    ----------
+    scheduler:
+        ``"local"`` starts a local cluster of ``workers`` single-threaded processes for the run;
+        otherwise the address of a running scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+    workers:
+        Worker processes of a local cluster (ignored for a remote scheduler).
+    timeout:
+        How long to keep trying to reach a remote scheduler.
+
+    Raises
+    ------
+    RunError
+        If the ``cluster`` extra (dask.distributed) is not installed, or the scheduler cannot be reached.
+    """
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise RunError(
+            "--scheduler: Dask is not installed; install the cluster extra: pip install 'paysim[cluster]'"
+        ) from None
+    cluster = None
+    try:
+        if scheduler == "local":
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout=timeout)
+    except (OSError, RuntimeError) as exc:  # unreachable address, or workers that failed to start
+        if cluster is not None:
+            cluster.close()
+        raise RunError(f"--scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})") from None
+    try:
+        yield client.get_executor()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 def engine_run(engine: str) -> Callable[[Scenario, Sequence[int]], Activity]:

@@ -10,9 +10,12 @@ from builders import small_trust
 
 from paysim.io import results_table
 from paysim.montecarlo import (
+    AUTO_DES_MAX_REPS,
     ENGINES,
     RunError,
+    choose_engine,
     chunk_replications,
+    dask_executor,
     default_chunk_size,
     run_replications,
 )
@@ -139,3 +142,23 @@ def test_default_chunk_size_keeps_workers_busy():
     assert default_chunk_size(20, 1, "des") == ENGINES["des"].chunk_size
     assert default_chunk_size(10, 4, "vector") == 3
     assert default_chunk_size(10_000, 2, "vector") == ENGINES["vector"].chunk_size
+
+
+@pytest.mark.slow
+def test_a_local_dask_cluster_gives_identical_results(scenario, reference, engine):
+    with dask_executor("local", workers=2) as executor:
+        assert_same(reference, run_replications(scenario, REPS, engine=engine, chunk_size=2, executor=executor))
+
+
+def test_an_unreachable_scheduler_is_a_clear_error():
+    with (
+        pytest.raises(RunError, match="cannot connect to the Dask scheduler"),
+        dask_executor("tcp://127.0.0.1:9", timeout="1s"),
+    ):
+        pass
+
+
+def test_auto_engine_uses_the_des_for_a_handful_of_replications():
+    assert choose_engine("auto", AUTO_DES_MAX_REPS) == "des"
+    assert choose_engine("auto", AUTO_DES_MAX_REPS + 1) == "vector"
+    assert choose_engine("des", 10_000) == "des"
