@@ -29,9 +29,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from paysim.payment.corridor import risk_share
-from paysim.payment.income import Payment
-from paysim.payment.outcomes import outcome_payment
+from paysim.payment.income import Payment, with_outcomes_and_risk_share
 from paysim.payment.schedule import (
     contract_year,
     from_year_to_date,
@@ -114,12 +112,4 @@ def blended_payment(
 
     parts = {"fixed": fixed, "variable": variable}
     contract_value = np.broadcast_to(value, (shape[0], years))
-    if terms.outcomes is not None:
-        if measures is None or month_days is None:
-            raise ValueError("blended.outcomes: the activity measures are needed for outcome indicators")
-        parts["outcome"] = outcome_payment(terms.outcomes, contract_value, measures, month_days)
-    if terms.corridor is not None:
-        if cost is None:
-            raise ValueError("blended.corridor: the provider's cost is needed for the risk share")
-        parts["risk_share"] = risk_share(terms.corridor, cost, sum(parts.values()), contract_value)
-    return Payment(parts, np.array(contract_value))
+    return with_outcomes_and_risk_share("blended", terms, parts, contract_value, measures, month_days, cost)

@@ -15,9 +15,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from paysim.payment.corridor import risk_share
-from paysim.payment.income import Payment
-from paysim.payment.outcomes import outcome_payment
+from paysim.payment.income import Payment, with_outcomes_and_risk_share
 from paysim.payment.schedule import growth_index, in_twelfths, years_of
 from paysim.terms import CapitationTerms
 
@@ -53,12 +51,4 @@ def capitation_payment(
     years = years_of(months)
     value = np.broadcast_to(capitation_value(terms, years), (replications, years))
     parts = {"capitation": np.broadcast_to(in_twelfths(value, months), (replications, months)).copy()}
-    if terms.outcomes is not None:
-        if measures is None or month_days is None:
-            raise ValueError("capitation.outcomes: the activity measures are needed for outcome indicators")
-        parts["outcome"] = outcome_payment(terms.outcomes, value, measures, month_days)
-    if terms.corridor is not None:
-        if cost is None:
-            raise ValueError("capitation.corridor: the provider's cost is needed for the risk share")
-        parts["risk_share"] = risk_share(terms.corridor, cost, sum(parts.values()), value)
-    return Payment(parts, np.array(value))
+    return with_outcomes_and_risk_share("capitation", terms, parts, value, measures, month_days, cost)
