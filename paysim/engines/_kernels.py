@@ -207,6 +207,22 @@ class NumpyKernels:
         raise AssertionError("unreachable")
 
     @staticmethod
+    def arrange_days(uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """Arrival times from per-day counts and one uniform per arrival, as :meth:`DemandCurve.arrivals`
+        builds them: row r is ``sort(repeat(days, counts[r]) + uniforms[r])``, ``[R, K]``, ``+inf`` padding.
+        """
+        rows = []
+        for u, per_day in zip(uniforms, counts, strict=True):
+            times = np.repeat(days, per_day) + u
+            times.sort()
+            rows.append(times)
+        width = max((r.size for r in rows), default=0)
+        out = np.full((len(rows), width), INF)
+        for i, r in enumerate(rows):
+            out[i, : r.size] = r
+        return out
+
+    @staticmethod
     def tally_team(*args, **kwargs) -> dict[str, np.ndarray]:
         """See :func:`tally_team_numpy`."""
         return tally_team_numpy(*args, **kwargs)
@@ -485,93 +501,60 @@ def _build_numba_kernels():
 
     ticks_per_day = TICKS_PER_DAY
 
-    @njit
-    def _count_le(a, v):
-        """Number of entries of sorted ``a`` that are <= v (searchsorted right)."""
-        lo, hi = 0, a.size
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if a[mid] <= v:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
+    # The tallies below inline every lookup by hand: numba helper calls that take arrays cost ~10 ns each
+    # (reference counting), several times the work they do. For an event time t (days, horizon [0, H)):
+    #   month     m = day_month[int(t)] for 0 <= t < H, else outside;
+    #   level     ends_before(t) = number of month ends < t, so [u, v) is open at ends ends_before(u) ..
+    #             ends_before(v) - 1 (a difference array per row, summed at the end);
+    #   area      the ticks of [0, t) in each month = full months before month p plus t - X_p in month p,
+    #             for t clipped to [0, H] (difference counts of full months and partial ticks per row).
 
     @njit
-    def _count_lt(a, v):
-        """Number of entries of sorted ``a`` that are < v (searchsorted left)."""
-        lo, hi = 0, a.size
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if a[mid] < v:
-                lo = mid + 1
-            else:
-                hi = mid
-        return lo
-
-    @njit
-    def _month(edges, t):
-        if t < edges[0] or not t < edges[edges.size - 1]:
-            return -1
-        return _count_le(edges, t) - 1
-
-    @njit
-    def _tick(edges, t):
-        clipped = min(max(t, edges[0]), edges[edges.size - 1])
-        return np.int64(np.floor(clipped * ticks_per_day))
-
-    @njit
-    def _add_area(row, x, edges, u, v):
-        """Add the ticks of [u, v) inside each month to ``row``."""
-        lo_tick = _tick(edges, u)
-        hi_tick = _tick(edges, v)
-        if hi_tick <= lo_tick:
-            return
-        months = x.size - 1
-        m = max(_count_le(x, lo_tick) - 1, 0)
-        while m < months and x[m] < hi_tick:
-            lo = lo_tick if lo_tick > x[m] else x[m]
-            hi = hi_tick if hi_tick < x[m + 1] else x[m + 1]
-            if hi > lo:
-                row[m] += hi - lo
-            m += 1
-
-    @njit
-    def _open_at_ends(diff, ends, u, v):
-        diff[_count_lt(ends, u)] += 1
-        diff[_count_lt(ends, v)] -= 1
-
-    @njit
-    def _levels(out_row, diff):
-        level = 0
-        for m in range(out_row.size):
-            level += diff[m]
-            out_row[m] += level
-
-    @njit
-    def tally_team(edges, arrival, start, end, deadline, to_bed, standard, long_standard, out):
+    def tally_team(edges, day_month, arrival, start, end, deadline, to_bed, standard, long_standard, out):
         months = edges.size - 1
+        horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
-        ends = edges[1:]
         rows_all, customers = arrival.shape
         for r in range(rows_all):
             in_treatment = np.zeros(months + 1, np.int64)
             waiting = np.zeros(months + 1, np.int64)
+            full = np.zeros(months + 1, np.int64)
+            part = np.zeros(months + 1, np.int64)
             for k in range(customers):
                 a = arrival[r, k]
                 if not a < np.inf:
                     break
-                ma = _month(edges, a)
+                # arrival: month and month ends before it
+                ma = -1
+                a_ends = 0
+                if a >= 0.0 and a < horizon:
+                    ma = day_month[np.int64(a)]
+                    a_ends = ma if a > edges[ma] else max(ma - 1, 0)
+                elif a >= horizon:
+                    a_ends = months if a > horizon else months - 1
                 if ma >= 0:
                     out[0, r, ma] += 1
                 if to_bed[r, k]:
                     if ma >= 0:
                         out[10, r, ma] += 1
                     continue
+                waiting[a_ends] += 1
                 s = start[r, k]
                 if s < np.inf:
                     wait = s - a
-                    ms = _month(edges, s)
+                    ms = -1
+                    s_ends = 0
+                    s_pos = 0
+                    s_tick = np.int64(0)
+                    if s >= 0.0 and s < horizon:
+                        ms = day_month[np.int64(s)]
+                        s_ends = ms if s > edges[ms] else max(ms - 1, 0)
+                        s_pos = ms
+                        s_tick = np.int64(np.floor(s * ticks_per_day))
+                    elif s >= horizon:
+                        s_ends = months if s > horizon else months - 1
+                        s_pos = months
+                        s_tick = x[months]
                     if ms >= 0:
                         out[1, r, ms] += 1
                         if wait <= standard:
@@ -580,30 +563,65 @@ def _build_numba_kernels():
                             out[3, r, ms] += 1
                         out[4, r, ms] += np.int64(np.floor(wait * ticks_per_day))
                     e = end[r, k]
-                    _add_area(out[5, r], x, edges, s, e)
-                    _open_at_ends(in_treatment, ends, s, e)
-                    _open_at_ends(waiting, ends, a, s)
-                    me = _month(edges, e)
+                    me = -1
+                    e_ends = 0
+                    e_pos = 0
+                    e_tick = np.int64(0)
+                    if e >= 0.0 and e < horizon:
+                        me = day_month[np.int64(e)]
+                        e_ends = me if e > edges[me] else max(me - 1, 0)
+                        e_pos = me
+                        e_tick = np.int64(np.floor(e * ticks_per_day))
+                    elif e >= horizon:
+                        e_ends = months if e > horizon else months - 1
+                        e_pos = months
+                        e_tick = x[months]
                     if me >= 0:
                         out[9, r, me] += 1
+                    waiting[s_ends] -= 1
+                    in_treatment[s_ends] += 1
+                    in_treatment[e_ends] -= 1
+                    # caseload ticks: [0, e) minus [0, s)
+                    full[e_pos] -= 1
+                    part[e_pos] += e_tick - x[e_pos]
+                    full[s_pos] += 1
+                    part[s_pos] -= s_tick - x[s_pos]
                 else:
                     d = deadline[r, k]
-                    md = _month(edges, d)
-                    if md >= 0:
+                    d_ends = 0
+                    if d >= 0.0 and d < horizon:
+                        md = day_month[np.int64(d)]
                         out[8, r, md] += 1
-                    _open_at_ends(waiting, ends, a, d)
-            _levels(out[6, r], in_treatment)
-            _levels(out[7, r], waiting)
+                        d_ends = md if d > edges[md] else max(md - 1, 0)
+                    elif d >= horizon:
+                        d_ends = months if d > horizon else months - 1
+                    waiting[d_ends] -= 1
+            treat = 0
+            wait_level = 0
+            full_months = 0
+            for m in range(months):
+                treat += in_treatment[m]
+                wait_level += waiting[m]
+                out[6, r, m] += treat
+                out[7, r, m] += wait_level
+            # full[p] holds -(ends at p) + (starts at p); intervals cover month m fully iff s_pos < m < e_pos
+            for m in range(months - 1, -1, -1):
+                full_months -= full[m + 1]
+                out[5, r, m] += full_months * (x[m + 1] - x[m]) + part[m]
 
     @njit
-    def tally_ward(edges, time, start, discharge, readmission, out):
+    def tally_ward(edges, day_month, time, start, discharge, readmission, out):
         months = edges.size - 1
+        horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
-        ends = edges[1:]
         rows_all, requests = time.shape
         for r in range(rows_all):
             local_open = np.zeros(months + 1, np.int64)
             oap_open = np.zeros(months + 1, np.int64)
+            local_full = np.zeros(months + 1, np.int64)
+            local_part = np.zeros(months + 1, np.int64)
+            oap_full = np.zeros(months + 1, np.int64)
+            oap_part = np.zeros(months + 1, np.int64)
             for k in range(requests):
                 t = time[r, k]
                 if not t < np.inf:
@@ -612,7 +630,34 @@ def _build_numba_kernels():
                 f = discharge[r, k]
                 served = s < np.inf
                 local = served and s <= t
-                mt = _month(edges, t)
+                back = s if s < f else f
+                # positions of t, s (if served), f and back: month, month ends before, area position, tick
+                mt = -1
+                t_ends = 0
+                t_pos = 0
+                t_tick = np.int64(0)
+                if t >= 0.0 and t < horizon:
+                    mt = day_month[np.int64(t)]
+                    t_ends = mt if t > edges[mt] else max(mt - 1, 0)
+                    t_pos = mt
+                    t_tick = np.int64(np.floor(t * ticks_per_day))
+                elif t >= horizon:
+                    t_ends = months if t > horizon else months - 1
+                    t_pos = months
+                    t_tick = x[months]
+                mf = -1
+                f_ends = 0
+                f_pos = 0
+                f_tick = np.int64(0)
+                if f >= 0.0 and f < horizon:
+                    mf = day_month[np.int64(f)]
+                    f_ends = mf if f > edges[mf] else max(mf - 1, 0)
+                    f_pos = mf
+                    f_tick = np.int64(np.floor(f * ticks_per_day))
+                elif f >= horizon:
+                    f_ends = months if f > horizon else months - 1
+                    f_pos = months
+                    f_tick = x[months]
                 if mt >= 0:
                     out[0, r, mt] += 1
                     if local:
@@ -621,24 +666,78 @@ def _build_numba_kernels():
                         out[2, r, mt] += 1
                     if readmission[r, k]:
                         out[4, r, mt] += 1
-                mf = _month(edges, f)
                 if mf >= 0:
                     out[5, r, mf] += 1
-                if served:
-                    if not local:
-                        ms = _month(edges, s)
-                        if ms >= 0:
-                            out[3, r, ms] += 1
-                    _add_area(out[6, r], x, edges, s, f)
-                    _open_at_ends(local_open, ends, s, f)
-                if not local:
-                    back = s if s < f else f
-                    _add_area(out[7, r], x, edges, t, back)
-                    _open_at_ends(oap_open, ends, t, back)
-            _levels(out[8, r], local_open)
-            _levels(out[9, r], oap_open)
+                if local:
+                    local_open[t_ends] += 1
+                    local_open[f_ends] -= 1
+                    local_full[f_pos] -= 1
+                    local_part[f_pos] += f_tick - x[f_pos]
+                    local_full[t_pos] += 1
+                    local_part[t_pos] -= t_tick - x[t_pos]
+                    continue
+                # out of area from t until back (= repatriation at s, or discharge)
+                b_ends = 0
+                b_pos = 0
+                b_tick = np.int64(0)
+                mb = -1
+                if back >= 0.0 and back < horizon:
+                    mb = day_month[np.int64(back)]
+                    b_ends = mb if back > edges[mb] else max(mb - 1, 0)
+                    b_pos = mb
+                    b_tick = np.int64(np.floor(back * ticks_per_day))
+                elif back >= horizon:
+                    b_ends = months if back > horizon else months - 1
+                    b_pos = months
+                    b_tick = x[months]
+                oap_open[t_ends] += 1
+                oap_open[b_ends] -= 1
+                oap_full[b_pos] -= 1
+                oap_part[b_pos] += b_tick - x[b_pos]
+                oap_full[t_pos] += 1
+                oap_part[t_pos] -= t_tick - x[t_pos]
+                if served:  # repatriated at s = back, local until discharge
+                    if mb >= 0:
+                        out[3, r, mb] += 1
+                    local_open[b_ends] += 1
+                    local_open[f_ends] -= 1
+                    local_full[f_pos] -= 1
+                    local_part[f_pos] += f_tick - x[f_pos]
+                    local_full[b_pos] += 1
+                    local_part[b_pos] -= b_tick - x[b_pos]
+            local_level = 0
+            oap_level = 0
+            for m in range(months):
+                local_level += local_open[m]
+                oap_level += oap_open[m]
+                out[8, r, m] += local_level
+                out[9, r, m] += oap_level
+            local_months = 0
+            oap_months = 0
+            for m in range(months - 1, -1, -1):
+                local_months -= local_full[m + 1]
+                oap_months -= oap_full[m + 1]
+                out[6, r, m] += local_months * (x[m + 1] - x[m]) + local_part[m]
+                out[7, r, m] += oap_months * (x[m + 1] - x[m]) + oap_part[m]
 
-    return queue_block, stays, tally_team, tally_ward
+    @njit
+    def arrange_days(uniforms, offsets, counts, days, out):
+        """Row r of ``out`` = sorted ``repeat(days, counts[r]) + uniforms[offsets[r]:]`` (each day sorted
+        on its own: the days are disjoint, so this is the whole row sorted)."""
+        rows_all, n_days = counts.shape
+        for r in range(rows_all):
+            i = offsets[r]
+            j = 0
+            for d in range(n_days):
+                n = counts[r, d]
+                for q in range(n):
+                    out[r, j + q] = days[d] + uniforms[i + q]
+                if n > 1:
+                    out[r, j : j + n].sort()
+                i += n
+                j += n
+
+    return queue_block, stays, tally_team, tally_ward, arrange_days
 
 
 class NumbaKernels:
@@ -647,7 +746,7 @@ class NumbaKernels:
     name = "numba"
 
     def __init__(self) -> None:
-        self._queue_block, self._stays, self._tally_team, self._tally_ward = _build_numba_kernels()
+        self._queue_block, self._stays, self._tally_team, self._tally_ward, self._arrange = _build_numba_kernels()
 
     @staticmethod
     def new_heap(replications: int, places: int) -> np.ndarray:
@@ -734,7 +833,7 @@ class NumbaKernels:
         out = np.zeros((len(TEAM_TALLIES), arrival.shape[0], edges.size - 1), dtype=np.int64)
         c = np.ascontiguousarray
         self._tally_team(
-            c(edges, dtype=float), c(arrival), c(start), c(end), c(deadline), c(to_bed),
+            c(edges, dtype=float), _day_month(edges), c(arrival), c(start), c(end), c(deadline), c(to_bed),
             float(standard), float(long_standard), out,
         )  # fmt: skip
         return dict(zip(TEAM_TALLIES, out, strict=True))
@@ -745,8 +844,22 @@ class NumbaKernels:
         """See :func:`tally_ward_numpy`."""
         out = np.zeros((len(WARD_TALLIES), time.shape[0], edges.size - 1), dtype=np.int64)
         c = np.ascontiguousarray
-        self._tally_ward(c(edges, dtype=float), c(time), c(start), c(discharge), c(readmission), out)
+        self._tally_ward(c(edges, dtype=float), _day_month(edges), c(time), c(start), c(discharge), c(readmission), out)
         return dict(zip(WARD_TALLIES, out, strict=True))
+
+    def arrange_days(self, uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
+        """See :meth:`NumpyKernels.arrange_days`."""
+        totals = counts.sum(axis=1)
+        out = np.full((counts.shape[0], int(totals.max(initial=0))), INF)
+        offsets = np.concatenate([[0], np.cumsum(totals)[:-1]]).astype(np.int64)
+        flat = np.concatenate(uniforms) if uniforms else np.zeros(0)
+        self._arrange(flat, offsets, np.ascontiguousarray(counts, dtype=np.int64), days.astype(float), out)
+        return out
+
+
+def _day_month(edges: np.ndarray) -> np.ndarray:
+    """Month index of each whole day of the horizon (edges are whole days from 0)."""
+    return np.repeat(np.arange(edges.size - 1), np.diff(edges).astype(np.int64)).astype(np.int64)
 
 
 _NUMBA: NumbaKernels | None = None

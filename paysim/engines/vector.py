@@ -275,6 +275,7 @@ class _Arrivals:
         curve = DemandCurve.for_line(line, scenario.start_month)
         self.days = chunk.days
         expected = curve.expected(self.days, self.days + 1.0)
+        self.kern = chunk.kern
         self.rngs = chunk.rngs(f"{name}.arrivals")
         self.counts = np.stack([rng.poisson(expected) for rng in self.rngs]) if self.rngs else np.zeros((0, 0))
         self.peak_per_day = float(expected.max()) if expected.size else 0.0
@@ -285,12 +286,8 @@ class _Arrivals:
         days = self.days[first:last]
         counts = self.counts[:, first:last]
         totals = counts.sum(axis=1)
-        rows = []
-        for rng, per_day, total in zip(self.rngs, counts, totals, strict=True):
-            times = np.repeat(days, per_day) + rng.random(int(total))
-            times.sort()
-            rows.append(times)
-        return _pad(rows, INF), totals
+        uniforms = [rng.random(int(total)) for rng, total in zip(self.rngs, totals, strict=True)]
+        return self.kern.arrange_days(uniforms, counts, days), totals
 
 
 @dataclass
@@ -470,9 +467,7 @@ def _compact(values: np.ndarray, keep: np.ndarray, fill: float) -> np.ndarray:
     return np.where(np.take_along_axis(keep, order, axis=1), taken, fill)
 
 
-def _merge_sorted(
-    t1: np.ndarray, t2: np.ndarray, v1: np.ndarray, v2: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
+def _merge_sorted(t1: np.ndarray, t2: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Merge two row-sorted ``+inf``-padded time arrays (with a value each) into one, in time order."""
     times = np.concatenate([t1, t2], axis=1)
     values = np.concatenate([v1, v2], axis=1)
