@@ -54,9 +54,9 @@ from paysim.montecarlo import (
     choose_engine,
     dask_executor,
     engine_run,
-    run_replications,
 )
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, json_schema, load_scenario
+from paysim.uncertainty import simulate
 
 EXIT_BAD_INPUT = 2
 """Exit status for bad input (as click uses for usage errors)."""
@@ -163,6 +163,14 @@ def run(
             dir_okay=False,
         ),
     ] = None,
+    no_uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--no-uncertainty",
+            help="Run at central values, ignoring the scenario's uncertain: block (default: each replication "
+            "draws its own parameter set, recorded as param.* columns).",
+        ),
+    ] = False,
 ) -> None:
     """Simulate replications of a scenario and summarise every measure."""
     with _bad_input():
@@ -184,11 +192,13 @@ def run(
     errors = Console(stderr=True)
     started = time.perf_counter()
     with _executor(scheduler, workers) as executor, _progress(errors, f"{model.name}: replications", reps) as progress:
-        activity = run_replications(model, reps, engine=engine, workers=workers, progress=progress, executor=executor)
+        psa = simulate(
+            model, reps, engine, workers, progress=progress, executor=executor, uncertainty=not no_uncertainty
+        )
     elapsed = time.perf_counter() - started
 
-    ledgers = finance.ledgers(model, activity)
-    table = results_table(activity, money=finance.money_columns(ledgers), scenario=model)
+    activity, ledgers = psa.activity, psa.ledgers
+    table = results_table(activity, money={**finance.money_columns(ledgers), **psa.params}, scenario=model)
     stats = summary(table)
     if out is not None:
         if out.suffix.lower() in SUMMARY_SUFFIXES:

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from paysim.distributions import Duration
 from paysim.terms import Contracts, Costs
+from paysim.uncertainty import Uncertain, check_keys, check_support
 
 LINES = ("talking_therapies", "community", "crisis")
 """Referral-based service lines, in the order they are reported."""
@@ -169,6 +170,16 @@ class Scenario(_Model):
     services: Services
     contracts: Contracts | None = None
     costs: Costs | None = None
+    uncertain: Uncertain | None = Field(
+        None, description="parameter uncertainty: distributions of numeric keys (paysim.uncertainty)"
+    )
+
+    @model_validator(mode="after")
+    def _uncertain_keys_exist(self) -> Scenario:
+        if self.uncertain is not None:
+            check_keys(self.model_dump(mode="json", exclude_none=True), self.uncertain)
+            check_support(self)
+        return self
 
     @property
     def horizon_days(self) -> int:
