@@ -207,6 +207,20 @@ class NumpyKernels:
         raise AssertionError("unreachable")
 
     @staticmethod
+    def merge_rows(
+        first: np.ndarray, second: np.ndarray, first_values: list[np.ndarray], second_values: list[np.ndarray]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Merge two row-sorted time arrays ``[R, K1]``, ``[R, K2]`` (with values of the same shapes) into
+        ``[R, K1 + K2]`` sorted rows; on equal times entries of ``first`` come first (a stable merge)."""
+        times = np.concatenate([first, second], axis=1)
+        order = np.argsort(times, axis=1, kind="stable")
+        merged = [
+            np.take_along_axis(np.concatenate([a, b], axis=1), order, axis=1)
+            for a, b in zip(first_values, second_values, strict=True)
+        ]
+        return np.take_along_axis(times, order, axis=1), merged
+
+    @staticmethod
     def arrange_days(uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
         """Arrival times from per-day counts and one uniform per arrival, as :meth:`DemandCurve.arrivals`
         builds them: row r is ``sort(repeat(days, counts[r]) + uniforms[r])``, ``[R, K]``, ``+inf`` padding.
@@ -722,22 +736,69 @@ def _build_numba_kernels():
 
     @njit
     def arrange_days(uniforms, offsets, counts, days, out):
-        """Row r of ``out`` = sorted ``repeat(days, counts[r]) + uniforms[offsets[r]:]`` (each day sorted
-        on its own: the days are disjoint, so this is the whole row sorted)."""
+        """Row r of ``out`` = sorted ``repeat(days, counts[r]) + uniforms[offsets[r]:]``.
+
+        Days are disjoint, so sorting each day's uniforms and then adding the day sorts the row (adding
+        a constant is monotone in floating point, so the values are exactly those of ``np.sort``). A
+        day's uniforms are iid U(0, 1): a bucket sort with one bucket per value takes O(1) per value.
+        """
         rows_all, n_days = counts.shape
+        widest = 1
+        for r in range(rows_all):
+            for d in range(n_days):
+                widest = max(widest, counts[r, d])
+        first = np.zeros(widest + 1, np.int64)
+        held = np.empty(widest)
         for r in range(rows_all):
             i = offsets[r]
             j = 0
             for d in range(n_days):
                 n = counts[r, d]
-                for q in range(n):
-                    out[r, j + q] = days[d] + uniforms[i + q]
-                if n > 1:
-                    out[r, j : j + n].sort()
+                if n == 1:
+                    out[r, j] = days[d] + uniforms[i]
+                elif n > 1:
+                    first[: n + 1] = 0
+                    for q in range(n):
+                        first[min(np.int64(uniforms[i + q] * n), n - 1) + 1] += 1
+                    for q in range(n):
+                        first[q + 1] += first[q]
+                    for q in range(n):
+                        u = uniforms[i + q]
+                        bucket = min(np.int64(u * n), n - 1)
+                        held[first[bucket]] = u
+                        first[bucket] += 1
+                    for q in range(1, n):  # insertion sort: values are already in their buckets
+                        u = held[q]
+                        p = q - 1
+                        while p >= 0 and held[p] > u:
+                            held[p + 1] = held[p]
+                            p -= 1
+                        held[p + 1] = u
+                    for q in range(n):
+                        out[r, j + q] = days[d] + held[q]
                 i += n
                 j += n
 
-    return queue_block, stays, tally_team, tally_ward, arrange_days
+    @njit
+    def merge_rows(first, second, first_values, second_values, times, values):
+        rows_all, n1 = first.shape
+        n2 = second.shape[1]
+        for r in range(rows_all):
+            i = 0
+            j = 0
+            for k in range(n1 + n2):
+                if j >= n2 or (i < n1 and first[r, i] <= second[r, j]):
+                    times[r, k] = first[r, i]
+                    for v in range(values.shape[0]):
+                        values[v, r, k] = first_values[v, r, i]
+                    i += 1
+                else:
+                    times[r, k] = second[r, j]
+                    for v in range(values.shape[0]):
+                        values[v, r, k] = second_values[v, r, j]
+                    j += 1
+
+    return queue_block, stays, tally_team, tally_ward, arrange_days, merge_rows
 
 
 class NumbaKernels:
@@ -746,7 +807,9 @@ class NumbaKernels:
     name = "numba"
 
     def __init__(self) -> None:
-        self._queue_block, self._stays, self._tally_team, self._tally_ward, self._arrange = _build_numba_kernels()
+        (self._queue_block, self._stays, self._tally_team, self._tally_ward, self._arrange, self._merge) = (
+            _build_numba_kernels()
+        )
 
     @staticmethod
     def new_heap(replications: int, places: int) -> np.ndarray:
@@ -846,6 +909,25 @@ class NumbaKernels:
         c = np.ascontiguousarray
         self._tally_ward(c(edges, dtype=float), _day_month(edges), c(time), c(start), c(discharge), c(readmission), out)
         return dict(zip(WARD_TALLIES, out, strict=True))
+
+    def merge_rows(
+        self,
+        first: np.ndarray,
+        second: np.ndarray,
+        first_values: list[np.ndarray],
+        second_values: list[np.ndarray],
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """See :meth:`NumpyKernels.merge_rows`."""
+        rows_all = first.shape[0]
+        width = first.shape[1] + second.shape[1]
+        times = np.empty((rows_all, width))
+        values = np.empty((len(first_values), rows_all, width))
+        v1 = np.stack(first_values) if first_values else np.zeros((0, *first.shape))
+        v2 = np.stack(second_values) if second_values else np.zeros((0, *second.shape))
+        self._merge(
+            np.ascontiguousarray(first, dtype=float), np.ascontiguousarray(second, dtype=float), v1, v2, times, values
+        )
+        return times, list(values)
 
     def arrange_days(self, uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
         """See :meth:`NumpyKernels.arrange_days`."""

@@ -146,7 +146,7 @@ class _Chunk:
         if services.community is not None:
             feed = self.referrals("community")
             if stepdowns is not None:
-                feed = _merge_windows(feed, stepdowns)
+                feed = _merge_windows(feed, stepdowns, self.kern)
             self.team("community", services.community, feed)
         return self.tally.result(self.scenario)
 
@@ -317,17 +317,20 @@ class _StepDowns:
         return block, hi
 
 
-def _merge_windows(feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns) -> Iterator[dict[str, np.ndarray]]:
+def _merge_windows(
+    feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns, kern
+) -> Iterator[dict[str, np.ndarray]]:
     """Merge step-down referrals into a line's windows of external referrals, in time order."""
     lo = None
     for block in feed:
         if lo is None:
             lo = np.zeros(block["arrival"].shape[0], dtype=np.intp)
         extra, lo = stepdowns.between(lo, float(block["window_end"]))
-        keys = ("arrival", "episode", "patience")
-        joined = {key: np.concatenate([block[key], extra[key]], axis=1) for key in keys}
-        order = np.argsort(joined["arrival"], axis=1, kind="stable")
-        yield {key: np.take_along_axis(value, order, axis=1) for key, value in joined.items()}
+        times, (episode, patience) = kern.merge_rows(
+            block["arrival"], extra["arrival"], [block["episode"], block["patience"]],
+            [extra["episode"], extra["patience"]],
+        )  # fmt: skip
+        yield {"arrival": times, "episode": episode, "patience": patience}
 
 
 class _AfterStayDraws:
