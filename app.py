@@ -1,0 +1,422 @@
+"""paysim in the browser: who carries which risk under block, activity, blended and capitation payment.
+
+Start it with ``streamlit run app.py``. This file holds only the page layout and its widgets; every figure,
+table and chart comes from :mod:`paysim.app_support`. Each widget maps onto scenario keys and is validated
+like a scenario file (``Scenario.with_overrides``); a session's runs live in ``st.session_state``, and
+simulations are cached by the part of the scenario the engine reads, so moving a contract lever only
+recomputes the money.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from paysim import app_support as ui
+from paysim.activity import Activity
+from paysim.scenario import Scenario, ScenarioError
+
+st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
+
+
+@st.cache_data(max_entries=16, max_size="1GB", show_spinner=False)
+def simulate(activity_text: str, reps: int, engine: str) -> Activity:
+    """Simulated activity of a scenario (its engine-facing YAML), shared by every session."""
+    return ui.simulate(activity_text, reps, engine)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def load_file(path: str, modified: float) -> Scenario:
+    """A scenario file offered in the picker (reloaded when the file changes)."""
+    return ui.load_choice(Path(path))
+
+
+def stop_with(message: str) -> None:
+    """Show a problem with the inputs in the page (never a traceback) and stop this run of the script."""
+    st.error(message.replace("\n", "  \n"), icon=":material/error:")  # one problem a line
+    st.stop()
+
+
+# --- 1. Scenario ------------------------------------------------------------------------------------------
+
+st.title("Who carries the risk?")
+st.markdown(
+    "Pick a scenario, move the levers on the left, and see how the provider's surplus and the "
+    "commissioner's spend behave under each way of being paid: **block** (a fixed sum), **activity** "
+    "(a price per unit), **blended** (fixed on a plan, plus or minus a marginal rate) and **capitation** "
+    "(a rate per head). Every rule is applied to the *same* simulated patients, so the differences "
+    "between them are the payment rules alone."
+)
+
+sidebar = st.sidebar
+sidebar.header("Scenario")
+choices = ui.scenario_choices()
+chosen = sidebar.selectbox(
+    "Scenario",
+    list(choices),
+    key="scenario_name",
+    help="Scenarios shipped with paysim (and any named by the PAYSIM_SCENARIOS environment variable).",
+)
+upload = sidebar.file_uploader(
+    "...or upload a scenario file (YAML)",
+    type=["yaml", "yml"],
+    key="upload",
+    help="A paysim scenario file. It is checked like `paysim validate`: problems are shown with the key.",
+)
+try:
+    if upload is not None:
+        loaded = ui.read_upload(upload.name, upload.getvalue())
+    elif chosen is not None:
+        path = choices[chosen]
+        loaded = load_file(str(path), path.stat().st_mtime)
+    else:
+        stop_with("No scenario files found: upload one, or set PAYSIM_SCENARIOS to a folder of them.")
+except ScenarioError as problem:
+    stop_with(str(problem))
+if upload is not None:
+    sidebar.caption(f"Using the uploaded file **{upload.name}**; remove it to go back to the list.")
+if loaded.description:
+    sidebar.caption(loaded.description)
+
+# Widget keys carry a fingerprint of the scenario, so picking another file starts every lever at its value.
+if "reset" not in st.session_state:
+    st.session_state["reset"] = 0
+prefix = f"{ui.inputs_key(loaded.to_yaml())}-{st.session_state['reset']}"
+
+
+def lever_widget(lever: ui.Lever, container: Any) -> Any:
+    """Draw one lever at its value in the scenario file; return the value shown."""
+    label = f"{lever.label} ({lever.unit})" if lever.unit else lever.label
+    key = f"{prefix}:{lever.name}"
+    value = lever.current(loaded)
+    if lever.kind == "choice":
+        return container.radio(
+            label, lever.options, index=lever.options.index(value), key=key, help=lever.help, horizontal=True
+        )
+    if lever.kind == "number":
+        step = lever.step
+        return container.number_input(
+            label,
+            min_value=float(lever.minimum),
+            max_value=float(max(lever.upper(loaded), value)),
+            value=float(value),
+            step=float(step),
+            format="%.1f" if step < 1 else "%.0f",
+            key=key,
+            help=lever.help,
+        )
+    if lever.integer:
+        return container.slider(
+            label,
+            min_value=int(lever.minimum),
+            max_value=int(max(lever.upper(loaded), value)),
+            value=int(value),
+            step=int(lever.step),
+            key=key,
+            help=lever.help,
+        )
+    return container.slider(
+        label,
+        min_value=float(min(lever.minimum, value)),
+        max_value=float(max(lever.upper(loaded), value)),
+        value=float(value),
+        step=float(lever.step),
+        format="%.1f" if lever.step < 1 else "%.0f",
+        key=key,
+        help=lever.help,
+    )
+
+
+sidebar.header("Levers")
+values: dict[str, Any] = {}
+applicable = ui.levers_for(loaded)
+for section in ui.SECTIONS:
+    in_section = [lever for lever in applicable if lever.section == section]
+    if in_section:
+        box = sidebar.expander(section, expanded=section in (ui.DEMAND, ui.BEDS))
+        for lever in in_section:
+            values[lever.name] = lever_widget(lever, box)
+if sidebar.button("Reset the levers to the scenario file", help="Start every lever again at the file's value."):
+    st.session_state["reset"] += 1
+    st.rerun()
+
+sidebar.header("Run")
+engines = ui.available_engines()
+engine = sidebar.radio(
+    "Engine",
+    engines,
+    key="engine",
+    horizontal=True,
+    help="vector: NumPy, all replications at once (fast). des: patient by patient (the reference, slow).",
+)
+reps_key = f"reps-{engine}"
+if reps_key not in st.session_state:  # each engine starts at its own default (1,000 vector, 10 des)
+    st.session_state[reps_key] = ui.default_replications(engine)
+reps = sidebar.select_slider(
+    "Replications (runs of the same years with different random patients)",
+    options=[10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
+    key=reps_key,
+    help="More replications give smoother percentiles and tighter comparisons, and take longer.",
+)
+years = sidebar.slider(
+    "Years (contract years simulated)", 1, 10, value=loaded.years, key=f"{prefix}:years", help="Counted horizon."
+)
+seed = sidebar.number_input(
+    "Seed",
+    min_value=0,
+    value=loaded.seed,
+    step=1,
+    key=f"{prefix}:seed",
+    help="Root of every random stream. The same seed gives the same patients, so results can be reproduced.",
+)
+
+try:
+    file_scenario = loaded.with_overrides(ui.run_settings(years, seed))
+    edited = file_scenario.with_overrides(ui.lever_overrides(loaded, values))
+except ScenarioError as problem:
+    stop_with(str(problem))
+
+sidebar.download_button(
+    "Download the edited scenario (YAML)",
+    edited.to_yaml(),
+    file_name=f"{edited.name}-edited.yaml",
+    mime="application/x-yaml",
+    on_click="ignore",
+    help="The scenario with your levers applied, ready for `paysim run` or to upload here later.",
+)
+
+# --- 2. Run -------------------------------------------------------------------------------------------------
+
+key = ui.inputs_key(file_scenario.to_yaml(), edited.to_yaml(), reps, engine)
+controls = st.columns([3, 1])
+auto = controls[0].toggle(
+    "Update the results as I change the inputs",
+    value=True,
+    key="auto",
+    help="Switch off to change several levers first and then press Run.",
+)
+clicked = controls[1].button("Run", type="primary", disabled=auto, width="stretch")
+downloads = st.empty()
+
+
+def draw_downloads(results: dict[str, Any] | None) -> None:
+    """The result downloads; disabled (``results`` None) while a run is in flight or the results are stale."""
+    ready = results is not None
+    items: list[tuple[str, str, str, Callable[[], bytes] | bytes]] = [
+        ("Results (CSV)", "csv", "text/csv", b""),
+        ("Results (Parquet)", "parquet", "application/vnd.apache.parquet", b""),
+        ("Workbook (Excel)", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b""),
+    ]
+    if ready:
+        run, base = results["edited"], results["base"]
+        makers = {
+            "csv": lambda: ui.results_csv(run),
+            "parquet": lambda: ui.results_parquet(run),
+            "xlsx": lambda: ui.excel_workbook(ui.workbook_sheets(base, run, results["engine"], results["seconds"])),
+        }
+        items = [(label, ext, mime, makers[ext]) for label, ext, mime, _ in items]
+    with downloads.container():
+        columns = st.columns(len(items) + 1)
+        name = edited.name
+        for column, (label, ext, mime, data) in zip(columns, items, strict=False):
+            column.download_button(
+                label,
+                data,
+                file_name=f"{name}-results.{ext}",
+                mime=mime,
+                disabled=not ready,
+                on_click="ignore",
+                key=f"download-{ext}-{'ready' if ready else 'waiting'}",
+                width="stretch",
+            )
+        if ready:
+            columns[-1].caption(f"The results shown: {results['edited'].activity.n_replications:,} replications.")
+        else:
+            columns[-1].caption("Downloads open when the results match the inputs.")
+
+
+if auto or clicked:
+    if st.session_state.get("results", {}).get("key") != key:
+        draw_downloads(None)
+        years_text = f"{edited.years} year{'s' if edited.years > 1 else ''}"
+        with st.spinner(f"Simulating {reps:,} replications of {years_text}...", show_time=True):
+            started = time.perf_counter()
+            try:
+                base_run = ui.run_money(file_scenario, simulate(ui.activity_yaml(file_scenario), reps, engine))
+                edited_run = ui.run_money(edited, simulate(ui.activity_yaml(edited), reps, engine))
+            except (ScenarioError, ValueError) as problem:
+                stop_with(f"The scenario cannot be run: {problem}")
+            seconds = time.perf_counter() - started
+        st.session_state["results"] = {
+            "key": key,
+            "base": base_run,
+            "edited": edited_run,
+            "engine": engine,
+            "seconds": seconds,
+        }
+
+results = st.session_state.get("results")
+if results is None:
+    draw_downloads(None)
+    st.info("Press **Run** to simulate the scenario.")
+    st.stop()
+fresh = results["key"] == key
+draw_downloads(results if fresh else None)
+if not fresh:
+    st.warning("The results below are for earlier inputs. Press **Run** to update them; downloads are off until then.")
+
+run: ui.Run = results["edited"]
+base: ui.Run = results["base"]
+shown = run.scenario
+n = run.activity.n_replications
+st.caption(
+    f"**{shown.name}**: {n:,} replications of {ui.horizon_text(shown)} · engine {results['engine']} · "
+    f"seed {shown.seed} · {results['seconds']:.1f} s"
+)
+
+# --- 3. Results -------------------------------------------------------------------------------------------
+
+edited_anything = bool(ui.edited_keys(base.scenario, shown))
+if run.rules:
+    st.subheader("Provider surplus a year (mean over the runs)")
+    columns = st.columns(len(run.rules))
+    for column, row in zip(columns, ui.headline(run, base if edited_anything else None), strict=True):
+        change = row["change_a_year"]
+        column.metric(
+            row["label"],
+            ui.gbp(row["surplus_a_year"]),
+            delta=None if change is None else f"{ui.gbp_change(change)} a year vs the file",
+            help="Mean provider surplus (income less cost) per contract year; the change is the mean paired "
+            "difference from the unedited scenario on the same random patients.",
+        )
+        column.caption(
+            f"P(deficit over the horizon) **{ui.percent(row['p_deficit'])}** · "
+            f"in at least one year {ui.percent(row['p_deficit_any_year'])}"
+        )
+    if not run.has_costs:
+        st.warning("This scenario has no `costs:` block, so the provider's cost is zero and its surplus is its income.")
+else:
+    st.info(
+        "This scenario has no `contracts:` block, so there is no money to show: the tabs below show the "
+        "simulated activity only. Add contracts and costs to the YAML file to compare payment rules."
+    )
+
+tabs = st.tabs(
+    [
+        "Risk",
+        "Surplus by month",
+        "Commissioner spend",
+        "Out-of-area placements",
+        "MHIS",
+        "What your changes did",
+        "Activity",
+    ]
+)
+
+with tabs[0]:
+    if run.rules:
+        st.markdown(
+            "How the provider's surplus in one contract year is spread over the runs. The solid line is the "
+            "mean, the dashed lines the 5th and 95th percentiles; the red line is break-even. A wide "
+            "histogram means the provider carries the risk; a narrow one that the rule passes it on."
+        )
+        year = st.selectbox(
+            "Contract year",
+            list(range(1, run.years + 1)),
+            index=run.years - 1,
+            format_func=lambda y: f"Year {y}",
+            key=f"risk_year-{run.years}",
+        )
+        table = ui.yearly_surplus(run)
+        chosen_year = table[table["year"] == year]
+        domain = ui.nice_domain(chosen_year["surplus"].to_numpy())
+        for rule in run.rules:
+            values_of_rule = chosen_year[chosen_year["rule"] == ui.RULE_LABELS[rule]]["surplus"].to_numpy()
+            st.altair_chart(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain), width="stretch")
+        st.markdown(
+            "**Expected shortfall** is the average surplus of the worst 5 % of runs: what a bad outcome "
+            "looks like, not just how often it happens."
+        )
+        st.dataframe(ui.risk_display(ui.risk_table(run), run.years), hide_index=True)
+
+with tabs[1]:
+    if run.rules:
+        view = st.radio("Show", ["Each month", "Running total from the start"], horizontal=True, key="fan_view")
+        cumulative = view != "Each month"
+        st.markdown("The line is the median run; the dark band holds the middle 50 % of runs and the light band 90 %.")
+        title = "Provider surplus, running total" if cumulative else "Provider surplus in each month"
+        y_title = "Surplus to date" if cumulative else "Surplus in the month"
+        st.altair_chart(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title))
+
+with tabs[2]:
+    if run.rules:
+        st.markdown(
+            "What the commissioner pays each year under each rule (including OAP bed days it pays directly): "
+            "the dot is the median run, the bar runs from the 5th to the 95th percentile. A long bar means "
+            "the commissioner carries the volume risk."
+        )
+        spend = ui.spend_table(run)
+        st.altair_chart(ui.spend_chart(spend))
+        st.dataframe(ui.spend_display(spend), hide_index=True)
+
+with tabs[3]:
+    if shown.services.inpatient is not None:
+        paid_by = shown.contracts.oap_paid_by if shown.contracts is not None else "provider"
+        price = shown.costs.beds.oap_per_bed_day if shown.costs is not None else 0.0
+        st.markdown(
+            f"When every local bed is full, a patient goes to an out-of-area placement at "
+            f"**{ui.gbp(price)} a bed day**, paid by the **{paid_by}**. Bed days by month:"
+        )
+        st.altair_chart(
+            ui.activity_fan_chart(ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"),
+            width="stretch",
+        )
+        st.dataframe(ui.oap_display(ui.oap_table(run)), hide_index=True)
+        priced = ui.oap_priced_by(run)
+        if priced:
+            st.caption(
+                f"{' and '.join(priced)} contracts also pay the provider a price per OAP bed day, so under them "
+                "the commissioner refunds OAP spend through the provider's income."
+            )
+    else:
+        st.info("This scenario has no adult acute beds, so no out-of-area placements.")
+
+with tabs[4]:
+    mhis = ui.mhis_table(run)
+    if len(mhis):
+        st.markdown(
+            "The Mental Health Investment Standard: the commissioner's qualifying mental-health spend must grow "
+            "at least as fast as its allocation. The verdict counts the runs that meet it."
+        )
+        st.dataframe(ui.mhis_display(mhis), hide_index=True)
+    else:
+        st.info("This scenario does not set `contracts.mhis`, so the standard is not checked.")
+
+with tabs[5]:
+    if not edited_anything:
+        st.info("Move a lever to see what it does: each change is compared with the scenario file on the same runs.")
+    else:
+        st.markdown(
+            "Your changes against the scenario file, run on the same random patients (paired), so the "
+            "differences are the effect of the changes alone. The interval is a 95 % interval of the mean change."
+        )
+        st.dataframe(ui.edits_display(base.scenario, shown), hide_index=True)
+        table = ui.changes_table(base, run)
+        if (table["unit"] == "GBP").any():
+            st.altair_chart(ui.changes_chart(table))
+        st.dataframe(ui.changes_display(table, run.years), hide_index=True)
+
+with tabs[6]:
+    st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
+    if "inpatient.occupancy_mean" in run.activity:
+        st.altair_chart(
+            ui.activity_fan_chart(
+                ui.measure_fan(run.activity, "inpatient.occupancy_mean", 100.0), "Local beds occupied (%)", "#4c78a8"
+            ),
+            width="stretch",
+        )
+    st.dataframe(ui.activity_display(ui.activity_table(run.activity)), hide_index=True)

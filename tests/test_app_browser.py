@@ -1,0 +1,245 @@
+"""The app in a real browser: ``streamlit run app.py`` headless on a free port, driven by headless Chromium.
+
+Checks what a person sees: the page loads with no exception, a slider change updates the numbers, a bad
+upload shows its error (naming the key), and a download arrives. Screenshots of the page are written to
+docs/screenshots/ for the README.
+
+Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/install-browser``), launched through
+Playwright's Python package. Without it the test is skipped locally, but fails when ``CI`` is set.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+SMALL = Path(__file__).parent / "data" / "app-small.yaml"
+SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM = Path(os.environ.get("PAYSIM_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+START_TIMEOUT = 90  # seconds for the server to answer its health check
+RUN_TIMEOUT = 240_000  # milliseconds for one script run (a cold simulation on a busy machine)
+IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def _missing(reason: str) -> None:
+    """Skip when a browser is not available here; fail in CI, where it must be."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (CI is set, so the browser test must run: run .ci/install-browser)", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="module")
+def playwright_api():
+    if not CHROMIUM.exists():
+        _missing(f"{CHROMIUM} not found; install it with .ci/install-browser")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("the playwright package is not installed (pip install -e '.[dev]')")
+    with sync_playwright() as api:
+        yield api
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_api):
+    browser = playwright_api.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    yield browser
+    browser.close()
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[str]:
+    """``streamlit run app.py`` on a free local port; yields its URL once ``/_stcore/health`` says ok."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    env = {**os.environ, "PAYSIM_SCENARIOS": str(SMALL), "PYTHONUNBUFFERED": "1"}
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",  # the page must not offer to rerun when a source file changes
+        "none",
+    ]
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited with {process.returncode}:\n{log_path.read_text()}", pytrace=False)
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"streamlit did not become healthy in {START_TIMEOUT} s:\n{log_path.read_text()}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    assert "Traceback" not in log_path.read_text(), log_path.read_text()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh browser session on the app, after its first run has finished."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000}, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server, wait_until="domcontentloaded")
+    wait_for_results(page)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def wait_idle(page) -> None:
+    page.wait_for_selector(IDLE, timeout=RUN_TIMEOUT)
+
+
+def wait_for_results(page) -> None:
+    """Wait until the four headline figures are shown and the script is idle."""
+    page.locator('[data-testid="stMetric"]').nth(3).wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+
+
+def assert_no_exception(page) -> None:
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def headline(page) -> list[str]:
+    """The four headline figures as text, e.g. ``["£118,035", ...]``."""
+    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+
+def screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+
+
+def test_page_loads_with_the_headline_and_charts(page):
+    assert page.get_by_role("heading", name="Who carries the risk?").is_visible()
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert [label.strip() for label in labels] == ["Block", "Activity", "Blended", "Capitation"]
+    for value in headline(page):
+        assert re.fullmatch(r"-?£[\d,]+", value.strip()), value
+    page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
+    assert page.get_by_text("seed 7").is_visible()
+    screenshot(page, "main.png")
+    page.set_viewport_size({"width": 1440, "height": 2200})  # the whole risk tab at once
+    risk = page.locator('[data-testid="stTabPanel"]').filter(has_text="Expected shortfall")
+    risk.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for(state="visible")
+    page.wait_for_timeout(500)  # let Vega finish drawing after the resize
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    risk.screenshot(path=str(SCREENSHOTS / "risk.png"))
+
+
+def test_a_slider_change_updates_the_numbers(page):
+    before = headline(page)
+    slider = page.locator('[data-testid="stSlider"]').filter(has_text="Demand growth")
+    thumb = slider.get_by_role("slider")
+    thumb.focus()
+    for _ in range(6):  # 3.0 % -> 6.0 % in steps of 0.5
+        page.keyboard.press("ArrowRight")
+    page.get_by_text("a year vs the file").first.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert slider.locator('[data-testid="stSliderThumbValue"]').inner_text().strip() == "6.0"
+    assert headline(page) != before
+    deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
+    assert len(deltas) == 4 and all("a year vs the file" in d for d in deltas)
+    screenshot(page, "demand-growth.png")
+
+    page.get_by_role("tab", name="What your changes did").click()
+    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="same random patients")
+    panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    panel.scroll_into_view_if_needed()
+    screenshot(page, "what-the-changes-did.png")
+
+
+def test_a_bad_upload_shows_its_error(page):
+    bad = SMALL.read_bytes().replace(b"    beds: 8", b"    bedz: 8")
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "my-trust.yaml", "mimeType": "application/x-yaml", "buffer": bad}]
+    )
+    alert = page.locator('[data-testid="stAlertContainer"]').filter(has_text="services.inpatient.bedz")
+    alert.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    text = alert.inner_text()
+    assert "my-trust.yaml: services.inpatient.bedz: unknown key; did you mean 'beds'?" in text
+    assert "Traceback" not in page.content()
+    screenshot(page, "upload-error.png")
+
+    page.locator('[data-testid="stFileChipDeleteBtn"]').first.click()
+    alert.wait_for(state="detached", timeout=RUN_TIMEOUT)
+    wait_for_results(page)
+
+
+def test_downloads_arrive(page):
+    with page.expect_download(timeout=RUN_TIMEOUT) as info:
+        page.get_by_role("button", name="Results (CSV)").click()
+    download = info.value
+    assert download.suggested_filename == "app-small-results.csv"
+    rows = list(csv.DictReader(io.StringIO(Path(download.path()).read_text())))
+    assert rows and "replication" in rows[0] and "blended.provider_surplus" in rows[0]
+
+    with page.expect_download(timeout=RUN_TIMEOUT) as info:
+        page.get_by_role("button", name="Workbook (Excel)").click()
+    workbook = Path(info.value.path()).read_bytes()
+    assert workbook[:2] == b"PK"  # an .xlsx is a zip file
+
+    with page.expect_download(timeout=RUN_TIMEOUT) as info:
+        page.get_by_role("button", name="Download the edited scenario (YAML)").click()
+    assert "name: app-small" in Path(info.value.path()).read_text()

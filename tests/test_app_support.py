@@ -1,0 +1,295 @@
+"""The app's logic without Streamlit: levers -> overrides, tables, charts, downloads, formatting.
+
+Money tables are checked on a hand-made Activity (every measure constant, or a known spread over
+replications), so the expected figures follow by hand arithmetic from tests/data/app-small.yaml.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+import pytest
+from openpyxl import load_workbook
+
+from paysim import app_support as ui
+from paysim.activity import Activity, measure_kinds
+from paysim.scenario import LINES, ScenarioError, load_scenario
+
+SMALL = Path(__file__).parent / "data" / "app-small.yaml"
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_scenario(SMALL)
+
+
+def fake_activity(scenario, reps: int = 4, oap_days: np.ndarray | None = None) -> Activity:
+    """Every measure 10 per month, except OAP bed days (``oap_days[r]`` per month) and sensible shares."""
+    months = scenario.months
+    kinds = measure_kinds(scenario.lines(), inpatient=True)
+    monthly = {name: np.full((reps, months), 10.0) for name in kinds}
+    monthly["inpatient.occupancy_mean"] = np.full((reps, months), 0.9)
+    if oap_days is not None:
+        monthly["inpatient.oap_bed_days"] = np.repeat(np.asarray(oap_days, float)[:, None], months, axis=1)
+    return Activity(monthly, kinds, np.arange(reps), scenario.start_month, "test")
+
+
+# --- formatting ---------------------------------------------------------------------------------------
+
+
+def test_gbp_has_pound_sign_thousands_separators_and_sign():
+    assert ui.gbp(1234567.4) == "£1,234,567"
+    assert ui.gbp(-250000) == "-£250,000"
+    assert ui.gbp(-0.4) == "£0"
+    assert ui.gbp(float("nan")) == "-"
+    assert ui.gbp_change(1234) == "+£1,234"
+    assert ui.gbp_change(-1234.6) == "-£1,235"
+    assert ui.gbp_change(0.3) == "£0"
+    assert ui.percent(0.153) == "15 %"
+    assert ui.number(12345.6) == "12,346"
+
+
+# --- levers -------------------------------------------------------------------------------------------
+
+
+def test_levers_start_at_the_file_values_in_the_units_shown(small):
+    current = {lever.name: lever.current(small) for lever in ui.levers_for(small)}
+    assert current["demand_growth"] == 3.0  # % a year
+    assert current["services.inpatient.beds"] == 8
+    assert current["contracts.block.annual_value"] == 4.2  # £m
+    assert current["services.community.capacity.vacancy_rate"] == 10.0  # %
+    assert current["contracts.oap_paid_by"] == "provider"
+    assert current["costs.beds.oap_per_bed_day"] == 620.0
+
+
+def test_untouched_levers_set_nothing(small):
+    values = {lever.name: lever.current(small) for lever in ui.levers_for(small)}
+    assert ui.lever_overrides(small, values) == {}
+
+
+def test_demand_growth_sets_every_line_and_direct_admissions(small):
+    overrides = ui.lever_overrides(small, {"demand_growth": 6.0})
+    assert overrides == {f"services.{line}.growth": 0.06 for line in LINES} | {"services.inpatient.growth": 0.06}
+    edited = small.with_overrides(overrides)
+    assert edited.services.inpatient.growth == 0.06
+    assert edited.services.crisis.growth == 0.06
+
+
+def test_levers_convert_units_back_to_the_scenario(small):
+    overrides = ui.lever_overrides(
+        small,
+        {
+            "contracts.block.annual_value": 4.5,
+            "services.inpatient.beds": 10,
+            "services.community.capacity.vacancy_rate": 15.0,
+            "contracts.oap_paid_by": "commissioner",
+        },
+    )
+    assert overrides == {
+        "contracts.block.annual_value": 4_500_000,
+        "services.inpatient.beds": 10,
+        "services.community.capacity.vacancy_rate": 0.15,
+        "contracts.oap_paid_by": "commissioner",
+    }
+    assert isinstance(overrides["services.inpatient.beds"], int)
+    edited = small.with_overrides(overrides)
+    assert edited.contracts.block.annual_value == 4_500_000
+    assert [k for k, _, _ in ui.edited_keys(small, edited)] == sorted(overrides)
+
+
+def test_levers_appear_only_for_parts_the_scenario_has(small):
+    stripped = small.with_overrides({"contracts.blended": None, "contracts.capitation": None})
+    names = {lever.name for lever in ui.levers_for(stripped)}
+    assert "contracts.block.annual_value" in names
+    assert not any(name.startswith(("contracts.blended", "contracts.capitation")) for name in names)
+    no_money = small.with_overrides({"contracts": None, "costs": None})
+    names = {lever.name for lever in ui.levers_for(no_money)}
+    assert names == {
+        "demand_growth",
+        "services.inpatient.beds",
+        "services.inpatient.los_days.mean",
+        "services.community.capacity.vacancy_rate",
+        "services.community.capacity.agency_cover",
+    }
+
+
+def test_a_value_the_scenario_rejects_raises_a_message_naming_the_key(small):
+    overrides = ui.lever_overrides(small, {"services.inpatient.beds": -5})
+    with pytest.raises(ScenarioError, match=r"services\.inpatient\.beds: must be >= 0, got -5"):
+        small.with_overrides(overrides)
+
+
+# --- scenarios ----------------------------------------------------------------------------------------
+
+
+def test_scenarios_from_the_environment_come_first(tmp_path):
+    (tmp_path / "mine.yaml").write_text(SMALL.read_text())
+    (tmp_path / "notes.txt").write_text("not a scenario")
+    choices = ui.scenario_choices({ui.SCENARIOS_ENV: str(tmp_path)})
+    assert next(iter(choices)) == "mine"
+    assert "notes" not in choices
+    assert list(choices)[1] == "default"
+    assert next(iter(ui.scenario_choices({}))) == "default"
+
+
+def test_uploads_are_validated_with_the_file_name_and_key():
+    with pytest.raises(ScenarioError, match=r"bad\.yaml: services\.inpatient\.bedz: unknown key; did you mean 'beds'"):
+        ui.read_upload("bad.yaml", SMALL.read_bytes().replace(b"    beds: 8", b"    bedz: 8"))
+    with pytest.raises(ScenarioError, match=r"^odd\.yaml: is not valid YAML at line 2"):
+        ui.read_upload("odd.yaml", b"name: [unclosed\n")
+    with pytest.raises(ScenarioError, match=r"^bin\.yaml: is not a text file"):
+        ui.read_upload("bin.yaml", b"\xff\xfe\x00\x81")
+    assert ui.read_upload("ok.yaml", SMALL.read_bytes()).name == "app-small"
+
+
+def test_activity_yaml_ignores_money_so_contract_levers_reuse_the_simulation(small):
+    money_only = small.with_overrides({"contracts.block.annual_value": 1.0, "costs.beds.oap_per_bed_day": 1.0})
+    assert ui.activity_yaml(money_only) == ui.activity_yaml(small)
+    more_beds = small.with_overrides({"services.inpatient.beds": 9})
+    assert ui.activity_yaml(more_beds) != ui.activity_yaml(small)
+    assert "contracts" not in ui.activity_yaml(small)
+
+
+# --- tables -------------------------------------------------------------------------------------------
+
+
+def test_oap_table_by_hand(small):
+    # 100 OAP bed days a month in every run: 1,200 a year at 620, then 620 x 1.02 in year 2 (price inflation).
+    run = ui.run_money(small, fake_activity(small, oap_days=np.full(4, 100.0)))
+    table = ui.oap_table(run)
+    assert table["bed_days"].tolist() == [1200.0, 1200.0]
+    assert table["spend"].tolist() == pytest.approx([1200 * 620, 1200 * 620 * 1.02])
+    assert table["paid_by_provider"].tolist() == pytest.approx(table["spend"].tolist())
+    assert table["paid_by_commissioner"].tolist() == [0.0, 0.0]
+    moved = small.with_overrides({"contracts.oap_paid_by": "commissioner"})
+    table = ui.oap_table(ui.run_money(moved, fake_activity(moved, oap_days=np.full(4, 100.0))))
+    assert table["paid_by_commissioner"].tolist() == pytest.approx([1200 * 620, 1200 * 620 * 1.02])
+
+
+def test_fan_table_holds_quantiles_over_replications(small):
+    oap = np.array([0.0, 100.0, 200.0, 300.0])
+    run = ui.run_money(small, fake_activity(small, oap_days=oap))
+    table = ui.fan_table(run)
+    assert list(table["rule"].unique()) == ["Block", "Activity", "Blended", "Capitation"]
+    assert len(table) == 4 * small.months
+    block = table[table["rule"] == "Block"]
+    surplus = run.ledgers["block"].provider_surplus
+    assert block["p50"].to_numpy() == pytest.approx(np.median(surplus, axis=0))
+    assert block["p5"].to_numpy() == pytest.approx(np.percentile(surplus, 5, axis=0))
+    assert (block["p5"] <= block["p25"]).all() and (block["p75"] <= block["p95"]).all()
+    assert block["label"].iloc[0] == "Y1 Apr"
+    cumulative = ui.fan_table(run, cumulative=True)
+    first = cumulative[cumulative["rule"] == "Block"]["p50"].iloc[-1]
+    assert first == pytest.approx(np.median(surplus.sum(axis=1)))
+
+
+def test_risk_table_and_headline(small):
+    oap = np.array([0.0, 100.0, 200.0, 300.0])
+    run = ui.run_money(small, fake_activity(small, oap_days=oap))
+    table = ui.risk_table(run).set_index("rule")
+    surplus = run.ledgers["block"].total("provider_surplus")
+    assert table.loc["Block", "surplus_mean"] == pytest.approx(surplus.mean())
+    assert table.loc["Block", "expected_shortfall"] == pytest.approx(surplus.min())  # worst 5 % of 4 runs: 1
+    assert table.loc["Block", "spend_sd"] == 0.0  # a block is the same in every run
+    rows = ui.headline(run, run)
+    assert [r["rule"] for r in rows] == ["block", "activity", "blended", "capitation"]
+    assert rows[0]["surplus_a_year"] == pytest.approx(surplus.mean() / 2)
+    assert all(r["change_a_year"] == 0 for r in rows)
+    text = ui.risk_display(ui.risk_table(run), 2)
+    assert text.iloc[0, 1].startswith(("£", "-£")) and "," in text.iloc[0, 1]
+
+
+def test_changes_table_pairs_runs(small):
+    base = ui.run_money(small, fake_activity(small, oap_days=np.array([0.0, 100.0, 200.0, 300.0])))
+    more = small.with_overrides({"contracts.block.annual_value": 4_300_000})
+    edited = ui.run_money(more, base.activity)
+    table = ui.changes_table(base, edited)
+    row = table[(table["rule"] == "Block") & (table["measure"] == "Provider surplus")].iloc[0]
+    # 100,000 more a year for two years, uplifted 1.8 % in year 2; identical activity, so no spread.
+    assert row["change"] == pytest.approx(100_000 * (1 + 1.018))
+    assert row["ci_low"] == pytest.approx(row["change"]) and row["ci_high"] == pytest.approx(row["change"])
+    other = table[(table["rule"] == "Activity") & (table["measure"] == "Provider surplus")].iloc[0]
+    assert other["change"] == 0.0
+    oap = table[table["measure"] == "OAP bed days"].iloc[0]
+    assert oap["rule"] == "all rules" and oap["change"] == 0.0
+
+
+def test_mhis_table_verdicts(small):
+    run = ui.run_money(small, fake_activity(small))
+    table = ui.mhis_table(run)
+    block = table[table["rule"] == "Block"].set_index("year")
+    # Year 1: 4.2m against 4.0m x 1.05 = 4.2m: met. Year 2: 4.2756m against 4.41m: missed by 134,400.
+    assert block.loc[1, "verdict"] == "met in every run"
+    assert block.loc[2, "verdict"] == "missed in every run"
+    assert block.loc[2, "shortfall"] == pytest.approx(4_200_000 * 1.05 - 4_200_000 * 1.018)
+
+
+def test_activity_table_lists_public_measures(small):
+    table = ui.activity_table(fake_activity(small))
+    row = table.set_index("measure").loc["inpatient.occupancy_mean"]
+    assert row["unit"] == "% of beds" and row["mean"] == pytest.approx(90.0)
+    assert "inpatient.discharges" not in set(table["measure"])
+
+
+# --- charts and downloads -----------------------------------------------------------------------------
+
+
+def test_charts_build_valid_vega_lite(small):
+    oap = np.array([0.0, 100.0, 200.0, 300.0])
+    base = ui.run_money(small, fake_activity(small, oap_days=oap))
+    run = ui.run_money(small.with_overrides({"contracts.block.annual_value": 4_300_000}), base.activity)
+    surplus = ui.yearly_surplus(run)
+    assert len(surplus) == 4 * 4 * 2
+    charts = [
+        ui.fan_chart(ui.fan_table(run), "Surplus"),
+        ui.risk_histogram(surplus[surplus["rule"] == "Block"]["surplus"].to_numpy(), "block", "year 1", (-1e6, 1e6)),
+        ui.spend_chart(ui.spend_table(run)),
+        ui.changes_chart(ui.changes_table(base, run)),
+        ui.activity_fan_chart(ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days"),
+    ]
+    for chart in charts:
+        spec = chart.to_dict()
+        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+
+
+def test_histogram_marks_mean_and_percentiles():
+    stats = ui.histogram_stats(np.arange(101.0))
+    assert stats == {"mean": 50.0, "5th percentile": 5.0, "95th percentile": 95.0}
+
+
+def test_downloads_hold_the_results(small):
+    base = ui.run_money(small, fake_activity(small, oap_days=np.array([0.0, 100.0, 200.0, 300.0])))
+    table = pacsv.read_csv(io.BytesIO(ui.results_csv(base)))
+    assert table.column_names[0] == "replication"
+    assert "blended.provider_surplus" in table.column_names
+    assert table.num_rows == 4
+    parquet = pq.read_table(io.BytesIO(ui.results_parquet(base)))
+    assert parquet.schema.metadata[b"paysim.scenario"] == b"app-small"
+
+    edited = ui.run_money(small.with_overrides({"services.inpatient.beds": 9}), base.activity)
+    book = load_workbook(io.BytesIO(ui.excel_workbook(ui.workbook_sheets(base, edited, "test", 1.5))))
+    assert book.sheetnames == [
+        "About",
+        "Inputs",
+        "Summary",
+        "Changes",
+        "Surplus by month",
+        "Cumulative surplus",
+        "Yearly surplus",
+        "Commissioner spend",
+        "OAP",
+        "MHIS",
+        "Activity",
+    ]
+    inputs = {row[0]: row[1:] for row in book["Inputs"].iter_rows(min_row=2, values_only=True)}
+    assert inputs["services.inpatient.beds"] == (9, 8, True)
+    assert inputs["seed"][2] is False
+    summary = book["Summary"]
+    assert summary["A1"].value == "rule" and summary["A2"].value == "Block"
+    assert summary["B2"].number_format == ui.GBP_FORMAT
+    header = [c.value for c in summary[1]]
+    assert summary.cell(row=2, column=header.index("p_deficit") + 1).number_format == ui.PERCENT_FORMAT
