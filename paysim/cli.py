@@ -617,3 +617,134 @@ def saving_table(result: Comparison) -> Table:
             "-" if math.isnan(share) else f"{share:.0%}",
         )
     return table
+
+
+# --- decision analysis: sensitivity, contract design, reports -----------------------------------------
+
+MeasureOption = Annotated[
+    str,
+    typer.Option(
+        help="Results column to analyse, e.g. blended.provider_surplus (GBP over the horizon) or "
+        "inpatient.oap_bed_days.",
+        show_default=False,
+    ),
+]
+
+
+@app.command()
+def sensitivity(
+    scenario: ScenarioArg,
+    measure: MeasureOption,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Table: .csv or .parquet (one row per parameter), or .json.", show_default=False),
+    ] = None,
+    method: Annotated[str, typer.Option(help="oneway (tornado, common random numbers) | sobol (SALib).")] = "oneway",
+    reps: Annotated[
+        int, typer.Option(help="Replications per run (one-way) or per parameter set (sobol).", show_default=False)
+    ] = 0,
+    interval: Annotated[
+        float, typer.Option(help="One-way: central probability interval giving the low and high ends.")
+    ] = 0.9,
+    samples: Annotated[int, typer.Option(help="Sobol: base sample size N, a power of 2; N x (P + 2) runs.")] = 64,
+    engine: EngineOption = "vector",
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
+    ] = None,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
+    set_: SetOption = None,
+) -> None:
+    """Sensitivity of a results column to the scenario's uncertain parameters: a one-way (tornado) table
+    on common random numbers, or Sobol indices (--method sobol)."""
+    from paysim import sensitivity as sens
+
+    with _bad_input():
+        if method not in ("oneway", "sobol"):
+            raise BadInput(f"--method {method!r}: use oneway or sobol")
+        reps = reps or (200 if method == "oneway" else 4)
+        engine = choose_engine(engine, reps)
+        engine_run(engine)
+        _check_count("--reps", reps)
+        _check_count("--workers", workers)
+        if not 0 < interval < 1:
+            raise BadInput(f"--interval: must be between 0 and 1 (exclusive), got {interval}")
+        if method == "sobol" and (samples < 2 or samples & (samples - 1)):
+            raise BadInput(f"--samples: must be a power of 2 (e.g. 64, 256), got {samples}")
+        if out is not None:
+            check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
+        overrides = list(set_ or [])
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        model = _load(scenario, overrides)
+        try:
+            sens.check_uncertain(model)
+            sens.check_measure(model, measure)
+        except sens.SensitivityError as exc:
+            raise BadInput(f"{_resolve(scenario)}: {exc}") from None
+
+    errors = Console(stderr=True)
+    with _executor(scheduler, workers) as executor, _progress(errors, f"{model.name}: {method}", 1) as progress:
+        if method == "oneway":
+            result = sens.one_way(model, measure, reps, engine, workers, interval, progress, executor)
+            rows, columns = result.rows, sens.TORNADO_COLUMNS
+            meta = {"measure": measure, "method": method, "reps": reps, "interval": interval, "seed": model.seed}
+        else:
+            result = sens.sobol(model, measure, samples, reps, engine, workers, progress, executor)
+            rows, columns = result.rows, sens.SOBOL_COLUMNS
+            meta = {
+                "measure": measure,
+                "method": method,
+                "reps": reps,
+                "samples": samples,
+                "evaluations": result.evaluations,
+                "seed": model.seed,
+                "notes": result.notes,
+            }
+    if out is not None:
+        if out.suffix.lower() in SUMMARY_SUFFIXES:
+            write_json({**meta, "rows": rows}, out)
+        else:
+            table = pa.Table.from_pylist(
+                [{c: row[c] if c == "parameter" else float(row[c]) for c in columns} for row in rows]
+            )
+            write_table(table.replace_schema_metadata({f"paysim.{k}": str(v) for k, v in meta.items()}), out)
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    u = unit(measure)
+    title = f"{model.name}: sensitivity of {measure} ({method}, {reps} replications, seed {model.seed})"
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    if method == "oneway":
+        table.caption = (
+            f"ends: the {100 * (1 - interval) / 2:g}th and {100 * (1 + interval) / 2:g}th percentiles, others "
+            f"central; mean at central values {format_value(result.value_central, u)}; same replications "
+            "in every run (common random numbers)"
+        )
+        for heading in ("parameter", "low", "high", "value at low", "value at high", "swing", "swing se"):
+            table.add_column(heading, justify="left" if heading == "parameter" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(
+                row["parameter"],
+                f"{row['low']:,.4g}",
+                f"{row['high']:,.4g}",
+                format_value(row["value_low"], u),
+                format_value(row["value_high"], u),
+                format_value(row["swing"], u),
+                format_value(row["swing_se"], u),
+            )
+    else:
+        table.caption = "; ".join(
+            [f"{result.evaluations} parameter sets x {reps} replications; 95 % intervals", *result.notes]
+        )
+        for heading in ("parameter", "first order S1", "total ST"):
+            table.add_column(heading, justify="left" if heading == "parameter" else "right", no_wrap=True)
+        for row in rows:
+            table.add_row(
+                row["parameter"], f"{row['S1']:.3f} ± {row['S1_conf']:.3f}", f"{row['ST']:.3f} ± {row['ST_conf']:.3f}"
+            )
+    table.caption_justify = "left"
+    console.print(table)
+    if out is not None:
+        console.print(f"wrote {out}", markup=False, highlight=False)
