@@ -81,6 +81,12 @@ if upload is not None:
     sidebar.caption(f"Using the uploaded file **{upload.name}**; remove it to go back to the list.")
 if loaded.description:
     sidebar.caption(loaded.description)
+if loaded.uncertain is not None:
+    st.info(
+        "This scenario describes parameter uncertainty (an `uncertain:` block). The app runs it at its central "
+        "values; for the probabilistic sensitivity analysis use `paysim run` on the file.",
+        icon=":material/info:",
+    )
 
 # Widget keys carry a fingerprint of the scenario, so picking another file starts every lever at its value.
 if "reset" not in st.session_state:
@@ -409,6 +415,13 @@ with tabs[5]:
         if (table["unit"] == "GBP").any():
             st.altair_chart(ui.changes_chart(table))
         st.dataframe(ui.changes_display(table, run.years), hide_index=True)
+        if run.rules:
+            st.markdown(
+                "**Who captures the saving.** The system cost is what the provider spends plus the OAP spend the "
+                "commissioner pays directly. A fall in it (a saving; negative: an extra cost) is shared between a "
+                "higher provider surplus and lower commissioner spend, and the payment rule decides the split."
+            )
+            st.dataframe(ui.saving_display(ui.saving_table(base, run), run.years), hide_index=True)
 
 with tabs[6]:
     st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")

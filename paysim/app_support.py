@@ -45,6 +45,7 @@ import yaml
 from paysim import __version__
 from paysim.activity import Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
+from paysim.compare import saving_split, system_cost
 from paysim.costs import ProviderCosts, provider_costs
 from paysim.demand import MONTH_NAMES
 from paysim.finance import Ledger, MHISCheck, ledgers, mhis, money_columns
@@ -52,6 +53,7 @@ from paysim.io import public_measures, results_table
 from paysim.montecarlo import ENGINES, RunError, engine_run
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario, scenario_from_yaml
 from paysim.terms import RULES
+from paysim.uncertainty import central
 
 logger = logging.getLogger(__name__)
 
@@ -590,13 +592,14 @@ def default_replications(engine: str) -> int:
 
 
 def activity_yaml(scenario: Scenario) -> str:
-    """The part of a scenario the engines read, as YAML: everything but its name, contracts and costs.
+    """The part of a scenario the engines read, as YAML: everything but its name, contracts, costs and
+    ``uncertain:`` block (the app runs scenarios at their central values).
 
     Two scenarios with the same activity YAML simulate the same Activity, so the app caches runs by this
     text: moving a contract or cost lever reuses the simulated activity and only recomputes the money.
     """
     data = _dump(scenario)
-    for key in ("name", "description", "contracts", "costs"):
+    for key in ("name", "description", "contracts", "costs", "uncertain"):
         data.pop(key, None)
     return yaml.safe_dump({"name": "activity", **data}, sort_keys=True)
 
@@ -648,7 +651,11 @@ class Run:
 
 
 def run_money(scenario: Scenario, activity: Activity) -> Run:
-    """Costs, ledgers and MHIS of a scenario on an Activity simulated from it (or from its activity YAML)."""
+    """Costs, ledgers and MHIS of a scenario on an Activity simulated from it (or from its activity YAML).
+
+    A scenario with an ``uncertain:`` block is priced at its central values, as it was simulated.
+    """
+    scenario = central(scenario)
     costs = provider_costs(scenario, activity)
     books = ledgers(scenario, activity, costs)
     return Run(scenario, activity, costs, books, mhis(scenario, books, costs))
@@ -1074,6 +1081,41 @@ def changes_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
                 "-" if not math.isfinite(lo) else f"{fmt(lo, u, True)} to {fmt(hi, u, True)}"
                 for lo, hi, u in zip(table["ci_low"], table["ci_high"], table["unit"], strict=True)
             ],
+        }
+    )
+
+
+def saving_table(base: Run, edited: Run) -> pd.DataFrame:
+    """Who captures a saving (or bears an extra cost) that the edits make, per rule.
+
+    The system cost is the provider's cost plus the OAP spend the commissioner pays directly; its fall
+    (``saving``, GBP over the horizon, mean over paired runs) splits exactly into the rise of the provider's
+    surplus (``provider``) and the fall of the commissioner's spend (``commissioner``); see
+    :mod:`paysim.compare`. Columns: ``rule`` (label), ``saving``, ``provider``, ``commissioner``,
+    ``provider_share``.
+    """
+
+    def columns(run: Run) -> dict[str, np.ndarray]:
+        found = money_columns(run.ledgers)
+        for rule, ledger in run.ledgers.items():
+            found[f"{rule}.system_cost"] = system_cost(ledger)
+        return found
+
+    rows = saving_split(columns(base), columns(edited))
+    table = pd.DataFrame(rows, columns=["rule", "saving", "provider", "commissioner", "provider_share"])
+    table["rule"] = table["rule"].map(RULE_LABELS)
+    return table
+
+
+def saving_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
+    """:func:`saving_table` as text."""
+    horizon = f"over {years} year{'s' if years > 1 else ''}"
+    return pd.DataFrame(
+        {
+            "Rule": table["rule"],
+            f"Saving in system cost {horizon}": table["saving"].map(gbp_change),
+            "Captured by the provider (surplus)": table["provider"].map(gbp_change),
+            "Captured by the commissioner (spend)": table["commissioner"].map(gbp_change),
         }
     )
 

@@ -224,3 +224,21 @@ def test_sessions_do_not_share_results(monkeypatch):
     no_problems(second)
     assert widget(second, "slider", "Local adult acute beds").value == 8
     assert not any(delta for _, delta in metrics(second).values())
+
+
+def test_a_scenario_with_parameter_uncertainty_runs_at_central_values(app):
+    import yaml
+
+    data = yaml.safe_load(SMALL.read_text())
+    data["uncertain"] = {"parameters": {"contracts.block.annual_value": [4.0e6, 4.4e6]}}
+    app.file_uploader[0].set_value(("psa.yaml", yaml.safe_dump(data).encode(), "text/yaml")).run()
+    no_problems(app)
+    assert any("central values" in i.value for i in app.info)
+    assert len(app.metric) == 4
+
+
+def test_who_captures_the_saving_of_more_beds(app):
+    widget(app, "slider", "Local adult acute beds").set_value(12).run()
+    no_problems(app)
+    saving = next(d.value for d in app.dataframe if "Captured by the provider (surplus)" in d.value.columns)
+    assert list(saving["Rule"]) == ["Block", "Activity", "Blended", "Capitation"]

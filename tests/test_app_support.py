@@ -293,3 +293,32 @@ def test_downloads_hold_the_results(small):
     assert summary["B2"].number_format == ui.GBP_FORMAT
     header = [c.value for c in summary[1]]
     assert summary.cell(row=2, column=header.index("p_deficit") + 1).number_format == ui.PERCENT_FORMAT
+
+
+def test_saving_table_splits_the_system_cost_between_the_parties(small):
+    base = ui.run_money(small, fake_activity(small, oap_days=np.array([0.0, 100.0, 200.0, 300.0])))
+    edited = ui.run_money(small.with_overrides({"contracts.block.annual_value": 4_300_000}), base.activity)
+    table = ui.saving_table(base, edited).set_index("rule")
+    # A bigger block moves money from commissioner to provider and saves nothing: 100,000 x (1 + 1.018).
+    assert table.loc["Block", "saving"] == pytest.approx(0.0, abs=1e-6)
+    assert table.loc["Block", "provider"] == pytest.approx(201_800)
+    assert table.loc["Block", "commissioner"] == pytest.approx(-201_800)
+    assert table.loc["Activity", "provider"] == 0.0
+    text = ui.saving_display(ui.saving_table(base, edited), 2)
+    assert text.iloc[0].tolist() == ["Block", "£0", "+£201,800", "-£201,800"]
+
+
+def test_scenarios_with_parameter_uncertainty_run_at_central_values(small):
+    uncertain = small.with_overrides(
+        {
+            "uncertain.parameters": {
+                "contracts.block.annual_value": [4.0e6, 4.4e6],
+                "services.inpatient.los_days.mean": {"dist": "pert", "low": 25, "mode": 30, "high": 40},
+            }
+        }
+    )
+    text = ui.activity_yaml(uncertain)
+    assert text == ui.activity_yaml(small)  # no uncertain block left to refer to the dropped contracts
+    run = ui.run_money(uncertain, fake_activity(small))
+    assert run.scenario.uncertain is None
+    assert run.ledgers["block"].yearly("provider_income")[0, 0] == pytest.approx(4_200_000)
