@@ -54,8 +54,10 @@ from paysim.montecarlo import (
     choose_engine,
     dask_executor,
     engine_run,
+    run_replications,
 )
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, json_schema, load_scenario
+from paysim.uncertainty import central as uncertainty_central
 from paysim.uncertainty import simulate
 
 EXIT_BAD_INPUT = 2
@@ -746,5 +748,115 @@ def sensitivity(
             )
     table.caption_justify = "left"
     console.print(table)
+    if out is not None:
+        console.print(f"wrote {out}", markup=False, highlight=False)
+
+
+@app.command()
+def design(
+    scenario: ScenarioArg,
+    goal: Annotated[
+        str,
+        typer.Option(
+            help="p-deficit: P(provider deficit) = target; mean-surplus: mean surplus = target (GBP); "
+            "equal-shortfall: provider's and commissioner's expected shortfall equal.",
+            show_default=False,
+        ),
+    ],
+    term: Annotated[
+        list[str],
+        typer.Option(
+            "--term",
+            metavar="KEY",
+            help="Contract term to solve for (contracts.block.annual_value); repeat to set several to one value.",
+            show_default=False,
+        ),
+    ],
+    target: Annotated[
+        float | None, typer.Option(help="Goal target (default 0.10 for p-deficit, 0 otherwise).", show_default=False)
+    ] = None,
+    low: Annotated[float | None, typer.Option(help="Lower end of the search.", show_default=False)] = None,
+    high: Annotated[float | None, typer.Option(help="Upper end of the search.", show_default=False)] = None,
+    reps: Annotated[int, typer.Option(help="Replications the answer rests on.")] = 1000,
+    bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the answer's uncertainty (0 = none).")] = 200,
+    engine: EngineOption = "vector",
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
+    ] = None,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Answer: .json (with the curve), or .csv/.parquet (one row).", show_default=False),
+    ] = None,
+) -> None:
+    """Find the contract term that meets a goal on the same random numbers (scipy brentq), with a
+    bootstrap interval."""
+    from paysim import design as dz
+
+    with _bad_input():
+        engine = choose_engine(engine, reps)
+        engine_run(engine)
+        _check_count("--reps", reps)
+        _check_count("--workers", workers)
+        if reps < 2:
+            raise BadInput("--reps: a design needs at least 2 replications, got 1")
+        if bootstrap < 0:
+            raise BadInput(f"--bootstrap: must be >= 0, got {bootstrap}")
+        if goal not in dz.GOALS:
+            raise BadInput(f"--goal {goal!r}: use one of {', '.join(dz.GOALS)}")
+        if (low is None) != (high is None):
+            raise BadInput("--low and --high go together")
+        if low is not None and high is not None and not low < high:
+            raise BadInput(f"--low/--high: need low < high, got {low:g} and {high:g}")
+        if goal == "p-deficit" and target is not None and not 0 < target < 1:
+            raise BadInput(f"--target: a probability of deficit is between 0 and 1, got {target}")
+        if out is not None:
+            check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
+        overrides = list(set_ or [])
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        model = _load(scenario, overrides)
+        try:
+            dz.check_terms(model, term)
+        except dz.DesignError as exc:
+            raise BadInput(f"{_resolve(scenario)}: {exc}") from None
+
+    errors = Console(stderr=True)
+    bounds = (low, high) if low is not None and high is not None else None
+    with _executor(scheduler, workers) as executor, _progress(errors, f"{model.name}: replications", reps) as progress:
+        activity = run_replications(
+            uncertainty_central(model), reps, engine, workers, progress=progress, executor=executor
+        )
+    try:
+        result = dz.design(model, goal, term, target=target, bounds=bounds, bootstrap=bootstrap, activity=activity)
+    except dz.DesignError as exc:
+        typer.echo(f"paysim: {_resolve(scenario)}: {exc}", err=True)
+        raise typer.Exit(1) from None
+    if out is not None:
+        if out.suffix.lower() in SUMMARY_SUFFIXES:
+            write_json({**result.row(), "bounds": list(result.bounds), "curve": result.curve}, out)
+        else:
+            write_table(pa.Table.from_pylist([result.row()]), out)
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    money = not any(t.rsplit(".", 1)[-1] in dz.SHARE_NAMES for t in term)
+    show = lambda v: _money(v) if money else f"{v:.4g}"  # noqa: E731
+    m = result.at_answer
+    lines = [
+        f"{model.name}: {goal} (target {result.target:g}) under the {result.rule} rule, {result.reps} replications, "
+        f"seed {model.seed}",
+        f"  {' = '.join(result.terms)} = {show(result.value)}",
+        f"  Monte Carlo uncertainty (bootstrap, {result.bootstrap} resamples): se {show(result.se)}, "
+        f"95 % interval {show(result.ci_low)} to {show(result.ci_high)}",
+        f"  at the answer: P(deficit) {m['p_deficit']:.1%}, mean surplus {_money(m['mean_surplus'])}, "
+        f"provider shortfall {_money(m['provider_shortfall'])}, commissioner shortfall "
+        f"{_money(m['commissioner_shortfall'])}, mean commissioner spend {_money(m['mean_spend'])}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
     if out is not None:
         console.print(f"wrote {out}", markup=False, highlight=False)
