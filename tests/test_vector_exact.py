@@ -64,6 +64,22 @@ SCENARIOS = {
 }
 
 
+EDGE_CASES = {
+    "readmit-every-discharge": lambda: inpatient_only(5, 60, {"dist": "exponential", "mean": 8}, readmission_share=1),
+    "no-referrals": lambda: small_trust().with_overrides(
+        {"services.talking_therapies.referrals_per_year": 0, "services.inpatient.admissions_per_year": 0}
+    ),
+    "no-places-no-beds": lambda: small_trust().with_overrides(
+        {"services.crisis.capacity.places": 0, "services.community.capacity.staff_wte": 0, "services.inpatient.beds": 0}
+    ),
+    "never-leave-the-list": lambda: community_only(300, 10, {"dist": "fixed", "mean": 12}),
+    "crisis-team-full": lambda: small_trust(years=2).with_overrides(
+        {"services.crisis.admission_share_when_full": 1.0, "services.crisis.capacity.places": 3}
+    ),
+}
+SCENARIOS.update(EDGE_CASES)
+
+
 @pytest.mark.parametrize("use_numba", NUMBA_MODES, ids=["numpy", "numba"])
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_each_replication_matches_the_simpy_model(name, use_numba):
