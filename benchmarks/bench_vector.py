@@ -71,16 +71,23 @@ def main() -> None:
     parser.add_argument("--numpy-reps", type=int, default=100, help="NumPy-kernel replications (default 100)")
     parser.add_argument("--numba-reps", type=int, default=500, help="numba-kernel replications (default 500)")
     parser.add_argument("--scaling", action=argparse.BooleanOptionalAction, default=True, help="R and years scaling")
+    parser.add_argument(
+        "--memory-reps",
+        type=int,
+        default=0,
+        help="also run this many replications of the default (numba) for time and peak memory",
+    )
     args = parser.parse_args()
 
     vector.run(SCENARIOS["inpatient-only"]().with_overrides({"years": 1}), [0], use_numba=True)  # compile / load
     rows: list[tuple[Timing, float]] = []
     for name, build in SCENARIOS.items():
         scenario = build()
-        simpy = time_run(name, scenario, "simpy", args.des_reps)
+        cheap = name == "inpatient-only"  # a SimPy replication takes 0.1 s: time more of them
+        simpy = time_run(name, scenario, "simpy", args.des_reps * (50 if cheap else 1))
         rows.append((simpy, 1.0))
         for engine, reps in (("numpy", args.numpy_reps), ("numba", args.numba_reps)):
-            t = time_run(name, scenario, engine, reps)
+            t = time_run(name, scenario, engine, reps * (10 if cheap else 1))
             rows.append((t, t.rate / simpy.rate))
     print_table("Throughput (ratio = rep-days/s over SimPy's in this run)", rows)
 
@@ -94,9 +101,14 @@ def main() -> None:
         for years in (1, 3, 10):
             t = time_run(f"default {years}y", base.with_overrides({"years": years}), "numba", 200)
             scaling.append((t, t.rate / simpy_rate))
-        t = time_run("default", base, "numpy", 400, memory=True)
+        t = time_run("default", base, "numpy", 200, memory=True)
         scaling.append((t, t.rate / simpy_rate))
         print_table("Scaling of the vector engine (ratio to SimPy on the 3-year default)", scaling)
+
+    if args.memory_reps:
+        simpy_rate = next(t.rate for t, _ in rows if t.scenario == "default" and t.engine == "simpy")
+        t = time_run("default", SCENARIOS["default"](), "numba", args.memory_reps, memory=True)
+        print_table("A large run in one process (numba)", [(t, t.rate / simpy_rate)])
 
 
 def print_table(title: str, rows: list[tuple[Timing, float]]) -> None:
