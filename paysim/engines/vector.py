@@ -34,8 +34,10 @@ Referral lines are streamed in windows of days, so memory holds one window of cu
 whole. Chunks of replications are cut so a chunk stays within about :data:`MEMORY_BUDGET` bytes.
 
 **Counting rules** are those of :mod:`paysim.activity`: events count in the month they happen inside
-``[0, 365 x years)``; bed days and caseloads are exact areas of the occupancy curves within each month;
-waits count in the month treatment starts; stocks are levels at month ends.
+``[0, 365 x years)``; bed days and caseloads are exact areas of the occupancy curves within each month
+(summed as integers in ticks of 2**-30 day, so the sums do not depend on their order and the NumPy and
+numba kernels agree bit for bit); waits count in the month treatment starts; stocks are levels at month
+ends.
 """
 
 from __future__ import annotations
@@ -123,7 +125,6 @@ class _Chunk:
         self.reps = reps
         self.kern = kern
         self.rows = reps.size
-        self.start = -float(scenario.warmup_days)
         self.horizon = float(scenario.horizon_days)
         self.days = np.arange(-scenario.warmup_days, scenario.horizon_days, dtype=float)
         self.tally = _Tally(self.rows, month_edges(scenario.start_month, scenario.months))
