@@ -206,10 +206,14 @@ def _range_shorthand(value: Any) -> Any:
     return value
 
 
+Range = Annotated[list[float], Field(min_length=2, max_length=2, description="[low, high]: uniform")]
+
 Distribution = Annotated[
     Uniform | Triangular | Pert | Normal | LogNormal | Beta,
     Field(discriminator="dist"),
-    BeforeValidator(_range_shorthand),
+    BeforeValidator(
+        _range_shorthand, json_schema_input_type=Range | Uniform | Triangular | Pert | Normal | LogNormal | Beta
+    ),
 ]
 """One uncertain parameter's distribution (see the module docstring)."""
 

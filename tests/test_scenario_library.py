@@ -1,0 +1,94 @@
+"""The bundled scenario library: every file validates, variants change only what they say, every figure of an
+``uncertain:`` block is sourced, and the saving split of a bundled pair adds up exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from paysim.compare import saving_split, scenario_columns
+from paysim.montecarlo import run_replications
+from paysim.scenario import bundled_scenarios, load_scenario
+
+LIBRARY = ("block-growth", "oap-heavy", "collaborative-capitation", "integrated-care")
+VARIANTS = {
+    "more-beds": {"services.inpatient.beds": 210},
+    "bigger-crisis-team": {"services.crisis.capacity.places": 360, "costs.staff.crisis.wte": 202},
+    "more-community-staff": {"services.community.capacity.staff_wte": 237},
+}
+
+
+def flat(data, prefix=""):
+    out = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            out.update(flat(value, f"{prefix}{key}."))
+        else:
+            out[f"{prefix}{key}"] = value
+    return out
+
+
+def dump(name):
+    data = load_scenario(bundled_scenarios()[name]).model_dump(mode="json", exclude_none=True)
+    data.pop("uncertain", None)
+    return flat(data)
+
+
+@pytest.mark.parametrize("name", [*LIBRARY, *VARIANTS, "default", "growth", "oap-pressure", "blended-baseline-error"])
+def test_bundled_scenarios_validate_and_carry_sourced_uncertainty(name):
+    path = bundled_scenarios()[name]
+    scenario = load_scenario(path)
+    assert scenario.uncertain is not None and len(scenario.uncertain.names) >= 8
+    block = path.read_text().split("\nuncertain:\n", 1)[1]
+    for line in block.splitlines():
+        if line.strip().startswith(("services.", "contracts.", "costs.", "- {between")):
+            assert "#" in line, f"{name}: figure without a source: {line.strip()}"
+
+
+@pytest.mark.parametrize(("name", "changes"), VARIANTS.items())
+def test_intervention_variants_change_only_what_they_say(name, changes):
+    base, other = dump("default"), dump(name)
+    differ = {key for key in base.keys() | other.keys() if base.get(key) != other.get(key)}
+    assert differ == {"name", "description", *changes}
+    for key, value in changes.items():
+        assert other[key] == value
+
+
+def test_integrated_care_cuts_length_of_stay_by_the_tower_hamlets_figure():
+    base, other = dump("default"), dump("integrated-care")
+    assert other["services.inpatient.los_days.mean"] == pytest.approx(33 * (1 - 0.127), abs=0.05)
+    cv = base["services.inpatient.los_days.sd"] / base["services.inpatient.los_days.mean"]
+    assert other["services.inpatient.los_days.sd"] / other["services.inpatient.los_days.mean"] == pytest.approx(
+        cv, rel=0.01
+    )
+    assert other["seed"] == base["seed"]
+    assert {k for k in base.keys() | other.keys() if base.get(k) != other.get(k)} == {
+        "name",
+        "description",
+        "services.inpatient.los_days.mean",
+        "services.inpatient.los_days.sd",
+    }
+
+
+def test_library_contracts():
+    assert load_scenario(bundled_scenarios()["block-growth"]).contracts.rules == ["block"]
+    capitation = load_scenario(bundled_scenarios()["collaborative-capitation"])
+    assert capitation.contracts.rules == ["capitation"] and capitation.contracts.capitation.outcomes.share == 0.2
+    oap = load_scenario(bundled_scenarios()["oap-heavy"])
+    assert oap.contracts.oap_paid_by == "commissioner" and oap.services.inpatient.beds == 170
+
+
+def test_integrated_care_saving_split_adds_up_exactly():
+    overrides = {"years": 1, "warmup_days": 120}
+    base = load_scenario(bundled_scenarios()["default"]).with_overrides(overrides)
+    other = load_scenario(bundled_scenarios()["integrated-care"]).with_overrides(overrides)
+    columns = [scenario_columns(s, run_replications(s, 3, engine="vector")) for s in (base, other)]
+    for row in saving_split(*columns):
+        rule = row["rule"]
+        saving = columns[0][f"{rule}.system_cost"] - columns[1][f"{rule}.system_cost"]
+        provider = columns[1][f"{rule}.provider_surplus"] - columns[0][f"{rule}.provider_surplus"]
+        commissioner = columns[0][f"{rule}.commissioner_spend"] - columns[1][f"{rule}.commissioner_spend"]
+        np.testing.assert_allclose(provider + commissioner, saving, rtol=1e-12, atol=1e-3)
+    assert columns[1]["inpatient.local_bed_days"].sum() + columns[1]["inpatient.oap_bed_days"].sum() < (
+        columns[0]["inpatient.local_bed_days"].sum() + columns[0]["inpatient.oap_bed_days"].sum()
+    )
