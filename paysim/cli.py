@@ -860,3 +860,72 @@ def design(
         console.print(line, markup=False, highlight=False)
     if out is not None:
         console.print(f"wrote {out}", markup=False, highlight=False)
+
+
+@app.command()
+def report(
+    scenario: ScenarioArg,
+    out: Annotated[Path, typer.Option(help="Excel workbook to write (.xlsx).", show_default=False, dir_okay=False)],
+    tables: Annotated[
+        Path | None,
+        typer.Option(help="Folder to write the same tables to as Parquet files (<sheet>.parquet).", show_default=False),
+    ] = None,
+    measure: Annotated[
+        str | None,
+        typer.Option(
+            help="Column the tornado ranks parameters on (default <first rule>.provider_surplus).", show_default=False
+        ),
+    ] = None,
+    change: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--change",
+            metavar="KEY=VALUE",
+            help="Compare with the scenario with this change; repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    reps: Annotated[int, typer.Option(help="Replications of the main run and the comparison.")] = 200,
+    tornado_reps: Annotated[int, typer.Option(help="Replications per tornado run.")] = 50,
+    engine: EngineOption = "vector",
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
+    ] = None,
+    workers: WorkersOption = 1,
+    set_: SetOption = None,
+) -> None:
+    """Write a report workbook: inputs, summary per rule, risk measures, tornado and comparison."""
+    from paysim import report as rp
+    from paysim import sensitivity as sens
+
+    with _bad_input():
+        engine = choose_engine(engine, reps)
+        engine_run(engine)
+        _check_count("--reps", reps)
+        _check_count("--tornado-reps", tornado_reps)
+        _check_count("--workers", workers)
+        check_output_path(out, (".xlsx",), "--out")
+        if tables is not None and not tables.is_dir():
+            raise BadInput(f"--tables {tables}: the folder does not exist")
+        overrides = list(set_ or [])
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        model = _load(scenario, overrides)
+        if change:
+            model.with_overrides(list(change))
+        if measure is not None:
+            try:
+                sens.check_measure(model, measure)
+            except sens.SensitivityError as exc:
+                raise BadInput(f"{_resolve(scenario)}: {exc}") from None
+
+    errors = Console(stderr=True)
+    with _progress(errors, f"{model.name}: replications", reps) as progress:
+        result = rp.report_tables(
+            model, reps, measure, list(change or []), engine, workers, tornado_reps, progress=progress
+        )
+    rp.write_xlsx(result, out)
+    typer.echo(f"wrote {out} (sheets: {', '.join(result)})")
+    if tables is not None:
+        for path in rp.write_parquet(result, tables):
+            typer.echo(f"wrote {path}")
