@@ -277,7 +277,12 @@ def parse_override(text: str, source: str = "") -> tuple[str, Any]:
 def apply_overrides(
     data: Mapping[str, Any], overrides: Mapping[str, Any] | Iterable[str], source: str = "--set"
 ) -> dict[str, Any]:
-    """Return a deep copy of ``data`` with dotted-key overrides set (missing mappings are created)."""
+    """Return a deep copy of ``data`` with dotted-key overrides set (missing mappings are created).
+
+    A key set here is pinned: if the scenario's ``uncertain:`` block gave it a distribution, that
+    distribution (and its correlations) is dropped, so ``--set services.inpatient.beds=40`` means 40 beds
+    in every replication.
+    """
     result = _deep_copy(data)
     if isinstance(overrides, Mapping):
         items = overrides.items()
@@ -295,7 +300,24 @@ def apply_overrides(
                 raise ScenarioError(f"{source}: --set {key}: {above} is a value, not a mapping of keys")
             node = child
         node[parts[-1]] = value
+        _pin(result, key)
     return result
+
+
+def _pin(data: dict[str, Any], key: str) -> None:
+    """A key set explicitly is no longer uncertain: drop it (and its correlations) from ``uncertain:``."""
+    uncertain = data.get("uncertain")
+    if key.startswith("uncertain.") or not isinstance(uncertain, dict):
+        return
+    parameters = uncertain.get("parameters")
+    if not isinstance(parameters, dict) or key not in parameters:
+        return
+    del parameters[key]
+    correlations = uncertain.get("correlations")
+    if isinstance(correlations, list):
+        uncertain["correlations"] = [
+            c for c in correlations if not (isinstance(c, dict) and key in (c.get("between") or ()))
+        ]
 
 
 def _deep_copy(data: Any) -> Any:

@@ -194,3 +194,15 @@ def test_run_command_records_the_sample_and_no_uncertainty_turns_it_off(small, t
     result = runner.invoke(app, ["run", str(path), "--reps", "3", "--out", str(tmp_path / "x.csv")])
     assert result.exit_code == 2 and "did you mean 'beds'" in result.stderr
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_a_key_set_explicitly_is_pinned_not_sampled():
+    from paysim.scenario import load_scenario
+
+    base = load_scenario("scenarios/default.yaml")
+    assert "services.inpatient.los_days.mean" in base.uncertain.parameters
+    pinned = load_scenario("scenarios/default.yaml", ["services.inpatient.los_days.mean=10"])
+    assert "services.inpatient.los_days.mean" not in pinned.uncertain.parameters
+    assert pinned.services.inpatient.los_days.mean == 10
+    # the other uncertain keys stay uncertain
+    assert set(pinned.uncertain.parameters) == set(base.uncertain.parameters) - {"services.inpatient.los_days.mean"}
