@@ -168,6 +168,13 @@ reps = sidebar.select_slider(
     key=reps_key,
     help="More replications give smoother percentiles and tighter comparisons, and take longer.",
 )
+last = st.session_state.get("results")
+if last is not None and last["seconds"] > 5 and last["engine"] == engine:
+    per_replication = last["seconds"] / last["edited"].activity.n_replications
+    sidebar.caption(
+        f"The last run took {last['seconds']:.0f} s; fewer replications answer faster "
+        f"(100 take about {max(1, round(100 * per_replication))} s)."
+    )
 years = sidebar.slider(
     "Years (contract years simulated)", 1, 10, value=loaded.years, key=f"{prefix}:years", help="Counted horizon."
 )
