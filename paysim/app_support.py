@@ -549,8 +549,12 @@ def run_settings(years: int, seed: int) -> dict[str, Any]:
 
 
 def edited_keys(base: Scenario, edited: Scenario) -> list[tuple[str, Any, Any]]:
-    """Every leaf key whose value differs between two scenarios: ``(dotted key, base value, edited value)``."""
-    a, b = flatten(_dump(base)), flatten(_dump(edited))
+    """Every leaf key whose value differs between two scenarios: ``(dotted key, base value, edited value)``.
+
+    Keys of the ``uncertain:`` block are left out: the app runs at central values, and a lever that sets an
+    uncertain key only drops (pins) its distribution.
+    """
+    a, b = flatten(_dump(central(base))), flatten(_dump(central(edited)))
     return [(k, a.get(k), b.get(k)) for k in sorted(set(a) | set(b)) if a.get(k) != b.get(k)]
 
 

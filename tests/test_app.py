@@ -242,3 +242,20 @@ def test_who_captures_the_saving_of_more_beds(app):
     no_problems(app)
     saving = next(d.value for d in app.dataframe if "Captured by the provider (surplus)" in d.value.columns)
     assert list(saving["Rule"]) == ["Block", "Activity", "Blended", "Capitation"]
+
+
+def test_every_bundled_scenario_opens(monkeypatch):
+    from paysim.app_support import scenario_choices
+
+    monkeypatch.delenv("PAYSIM_SCENARIOS", raising=False)
+    st.cache_data.clear()
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["engine"] = "vector"
+    at.session_state["reps-vector"] = 10
+    at.run()
+    no_problems(at)
+    for name in scenario_choices({}):
+        at.selectbox(key="scenario_name").set_value(name).run()
+        no_problems(at)
+        assert any(f"**{name}**" in c.value for c in at.caption), name
+        assert at.sidebar.slider, name

@@ -322,3 +322,10 @@ def test_scenarios_with_parameter_uncertainty_run_at_central_values(small):
     run = ui.run_money(uncertain, fake_activity(small))
     assert run.scenario.uncertain is None
     assert run.ledgers["block"].yearly("provider_income")[0, 0] == pytest.approx(4_200_000)
+
+
+def test_edits_ignore_the_uncertain_block(small):
+    parameters = {"contracts.block.annual_value": [4.0e6, 4.4e6], "services.crisis.growth": [0.02, 0.05]}
+    uncertain = small.with_overrides({"uncertain.parameters": parameters})
+    edited = uncertain.with_overrides(ui.lever_overrides(uncertain, {"contracts.block.annual_value": 4.5}))
+    assert ui.edited_keys(uncertain, edited) == [("contracts.block.annual_value", 4_200_000, 4_500_000)]
