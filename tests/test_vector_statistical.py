@@ -82,18 +82,21 @@ def test_oap_share_without_repatriation_matches_erlang_b():
     # ratio estimator's standard error from the per-replication residuals
     se = np.sqrt(np.sum((oap - share * requests) ** 2)) / requests.sum()
     exact = erlang_b(beds, load)
+    print(f"\nOAP share {share:.5f} +/- {se:.5f}, Erlang B {exact:.5f}, relative error {share / exact - 1:+.4f}")
     assert abs(share / exact - 1) <= 0.01, f"OAP share {share:.5f}, Erlang B {exact:.5f}"
     assert abs(share - exact) <= Z * se, f"OAP share {share:.5f} +/- {se:.5f}, Erlang B {exact:.5f}"
 
 
 def test_local_occupancy_with_repatriation_matches_mginf():
+    # a long warm-up: lognormal stays (sd 15) have a long tail, and the ward starts empty
     beds, load, mean_los = 40, 38.0, 10.0
     scenario = inpatient_only(
-        beds, load / mean_los * 365, {"dist": "lognormal", "mean": mean_los, "sd": 15}, warmup_days=120
+        beds, load / mean_los * 365, {"dist": "lognormal", "mean": mean_los, "sd": 15}, warmup_days=730
     )
     result = vector.run(scenario, range(2000))
     local, overflow = mginf_local_and_overflow(load, beds)
     occupancy, se = mean_se(result.total("inpatient.occupancy_mean"))
+    print(f"\noccupancy {occupancy:.5f} +/- {se:.5f}, M/G/inf {local / beds:.5f}")
     assert abs(occupancy - local / beds) <= Z * se, f"occupancy {occupancy:.5f} +/- {se:.5f}, exact {local / beds:.5f}"
     oap_days, se = mean_se(result.total("inpatient.oap_bed_days") / 365)
     assert abs(oap_days - overflow) <= Z * se, f"OAP beds {oap_days:.4f} +/- {se:.4f}, exact {overflow:.4f}"
@@ -101,12 +104,11 @@ def test_local_occupancy_with_repatriation_matches_mginf():
 
 def test_caseload_with_ample_places_obeys_littles_law():
     per_year, mean_episode = 730.0, 40.0
-    scenario = community_only(
-        per_year, 1000, {"dist": "gamma", "mean": mean_episode, "sd": 25}, warmup_days=400
-    )
+    scenario = community_only(per_year, 1000, {"dist": "gamma", "mean": mean_episode, "sd": 25}, warmup_days=400)
     result = vector.run(scenario, range(2000))
     caseload, se = mean_se(result.total("community.caseload_mean"))
     exact = per_year / 365 * mean_episode
+    print(f"\ncaseload {caseload:.3f} +/- {se:.3f}, Little {exact:.3f}")
     assert abs(caseload - exact) <= Z * se, f"caseload {caseload:.3f} +/- {se:.3f}, Little {exact:.3f}"
     waits, _ = mean_se(result.total("community.wait_days_mean"))
     assert waits == 0.0
