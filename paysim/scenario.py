@@ -313,6 +313,9 @@ def _pin(data: dict[str, Any], key: str) -> None:
     if not isinstance(parameters, dict) or key not in parameters:
         return
     del parameters[key]
+    if not parameters:  # nothing uncertain is left
+        del data["uncertain"]
+        return
     correlations = uncertain.get("correlations")
     if isinstance(correlations, list):
         uncertain["correlations"] = [

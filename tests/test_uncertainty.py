@@ -206,3 +206,10 @@ def test_a_key_set_explicitly_is_pinned_not_sampled():
     assert pinned.services.inpatient.los_days.mean == 10
     # the other uncertain keys stay uncertain
     assert set(pinned.uncertain.parameters) == set(base.uncertain.parameters) - {"services.inpatient.los_days.mean"}
+
+
+def test_pinning_the_only_uncertain_key_drops_the_block():
+    from paysim.scenario import apply_overrides
+
+    data = {"uncertain": {"parameters": {"services.inpatient.beds": [10, 20]}}, "services": {"inpatient": {}}}
+    assert "uncertain" not in apply_overrides(data, {"services.inpatient.beds": 12})
