@@ -1,0 +1,27 @@
+"""The ``paysim`` command.
+
+::
+
+    paysim run SCENARIO [--engine auto|des|vector] [--reps N] [--seed S] [--workers W] [--scheduler S]
+                        [--set KEY=VALUE ...] [--out FILE] [--monthly FILE] [--no-uncertainty]
+    paysim validate SCENARIO [--set KEY=VALUE ...]
+    paysim schema
+    paysim compare BASE [OTHER] [--change KEY=VALUE ...] ...
+    paysim sensitivity SCENARIO --measure COLUMN ...
+    paysim design SCENARIO --goal GOAL --term KEY ...
+    paysim report SCENARIO --out report.xlsx ...
+
+``SCENARIO`` is a file or the name of a scenario shipped with paysim (``default``, ``oap-pressure``, ...).
+Bad input (an invalid scenario or ``--set``, an unknown engine, ``--reps 0``, an output file type paysim
+cannot write, a missing folder) stops with exit status 2 and a message naming the file and key, before
+anything is simulated or written.
+
+Modules: :mod:`paysim.cli.app` (the Typer app, shared options, input checks, progress),
+:mod:`paysim.cli.display` (tables and number formats), :mod:`paysim.cli.commands` (run, validate, schema,
+compare) and :mod:`paysim.cli.decide` (sensitivity, design, report).
+"""
+
+from paysim.cli import commands, decide  # noqa: F401  (registers the commands on the app)
+from paysim.cli.app import app, main
+
+__all__ = ["app", "main"]

@@ -1,0 +1,196 @@
+"""The Typer app, the options several commands share, input checks and the progress bar."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+from paysim import __version__
+from paysim.io import (
+    OutputError,
+)
+from paysim.montecarlo import (
+    AUTO_DES_MAX_REPS,
+    ENGINES,
+    RunError,
+    dask_executor,
+)
+from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+
+EXIT_BAD_INPUT = 2
+"""Exit status for bad input (as click uses for usage errors)."""
+
+app = typer.Typer(
+    name="paysim",
+    help="Simulate the finances of English mental-health providers under different payment rules.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+ScenarioArg = Annotated[
+    str,
+    typer.Argument(
+        metavar="SCENARIO",
+        help="Scenario YAML file, or the name of a bundled scenario (default, oap-pressure, growth).",
+        show_default=False,
+    ),
+]
+EngineOption = Annotated[
+    str,
+    typer.Option(
+        help=f"Simulation engine: auto | {' | '.join(ENGINES)}; auto runs the SimPy model for up to "
+        f"{AUTO_DES_MAX_REPS} replications and the vector engine above that.",
+    ),
+]
+WorkersOption = Annotated[
+    int, typer.Option(help="Processes running replications in parallel (local pool, or local Dask workers).")
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Run on Dask: 'local' starts a local cluster of --workers processes, or give a scheduler "
+        "address such as tcp://10.0.0.5:8786 (needs the cluster extra).",
+        show_default=False,
+    ),
+]
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--set",
+        metavar="KEY=VALUE",
+        help="Override a scenario key, value written as in YAML (--set services.inpatient.beds=40); repeatable.",
+        show_default=False,
+    ),
+]
+
+
+class BadInput(Exception):
+    """Input the user must fix; the message is shown as it is, with exit status 2."""
+
+
+def main() -> None:
+    """Entry point of the ``paysim`` console script."""
+    app()
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"paysim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the paysim version and exit."),
+    ] = None,
+) -> None:
+    """Simulate the finances of English mental-health providers under block, activity, blended and
+    capitation payment."""
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def executor_for(scheduler: str | None, workers: int) -> Iterator[Executor | None]:
+    """The Dask executor asked for with --scheduler (None: a local process pool of --workers)."""
+    if scheduler is None:
+        yield None
+        return
+    with bad_input():
+        context = dask_executor(scheduler, workers)
+        executor = context.__enter__()
+    try:
+        yield executor
+    finally:
+        context.__exit__(None, None, None)
+
+
+@contextmanager
+def progress_bar(console: Console, description: str, total: int) -> Iterator[Callable[[int, int], None]]:
+    """A rich progress bar on stderr (shown on a terminal only); yields the runner's progress callback.
+    Ctrl-C stops the run with exit status 130 and nothing written."""
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("eta"),
+            TimeRemainingColumn(),
+            console=console,
+            disable=not console.is_terminal,
+            transient=True,
+        ) as bar:
+            task = bar.add_task(description, total=total)
+
+            def progress(done: int, of: int) -> None:
+                bar.update(task, completed=done, total=of)
+
+            yield progress
+    except KeyboardInterrupt:
+        typer.echo("paysim: interrupted; nothing was written", err=True)
+        raise typer.Exit(130) from None
+
+
+@contextmanager
+def bad_input() -> Iterator[None]:
+    """Turn the errors a user can fix into a message on stderr and exit status 2 (never a traceback)."""
+    try:
+        yield
+    except (ScenarioError, OutputError, RunError, BadInput) as exc:
+        message = str(exc)
+    except (ValueError, RecursionError) as exc:  # a YAML value that cannot be constructed, say
+        message = f"the scenario cannot be read: {exc}"
+    else:
+        return
+    typer.echo(f"paysim: {message}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def check_count(option: str, value: int) -> None:
+    if value < 1:
+        raise BadInput(f"{option}: must be >= 1, got {value}")
+
+
+def resolve(scenario: str) -> Path:
+    """A scenario argument as a file: the path itself, or a bundled scenario of that name."""
+    path = Path(scenario)
+    if path.exists():
+        return path
+    bundled = bundled_scenarios()
+    if scenario in bundled:
+        return bundled[scenario]
+    names = ", ".join(bundled) or "none"
+    raise ScenarioError(f"{scenario}: no such scenario file (bundled scenarios: {names})")
+
+
+def load(scenario: str, overrides: list[str]) -> Scenario:
+    path = resolve(scenario)
+    try:
+        return load_scenario(path, overrides)
+    except (ValueError, RecursionError) as exc:
+        if isinstance(exc, ScenarioError):
+            raise
+        raise ScenarioError(f"{path}: cannot be read as a scenario: {exc}") from None
+
+
+MeasureOption = Annotated[
+    str,
+    typer.Option(
+        help="Results column to analyse, e.g. blended.provider_surplus (GBP over the horizon) or "
+        "inpatient.oap_bed_days.",
+        show_default=False,
+    ),
+]

@@ -1,0 +1,233 @@
+"""paysim run, validate, schema and compare."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow as pa
+import typer
+from rich.console import Console
+
+from paysim import finance
+from paysim.cli.app import (
+    BadInput,
+    EngineOption,
+    ScenarioArg,
+    SchedulerOption,
+    SetOption,
+    WorkersOption,
+    app,
+    bad_input,
+    check_count,
+    executor_for,
+    load,
+    progress_bar,
+    resolve,
+)
+from paysim.cli.display import comparison_table, describe, money_table, saving_table, summary_table
+from paysim.compare import compare_scenarios
+from paysim.io import (
+    SUMMARY_SUFFIXES,
+    TABLE_SUFFIXES,
+    check_output_path,
+    monthly_table,
+    results_table,
+    summary,
+    write_json,
+    write_table,
+)
+from paysim.montecarlo import (
+    choose_engine,
+    engine_run,
+)
+from paysim.scenario import json_schema
+from paysim.uncertainty import simulate
+
+# --- commands -----------------------------------------------------------------------------------------
+
+
+@app.command()
+def run(
+    scenario: ScenarioArg,
+    engine: EngineOption = "auto",
+    reps: Annotated[int, typer.Option(help="Number of replications (Monte Carlo runs).")] = 20,
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
+    ] = None,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
+    set_: SetOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Results file: .csv or .parquet (one row per replication) or .json (summary).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    monthly: Annotated[
+        Path | None,
+        typer.Option(
+            help="Monthly detail file, .csv or .parquet (one row per replication and month).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+    no_uncertainty: Annotated[
+        bool,
+        typer.Option(
+            "--no-uncertainty",
+            help="Run at central values, ignoring the scenario's uncertain: block (default: each replication "
+            "draws its own parameter set, recorded as param.* columns).",
+        ),
+    ] = False,
+) -> None:
+    """Simulate replications of a scenario and summarise every measure."""
+    with bad_input():
+        engine = choose_engine(engine, reps)
+        engine_run(engine)
+        check_count("--reps", reps)
+        check_count("--workers", workers)
+        if out is not None:
+            check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
+        if monthly is not None:
+            check_output_path(monthly, TABLE_SUFFIXES, "--monthly")
+            if out is not None and out.resolve() == monthly.resolve():
+                raise BadInput(f"--out and --monthly are the same file ({out}); give two different files")
+        overrides = list(set_ or [])
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        model = load(scenario, overrides)
+
+    errors = Console(stderr=True)
+    started = time.perf_counter()
+    with (
+        executor_for(scheduler, workers) as executor,
+        progress_bar(errors, f"{model.name}: replications", reps) as progress,
+    ):
+        psa = simulate(
+            model, reps, engine, workers, progress=progress, executor=executor, uncertainty=not no_uncertainty
+        )
+    elapsed = time.perf_counter() - started
+
+    activity, ledgers = psa.activity, psa.ledgers
+    table = results_table(activity, money={**finance.money_columns(ledgers), **psa.params}, scenario=model)
+    stats = summary(table)
+    if out is not None:
+        if out.suffix.lower() in SUMMARY_SUFFIXES:
+            write_json(stats, out)
+        else:
+            write_table(table, out)
+    if monthly is not None:
+        write_table(monthly_table(activity, scenario=model), monthly)
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    measures = {name: values for name, values in stats.items() if name.split(".")[0] not in ledgers}
+    console.print(summary_table(model, measures, engine, reps, elapsed))
+    if ledgers:
+        console.print(money_table(ledgers))
+    for path in (out, monthly):
+        if path is not None:
+            console.print(f"wrote {path}", markup=False, highlight=False)
+
+
+@app.command()
+def validate(scenario: ScenarioArg, set_: SetOption = None) -> None:
+    """Check a scenario file (with any --set overrides) and describe it."""
+    with bad_input():
+        model = load(scenario, list(set_ or []))
+    typer.echo(f"ok: {resolve(scenario)}")
+    for line in describe(model):
+        typer.echo(f"  {line}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a scenario file."""
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def compare(
+    base: ScenarioArg,
+    other: Annotated[
+        str | None,
+        typer.Argument(
+            metavar="[OTHER]",
+            help="Second scenario file or bundled name; leave out to compare BASE with BASE plus --change.",
+            show_default=False,
+        ),
+    ] = None,
+    change: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--change",
+            metavar="KEY=VALUE",
+            help="Override applied to the other scenario only (--change services.inpatient.beds=210); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
+    set_: SetOption = None,
+    engine: EngineOption = "auto",
+    reps: Annotated[int, typer.Option(help="Number of replications of each scenario.")] = 1000,
+    seed: Annotated[
+        int | None, typer.Option(help="Root random seed for both; default: BASE's seed.", show_default=False)
+    ] = None,
+    workers: WorkersOption = 1,
+    scheduler: SchedulerOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Paired differences: .csv or .parquet (one row per column), or .json (with the saving split).",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
+) -> None:
+    """Compare two scenarios on the same random numbers: paired differences of every measure and ledger,
+    and who captures a change in system cost under each rule."""
+    with bad_input():
+        engine = choose_engine(engine, reps)
+        engine_run(engine)
+        check_count("--reps", reps)
+        check_count("--workers", workers)
+        if reps < 2:
+            raise BadInput("--reps: a paired comparison needs at least 2 replications, got 1")
+        if out is not None:
+            check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
+        if other is None and not change:
+            raise BadInput("compare needs OTHER or at least one --change KEY=VALUE for the other scenario")
+        shared = list(set_ or [])
+        if seed is not None:
+            shared.append(f"seed={seed}")
+        base_model = load(base, shared)
+        other_model = load(other if other is not None else base, [*shared, *(change or [])])
+
+    errors = Console(stderr=True)
+    with (
+        executor_for(scheduler, workers) as executor,
+        progress_bar(errors, f"{base_model.name} vs {other_model.name}", 2 * reps) as progress,
+    ):
+        result = compare_scenarios(
+            base_model, other_model, reps, engine=engine, workers=workers, progress=progress, executor=executor
+        )
+    if out is not None:
+        if out.suffix.lower() in SUMMARY_SUFFIXES:
+            write_json({"comparison": result.rows, "saving_split": result.saving_split}, out)
+        else:
+            write_table(pa.Table.from_pylist(result.rows), out)
+
+    console = Console()
+    if not console.is_terminal:
+        console.width = max(console.width, 120)
+    note = "" if other_model.seed == base_model.seed else " (OTHER run on BASE's seed)"
+    console.print(comparison_table(result, note))
+    if result.saving_split:
+        console.print(saving_table(result))
+    if out is not None:
+        console.print(f"wrote {out}", markup=False, highlight=False)
