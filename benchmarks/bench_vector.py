@@ -21,27 +21,12 @@ import tracemalloc
 from dataclasses import dataclass
 
 from paysim.engines import des, vector
-from paysim.scenario import LINES, Scenario, bundled_scenarios, load_scenario, scenario_from_dict
+from paysim.scenario import Scenario
 
-
-def default_scenario() -> Scenario:
-    """The bundled default scenario at its central values (3 counted years after a 1-year warm-up)."""
-    return load_scenario(bundled_scenarios()["default"])
-
-
-def inpatient_only_scenario() -> Scenario:
-    """The default trust's ward alone (as in ``benchmarks/run.py``): no referral lines, direct admissions
-    raised to 2,100 a year so bed requests are about those of the default; no parameter uncertainty."""
-    data = default_scenario().model_dump(mode="json", exclude_none=True)
-    for line in LINES:
-        data["services"].pop(line, None)
-    data.pop("uncertain", None)
-    data["services"]["inpatient"]["admissions_per_year"] = 2100
-    data["name"] = "default-inpatient-only"
-    return scenario_from_dict(data, source="inpatient-only variant of the default")
-
-
-SCENARIOS = {"default": default_scenario, "inpatient-only": inpatient_only_scenario}
+try:  # run by asv, as the package ``benchmarks``
+    from .run import SCENARIOS
+except ImportError:  # run as a script: python benchmarks/bench_vector.py
+    from run import SCENARIOS
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ def inpatient_only_scenario() -> Scenario:
     so that bed requests (with readmissions) are about those of the default, where crisis admissions
     add to them. Same beds, length of stay, horizon and warm-up."""
     data = default_scenario().model_dump(mode="json", exclude_none=True)
+    data.pop("uncertain", None)  # it names lines this variant removes
     for line in LINES:
         data["services"].pop(line, None)
     data["services"]["inpatient"]["admissions_per_year"] = 2100
