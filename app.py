@@ -18,7 +18,9 @@ import streamlit as st
 
 from paysim import app_support as ui
 from paysim.activity import Activity
+from paysim.design import Design, DesignError
 from paysim.scenario import Scenario, ScenarioError
+from paysim.sensitivity import SensitivityError, SobolResult, Tornado
 
 st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
 
@@ -27,6 +29,24 @@ st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", l
 def simulate(activity_text: str, reps: int, engine: str) -> Activity:
     """Simulated activity of a scenario (its engine-facing YAML), shared by every session."""
     return ui.simulate(activity_text, reps, engine)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def tornado(scenario_yaml: str, measure: str, reps: int, engine: str) -> Tornado:
+    """One-way sensitivity of a scenario (its YAML) on common random numbers, shared by every session."""
+    return ui.run_tornado(scenario_yaml, measure, reps, engine)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sobol(scenario_yaml: str, measure: str, samples: int, reps: int, engine: str) -> SobolResult:
+    """Sobol indices of a scenario (its YAML), shared by every session."""
+    return ui.run_sobol(scenario_yaml, measure, samples, reps, engine)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def contract_design(results_key: str, choice: str, target: float | None, _run: ui.Run) -> Design:
+    """A design answer on the run the page shows (``results_key`` fingerprints its inputs and activity)."""
+    return ui.run_design(_run, next(c for c in ui.DESIGN_CHOICES if c.name == choice), target)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -84,7 +104,8 @@ if loaded.description:
 if loaded.uncertain is not None:
     st.info(
         "This scenario describes parameter uncertainty (an `uncertain:` block). The app runs it at its central "
-        "values; for the probabilistic sensitivity analysis use `paysim run` on the file.",
+        "values; the **Sensitivity** tab shows which uncertain parameters matter most. For the probabilistic "
+        "sensitivity analysis use `paysim run` on the file.",
         icon=":material/info:",
     )
 
@@ -326,6 +347,8 @@ tabs = st.tabs(
         "Out-of-area placements",
         "MHIS",
         "What your changes did",
+        "Sensitivity",
+        "Contract design",
         "Activity",
     ]
 )
@@ -431,6 +454,193 @@ with tabs[5]:
             st.dataframe(ui.saving_display(ui.saving_table(base, run), run.years), hide_index=True)
 
 with tabs[6]:
+    st.markdown(
+        "Which uncertain assumptions move the results most? Each parameter of the scenario's `uncertain:` block "
+        "is set in turn to the low and the high end of its range, every other parameter at its central value "
+        "(the value in the file, or the one your levers set: a key set by a lever is pinned and not varied)."
+    )
+    if edited.uncertain is None:
+        st.info(
+            "This scenario has no `uncertain:` block, so it has no uncertain parameters to rank. Add one to the "
+            "YAML file (see *Parameter uncertainty* in the README) and upload it to see its tornado here.",
+            icon=":material/info:",
+        )
+    else:
+        scenario_yaml = edited.to_yaml()
+        measures = ui.sensitivity_measures(edited)
+        controls = st.columns([2, 1])
+        measure = controls[0].selectbox(
+            "Results column",
+            measures,
+            index=measures.index(ui.default_measure(edited)),
+            format_func=ui.measure_label,
+            key=f"{prefix}:sensitivity-measure",
+            help="The result whose mean the parameters are ranked by. Money is GBP over the whole horizon.",
+        )
+        tornado_reps_key = f"tornado-reps-{engine}"
+        if tornado_reps_key not in st.session_state:
+            st.session_state[tornado_reps_key] = ui.default_tornado_replications(engine)
+        tornado_reps = controls[1].select_slider(
+            "Replications of each run",
+            options=[10, 20, 50, 100, 200, 500],
+            key=tornado_reps_key,
+            help="Every run uses the same replications (the same random patients), so few are needed.",
+        )
+        runs = ui.tornado_simulations(edited)
+        tornado_key = ui.inputs_key(scenario_yaml, measure, tornado_reps, engine)
+        if st.button(
+            "Run the tornado",
+            type="primary",
+            help=f"{runs} simulations of {tornado_reps:,} replications (a contract or cost parameter only "
+            "re-prices the central simulation).",
+        ):
+            with st.spinner(f"Running {runs} simulations of {tornado_reps:,} replications...", show_time=True):
+                try:
+                    st.session_state["tornado"] = {
+                        "key": tornado_key,
+                        "result": tornado(scenario_yaml, measure, tornado_reps, engine),
+                    }
+                except (SensitivityError, ScenarioError, ValueError) as problem:
+                    st.error(f"The tornado cannot be run: {ui.problem_text(problem)}", icon=":material/error:")
+        done = st.session_state.get("tornado")
+        if done is None:
+            st.caption(f"The tornado takes {runs} simulations of {tornado_reps:,} replications on the {engine} engine.")
+        else:
+            result: Tornado = done["result"]
+            stale = done["key"] != tornado_key
+            if stale:
+                st.warning("This tornado is for earlier inputs. Press **Run the tornado** to update it.")
+            ends = ui.tornado_ends(result)
+            label = ui.measure_phrase(result.measure)
+            st.markdown(
+                f"A parameter's **swing** is how far the mean {label} over the horizon moves when that parameter "
+                f"goes from its {ends['low']} to its {ends['high']}. Every run uses the same "
+                f"{result.reps:,} replications (the same random patients), so a swing is the parameter's effect, "
+                "not noise; its standard error says how precisely it is known. The longest bars are the "
+                "assumptions most worth pinning down; a short bar means the result hardly depends on it."
+            )
+            st.altair_chart(ui.tornado_chart(result), width="stretch")
+            st.caption(
+                f"Mean at central values (the black line): "
+                f"**{ui.measure_text(result.value_central, ui.is_money(result.measure))}**; "
+                f"{result.reps:,} replications per run; each bar is labelled with the parameter's value."
+            )
+            st.dataframe(ui.tornado_display(result), hide_index=True)
+            st.download_button(
+                "Tornado table (CSV)",
+                ui.tornado_csv(result),
+                file_name=f"{edited.name}-tornado.csv",
+                mime="text/csv",
+                disabled=stale,
+                on_click="ignore",
+                key=f"download-tornado-{'stale' if stale else 'ready'}",
+            )
+
+        st.markdown(
+            "#### Sobol indices (optional)\n"
+            "A global view: all parameters vary together. The **first-order** index is the share of the "
+            "variance of the mean that a parameter explains alone; the **total** index adds its interactions "
+            "with the others. A small sample gives rough estimates (the ± column); correlations between "
+            "parameters are ignored."
+        )
+        sobol_controls = st.columns([2, 1])
+        samples = sobol_controls[1].select_slider(
+            "Base sample",
+            options=[8, 16, 32, 64, 128],
+            value=16,
+            key="sobol-samples",
+            help="Parameter sets drawn = base sample x (parameters + 2), each run for 4 replications.",
+        )
+        sets = ui.sobol_simulations(edited, samples)
+        sobol_key = ui.inputs_key(scenario_yaml, measure, samples, engine)
+        sobol_controls[0].caption(f"{sets:,} parameter sets of 4 replications each on the {engine} engine.")
+        if st.button("Run the Sobol analysis", help=f"{sets:,} parameter sets of 4 replications each."):
+            with st.spinner(f"Running {sets:,} parameter sets...", show_time=True):
+                try:
+                    st.session_state["sobol"] = {
+                        "key": sobol_key,
+                        "result": sobol(scenario_yaml, measure, samples, 4, engine),
+                    }
+                except (SensitivityError, ScenarioError, ValueError) as problem:
+                    st.error(f"The Sobol analysis cannot be run: {ui.problem_text(problem)}", icon=":material/error:")
+        indices = st.session_state.get("sobol")
+        if indices is not None:
+            if indices["key"] != sobol_key:
+                st.warning("These Sobol indices are for earlier inputs. Press **Run the Sobol analysis** to update.")
+            st.altair_chart(ui.sobol_chart(indices["result"]), width="stretch")
+            st.dataframe(ui.sobol_display(indices["result"]), hide_index=True)
+            for note in indices["result"].notes:
+                st.caption(f"Note: {note}.")
+
+with tabs[7]:
+    design_options = {choice.name: choice for choice in ui.design_choices(shown)}
+    if not design_options:
+        st.info("This scenario has no block, capitation or blended contract whose terms can be designed here.")
+    else:
+        st.markdown(
+            f"Which contract term meets a goal? The answer is found on the {n:,} replications this page "
+            "simulated: only the money is recomputed at each trial value, so it takes seconds. Its 95 % interval "
+            "is a bootstrap over the replications (Monte Carlo uncertainty, not uncertainty in the inputs). "
+            "A **10 % chance of a deficit** means the provider breaks even in 9 runs out of 10; **equal "
+            "expected shortfall** means the provider's worst 5 % of outcomes (below its mean surplus) and the "
+            "commissioner's (above its mean spend) are the same size."
+        )
+        controls = st.columns([2, 1])
+        choice_name = controls[0].selectbox(
+            "Goal",
+            list(design_options),
+            format_func=lambda name: design_options[name].label,
+            key="design-choice",
+            help="The contract term to solve for and the goal it must meet, over the whole horizon.",
+        )
+        choice = design_options[choice_name]
+        target = None
+        if choice.goal == "p-deficit":
+            target = (
+                controls[1].slider(
+                    "Chance of a deficit over the horizon (%)",
+                    1,
+                    50,
+                    value=10,
+                    key="design-target",
+                    help="The share of runs in which the provider ends the horizon in deficit.",
+                )
+                / 100
+            )
+        design_key = ui.inputs_key(results["key"], choice_name, target)
+        if st.button("Find the value", type="primary", help="Solve for the term on the replications shown."):
+            with st.spinner("Solving...", show_time=True):
+                try:
+                    st.session_state["design"] = {
+                        "key": design_key,
+                        "result": contract_design(results["key"], choice_name, target, run),
+                        "scenario": shown,
+                    }
+                except (DesignError, ScenarioError, ValueError) as problem:
+                    st.error(f"No answer: {ui.problem_text(problem)}", icon=":material/error:")
+        answered = st.session_state.get("design")
+        if answered is not None:
+            if answered["key"] != design_key:
+                st.warning("This answer is for an earlier goal or inputs. Press **Find the value** to update it.")
+            found: Design = answered["result"]
+            answer = ui.design_answer(found, answered["scenario"])
+            st.metric(
+                answer["term"],
+                answer["value"],
+                delta=f"{answer['change']} vs the scenario ({answer['current']})",
+                delta_color="off",
+                help=f"Scenario key(s): {answer['keys']}",
+            )
+            st.markdown(
+                f"95 % interval (bootstrap over {found.reps:,} replications): **{answer['interval']}**. "
+                f"Scenario key{'s' if len(found.terms) > 1 else ''}: `{answer['keys']}`; set "
+                f"{'them' if len(found.terms) > 1 else 'it'} with the levers on the left to see every tab at "
+                "the answer."
+            )
+            st.altair_chart(ui.design_chart(found), width="stretch")
+            st.dataframe(ui.design_display(found), hide_index=True)
+
+with tabs[8]:
     st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
     if "inpatient.occupancy_mean" in run.activity:
         st.altair_chart(
