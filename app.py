@@ -617,7 +617,11 @@ with tabs[7]:
                         "scenario": shown,
                     }
                 except (DesignError, ScenarioError, ValueError) as problem:
-                    st.error(f"No answer: {ui.problem_text(problem)}", icon=":material/error:")
+                    st.error(
+                        f"No answer: {ui.problem_text(problem)}. With few replications the worst 5 % is a "
+                        "handful of runs: more replications, or another goal, may give one.",
+                        icon=":material/error:",
+                    )
         answered = st.session_state.get("design")
         if answered is not None:
             if answered["key"] != design_key:

@@ -259,3 +259,163 @@ def test_every_bundled_scenario_opens(monkeypatch):
         no_problems(at)
         assert any(f"**{name}**" in c.value for c in at.caption), name
         assert at.sidebar.slider, name
+
+
+# --- Sensitivity and Contract design --------------------------------------------------------------------
+
+
+def uncertain_upload() -> tuple[str, bytes, str]:
+    """The small scenario with an ``uncertain:`` block: one parameter that changes the patients, two money."""
+    import yaml
+
+    data = yaml.safe_load(SMALL.read_text())
+    data["uncertain"] = {
+        "parameters": {
+            "services.inpatient.los_days.mean": {"dist": "pert", "low": 25, "mode": 30, "high": 40},
+            "costs.beds.oap_per_bed_day": [580, 660],
+            "contracts.block.annual_value": [4.0e6, 4.4e6],
+        }
+    }
+    return ("psa.yaml", yaml.safe_dump(data).encode(), "text/yaml")
+
+
+def button(at: AppTest, label: str):
+    return next(b for b in at.button if b.label == label)
+
+
+def frame_with(at: AppTest, column: str):
+    """The dataframe with a column named ``column`` (exactly one)."""
+    found = [d.value for d in at.dataframe if column in d.value.columns]
+    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    return found[0]
+
+
+@pytest.fixture
+def psa(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    """The app on the vector engine (20 replications; tornado runs of 20) with an uncertain block uploaded."""
+    at = start(monkeypatch, engine="vector", reps=20)
+    at.session_state["tornado-reps-vector"] = 20
+    at.file_uploader[0].set_value(uncertain_upload()).run()
+    no_problems(at)
+    return at
+
+
+def test_tabs_for_sensitivity_and_contract_design(app):
+    assert [t.label for t in app.tabs][6:8] == ["Sensitivity", "Contract design"]
+
+
+def test_a_scenario_without_uncertainty_says_there_is_nothing_to_rank(app):
+    assert any("no `uncertain:` block" in i.value for i in app.info)
+    assert not [b for b in app.button if b.label == "Run the tornado"]
+
+
+def test_the_tornado_ranks_the_parameters_in_gbp(psa):
+    assert widget(psa, "selectbox", "Results column").value == "blended.provider_surplus"
+    button(psa, "Run the tornado").click().run()
+    no_problems(psa)
+    table = frame_with(psa, "Swing")
+    assert table["Parameter"].iloc[0] == "services.inpatient.los_days.mean"  # the only one that moves it
+    assert set(table["Parameter"]) == {
+        "services.inpatient.los_days.mean",
+        "costs.beds.oap_per_bed_day",
+        "contracts.block.annual_value",
+    }
+    swing = table["Swing"].iloc[0]
+    assert swing.startswith("£") and "," in swing, swing  # e.g. £616,539
+    assert table.set_index("Parameter").loc["contracts.block.annual_value", "Swing"] == "£0"  # not a blended term
+    assert any("**swing**" in m.value for m in psa.markdown)
+    assert any("Mean at central values" in c.value for c in psa.caption)
+    assert downloads(psa)["Tornado table (CSV)"] is True
+    charts = len(psa.get("vega_lite_chart"))
+
+    # another column ranks again: the block value moves the block surplus, one for one and then uplifted
+    widget(psa, "selectbox", "Results column").set_value("block.provider_surplus").run()
+    assert any("for earlier inputs" in w.value for w in psa.warning)
+    assert downloads(psa)["Tornado table (CSV)"] is False  # stale: the download waits for a new run
+    button(psa, "Run the tornado").click().run()
+    no_problems(psa)
+    block = frame_with(psa, "Swing").set_index("Parameter")
+    assert block.loc["contracts.block.annual_value", "Swing"] == "£726,480"  # 360,000 x (1 + 1.018)
+    assert len(psa.get("vega_lite_chart")) == charts
+
+
+def test_sobol_indices_run_on_a_small_sample(psa):
+    psa.select_slider(key="sobol-samples").set_value(8).run()
+    assert any("40 parameter sets" in c.value for c in psa.caption)  # 8 x (3 + 2)
+    button(psa, "Run the Sobol analysis").click().run()
+    no_problems(psa)
+    table = frame_with(psa, "Total (with interactions)")
+    assert table["Parameter"].iloc[0] == "services.inpatient.los_days.mean"
+    assert float(table["Total (with interactions)"].iloc[0]) > 0.5
+
+
+def test_a_sensitivity_problem_is_shown_with_the_key(psa, monkeypatch):
+    from paysim import app_support
+    from paysim.sensitivity import SensitivityError
+
+    def broken(*args):
+        raise SensitivityError(
+            "--measure 'blended.surplus': not a results column; did you mean 'blended.provider_surplus'?"
+        )
+
+    monkeypatch.setattr(app_support, "run_tornado", broken)
+    button(psa, "Run the tornado").click().run()
+    assert not psa.exception
+    assert [e.value for e in psa.error] == [
+        "The tornado cannot be run: 'blended.surplus': not a results column; did you mean 'blended.provider_surplus'?"
+    ]
+
+
+def test_contract_design_finds_a_block_value_on_the_page_simulation(app, monkeypatch):
+    from paysim import app_support
+
+    calls = []
+    original = app_support.simulate
+    monkeypatch.setattr(app_support, "simulate", lambda *a: calls.append(a) or original(*a))
+    assert app.selectbox(key="design-choice").value == "block-p-deficit"
+    button(app, "Find the value").click().run()
+    no_problems(app)
+    assert calls == []  # priced on the activity the page already simulated
+    answer = metrics(app)["Block value"]
+    assert answer[0].startswith("£") and answer[0].endswith(" a year")
+    assert answer[1].endswith("vs the scenario (£4,200,000 a year)")
+    assert any("95 % interval (bootstrap over 10 replications)" in m.value for m in app.markdown)
+    table = frame_with(app, "At the answer")
+    assert table["At the answer"].iloc[0] == "P(provider deficit over the horizon)"
+
+    # a higher tolerated chance of a deficit needs a smaller block
+    app.slider(key="design-target").set_value(30).run()
+    assert any("earlier goal or inputs" in w.value for w in app.warning)
+    button(app, "Find the value").click().run()
+    no_problems(app)
+    smaller = metrics(app)["Block value"][0]
+
+    def pounds(text: str) -> float:
+        return float(text.removeprefix("£").removesuffix(" a year").replace(",", ""))
+
+    assert pounds(smaller) < pounds(answer[0])
+
+
+def test_contract_design_of_the_blended_marginal_rate(monkeypatch):
+    app = start(monkeypatch, engine="vector", reps=100)  # the worst 5 % of 10 runs is a single run: too few
+    app.selectbox(key="design-choice").set_value("blended-equal-shortfall").run()
+    assert not [s for s in app.slider if s.key == "design-target"]  # no target: the shortfalls are equal
+    button(app, "Find the value").click().run()
+    no_problems(app)
+    value, delta = metrics(app)["Blended marginal rate (above and below plan)"]
+    assert value.endswith(" %") and "percentage points vs the scenario (50.0 %)" in delta
+
+
+def test_a_goal_that_cannot_be_met_is_explained(app, monkeypatch):
+    from paysim import app_support
+    from paysim.design import DesignError
+
+    def broken(*args):
+        raise DesignError("no value between 0 and 1 meets the goal (...); give other bounds with --low/--high")
+
+    monkeypatch.setattr(app_support, "run_design", broken)
+    button(app, "Find the value").click().run()
+    assert not app.exception
+    message = app.error[0].value
+    assert message.startswith("No answer: no value between 0 and 1 meets the goal (...). With few replications")
+    assert "--low" not in message

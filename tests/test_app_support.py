@@ -7,6 +7,7 @@ replications), so the expected figures follow by hand arithmetic from tests/data
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from openpyxl import load_workbook
 
 from paysim import app_support as ui
 from paysim.activity import Activity, measure_kinds
+from paysim.design import DesignError
 from paysim.scenario import LINES, ScenarioError, load_scenario
 
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"
@@ -329,3 +331,184 @@ def test_edits_ignore_the_uncertain_block(small):
     uncertain = small.with_overrides({"uncertain.parameters": parameters})
     edited = uncertain.with_overrides(ui.lever_overrides(uncertain, {"contracts.block.annual_value": 4.5}))
     assert ui.edited_keys(uncertain, edited) == [("contracts.block.annual_value", 4_200_000, 4_500_000)]
+
+
+# --- decision analysis: sensitivity and contract design -----------------------------------------------
+
+
+def tornado_by_hand(measure: str = "blended.provider_surplus"):
+    """A tornado with known rows (unsorted): a patient parameter, a price and a term with no effect."""
+    from paysim.sensitivity import Tornado
+
+    central = -168_268.0
+    rows = [
+        {"parameter": "costs.beds.oap_per_bed_day", "low": 584, "high": 656, "value_low": -134_584.6,
+         "value_high": -201_500.2, "swing": 66_915.6, "swing_se": 1_950.9, "central": 620, "value_central": central},
+        {"parameter": "services.inpatient.los_days.mean", "low": 26.642, "high": 35.699, "value_low": 52_760.8,
+         "value_high": -563_777.9, "swing": 616_538.7, "swing_se": 9_362.6, "central": 30, "value_central": central},
+        {"parameter": "contracts.block.annual_value", "low": 4_020_000.0, "high": 4_380_000.0,
+         "value_low": central, "value_high": central, "swing": 0.0, "swing_se": 0.0, "central": 4_200_000,
+         "value_central": central},
+    ]  # fmt: skip
+    return Tornado(measure, 100, 0.9, central, rows)
+
+
+def test_sensitivity_measures_put_the_provider_surplus_first(small):
+    measures = ui.sensitivity_measures(small)
+    assert measures[:4] == [f"{rule}.provider_surplus" for rule in ("block", "activity", "blended", "capitation")]
+    assert set(measures) == set(ui.sensitivity.column_names(small))
+    assert ui.default_measure(small) == "blended.provider_surplus"
+    no_blended = small.with_overrides({"contracts.blended": None})
+    assert ui.default_measure(no_blended) == "block.provider_surplus"
+    assert ui.is_money("capitation.system_cost") and not ui.is_money("inpatient.oap_bed_days")
+    assert ui.measure_label("blended.provider_surplus") == "Blended: provider surplus"
+    assert ui.measure_phrase("block.commissioner_spend") == "block commissioner spend"
+    assert ui.measure_label("crisis.referrals") == ui.measure_phrase("crisis.referrals") == "crisis.referrals"
+
+
+def test_a_tornado_counts_simulations_only_for_parameters_that_change_the_patients(small):
+    assert ui.tornado_simulations(small) == 0
+    uncertain = small.with_overrides(
+        {
+            "uncertain.parameters": {
+                "services.inpatient.los_days.mean": [25, 40],
+                "services.crisis.growth": [0.02, 0.05],
+                "contracts.block.annual_value": [4.0e6, 4.4e6],
+                "costs.beds.oap_per_bed_day": [580, 660],
+            }
+        }
+    )
+    assert ui.tornado_simulations(uncertain) == 1 + 2 * 2  # the money keys re-price the central run
+    assert ui.sobol_simulations(uncertain, 16) == 16 * (4 + 2)
+    assert ui.default_tornado_replications("vector") == 100
+    assert ui.default_tornado_replications("des") == 10
+
+
+def test_tornado_table_in_gbp_with_thousands_separators_largest_swing_first():
+    tornado = tornado_by_hand()
+    assert ui.tornado_ends(tornado) == {"low": "5th percentile", "high": "95th percentile"}
+    text = ui.tornado_display(tornado)
+    assert list(text.columns) == [
+        "Parameter",
+        "Central",
+        "Low (5th percentile)",
+        "High (95th percentile)",
+        "Mean at low",
+        "Mean at high",
+        "Swing",
+        "Swing se",
+    ]
+    # sorted by the library (one_way sorts); the display keeps the order it is given
+    first = text.iloc[1].tolist()
+    assert first == ["services.inpatient.los_days.mean", "30", "26.64", "35.7", "£52,761", "-£563,778", "£616,539",
+                     "£9,363"]  # fmt: skip
+    assert text.iloc[2, 2:5].tolist() == ["4,020,000", "4,380,000", "-£168,268"]
+    counts = ui.tornado_display(tornado_by_hand("inpatient.oap_bed_days"))
+    assert counts.iloc[1]["Swing"] == "616,539"  # not money: no pound sign
+    table = pd_read_csv(ui.tornado_csv(tornado))
+    assert list(table.columns) == list(ui.sensitivity.TORNADO_COLUMNS)
+    assert table["swing"].iloc[1] == pytest.approx(616_538.7)
+
+
+def pd_read_csv(data: bytes):
+    import pandas as pd
+
+    return pd.read_csv(io.BytesIO(data))
+
+
+def test_tornado_chart_orders_by_swing_and_labels_each_end_with_its_setting():
+    spec = ui.tornado_chart(tornado_by_hand()).to_dict()
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    assert spec["title"] == "What moves the mean blended provider surplus most"
+    assert spec["layer"][0]["encoding"]["y"]["sort"] == [
+        "services.inpatient.los_days.mean",
+        "costs.beds.oap_per_bed_day",
+        "contracts.block.annual_value",
+    ]
+    bars = next(rows for rows in spec["datasets"].values() if rows and "setting_text" in rows[0])
+    by = {(b["parameter"], b["end"]): b for b in bars}
+    los_low = by[("services.inpatient.los_days.mean", "low")]
+    assert (los_low["start"], los_low["stop"], los_low["setting_text"]) == (-168_268.0, 52_760.8, "26.64")
+    assert los_low["right"] and not by[("services.inpatient.los_days.mean", "high")]["right"]
+    # a parameter with no effect: its low setting is written on the left of the line, its high on the right
+    assert not by[("contracts.block.annual_value", "low")]["right"]
+    assert by[("contracts.block.annual_value", "high")]["right"]
+
+
+def test_sobol_table_and_chart():
+    from paysim.sensitivity import SobolResult
+
+    rows = [
+        {"parameter": "costs.beds.oap_per_bed_day", "S1": 0.02, "S1_conf": 0.05, "ST": 0.03, "ST_conf": 0.01},
+        {"parameter": "services.inpatient.los_days.mean", "S1": 0.9, "S1_conf": 0.3, "ST": 0.95, "ST_conf": 0.2},
+    ]
+    result = SobolResult("block.provider_surplus", 16, 4, 64, rows, [])
+    text = ui.sobol_display(result)
+    assert text.iloc[1].tolist() == ["services.inpatient.los_days.mean", "0.90", "0.30", "0.95", "0.20"]
+    spec = ui.sobol_chart(result).to_dict()
+    assert spec["layer"][0]["encoding"]["y"]["sort"][0] == "services.inpatient.los_days.mean"
+    bars = next(rows for rows in spec["datasets"].values() if rows and "index" in rows[0])
+    high = max(b["high"] for b in bars)
+    assert high == 1.0  # 0.95 + 0.2 is drawn to 1, the most an index can be
+
+
+def test_setting_and_term_text():
+    assert ui.setting_text(4_020_000.0) == "4,020,000"
+    assert ui.setting_text(29.5912) == "29.59"
+    assert ui.setting_text(0.032499) == "0.0325"
+    assert ui.setting_text(700) == "700"
+    assert ui.setting_text(float("nan")) == "-"
+    assert ui.term_text("contracts.block.annual_value", 4_323_049.04) == "£4,323,049 a year"
+    assert ui.term_text("contracts.capitation.rate_per_head", 108.076) == "£108.08 a weighted head a year"
+    assert ui.term_text("contracts.blended.variable.rate_above", 0.6607) == "66.1 %"
+    assert ui.problem_text(ValueError("--term contracts.block.x: contracts.block has no 'x'")) == (
+        "contracts.block.x: contracts.block has no 'x'"
+    )
+    message = "no value between 1 and 2 meets the goal (...); give other bounds with --low/--high"
+    assert ui.problem_text(ValueError(message)) == "no value between 1 and 2 meets the goal (...)"
+
+
+def test_design_choices_follow_the_contracts(small):
+    names = [choice.name for choice in ui.design_choices(small)]
+    assert names == [
+        "block-p-deficit",
+        "capitation-p-deficit",
+        "blended-equal-shortfall",
+        "block-break-even",
+        "capitation-break-even",
+    ]
+    only_block = small.with_overrides({"contracts.capitation": None, "contracts.blended": None})
+    assert [c.name for c in ui.design_choices(only_block)] == ["block-p-deficit", "block-break-even"]
+
+
+def test_design_on_the_page_run_by_hand(small):
+    run = ui.run_money(small, fake_activity(small, oap_days=np.array([0.0, 100.0, 200.0, 300.0])))
+    cost = run.ledgers["block"].total("provider_cost").mean()
+    choice = next(c for c in ui.DESIGN_CHOICES if c.name == "block-break-even")
+    result = ui.run_design(run, choice)
+    # block income over 2 years is V + 1.018 V, so the mean surplus is 0 at V = mean cost / 2.018
+    assert result.value == pytest.approx(cost / 2.018, rel=1e-9)
+    assert result.reps == 4
+    answer = ui.design_answer(result, run.scenario)
+    assert answer["term"] == "Block value"
+    assert answer["value"] == ui.term_text("contracts.block.annual_value", cost / 2.018)
+    assert answer["current"] == "£4,200,000 a year"
+    assert answer["change"] == ui.gbp_change(cost / 2.018 - 4_200_000)
+    assert answer["interval"].endswith(" a year") and " to " in answer["interval"]
+    table = ui.design_display(result)
+    assert table.iloc[1].tolist() == ["Mean provider surplus over the horizon", "£0"]
+    spec = ui.design_chart(result).to_dict()
+    assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
+    rules = [layer for layer in spec["layer"] if layer["mark"] == "rule" or layer["mark"].get("type") == "rule"]
+    assert len(rules) == 2  # the answer and the target
+
+    # every replication's activity is the plan, so no marginal rate changes anything: no answer, said plainly
+    with pytest.raises(DesignError) as problem:
+        ui.run_design(run, next(c for c in ui.DESIGN_CHOICES if c.name == "blended-equal-shortfall"))
+    assert ui.problem_text(problem.value).startswith("no value between 0 and 1 meets the goal")
+    assert "--" not in ui.problem_text(problem.value)
+    shares = replace(result, goal="equal-shortfall", terms=ui.MARGINAL_RATES, rule="blended", value=0.625)
+    text = ui.design_answer(shares, run.scenario)
+    assert text["term"] == "Blended marginal rate (above and below plan)"
+    assert text["value"] == "62.5 %" and text["change"] == "+12.5 percentage points"
+    assert text["keys"] == "contracts.blended.variable.rate_above, contracts.blended.variable.rate_below"
