@@ -27,6 +27,8 @@ from paysim.scenario import Scenario
 
 Progress = Callable[[int, int], None]
 """Progress callback: ``progress(done_replications, total_replications)``."""
+ChunkRunner = Callable[[Scenario, Sequence[int], str], Activity]
+"""Runs one chunk: ``run_chunk(scenario, replications, engine) -> Activity``."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ def run_replications(
     chunk_size: int | None = None,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    chunk_runner: ChunkRunner | None = None,
 ) -> Activity:
     """Simulate replications ``0 .. reps - 1`` of a scenario and return them as one Activity.
 
@@ -196,6 +199,10 @@ def run_replications(
     executor:
         Any :class:`concurrent.futures.Executor` to submit chunks to instead of a local pool, for
         example ``dask.distributed.Client(...).get_executor()``. It is not shut down here.
+    chunk_runner:
+        What runs one chunk, ``chunk_runner(scenario, replications, engine) -> Activity`` (a module-level
+        function, so that it can be sent to a worker); default :func:`run_chunk`. The parameter
+        uncertainty analysis passes one that gives each replication its own parameter set.
 
     Returns
     -------
@@ -218,20 +225,21 @@ def run_replications(
     report = progress if progress is not None else _no_progress
     report(0, reps)
 
+    runner = chunk_runner if chunk_runner is not None else run_chunk
     if executor is not None:
-        parts = _run_on(executor, scenario, chunks, engine, report, reps)
+        parts = _run_on(executor, runner, scenario, chunks, engine, report, reps)
     elif workers == 1 or len(chunks) == 1:
         parts = []
         done = 0
         for chunk in chunks:
-            parts.append(run_chunk(scenario, chunk, engine))
+            parts.append(runner(scenario, chunk, engine))
             done += len(chunk)
             report(done, reps)
     else:
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
         try:
-            parts = _run_on(pool, scenario, chunks, engine, report, reps)
+            parts = _run_on(pool, runner, scenario, chunks, engine, report, reps)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
@@ -241,6 +249,7 @@ def run_replications(
 
 def _run_on(
     executor: Executor,
+    runner: ChunkRunner,
     scenario: Scenario,
     chunks: list[range],
     engine: str,
@@ -249,7 +258,7 @@ def _run_on(
 ) -> list[Activity]:
     """Submit every chunk, report progress as they finish, return results in chunk order."""
     futures: dict[Future[Activity], int] = {
-        executor.submit(run_chunk, scenario, chunk, engine): index for index, chunk in enumerate(chunks)
+        executor.submit(runner, scenario, chunk, engine): index for index, chunk in enumerate(chunks)
     }
     results: list[Activity | None] = [None] * len(chunks)
     done = 0

@@ -34,9 +34,8 @@ from __future__ import annotations
 
 import difflib
 import math
-import multiprocessing
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
@@ -440,51 +439,18 @@ def run_uncertain(
     Activity
         Arrays ``[reps, months]`` in replication order, identical for any ``workers`` or ``chunk_size``.
     """
-    from paysim.activity import Activity
-    from paysim.montecarlo import _check_count, chunk_replications, default_chunk_size, engine_run, run_replications
+    from paysim.montecarlo import default_chunk_size, run_replications
 
     if scenario.uncertain is None or not scenario.uncertain.simulation_keys():
         return run_replications(central(scenario), reps, engine, workers, chunk_size, progress, executor)
-    _check_count("reps", reps)
-    _check_count("workers", workers)
-    engine_run(engine)
-    size = chunk_size if chunk_size is not None else max(1, min(16, math.ceil(reps / workers)))
-    if chunk_size is None and workers == 1:
-        size = max(size, default_chunk_size(reps, 1, "des"))
-    chunks = chunk_replications(reps, size)
-    report = progress or (lambda done, total: None)
-    report(0, reps)
-    if executor is None and (workers == 1 or len(chunks) == 1):
-        parts, done = [], 0
-        for chunk in chunks:
-            parts.append(run_uncertain_chunk(scenario, chunk, engine))
-            done += len(chunk)
-            report(done, reps)
-        return Activity.concat(parts)
-    own = executor is None
-    pool = executor or ProcessPoolExecutor(
-        max_workers=min(workers, len(chunks)), mp_context=multiprocessing.get_context("spawn")
+    valid = isinstance(reps, int) and isinstance(workers, int) and reps >= 1 and workers >= 1
+    if chunk_size is None and valid:  # small chunks: each replication is a run of its own anyway
+        chunk_size = max(1, min(16, math.ceil(reps / workers)))
+        if workers == 1:
+            chunk_size = max(chunk_size, default_chunk_size(reps, 1, "des"))
+    return run_replications(
+        scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner=run_uncertain_chunk
     )
-    try:
-        futures: dict[Future[Activity], int] = {
-            pool.submit(run_uncertain_chunk, scenario, chunk, engine): i for i, chunk in enumerate(chunks)
-        }
-        results: list[Activity | None] = [None] * len(chunks)
-        done = 0
-        for future in as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
-            done += len(chunks[index])
-            report(done, reps)
-    except BaseException:
-        for future in futures:
-            future.cancel()
-        if own:
-            pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    if own:
-        pool.shutdown(wait=True)
-    return Activity.concat([r for r in results if r is not None])
 
 
 # --- money per parameter set ---------------------------------------------------------------------------
