@@ -1850,7 +1850,9 @@ def sobol_chart(result: sensitivity.SobolResult) -> alt.LayerChart:
             "value:Q",
             title="Share of the variance of the mean",
             axis=alt.Axis(format=".0%"),
-            scale=alt.Scale(domain=[min(0.0, float(bars["value"].min())), 1.0], clamp=True),
+            scale=alt.Scale(
+                domain=[min(0.0, float(bars["value"].min())), max(1.0, float(bars["value"].max()))], nice=False
+            ),
         ),
         color=colour,
     )
@@ -1996,11 +1998,31 @@ def design_display(result: design.Design) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["At the answer", "Value"])
 
 
+def design_window(result: design.Design, flat: float = 0.005) -> tuple[float, float]:
+    """The range of term values a design chart shows: for P(deficit), where the curve is neither at 0 nor at 1
+    (within ``flat``) widened by a quarter each side, so the fall is not squeezed into a corner; else the
+    whole range searched. Always holds the answer and its interval."""
+    values = np.array([point["value"] for point in result.curve])
+    lo, hi = float(values.min()), float(values.max())
+    if result.goal == "p-deficit":
+        p = np.array([point["p_deficit"] for point in result.curve])
+        moving = values[(p > flat) & (p < 1 - flat)]
+        inside = [v for v in (result.value, result.ci_low, result.ci_high) if math.isfinite(v)]
+        if moving.size:
+            inside += [float(moving.min()), float(moving.max())]
+        a, b = min(inside), max(inside)
+        pad = 0.25 * (b - a) if b > a else 0.05 * max(abs(a), 1.0)
+        lo, hi = max(lo, a - pad), min(hi, b + pad)
+    return lo, hi
+
+
 def design_chart(result: design.Design) -> alt.LayerChart:
     """The goal against the term: its curve(s) over the values searched, the answer (rule) with its 95 %
     bootstrap interval (band) and, for P(deficit) and mean surplus, the target. Built on
     :func:`paysim.design.design_chart_data`."""
     points = pd.DataFrame(design.design_chart_data(result), columns=["value", "series", "y"])
+    lo, hi = design_window(result)
+    points = points[(points["value"] >= lo) & (points["value"] <= hi)]
     term = result.terms[0]
     last = term.rsplit(".", 1)[-1]
     money_term = last in ("annual_value", "rate_per_head")
@@ -2056,7 +2078,7 @@ def design_chart(result: design.Design) -> alt.LayerChart:
     ]
     if result.goal in ("p-deficit", "mean-surplus"):
         layers.append(alt.Chart().mark_rule(color="#c00", strokeDash=[5, 3]).encode(y=alt.datum(result.target)))
-    return alt.layer(*layers).properties(height=320, title=f"{x_title}: {y_title.lower()}")
+    return alt.layer(*layers).properties(height=320, title=f"{x_title}: {y_title}")
 
 
 _CLI_FLAGS = re.compile(r"--(term|goal|target|measure|interval|samples|low/--high|low|high) ")

@@ -178,7 +178,7 @@ def test_page_loads_with_the_headline_and_charts(page):
     assert page.get_by_text("seed 7").is_visible()
     screenshot(page, "main.png")
     page.set_viewport_size({"width": 1440, "height": 2200})  # the whole risk tab at once
-    risk = page.locator('[data-testid="stTabPanel"]').filter(has_text="Expected shortfall")
+    risk = page.get_by_role("tabpanel", name="Risk")
     risk.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for(state="visible")
     page.wait_for_timeout(500)  # let Vega finish drawing after the resize
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
@@ -243,3 +243,63 @@ def test_downloads_arrive(page):
     with page.expect_download(timeout=RUN_TIMEOUT) as info:
         page.get_by_role("button", name="Download the edited scenario (YAML)").click()
     assert "name: app-small" in Path(info.value.path()).read_text()
+
+
+def with_uncertainty() -> bytes:
+    """The small scenario with an ``uncertain:`` block: two parameters that change the patients, two money."""
+    import yaml
+
+    data = yaml.safe_load(SMALL.read_text())
+    data["name"] = "app-small-uncertain"
+    data["uncertain"] = {
+        "parameters": {
+            "services.inpatient.los_days.mean": {"dist": "pert", "low": 25, "mode": 30, "high": 40},
+            "services.inpatient.admissions_per_year": [50, 70],
+            "costs.beds.oap_per_bed_day": [580, 660],
+            "contracts.blended.variable.rate_above": [0.3, 0.7],
+        }
+    }
+    return yaml.safe_dump(data, sort_keys=False).encode()
+
+
+def test_sensitivity_and_contract_design_tabs(page):
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+        files=[{"name": "uncertain.yaml", "mimeType": "application/x-yaml", "buffer": with_uncertainty()}]
+    )
+    page.get_by_text("app-small-uncertain").first.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_for_results(page)
+    page.set_viewport_size({"width": 1440, "height": 2600})  # each tab panel whole, without scrolling
+
+    page.get_by_role("tab", name="Sensitivity").click()
+    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Which uncertain assumptions")
+    panel.get_by_role("button", name="Run the tornado").click()
+    panel.get_by_text("Mean at central values").wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    panel.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    assert panel.get_by_role("button", name="Tornado table (CSV)").is_enabled()
+
+    panel.get_by_role("button", name="Run the Sobol analysis").click()
+    panel.get_by_text("Sobol indices of the mean").wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert panel.locator('[data-testid="stVegaLiteChart"]').count() == 2
+    page.mouse.move(0, 0)  # no help tooltip over the picture
+    page.wait_for_timeout(500)  # let Vega finish drawing
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    panel.screenshot(path=str(SCREENSHOTS / "sensitivity.png"))
+
+    page.get_by_role("tab", name="Contract design").click()
+    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Which contract term meets a goal")
+    panel.get_by_role("button", name="Find the value").click()
+    answer = panel.locator('[data-testid="stMetricValue"]')
+    answer.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    assert re.fullmatch(r"£[\d,]+ a year", answer.inner_text().strip()), answer.inner_text()
+    assert panel.get_by_text("95 % interval (bootstrap over").is_visible()
+    panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    page.mouse.move(0, 0)
+    page.wait_for_timeout(500)
+    panel.screenshot(path=str(SCREENSHOTS / "design.png"))

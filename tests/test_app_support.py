@@ -502,6 +502,8 @@ def test_design_on_the_page_run_by_hand(small):
     rules = [layer for layer in spec["layer"] if layer["mark"] == "rule" or layer["mark"].get("type") == "rule"]
     assert len(rules) == 2  # the answer and the target
 
+    assert ui.design_window(result) == (result.curve[0]["value"], result.curve[-1]["value"])  # the whole search
+
     # every replication's activity is the plan, so no marginal rate changes anything: no answer, said plainly
     with pytest.raises(DesignError) as problem:
         ui.run_design(run, next(c for c in ui.DESIGN_CHOICES if c.name == "blended-equal-shortfall"))
@@ -512,3 +514,18 @@ def test_design_on_the_page_run_by_hand(small):
     assert text["term"] == "Blended marginal rate (above and below plan)"
     assert text["value"] == "62.5 %" and text["change"] == "+12.5 percentage points"
     assert text["keys"] == "contracts.blended.variable.rate_above, contracts.blended.variable.rate_below"
+
+
+def test_a_p_deficit_chart_shows_where_the_chance_falls(small):
+    """P(deficit) is 1 for a small block and 0 for a large one: the chart shows the fall between."""
+    oap = np.linspace(0.0, 60.0, 40)  # OAP spend over the horizon from £0 to about £0.9m
+    run = ui.run_money(small, fake_activity(small, reps=40, oap_days=oap))
+    result = ui.run_design(run, next(c for c in ui.DESIGN_CHOICES if c.name == "block-p-deficit"))
+    lo, hi = ui.design_window(result)
+    searched = (result.curve[0]["value"], result.curve[-1]["value"])
+    assert searched[0] <= lo < result.ci_low <= result.value <= result.ci_high < hi <= searched[1]
+    assert hi - lo < 0.5 * (searched[1] - searched[0])  # zoomed in on the fall
+    inside = [p["p_deficit"] for p in result.curve if lo <= p["value"] <= hi]
+    assert min(inside) == 0.0 and max(inside) == 1.0  # flat ends kept, a little of each
+    spec = ui.design_chart(result).to_dict()
+    assert spec["title"] == "Block value: P(deficit over the horizon)"
