@@ -16,6 +16,10 @@ without a browser. The parts, in the order the app uses them:
 * **Charts** (Altair): :func:`fan_chart`, :func:`risk_histogram`, :func:`spend_chart`,
   :func:`changes_chart`.
 * **Downloads**: :func:`results_csv`, :func:`results_parquet`, :func:`excel_workbook`.
+* **Decision analysis** (the Sensitivity and Contract design tabs): :func:`sensitivity_measures`,
+  :func:`run_tornado`, :func:`tornado_display`, :func:`tornado_chart`, :func:`run_sobol`, :func:`sobol_chart`
+  (on :mod:`paysim.sensitivity`); :func:`design_choices`, :func:`run_design` (on the page's Activity, money
+  only), :func:`design_answer`, :func:`design_display`, :func:`design_chart` (on :mod:`paysim.design`).
 * **Formatting**: :func:`gbp`, :func:`gbp_change`, :func:`percent`.
 
 Money is cash GBP; arrays are ``[replication, month]`` as everywhere in paysim. This module needs the
