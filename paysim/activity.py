@@ -54,6 +54,24 @@ LINE_MEASURES: dict[str, Kind] = {
 }
 """Public measures of each referral line (``<line>.<measure>``)."""
 
+MEASURE_UNITS: dict[str, str] = {
+    "bed_requests": "requests",
+    "oap_admissions": "admissions",
+    "local_admissions": "admissions",
+    "local_bed_days": "bed days",
+    "oap_bed_days": "bed days",
+    "repatriations": "patients",
+    "readmissions": "admissions",
+    "occupancy_mean": "% of beds",
+    "referrals": "referrals",
+    "started": "people",
+    "started_within_standard": "people",
+    "caseload_mean": "people",
+    "waiting_end": "people",
+    "wait_days_mean": "days",
+}
+"""Unit of each public measure, by the last part of its name (``occupancy_mean`` is a share shown in %)."""
+
 EXTRA_INPATIENT: dict[str, Kind] = {
     "inpatient.discharges": "count",
     "inpatient.local_end": "stock",

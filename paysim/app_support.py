@@ -48,7 +48,7 @@ import pyarrow.parquet as pq
 import yaml
 
 from paysim import __version__, design, sensitivity
-from paysim.activity import Activity
+from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
 from paysim.compare import saving_split, system_cost
 from paysim.costs import ProviderCosts, provider_costs
@@ -1129,24 +1129,6 @@ def saving_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
     )
 
 
-ACTIVITY_UNITS = {
-    "bed_requests": "requests",
-    "oap_admissions": "admissions",
-    "local_admissions": "admissions",
-    "local_bed_days": "bed days",
-    "oap_bed_days": "bed days",
-    "repatriations": "patients",
-    "readmissions": "admissions",
-    "occupancy_mean": "% of beds",
-    "referrals": "referrals",
-    "started": "people",
-    "started_within_standard": "people",
-    "caseload_mean": "people",
-    "waiting_end": "people",
-    "wait_days_mean": "days",
-}
-
-
 def activity_table(activity: Activity) -> pd.DataFrame:
     """Every public measure over the horizon: ``measure``, ``unit``, ``mean``, ``p5``, ``p95``.
 
@@ -1155,7 +1137,7 @@ def activity_table(activity: Activity) -> pd.DataFrame:
     """
     rows = []
     for name in public_measures(activity):
-        unit = ACTIVITY_UNITS.get(name.rsplit(".", 1)[-1], "")
+        unit = MEASURE_UNITS.get(name.rsplit(".", 1)[-1], "")
         values = activity.total(name) * (100.0 if unit == "% of beds" else 1.0)
         finite = values[np.isfinite(values)]
         rows.append(

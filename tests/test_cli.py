@@ -58,7 +58,7 @@ def test_run_writes_csv_with_the_public_columns(scenario_file, tmp_path):
     assert table.column_names == ["replication", *PUBLIC]
     assert table.column("replication").to_pylist() == [0, 1, 2]
     assert "oap_bed_days" in result.stdout
-    assert "% beds" in result.stdout
+    assert "% of beds" in result.stdout
 
 
 def test_run_writes_parquet_with_run_metadata(scenario_file, tmp_path):

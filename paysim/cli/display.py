@@ -10,6 +10,7 @@ from rich.table import Table
 from rich.text import Text
 
 from paysim import analysis, finance
+from paysim.activity import MEASURE_UNITS
 from paysim.compare import Comparison
 from paysim.demand import MONTH_NAMES
 from paysim.scenario import Scenario
@@ -67,22 +68,6 @@ def _demand(per_year: float, growth: float, what: str = "referrals") -> str:
 
 # --- the summary table --------------------------------------------------------------------------------
 
-_UNITS = {
-    "bed_requests": "requests",
-    "oap_admissions": "admissions",
-    "local_admissions": "admissions",
-    "local_bed_days": "bed days",
-    "oap_bed_days": "bed days",
-    "repatriations": "patients",
-    "readmissions": "admissions",
-    "occupancy_mean": "% beds",
-    "referrals": "referrals",
-    "started": "people",
-    "started_within_standard": "people",
-    "caseload_mean": "people",
-    "waiting_end": "people",
-    "wait_days_mean": "days",
-}
 _MONEY = (*finance.LEDGERS, "system_cost")
 
 
@@ -91,14 +76,14 @@ def unit(column: str) -> str:
     last = column.rsplit(".", 1)[-1]
     if last in _MONEY:
         return "GBP"
-    return _UNITS.get(last, "")
+    return MEASURE_UNITS.get(last, "")
 
 
 def format_value(value: float | int | None, column_unit: str) -> str:
     """A number for the summary table: percentages for shares, GBP in millions, thousands separators."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
-    if column_unit == "% beds":
+    if column_unit == MEASURE_UNITS["occupancy_mean"]:
         return f"{100 * value:.1f} %"
     if column_unit == "GBP":
         return money(value)
