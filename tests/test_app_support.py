@@ -17,6 +17,7 @@ import pytest
 from openpyxl import load_workbook
 
 from paysim import app_support as ui
+from paysim import sensitivity
 from paysim.activity import Activity, measure_kinds
 from paysim.design import DesignError
 from paysim.scenario import LINES, ScenarioError, load_scenario
@@ -356,7 +357,7 @@ def tornado_by_hand(measure: str = "blended.provider_surplus"):
 def test_sensitivity_measures_put_the_provider_surplus_first(small):
     measures = ui.sensitivity_measures(small)
     assert measures[:4] == [f"{rule}.provider_surplus" for rule in ("block", "activity", "blended", "capitation")]
-    assert set(measures) == set(ui.sensitivity.column_names(small))
+    assert set(measures) == set(sensitivity.column_names(small))
     assert ui.default_measure(small) == "blended.provider_surplus"
     no_blended = small.with_overrides({"contracts.blended": None})
     assert ui.default_measure(no_blended) == "block.provider_surplus"
@@ -406,7 +407,7 @@ def test_tornado_table_in_gbp_with_thousands_separators_largest_swing_first():
     counts = ui.tornado_display(tornado_by_hand("inpatient.oap_bed_days"))
     assert counts.iloc[1]["Swing"] == "616,539"  # not money: no pound sign
     table = pd_read_csv(ui.tornado_csv(tornado))
-    assert list(table.columns) == list(ui.sensitivity.TORNADO_COLUMNS)
+    assert list(table.columns) == list(sensitivity.TORNADO_COLUMNS)
     assert table["swing"].iloc[1] == pytest.approx(616_538.7)
 
 

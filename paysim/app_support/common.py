@@ -1,0 +1,76 @@
+"""Names, colours and number formats shared by the app's tables and charts."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import yaml
+
+RULE_LABELS = {"block": "Block", "activity": "Activity", "blended": "Blended", "capitation": "Capitation"}
+"""How each payment rule is named on screen."""
+
+RULE_COLOURS = {"block": "#4c78a8", "activity": "#f58518", "blended": "#54a24b", "capitation": "#b279a2"}
+"""One colour per rule, the same in every chart."""
+
+LINE_LABELS = {"talking_therapies": "Talking therapies", "community": "Community", "crisis": "Crisis"}
+"""How each referral line is named on screen."""
+
+SCENARIOS_ENV = "PAYSIM_SCENARIOS"
+"""Environment variable naming extra scenario files or folders (separated by ``os.pathsep``) for the app."""
+
+TAIL = 0.05
+"""Tail share for the expected shortfall: the average of the worst 5 % of runs."""
+
+
+# --- formatting ---------------------------------------------------------------------------------------
+
+
+def gbp(value: float | None, decimals: int = 0) -> str:
+    """Money for people: ``£1,234,567``, ``-£250,000``; ``-`` for a missing value.
+
+    >>> gbp(1234567.4), gbp(-250000), gbp(float("nan"))
+    ('£1,234,567', '-£250,000', '-')
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    text = f"£{abs(value):,.{decimals}f}"
+    return "-" + text if round(value, decimals) < 0 else text
+
+
+def gbp_change(value: float | None, decimals: int = 0) -> str:
+    """A change in money with its sign: ``+£1,234``, ``-£1,234``, ``£0``.
+
+    >>> gbp_change(1234.0), gbp_change(-99.6), gbp_change(0.2)
+    ('+£1,234', '-£100', '£0')
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    if round(value, decimals) == 0:
+        return gbp(0.0, decimals)
+    return ("+" if value > 0 else "") + gbp(value, decimals)
+
+
+def percent(share: float | None, decimals: int = 0) -> str:
+    """A share 0..1 as a percentage: ``0.153 -> "15 %"``; ``-`` if missing.
+
+    >>> percent(0.153), percent(0.0042, 1), percent(None)
+    ('15 %', '0.4 %', '-')
+    """
+    if share is None or not math.isfinite(share):
+        return "-"
+    return f"{100 * share:,.{decimals}f} %"
+
+
+def number(value: float | None, decimals: int = 0) -> str:
+    """A plain quantity with thousands separators: ``12,345``; ``-`` if missing."""
+    if value is None or not math.isfinite(value):
+        return "-"
+    return f"{value:,.{decimals}f}"
+
+
+def yaml_cell(value: Any) -> Any:
+    """A scenario value for a table cell: lists and mappings as one line of YAML, other values as they are."""
+    if isinstance(value, list | dict):
+        return yaml.safe_dump(value, default_flow_style=True).strip()
+    return value

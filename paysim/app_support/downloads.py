@@ -1,0 +1,215 @@
+"""Downloads of the app: results as CSV and Parquet, and the Excel workbook."""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from paysim import __version__
+from paysim.app_support.common import yaml_cell
+from paysim.app_support.levers import _dump, flatten
+from paysim.app_support.runs import Run
+from paysim.app_support.tables import (
+    activity_table,
+    changes_table,
+    fan_table,
+    mhis_table,
+    oap_table,
+    risk_table,
+    spend_table,
+    yearly_surplus,
+)
+from paysim.demand import MONTH_NAMES
+from paysim.finance import money_columns
+from paysim.io import results_table
+from paysim.scenario import Scenario
+
+# --- downloads ----------------------------------------------------------------------------------------
+
+
+def results_arrow(run: Run) -> pa.Table:
+    """The results table (one row per replication: measures, then ``<rule>.<ledger>`` GBP over the horizon),
+    described with the scenario in its metadata (see :func:`paysim.io.results_table`)."""
+    return results_table(run.activity, money=money_columns(run.ledgers), scenario=run.scenario)
+
+
+def results_csv(run: Run) -> bytes:
+    """The results table as CSV bytes (UTF-8, header row)."""
+    sink = io.BytesIO()
+    pacsv.write_csv(results_arrow(run), sink)
+    return sink.getvalue()
+
+
+def results_parquet(run: Run) -> bytes:
+    """The results table as Parquet bytes, with the scenario YAML and seed in the file's metadata."""
+    sink = io.BytesIO()
+    pq.write_table(results_arrow(run), sink)
+    return sink.getvalue()
+
+
+GBP_FORMAT = '"£"#,##0;-"£"#,##0'
+PERCENT_FORMAT = "0.0%"
+
+
+def workbook_sheets(base: Run, edited: Run, engine: str, seconds: float | None = None) -> dict[str, pd.DataFrame]:
+    """The sheets of the Excel workbook, as DataFrames in order (numbers, not text)."""
+    scenario = edited.scenario
+    month = MONTH_NAMES[scenario.start_month - 1]
+    about = pd.DataFrame(
+        [
+            ("paysim version", __version__),
+            ("scenario", scenario.name),
+            ("replications", edited.activity.n_replications),
+            ("years", scenario.years),
+            ("horizon starts", f"1 {month}, contract year 1"),
+            ("seed", str(scenario.seed)),
+            ("engine", engine),
+            ("run time, seconds", None if seconds is None else round(seconds, 2)),
+            ("created", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+            ("money", "cash GBP; surplus = provider income - provider cost"),
+        ],
+        columns=["item", "value"],
+    )
+    file_values = flatten(_dump(base.scenario))
+    edited_values = flatten(_dump(scenario))
+    inputs = pd.DataFrame(
+        [
+            {
+                "key": key,
+                "value": yaml_cell(edited_values.get(key)),
+                "in the scenario file": yaml_cell(file_values.get(key)),
+                "changed": edited_values.get(key) != file_values.get(key),
+            }
+            for key in list(dict.fromkeys([*edited_values, *file_values]))
+        ]
+    )
+    sheets = {
+        "About": about,
+        "Inputs": inputs,
+        "Summary": risk_table(edited),
+        "Changes": changes_table(base, edited),
+        "Surplus by month": fan_table(edited),
+        "Cumulative surplus": fan_table(edited, cumulative=True),
+        "Yearly surplus": yearly_surplus(edited),
+        "Commissioner spend": spend_table(edited),
+        "OAP": oap_table(edited),
+        "MHIS": mhis_table(edited),
+        "Activity": activity_table(edited.activity),
+    }
+    return sheets
+
+
+_GBP_COLUMNS = {
+    "surplus_mean",
+    "surplus_p5",
+    "surplus_p95",
+    "expected_shortfall",
+    "spend_mean",
+    "spend_sd",
+    "spend_p5",
+    "spend_p95",
+    "p5",
+    "p25",
+    "p50",
+    "p75",
+    "p95",
+    "surplus",
+    "mean",
+    "sd",
+    "spend",
+    "paid_by_provider",
+    "paid_by_commissioner",
+    "minimum",
+    "shortfall",
+}
+_SHARE_COLUMNS = {"p_deficit", "p_deficit_any_year", "spend_cv", "p_met", "core_share"}
+_MONEY_SHEETS = {
+    "Summary",
+    "Surplus by month",
+    "Cumulative surplus",
+    "Yearly surplus",
+    "Commissioner spend",
+    "OAP",
+    "MHIS",
+}
+
+
+def excel_workbook(sheets: Mapping[str, pd.DataFrame]) -> bytes:
+    """An ``.xlsx`` workbook with one sheet per table: header row in bold, frozen, GBP and % formatted.
+
+    Parameters
+    ----------
+    sheets:
+        Sheet name -> table (e.g. from :func:`workbook_sheets`). Columns named like GBP amounts
+        (``surplus_mean``, ``p50``, ...) on money sheets get a ``£#,##0`` format, shares a ``0.0%`` format;
+        the ``Changes`` sheet formats rows in GBP.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, table in sheets.items():
+        sheet = book.create_sheet(title=name[:31])
+        columns = list(table.columns)
+        sheet.append(columns)
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for row in table.itertuples(index=False):
+            sheet.append([_excel_value(v) for v in row])
+        for j, column in enumerate(columns, start=1):
+            fmt = None
+            if column in _SHARE_COLUMNS:
+                fmt = PERCENT_FORMAT
+            elif name in _MONEY_SHEETS and column in _GBP_COLUMNS:
+                fmt = GBP_FORMAT
+            if fmt is not None:
+                for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
+                    cell.number_format = fmt
+            width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))], default=8)
+            sheet.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
+        if name == "Changes" and "unit" in columns:
+            for row in sheet.iter_rows(min_row=2):
+                if row[columns.index("unit")].value == "GBP":
+                    for j, column in enumerate(columns):
+                        if column in ("file", "edited", "change", "ci_low", "ci_high"):
+                            row[j].number_format = GBP_FORMAT
+    sink = io.BytesIO()
+    book.save(sink)
+    return sink.getvalue()
+
+
+def _excel_value(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def inputs_key(*parts: Any) -> str:
+    """A short fingerprint of everything a result depends on (scenario YAML, replications, engine)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(repr(part).encode("utf-8"))
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def horizon_text(scenario: Scenario) -> str:
+    """``"3 contract years from April"``."""
+    years = scenario.years
+    return f"{years} contract year{'s' if years > 1 else ''} from {MONTH_NAMES[scenario.start_month - 1]}"

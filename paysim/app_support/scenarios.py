@@ -1,0 +1,54 @@
+"""Scenario choices for the app: bundled files, PAYSIM_SCENARIOS, and uploads."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from paysim.app_support.common import SCENARIOS_ENV
+from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario, scenario_from_yaml
+
+# --- scenarios ----------------------------------------------------------------------------------------
+
+
+def scenario_choices(env: Mapping[str, str] | None = None) -> dict[str, Path]:
+    """Scenario files the app offers, by name: those named by ``PAYSIM_SCENARIOS`` first, then the bundled
+    ones (``default`` first), so the app opens on the first.
+
+    ``PAYSIM_SCENARIOS`` holds YAML files or folders of them, separated by ``os.pathsep`` (``:``); it lets
+    a team open the app on its own scenarios (``PAYSIM_SCENARIOS=~/trust streamlit run app.py``). A name
+    already taken is not replaced.
+    """
+    env = os.environ if env is None else env
+    found: dict[str, Path] = {}
+    for entry in filter(None, env.get(SCENARIOS_ENV, "").split(os.pathsep)):
+        path = Path(entry).expanduser()
+        files = sorted([*path.glob("*.yaml"), *path.glob("*.yml")]) if path.is_dir() else [path]
+        for file in files:
+            if file.suffix in (".yaml", ".yml") and file.is_file():
+                found.setdefault(file.stem, file)
+    bundled = bundled_scenarios()
+    for name in sorted(bundled, key=lambda n: (n != "default", n)):
+        found.setdefault(name, bundled[name])
+    return found
+
+
+def load_choice(path: Path) -> Scenario:
+    """Load one offered scenario file (raises :class:`ScenarioError` with a message ready to show)."""
+    return load_scenario(path)
+
+
+def read_upload(name: str, content: bytes) -> Scenario:
+    """Validate an uploaded scenario file; errors name the file and the dotted key.
+
+    Raises
+    ------
+    ScenarioError
+        If the bytes are not UTF-8 text or not a valid scenario.
+    """
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{name}: is not a text file (a scenario is YAML text, UTF-8)") from None
+    return scenario_from_yaml(text, source=name)
