@@ -39,7 +39,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize
 
-from paysim import finance, uncertainty
+from paysim import finance, psa, uncertainty
 from paysim.activity import Activity
 from paysim.analysis import expected_shortfall
 from paysim.costs import provider_costs
@@ -199,7 +199,7 @@ class Pricer:
         self.terms = tuple(terms)
         self.rule = rule
         self.costs = provider_costs(self.scenario, activity)
-        self.level = uncertainty.expected_level([self.scenario] * activity.n_replications, activity)
+        self.level = psa.expected_level([self.scenario] * activity.n_replications, activity)
         self.evaluations = 0
 
     def __call__(self, value: float) -> tuple[np.ndarray, np.ndarray]:
@@ -212,7 +212,7 @@ class Pricer:
             raise DesignError(f"{', '.join(self.terms)} = {value:g} is not a valid contract: {exc}") from None
         reps = self.activity.n_replications
         if self.level is not None and self.rule == "blended":
-            ledger = uncertainty.ledgers_by_replication([scenario] * reps, self.activity, self.level)[self.rule]
+            ledger = psa.ledgers_by_replication([scenario] * reps, self.activity, self.level)[self.rule]
         else:
             ledger = finance.ledgers(scenario, self.activity, self.costs)[self.rule]
         self.evaluations += 1

@@ -24,7 +24,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from paysim import analysis, finance, sensitivity, uncertainty
+from paysim import analysis, finance, psa, sensitivity, uncertainty
 from paysim.io import atomic_path
 from paysim.scenario import Scenario
 
@@ -77,7 +77,7 @@ def report_tables(
     """
     from paysim.compare import compare_scenarios
 
-    run = uncertainty.simulate(scenario, reps, engine, workers, progress=progress, executor=executor)
+    run = psa.simulate(scenario, reps, engine, workers, progress=progress, executor=executor)
     base = uncertainty.central(scenario)
     tables: dict[str, list[dict[str, Any]]] = {}
     inputs = _flat(base.model_dump(mode="json", exclude_none=True))

@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from paysim import finance, uncertainty
+from paysim import finance, psa, uncertainty
 from paysim.activity import Activity, measure_kinds
 from paysim.analysis import paired_difference
 from paysim.montecarlo import run_replications
@@ -125,9 +125,9 @@ class Evaluator:
         scenario = self.scenario.with_overrides(dict(overrides)) if overrides else self.scenario
         activity = self.activity(scenario)
         if self.level is None:
-            self.level = uncertainty.expected_level([scenario] * self.reps, activity)
-        ledgers = uncertainty.ledgers_by_replication([scenario] * self.reps, activity, self.level)
-        return uncertainty.Run(scenario, activity, ledgers, {}, [scenario] * self.reps).columns()
+            self.level = psa.expected_level([scenario] * self.reps, activity)
+        ledgers = psa.ledgers_by_replication([scenario] * self.reps, activity, self.level)
+        return psa.Run(scenario, activity, ledgers, {}, [scenario] * self.reps).columns()
 
 
 def _value(scenario: Scenario, key: str, value: float) -> float | int:

@@ -8,7 +8,7 @@ import pytest
 from builders import small_trust
 from typer.testing import CliRunner
 
-from paysim import finance, uncertainty
+from paysim import finance, psa, uncertainty
 from paysim.cli import app
 from paysim.montecarlo import run_chunk, run_replications
 from paysim.scenario import ScenarioError, load_scenario, scenario_from_dict
@@ -136,8 +136,8 @@ def test_marginals_and_copula_correlation():
 
 def test_psa_replication_is_its_own_scenario_run_alone_and_chunking_does_not_matter(small):
     scenario = with_uncertain(small, UNCERTAIN)
-    one_by_one = uncertainty.run_uncertain(scenario, 4, engine="vector", chunk_size=1)
-    together = uncertainty.run_uncertain(scenario, 4, engine="vector", chunk_size=3)
+    one_by_one = psa.run_uncertain(scenario, 4, engine="vector", chunk_size=1)
+    together = psa.run_uncertain(scenario, 4, engine="vector", chunk_size=3)
     for name in one_by_one.measures:
         np.testing.assert_array_equal(one_by_one[name], together[name])
     third = uncertainty.sampled_scenarios(scenario, [2])[0]
@@ -149,7 +149,7 @@ def test_psa_replication_is_its_own_scenario_run_alone_and_chunking_does_not_mat
 def test_money_only_uncertainty_reuses_the_central_activity_and_prices_each_replication(small):
     block = {"parameters": {"contracts.block.annual_value": [4e6, 6e6]}}
     scenario = with_uncertain(small, block)
-    run = uncertainty.simulate(scenario, 5, engine="vector")
+    run = psa.simulate(scenario, 5, engine="vector")
     central = run_replications(uncertainty.central(scenario), 5, engine="vector")
     np.testing.assert_array_equal(run.activity["inpatient.oap_bed_days"], central["inpatient.oap_bed_days"])
     values = run.params["param.contracts.block.annual_value"]
@@ -164,10 +164,10 @@ def test_money_only_uncertainty_reuses_the_central_activity_and_prices_each_repl
 def test_common_scenario_ledgers_equal_finance_ledgers(small):
     scenario = scenario_from_dict(small)
     activity = run_replications(scenario, 4, engine="vector")
-    mine = uncertainty.ledgers_by_replication([scenario] * 4, activity)
+    mine = psa.ledgers_by_replication([scenario] * 4, activity)
     theirs = finance.ledgers(scenario, activity)
     # distinct (equal) objects force the per-row path; the blended plan is still the mean over all rows
-    each = uncertainty.ledgers_by_replication([scenario.model_copy() for _ in range(4)], activity)
+    each = psa.ledgers_by_replication([scenario.model_copy() for _ in range(4)], activity)
     for rule in theirs:
         for name in finance.LEDGERS:
             np.testing.assert_allclose(mine[rule][name], theirs[rule][name], rtol=1e-12)

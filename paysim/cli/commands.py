@@ -43,8 +43,8 @@ from paysim.montecarlo import (
     choose_engine,
     engine_run,
 )
+from paysim.psa import simulate
 from paysim.scenario import json_schema
-from paysim.uncertainty import simulate
 
 # --- commands -----------------------------------------------------------------------------------------
 
