@@ -181,7 +181,7 @@ engine = sidebar.radio(
     help="vector: NumPy, all replications at once (fast). des: patient by patient (the reference, slow).",
 )
 reps_key = f"reps-{engine}"
-if reps_key not in st.session_state:  # each engine starts at its own default (1,000 vector, 10 des)
+if reps_key not in st.session_state:  # each engine starts at its own default (200 vector, 10 des)
     st.session_state[reps_key] = ui.default_replications(engine)
 reps = sidebar.select_slider(
     "Replications (runs of the same years with different random patients)",
