@@ -62,6 +62,9 @@ SchedulerOption = Annotated[
         show_default=False,
     ),
 ]
+SeedOption = Annotated[
+    int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
+]
 SetOption = Annotated[
     list[str] | None,
     typer.Option(

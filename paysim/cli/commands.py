@@ -17,6 +17,7 @@ from paysim.cli.app import (
     EngineOption,
     ScenarioArg,
     SchedulerOption,
+    SeedOption,
     SetOption,
     WorkersOption,
     app,
@@ -54,9 +55,7 @@ def run(
     scenario: ScenarioArg,
     engine: EngineOption = "auto",
     reps: Annotated[int, typer.Option(help="Number of replications (Monte Carlo runs).")] = 20,
-    seed: Annotated[
-        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
-    ] = None,
+    seed: SeedOption = None,
     workers: WorkersOption = 1,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,

@@ -17,6 +17,7 @@ from paysim.cli.app import (
     MeasureOption,
     ScenarioArg,
     SchedulerOption,
+    SeedOption,
     SetOption,
     WorkersOption,
     app,
@@ -60,9 +61,7 @@ def sensitivity(
     ] = 0.9,
     samples: Annotated[int, typer.Option(help="Sobol: base sample size N, a power of 2; N x (P + 2) runs.")] = 64,
     engine: EngineOption = "vector",
-    seed: Annotated[
-        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
-    ] = None,
+    seed: SeedOption = None,
     workers: WorkersOption = 1,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
@@ -190,9 +189,7 @@ def design(
     reps: Annotated[int, typer.Option(help="Replications the answer rests on.")] = 1000,
     bootstrap: Annotated[int, typer.Option(help="Bootstrap resamples for the answer's uncertainty (0 = none).")] = 200,
     engine: EngineOption = "vector",
-    seed: Annotated[
-        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
-    ] = None,
+    seed: SeedOption = None,
     workers: WorkersOption = 1,
     scheduler: SchedulerOption = None,
     set_: SetOption = None,
@@ -301,9 +298,7 @@ def report(
     reps: Annotated[int, typer.Option(help="Replications of the main run and the comparison.")] = 200,
     tornado_reps: Annotated[int, typer.Option(help="Replications per tornado run.")] = 50,
     engine: EngineOption = "vector",
-    seed: Annotated[
-        int | None, typer.Option(help="Root random seed; overrides the scenario's seed.", show_default=False)
-    ] = None,
+    seed: SeedOption = None,
     workers: WorkersOption = 1,
     set_: SetOption = None,
 ) -> None:
