@@ -153,6 +153,10 @@ def run_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "de
     Activity
         Rows in the order of ``replications``; arrays ``[len(replications), months]``.
     """
+    if multiprocessing.parent_process() is not None:  # a worker process: the workers share the cores
+        from paysim.engines._kernels import set_threads
+
+        set_threads(1)
     return engine_run(engine)(scenario, list(replications))
 
 

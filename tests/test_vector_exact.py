@@ -126,6 +126,46 @@ def test_numba_and_numpy_give_identical_results():
     assert_same_activity(reference, vector.run(scenario, range(6), use_numba=True))
 
 
+@pytest.mark.parametrize("use_numba", NUMBA_MODES)
+def test_one_and_two_threads_give_identical_results(monkeypatch, use_numba):
+    """Threads split replications (numba prange, per-replication draws); no result may change."""
+    scenario = scaled_default()
+    reps = list(range(40))
+    runs = {}
+    for n in ("1", "2"):
+        monkeypatch.setenv("PAYSIM_THREADS", n)
+        assert _kernels.threads() == int(n)
+        runs[n] = vector.run(scenario, reps, use_numba=use_numba)
+    assert_same_activity(runs["1"], runs["2"])
+    _kernels.set_threads(2)
+    try:
+        assert_same_activity(runs["1"], vector.run(scenario, reps, use_numba=use_numba, chunk_size=24))
+    finally:
+        _kernels.set_threads(None)
+
+
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+def test_stays_kernel_threads_and_grown_pending_list():
+    """The threaded bed-request kernel: readmissions that outgrow the pending list, and running short."""
+    rng = np.random.default_rng(3)
+    rows, bases, draws = 6, 40, 400
+    base_t = np.sort(rng.uniform(0, 50, (rows, bases)), axis=1)
+    base_los = rng.uniform(5, 30, (rows, bases))
+    args = [rng.random((rows, draws)), rng.random((rows, draws)), rng.uniform(5, 30, (rows, draws))]
+    numba_kernels = _kernels.kernels(True)
+    for need in (draws, 45):
+        expected = _kernels.NumpyKernels.stays(base_t, base_los, *[a[:, :need] for a in args], 0.9, 2.0, 200.0)
+        for n in (1, 2):
+            _kernels.set_threads(n)
+            try:
+                got = numba_kernels.stays(base_t, base_los, *[a[:, :need] for a in args], 0.9, 2.0, 200.0)
+            finally:
+                _kernels.set_threads(None)
+            assert got[3] == expected[3] == (need == draws)
+            for a, b in zip(got[:3], expected[:3], strict=True):
+                assert np.array_equal(a, b)
+
+
 def test_environment_switch_turns_numba_off(monkeypatch):
     monkeypatch.setenv("PAYSIM_NUMBA", "0")
     assert _kernels.kernels(None).name == "numpy"

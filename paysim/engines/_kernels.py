@@ -34,6 +34,7 @@ customers than the widest one (padding always sits at the end of a row).
 from __future__ import annotations
 
 import os
+import threading
 
 import numpy as np
 
@@ -408,13 +409,21 @@ def tally_ward_numpy(
 # --- numba twin ---------------------------------------------------------------------------------------
 
 
-def _build_numba_kernels():
+def _build_numba_kernels(parallel: bool = False):
+    """Compile the numba kernels. ``parallel``: replications are spread over numba's threads with
+    ``prange`` (each replication reads and writes only its own rows, so results do not change)."""
     import numba
 
-    njit = numba.njit(cache=True, nogil=True)
+    global _sift, _stays_row
+    njit = numba.njit(cache=True, nogil=True, parallel=parallel)
+    rows_loop = numba.prange if parallel else range  # a closure cell: the two builds cache apart
+    # The helpers are module globals, not closure cells: a cell holding a dispatcher pickles differently
+    # in every process, which would make numba's cache miss (and recompile) the kernels that call them.
+    if _sift is not None:
+        return _build_kernels(numba, njit, rows_loop)
 
-    @njit
-    def _sift(h, n, value):
+    @numba.njit(cache=True, nogil=True)
+    def sift(h, n, value):
         """4-ary min-heap of size n: replace the root by value (shallow tree, few mispredicted branches)."""
         pos = 0
         while True:
@@ -435,11 +444,75 @@ def _build_numba_kernels():
                 break
         h[pos] = value
 
+    @numba.njit(cache=True, nogil=True)
+    def stays_row(r, base_time, base_los, readmit_u, delay_u, readmit_los, share, window, horizon, time, los, readm):
+        """Bed requests of replication r (a function of its own: its pending list grows by reallocation,
+        which numba does not allow inside a prange body). Returns False if it needed more draws."""
+        draws = readmit_u.shape[1]
+        bases = base_time.shape[1]
+        pend_t = np.full(8, np.inf)
+        pend_l = np.zeros(8)
+        nb = 0
+        k = 0
+        while True:
+            bt = base_time[r, nb] if nb < bases else np.inf
+            slot = 0
+            pt = pend_t[0]
+            for i in range(1, pend_t.size):
+                if pend_t[i] < pt:
+                    pt = pend_t[i]
+                    slot = i
+            from_base = bt <= pt
+            t = bt if from_base else pt
+            if not t < horizon:
+                break
+            if k == draws:
+                return False
+            if from_base:
+                stay = base_los[r, nb]
+                nb += 1
+            else:
+                stay = pend_l[slot]
+                pend_t[slot] = np.inf
+                readm[r, k] = True
+            time[r, k] = t
+            los[r, k] = stay
+            if readmit_u[r, k] < share:
+                free = -1
+                for i in range(pend_t.size):
+                    if pend_t[i] == np.inf:
+                        free = i
+                        break
+                if free < 0:
+                    width = pend_t.size
+                    grown_t = np.full(2 * width, np.inf)
+                    grown_l = np.zeros(2 * width)
+                    grown_t[:width] = pend_t
+                    grown_l[:width] = pend_l
+                    pend_t = grown_t
+                    pend_l = grown_l
+                    free = width
+                pend_t[free] = (t + stay) + delay_u[r, k] * window
+                pend_l[free] = readmit_los[r, k]
+            k += 1
+        return True
+
+    _sift, _stays_row = sift, stays_row
+    return _build_kernels(numba, njit, rows_loop)
+
+
+_sift = None
+_stays_row = None
+
+
+def _build_kernels(numba, njit, rows_loop):
+    """The kernels of :func:`_build_numba_kernels` (its helpers already built)."""
+
     @njit
     def queue_block(heap, arrival, deadline, hold, fixed_end, bed_u, has_bed, share, share_full, start, end, to_bed):
         rows_all, customers = arrival.shape
         places = heap.shape[1]
-        for r in range(rows_all):
+        for r in rows_loop(rows_all):
             h = heap[r]
             for k in range(customers):
                 a = arrival[r, k]
@@ -461,57 +534,13 @@ def _build_numba_kernels():
 
     @njit
     def stays(base_time, base_los, readmit_u, delay_u, readmit_los, share, window, horizon, time, los, readm):
-        rows_all, draws = readmit_u.shape
-        bases = base_time.shape[1]
-        complete = True
-        for r in range(rows_all):
-            pend_t = np.full(8, np.inf)
-            pend_l = np.zeros(8)
-            nb = 0
-            k = 0
-            while True:
-                bt = base_time[r, nb] if nb < bases else np.inf
-                slot = 0
-                pt = pend_t[0]
-                for i in range(1, pend_t.size):
-                    if pend_t[i] < pt:
-                        pt = pend_t[i]
-                        slot = i
-                from_base = bt <= pt
-                t = bt if from_base else pt
-                if not t < horizon:
-                    break
-                if k == draws:
-                    complete = False
-                    break
-                if from_base:
-                    stay = base_los[r, nb]
-                    nb += 1
-                else:
-                    stay = pend_l[slot]
-                    pend_t[slot] = np.inf
-                    readm[r, k] = True
-                time[r, k] = t
-                los[r, k] = stay
-                if readmit_u[r, k] < share:
-                    free = -1
-                    for i in range(pend_t.size):
-                        if pend_t[i] == np.inf:
-                            free = i
-                            break
-                    if free < 0:
-                        width = pend_t.size
-                        grown_t = np.full(2 * width, np.inf)
-                        grown_l = np.zeros(2 * width)
-                        grown_t[:width] = pend_t
-                        grown_l[:width] = pend_l
-                        pend_t = grown_t
-                        pend_l = grown_l
-                        free = width
-                    pend_t[free] = (t + stay) + delay_u[r, k] * window
-                    pend_l[free] = readmit_los[r, k]
-                k += 1
-        return complete
+        rows_all = readmit_u.shape[0]
+        short = np.zeros(rows_all, np.bool_)  # per row: needed more than the draws given
+        for r in rows_loop(rows_all):
+            short[r] = not _stays_row(
+                r, base_time, base_los, readmit_u, delay_u, readmit_los, share, window, horizon, time, los, readm
+            )
+        return not short.any()
 
     ticks_per_day = TICKS_PER_DAY
 
@@ -529,7 +558,7 @@ def _build_numba_kernels():
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
         rows_all, customers = arrival.shape
-        for r in range(rows_all):
+        for r in rows_loop(rows_all):
             in_treatment = np.zeros(months + 1, np.int64)
             waiting = np.zeros(months + 1, np.int64)
             full = np.zeros(months + 1, np.int64)
@@ -629,7 +658,7 @@ def _build_numba_kernels():
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
         rows_all, requests = time.shape
-        for r in range(rows_all):
+        for r in rows_loop(rows_all):
             local_open = np.zeros(months + 1, np.int64)
             oap_open = np.zeros(months + 1, np.int64)
             local_full = np.zeros(months + 1, np.int64)
@@ -743,13 +772,12 @@ def _build_numba_kernels():
         day's uniforms are iid U(0, 1): a bucket sort with one bucket per value takes O(1) per value.
         """
         rows_all, n_days = counts.shape
-        widest = 1
-        for r in range(rows_all):
+        for r in rows_loop(rows_all):
+            widest = 1
             for d in range(n_days):
                 widest = max(widest, counts[r, d])
-        first = np.zeros(widest + 1, np.int64)
-        held = np.empty(widest)
-        for r in range(rows_all):
+            first = np.zeros(widest + 1, np.int64)  # scratch of this row (rows may run on other threads)
+            held = np.empty(widest)
             i = offsets[r]
             j = 0
             for d in range(n_days):
@@ -783,7 +811,7 @@ def _build_numba_kernels():
     def merge_rows(first, second, first_values, second_values, times, values):
         rows_all, n1 = first.shape
         n2 = second.shape[1]
-        for r in range(rows_all):
+        for r in rows_loop(rows_all):
             i = 0
             j = 0
             for k in range(n1 + n2):
@@ -801,15 +829,41 @@ def _build_numba_kernels():
     return queue_block, stays, tally_team, tally_ward, arrange_days, merge_rows
 
 
+_KERNEL_NAMES = ("queue_block", "stays", "tally_team", "tally_ward", "arrange_days", "merge_rows")
+
+
 class NumbaKernels:
-    """The same kernels compiled with numba, one replication at a time (identical results)."""
+    """The same kernels compiled with numba (identical results).
+
+    With one thread (:func:`threads`) every kernel walks the replications in turn; with more, a second
+    build spreads them over numba's threads (``prange`` over replications: each replication is computed
+    exactly as before and writes only its own rows, so results are bit-identical for any thread count).
+    Only one run at a time uses the threaded build; a concurrent run (another thread of the process)
+    falls back to the one-thread build rather than wait.
+    """
 
     name = "numba"
 
     def __init__(self) -> None:
-        (self._queue_block, self._stays, self._tally_team, self._tally_ward, self._arrange, self._merge) = (
-            _build_numba_kernels()
-        )
+        self._serial = dict(zip(_KERNEL_NAMES, _build_numba_kernels(parallel=False), strict=True))
+        self._parallel: dict | None = None
+        self._parallel_lock = threading.Lock()
+
+    def _call(self, name: str, rows: int, *args):
+        """Run kernel ``name`` over ``rows`` replications on :func:`threads` threads (its one-thread build
+        if that is 1, there is one replication, or another thread is using the threaded build)."""
+        n = min(threads(), _numba_max_threads(), rows)
+        if n > 1 and self._parallel_lock.acquire(blocking=False):
+            try:
+                if self._parallel is None:
+                    self._parallel = dict(zip(_KERNEL_NAMES, _build_numba_kernels(parallel=True), strict=True))
+                import numba
+
+                numba.set_num_threads(n)
+                return self._parallel[name](*args)
+            finally:
+                self._parallel_lock.release()
+        return self._serial[name](*args)
 
     @staticmethod
     def new_heap(replications: int, places: int) -> np.ndarray:
@@ -834,7 +888,9 @@ class NumbaKernels:
         to_bed = np.zeros(shape, dtype=bool)
         has_bed = bed_u is not None
         u = np.ascontiguousarray(bed_u) if has_bed else np.zeros((0, 0))
-        self._queue_block(
+        self._call(
+            "queue_block",
+            shape[0],
             heap,
             np.ascontiguousarray(arrival, dtype=float),
             np.ascontiguousarray(deadline, dtype=float),
@@ -866,7 +922,9 @@ class NumbaKernels:
         time = np.full(shape, INF)
         los = np.zeros(shape)
         readm = np.zeros(shape, dtype=bool)
-        complete = self._stays(
+        complete = self._call(
+            "stays",
+            shape[0],
             np.ascontiguousarray(base_time, dtype=float),
             np.ascontiguousarray(base_los, dtype=float),
             np.ascontiguousarray(readmit_u, dtype=float),
@@ -895,7 +953,9 @@ class NumbaKernels:
         """See :func:`tally_team_numpy`."""
         out = np.zeros((len(TEAM_TALLIES), arrival.shape[0], edges.size - 1), dtype=np.int64)
         c = np.ascontiguousarray
-        self._tally_team(
+        self._call(
+            "tally_team",
+            arrival.shape[0],
             c(edges, dtype=float), _day_month(edges), c(arrival), c(start), c(end), c(deadline), c(to_bed),
             float(standard), float(long_standard), out,
         )  # fmt: skip
@@ -907,7 +967,17 @@ class NumbaKernels:
         """See :func:`tally_ward_numpy`."""
         out = np.zeros((len(WARD_TALLIES), time.shape[0], edges.size - 1), dtype=np.int64)
         c = np.ascontiguousarray
-        self._tally_ward(c(edges, dtype=float), _day_month(edges), c(time), c(start), c(discharge), c(readmission), out)
+        self._call(
+            "tally_ward",
+            time.shape[0],
+            c(edges, dtype=float),
+            _day_month(edges),
+            c(time),
+            c(start),
+            c(discharge),
+            c(readmission),
+            out,
+        )
         return dict(zip(WARD_TALLIES, out, strict=True))
 
     def merge_rows(
@@ -924,8 +994,15 @@ class NumbaKernels:
         values = np.empty((len(first_values), rows_all, width))
         v1 = np.stack(first_values) if first_values else np.zeros((0, *first.shape))
         v2 = np.stack(second_values) if second_values else np.zeros((0, *second.shape))
-        self._merge(
-            np.ascontiguousarray(first, dtype=float), np.ascontiguousarray(second, dtype=float), v1, v2, times, values
+        self._call(
+            "merge_rows",
+            rows_all,
+            np.ascontiguousarray(first, dtype=float),
+            np.ascontiguousarray(second, dtype=float),
+            v1,
+            v2,
+            times,
+            values,
         )
         return times, list(values)
 
@@ -935,7 +1012,15 @@ class NumbaKernels:
         out = np.full((counts.shape[0], int(totals.max(initial=0))), INF)
         offsets = np.concatenate([[0], np.cumsum(totals)[:-1]]).astype(np.int64)
         flat = np.concatenate(uniforms) if uniforms else np.zeros(0)
-        self._arrange(flat, offsets, np.ascontiguousarray(counts, dtype=np.int64), days.astype(float), out)
+        self._call(
+            "arrange_days",
+            counts.shape[0],
+            flat,
+            offsets,
+            np.ascontiguousarray(counts, dtype=np.int64),
+            days.astype(float),
+            out,
+        )
         return out
 
 
@@ -945,6 +1030,43 @@ def _day_month(edges: np.ndarray) -> np.ndarray:
 
 
 _NUMBA: NumbaKernels | None = None
+_THREADS: int | None = None
+
+
+def threads() -> int:
+    """Threads one run of the vector engine uses (numba kernels and the per-replication draws).
+
+    :func:`set_threads` if it was called, else the environment variable ``PAYSIM_THREADS``, else numba's
+    ``NUMBA_NUM_THREADS`` (the machine's cores unless that variable says otherwise; 1 without numba).
+    Results do not depend on it.
+    """
+    if _THREADS is not None:
+        return _THREADS
+    value = os.environ.get("PAYSIM_THREADS", "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(f"PAYSIM_THREADS must be a whole number >= 1, got {value!r}") from None
+    return _numba_max_threads()
+
+
+def set_threads(n: int | None) -> None:
+    """Use ``n`` threads per run in this process from now on (None: back to :func:`threads`' default).
+    Worker processes of a Monte Carlo run set 1, so processes and threads do not oversubscribe."""
+    global _THREADS
+    if n is not None and (isinstance(n, bool) or int(n) < 1):
+        raise ValueError(f"threads must be >= 1, got {n!r}")
+    _THREADS = None if n is None else int(n)
+
+
+def _numba_max_threads() -> int:
+    """numba's thread count (``NUMBA_NUM_THREADS``), 1 if numba is missing."""
+    try:
+        import numba
+    except ImportError:
+        return 1
+    return int(numba.config.NUMBA_NUM_THREADS)
 
 
 def numba_available() -> bool:

@@ -43,13 +43,15 @@ ends.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 
 from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines._kernels import INF, TICKS_PER_DAY, kernels
+from paysim.engines._kernels import INF, TICKS_PER_DAY, kernels, threads
+from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
 
@@ -172,7 +174,7 @@ class _Chunk:
             times, counts = arrivals.window(first, last)
             block = {"arrival": times}
             for key, (_, sampler) in attributes.items():
-                block[key] = _pad([sampler(g, n) for g, n in zip(generators[key], counts, strict=True)], 0.0)
+                block[key] = _pad(_per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
             if "patience" not in block:
                 block["patience"] = np.full(times.shape, INF)
             block["window_end"] = np.array(self.days[last] if last < self.days.size else self.horizon)
@@ -278,7 +280,8 @@ class _Arrivals:
         expected = curve.expected(self.days, self.days + 1.0)
         self.kern = chunk.kern
         self.rngs = chunk.rngs(f"{name}.arrivals")
-        self.counts = np.stack([rng.poisson(expected) for rng in self.rngs]) if self.rngs else np.zeros((0, 0))
+        counts = _per_row(lambda rng: rng.poisson(expected), self.rngs)
+        self.counts = np.stack(counts) if counts else np.zeros((0, 0))
         self.peak_per_day = float(expected.max()) if expected.size else 0.0
 
     def window(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -287,7 +290,7 @@ class _Arrivals:
         days = self.days[first:last]
         counts = self.counts[:, first:last]
         totals = counts.sum(axis=1)
-        uniforms = [rng.random(int(total)) for rng, total in zip(self.rngs, totals, strict=True)]
+        uniforms = _per_row(_uniform, self.rngs, [int(total) for total in totals])
         return self.kern.arrange_days(uniforms, counts, days), totals
 
 
@@ -361,7 +364,7 @@ class _AfterStayDraws:
         if n <= have:
             return
         for key, (_, sampler) in self.samplers.items():
-            more = np.stack([sampler(rng, n - have) for rng in self.rngs[key]])
+            more = np.stack(_per_row(sampler, self.rngs[key], [n - have] * len(self.rngs[key])))
             self.values[key] = np.concatenate([self.values[key], more], axis=1)
 
     def __getitem__(self, key: str) -> np.ndarray:
@@ -428,6 +431,33 @@ class _Tally:
 
 
 # --- helpers ------------------------------------------------------------------------------------------
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def _per_row(fn: Callable, *columns: Sequence) -> list:
+    """``[fn(*row) for row in zip(*columns)]``, the rows split into :func:`threads` contiguous slices run
+    on as many threads (numpy's generators release the GIL while they draw). Each row uses its own
+    generators, so every replication gets exactly the draws it gets on one thread."""
+    global _POOL, _POOL_SIZE
+    rows = list(zip(*columns, strict=True))
+    n = min(threads(), len(rows) // 8)  # a few rows are not worth a hand-off
+    if n <= 1:
+        return [fn(*row) for row in rows]
+    if _POOL is None or _POOL_SIZE < n - 1:
+        _POOL = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="paysim-draws")
+        _POOL_SIZE = n - 1
+    cuts = np.linspace(0, len(rows), n + 1).astype(int)
+
+    def run(i: int) -> list:
+        return [fn(*row) for row in rows[cuts[i] : cuts[i + 1]]]
+
+    futures = [_POOL.submit(run, i) for i in range(1, n)]
+    out = run(0)  # the first slice on this thread
+    for future in futures:
+        out.extend(future.result())
+    return out
 
 
 def _places(line, name: str) -> int:
