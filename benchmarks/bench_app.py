@@ -10,15 +10,17 @@ chart it builds; not the browser's drawing) on the bundled default scenario with
 * ``contract_lever``: the block value up by 5m (the simulation is reused; only the money is recomputed);
 * ``back_to_cached``: demand growth back to a value already run (everything from the cache).
 
-Measured 2026-11-23 on the shared 2-core development machine (vector engine of commit f7b9246)::
+Measured 2026-11-23 on the shared 2-core development machine, vector engine with threaded numba kernels::
 
-    cold                38.2 s
-    activity_lever      42.3 s   (the vector engine simulating 1,000 x 5 years of the default trust)
-    contract_lever       0.54 s
-    back_to_cached       0.80 s
+    cold                26.8 s
+    activity_lever      29.9 s   (the vector engine simulating 1,000 x 5 years of the default trust)
+    contract_lever       0.81 s
+    back_to_cached       0.74 s
 
-so a contract or cost lever, or any value already visited, reruns in well under a second, while a lever
-that changes the simulated activity waits for the engine (about 0.04 s per replication of 5 years here).
+and at the app's starting point (``--reps 200 --years 3``): activity lever 4.9 s, contract lever 0.62 s,
+back to a cached value 0.76 s. A contract or cost lever, or any value already visited, reruns in under a
+second; a lever that changes the simulated activity waits for the engine (about 0.03 s per replication of
+5 years here; the target of about a second for 1,000 x 5 years is not met).
 
 Usage::
 
