@@ -179,8 +179,10 @@ def resolve(scenario: str) -> Path:
     raise ScenarioError(f"{scenario}: no such scenario file (bundled scenarios: {names})")
 
 
-def load(scenario: str, overrides: list[str]) -> Scenario:
+def load(scenario: str, overrides: list[str] | None, seed: int | None = None) -> Scenario:
+    """Load a scenario file or bundled name with ``--set`` overrides; ``--seed``, if given, wins over both."""
     path = resolve(scenario)
+    overrides = [*(overrides or []), *([f"seed={seed}"] if seed is not None else [])]
     try:
         return load_scenario(path, overrides)
     except (ValueError, RecursionError) as exc:

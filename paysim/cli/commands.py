@@ -96,10 +96,7 @@ def run(
             check_output_path(monthly, TABLE_SUFFIXES, "--monthly")
             if out is not None and out.resolve() == monthly.resolve():
                 raise BadInput(f"--out and --monthly are the same file ({out}); give two different files")
-        overrides = list(set_ or [])
-        if seed is not None:
-            overrides.append(f"seed={seed}")
-        model = load(scenario, overrides)
+        model = load(scenario, set_, seed)
 
     errors = Console(stderr=True)
     started = time.perf_counter()
@@ -201,11 +198,8 @@ def compare(
             check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
         if other is None and not change:
             raise BadInput("compare needs OTHER or at least one --change KEY=VALUE for the other scenario")
-        shared = list(set_ or [])
-        if seed is not None:
-            shared.append(f"seed={seed}")
-        base_model = load(base, shared)
-        other_model = load(other if other is not None else base, [*shared, *(change or [])])
+        base_model = load(base, set_, seed)
+        other_model = load(other if other is not None else base, [*(set_ or []), *(change or [])], seed)
 
     errors = Console(stderr=True)
     with (

@@ -84,10 +84,7 @@ def sensitivity(
             raise BadInput(f"--samples: must be a power of 2 (e.g. 64, 256), got {samples}")
         if out is not None:
             check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
-        overrides = list(set_ or [])
-        if seed is not None:
-            overrides.append(f"seed={seed}")
-        model = load(scenario, overrides)
+        model = load(scenario, set_, seed)
         try:
             sens.check_uncertain(model)
             sens.check_measure(model, measure)
@@ -221,10 +218,7 @@ def design(
             raise BadInput(f"--target: a probability of deficit is between 0 and 1, got {target}")
         if out is not None:
             check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
-        overrides = list(set_ or [])
-        if seed is not None:
-            overrides.append(f"seed={seed}")
-        model = load(scenario, overrides)
+        model = load(scenario, set_, seed)
         try:
             dz.check_terms(model, term)
         except dz.DesignError as exc:
@@ -315,10 +309,7 @@ def report(
         check_output_path(out, (".xlsx",), "--out")
         if tables is not None and not tables.is_dir():
             raise BadInput(f"--tables {tables}: the folder does not exist")
-        overrides = list(set_ or [])
-        if seed is not None:
-            overrides.append(f"seed={seed}")
-        model = load(scenario, overrides)
+        model = load(scenario, set_, seed)
         if change:
             model.with_overrides(list(change))
         if measure is not None:
