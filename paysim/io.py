@@ -35,6 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from paysim.activity import Activity, measure_kinds
+from paysim.analysis import summarise
 from paysim.scenario import LINES, Scenario
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -174,21 +175,14 @@ def summary(table: pa.Table) -> dict[str, dict[str, float | int | None]]:
 
 
 def describe(values: np.ndarray) -> dict[str, float | int | None]:
-    """Summary statistics of one column ``[R]`` (see :func:`summary`)."""
-    finite = values[~np.isnan(values)]
-    n = int(finite.size)
-    stats: dict[str, float | int | None] = dict.fromkeys(STATISTICS)
-    stats["n"] = n
-    if n == 0:
-        return stats
-    stats["mean"] = float(finite.mean())
-    if n > 1:
-        sd = float(finite.std(ddof=1))
-        stats["sd"] = sd
-        stats["se"] = sd / math.sqrt(n)
-    for q in (5, 25, 50, 75, 95):
-        stats[f"p{q}"] = float(np.percentile(finite, q))
-    return stats
+    """Summary statistics of one column ``[R]`` (see :func:`summary`): those of
+    :func:`paysim.analysis.summarise`, with ``None`` where a statistic is undefined (strict JSON)."""
+    stats = summarise(values)
+    return {key: None if _undefined(stats.get(key)) else stats[key] for key in STATISTICS}
+
+
+def _undefined(value: float | int | None) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
 
 
 # --- writing ------------------------------------------------------------------------------------------
