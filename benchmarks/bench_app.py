@@ -2,25 +2,29 @@
 
 The app is run headless through Streamlit's ``AppTest`` (the real script, its caches and every table and
 chart it builds; not the browser's drawing) on the bundled default scenario with 5 contract years and
-1,000 replications of the vector engine. Four timings, in seconds:
+1,000 replications of the vector engine. Six timings, in seconds:
 
 * ``cold``: the first run of the 5-year scenario (one simulation: the file and the edits are the same);
-* ``activity_lever``: demand growth 3 % -> 6 % (a new simulation of the edited scenario; the file's is
-  cached);
+* ``activity_lever``: demand growth 3 % -> 6 % on every line (every line simulated again);
 * ``contract_lever``: the block value up by 5m (the simulation is reused; only the money is recomputed);
-* ``back_to_cached``: demand growth back to a value already run (everything from the cache).
+* ``back_to_cached``: demand growth back to a value already run (everything from the cache);
+* ``beds_lever``: local beds +10 (only the ward is simulated; the other lines come from the line cache);
+* ``staffing_lever``: community vacancies +5 points (the community team and the ward).
 
-Measured 2026-11-23 on the shared 2-core development machine, vector engine with threaded numba kernels::
+Measured 2026-11-23 on the shared 2-core development machine (under other load), vector engine with
+threaded numba kernels::
 
-    cold                26.8 s
-    activity_lever      29.9 s   (the vector engine simulating 1,000 x 5 years of the default trust)
-    contract_lever       0.81 s
-    back_to_cached       0.74 s
+    cold                36.2 s
+    activity_lever      41.8 s
+    contract_lever       1.24 s
+    back_to_cached       1.41 s
+    beds_lever           5.13 s   (was 39-41 s before the line cache)
+    staffing_lever      16.5 s
+    line cache         433 MiB in 136 entries
 
-and at the app's starting point (``--reps 200 --years 3``): activity lever 4.9 s, contract lever 0.62 s,
-back to a cached value 0.76 s. A contract or cost lever, or any value already visited, reruns in under a
-second; a lever that changes the simulated activity waits for the engine (about 0.03 s per replication of
-5 years here; the target of about a second for 1,000 x 5 years is not met).
+A contract or cost lever, or any value already visited, reruns in about a second; a lever that changes one
+line waits for that line and what it feeds; one that changes every line waits for the whole engine (the
+target of about a second for 1,000 x 5 years is not met for those).
 
 Usage::
 
@@ -43,33 +47,40 @@ def measure_reruns(reps: int = 1000, years: int = 5, engine: str = "vector") -> 
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
+    from paysim.app_support.runs import LINES
+
     os.environ.pop("PAYSIM_SCENARIOS", None)
     st.cache_data.clear()
+    LINES.clear()
     at = AppTest.from_file(str(APP), default_timeout=3600)
     at.session_state["engine"] = engine
     at.session_state[f"reps-{engine}"] = reps
     at.run()  # the default scenario as shipped (its own years); not timed
 
-    def timed(label: str, kind: str, value: float) -> float:
-        [widget] = [w for w in getattr(at, kind) if w.label.startswith(label)]
-        widget.set_value(value)
+    def widget(label: str):
+        [found] = [w for w in [*at.slider, *at.number_input] if w.label.startswith(label)]
+        return found
+
+    def timed(label: str, value: float) -> float:
+        widget(label).set_value(value)
         started = time.perf_counter()
         at.run()
         seconds = time.perf_counter() - started
         if at.exception or at.error:
             raise RuntimeError([e.value for e in [*at.exception, *at.error]])
-        [now] = [w for w in getattr(at, kind) if w.label.startswith(label)]
-        if now.value != value:
-            raise RuntimeError(f"{label}: set to {value}, the app shows {now.value}")
+        if widget(label).value != value:
+            raise RuntimeError(f"{label}: set to {value}, the app shows {widget(label).value}")
         return seconds
 
-    block = next(w for w in at.number_input if w.label.startswith("Block value")).value
-    growth = next(w for w in at.slider if w.label.startswith("Demand growth")).value
+    block = widget("Block value").value
+    growth = widget("Demand growth").value
     return {
-        "cold": timed("Years", "slider", years),
-        "activity_lever": timed("Demand growth", "slider", 6.0),
-        "contract_lever": timed("Block value", "number_input", block + 5),
-        "back_to_cached": timed("Demand growth", "slider", growth),
+        "cold": timed("Years", years),
+        "activity_lever": timed("Demand growth", 6.0),
+        "contract_lever": timed("Block value", block + 5),
+        "back_to_cached": timed("Demand growth", growth),
+        "beds_lever": timed("Local adult acute beds", widget("Local adult acute beds").value + 10),
+        "staffing_lever": timed("Community vacancies", widget("Community vacancies").value + 5),
     }
 
 
@@ -89,6 +100,12 @@ class AppRerun:
     def track_activity_lever_seconds(self, timings: dict[str, float]) -> float:
         return timings["activity_lever"]
 
+    def track_beds_lever_seconds(self, timings: dict[str, float]) -> float:
+        return timings["beds_lever"]
+
+    def track_staffing_lever_seconds(self, timings: dict[str, float]) -> float:
+        return timings["staffing_lever"]
+
     def track_contract_lever_seconds(self, timings: dict[str, float]) -> float:
         return timings["contract_lever"]
 
@@ -97,6 +114,8 @@ class AppRerun:
 
     track_cold_seconds.unit = "seconds"
     track_activity_lever_seconds.unit = "seconds"
+    track_beds_lever_seconds.unit = "seconds"
+    track_staffing_lever_seconds.unit = "seconds"
     track_contract_lever_seconds.unit = "seconds"
     track_back_to_cached_seconds.unit = "seconds"
 
@@ -111,6 +130,9 @@ def main() -> None:
     print(f"app reruns, default scenario, {args.reps:,} replications x {args.years} years, engine {args.engine}")
     for name, seconds in timings.items():
         print(f"  {name:<16} {seconds:8.2f} s")
+    from paysim.app_support.runs import LINES
+
+    print(f"  line cache       {LINES.nbytes / 2**20:8.0f} MiB in {len(LINES)} entries")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ import numpy as np
 from paysim import finance
 from paysim.activity import Activity
 from paysim.analysis import paired_comparison, paired_difference
+from paysim.engines.reuse import LineCache
 from paysim.io import results_columns
 from paysim.montecarlo import run_replications
 from paysim.scenario import Scenario
@@ -116,7 +117,8 @@ def compare_scenarios(
 
         return report
 
-    runs = {"engine": engine, "workers": workers, "executor": executor}
+    # the two runs share every line the change does not reach (in this process; see LineCache)
+    runs = {"engine": engine, "workers": workers, "executor": executor, "reuse": LineCache()}
     base_activity = run_replications(base, reps, progress=step(0), **runs)
     other_activity = run_replications(other, reps, progress=step(1), **runs)
     base_columns = scenario_columns(base, base_activity)

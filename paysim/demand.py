@@ -16,6 +16,7 @@ calendar lengths (February 28).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -91,12 +92,26 @@ class DemandCurve:
             seasonal = self.amplitude * (antiderivative(b) - antiderivative(a))
         return self.per_year / 365.0 * (trend + seasonal)
 
+    def daily(self, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+        """Whole days ``start .. end - 1`` and the expected arrivals in each (read-only arrays, cached: a
+        run asks for the same days once per replication)."""
+        return _daily(self, start, end)
+
     def arrivals(self, rng: np.random.Generator, start: int, end: int) -> np.ndarray:
         """Sorted arrival times (days) in ``[start, end)`` for whole days ``start < end``.
 
         Draws a Poisson count per day (one ``poisson`` call for all days), then one uniform per arrival.
         """
-        days = np.arange(start, end, dtype=float)
-        counts = rng.poisson(self.expected(days, days + 1.0))
+        days, expected = self.daily(start, end)
+        counts = rng.poisson(expected)
         times = np.repeat(days, counts) + rng.random(int(counts.sum()))
         return np.sort(times)
+
+
+@functools.lru_cache(maxsize=16)
+def _daily(curve: DemandCurve, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    days = np.arange(start, end, dtype=float)
+    expected = curve.expected(days, days + 1.0)
+    days.flags.writeable = False
+    expected.flags.writeable = False
+    return days, expected

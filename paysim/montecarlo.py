@@ -13,6 +13,7 @@ Engines are looked up by name in :data:`ENGINES`; an engine is a module with a f
 
 from __future__ import annotations
 
+import functools
 import importlib
 import math
 import multiprocessing
@@ -21,9 +22,13 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from paysim.activity import Activity
 from paysim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from paysim.engines.reuse import LineCache
 
 Progress = Callable[[int, int], None]
 """Progress callback: ``progress(done_replications, total_replications)``."""
@@ -136,7 +141,9 @@ def engine_run(engine: str) -> Callable[[Scenario, Sequence[int]], Activity]:
     return module.run
 
 
-def run_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "des") -> Activity:
+def run_chunk(
+    scenario: Scenario, replications: Sequence[int], engine: str = "des", reuse: LineCache | None = None
+) -> Activity:
     """Run one chunk of replications with a named engine (the unit of work sent to a worker).
 
     Parameters
@@ -147,6 +154,8 @@ def run_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "de
         Replication numbers, each seeding its own random streams.
     engine:
         A name in :data:`ENGINES`.
+    reuse:
+        For the vector engine, a :class:`~paysim.engines.reuse.LineCache` of lines of earlier runs.
 
     Returns
     -------
@@ -157,6 +166,8 @@ def run_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "de
         from paysim.engines._kernels import set_threads
 
         set_threads(1)
+    if reuse is not None and engine == "vector":
+        return engine_run(engine)(scenario, list(replications), reuse=reuse)
     return engine_run(engine)(scenario, list(replications))
 
 
@@ -180,6 +191,7 @@ def run_replications(
     progress: Progress | None = None,
     executor: Executor | None = None,
     chunk_runner: ChunkRunner | None = None,
+    reuse: LineCache | None = None,
 ) -> Activity:
     """Simulate replications ``0 .. reps - 1`` of a scenario and return them as one Activity.
 
@@ -207,6 +219,11 @@ def run_replications(
         What runs one chunk, ``chunk_runner(scenario, replications, engine) -> Activity`` (a module-level
         function, so that it can be sent to a worker); default :func:`run_chunk`. The parameter
         uncertainty analysis passes one that gives each replication its own parameter set.
+    reuse:
+        A :class:`~paysim.engines.reuse.LineCache` for the vector engine: lines whose inputs did not change
+        since an earlier run of the same replications are taken from it, not simulated again (more beds:
+        only the ward is simulated). Used only when chunks run in this process (``workers`` 1, no
+        ``executor``, the default ``chunk_runner``). Results are identical with or without it.
 
     Returns
     -------
@@ -230,9 +247,12 @@ def run_replications(
     report(0, reps)
 
     runner = chunk_runner if chunk_runner is not None else run_chunk
+    in_process = executor is None and (workers == 1 or len(chunks) == 1)
+    if reuse is not None and chunk_runner is None and in_process:
+        runner = functools.partial(run_chunk, reuse=reuse)
     if executor is not None:
         parts = _run_on(executor, runner, scenario, chunks, engine, report, reps)
-    elif workers == 1 or len(chunks) == 1:
+    elif in_process:
         parts = []
         done = 0
         for chunk in chunks:

@@ -32,6 +32,7 @@ import numpy as np
 from paysim import finance, psa, uncertainty
 from paysim.activity import Activity, measure_kinds
 from paysim.analysis import paired_difference
+from paysim.engines.reuse import LineCache
 from paysim.montecarlo import run_replications
 from paysim.scenario import Scenario
 
@@ -110,6 +111,7 @@ class Evaluator:
     executor: Executor | None = None
     level: Mapping[str, np.ndarray] | None = None
     _cache: dict[str, Activity] = field(default_factory=dict)
+    _lines: LineCache = field(default_factory=LineCache)  # lines a one-way change does not reach
 
     def activity(self, scenario: Scenario) -> Activity:
         """The Activity of replications ``0..reps-1`` (cached by the simulated part of the scenario)."""
@@ -117,7 +119,9 @@ class Evaluator:
             scenario.model_dump(mode="json", exclude={"contracts", "costs", "name", "description"}), sort_keys=True
         )
         if key not in self._cache:
-            self._cache[key] = run_replications(scenario, self.reps, self.engine, self.workers, executor=self.executor)
+            self._cache[key] = run_replications(
+                scenario, self.reps, self.engine, self.workers, executor=self.executor, reuse=self._lines
+            )
         return self._cache[key]
 
     def columns(self, overrides: Mapping[str, Any]) -> dict[str, np.ndarray]:

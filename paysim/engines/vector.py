@@ -52,6 +52,7 @@ from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
 from paysim.engines._kernels import INF, TICKS_PER_DAY, kernels, threads
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
+from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
 
@@ -72,6 +73,7 @@ def run(
     replications: Sequence[int],
     use_numba: bool | None = None,
     chunk_size: int | None = None,
+    reuse: LineCache | None = None,
 ) -> Activity:
     """Simulate the given replications (numbers, each with its own random streams) into an Activity.
 
@@ -87,6 +89,10 @@ def run(
     chunk_size:
         Replications simulated together (default: as many as fit :data:`MEMORY_BUDGET`). Results do not
         depend on it.
+    reuse:
+        A :class:`~paysim.engines.reuse.LineCache` to take unchanged lines from (and keep this run's lines
+        in): a run that differs from an earlier one only in, say, the number of beds simulates only the
+        ward. Results are identical with or without it.
 
     Returns
     -------
@@ -101,7 +107,7 @@ def run(
         return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
     kern = kernels(use_numba)
     size = chunk_size or default_chunk_size(scenario)
-    parts = [_Chunk(scenario, reps[i : i + size], kern).simulate() for i in range(0, reps.size, size)]
+    parts = [_Chunk(scenario, reps[i : i + size], kern).simulate(reuse) for i in range(0, reps.size, size)]
     monthly = {name: np.concatenate([p[name] for p in parts]) for name in kinds}
     return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
 
@@ -135,22 +141,50 @@ class _Chunk:
         """One generator per replication for stream ``name``."""
         return [stream(self.scenario.seed, int(r), name) for r in self.reps]
 
-    def simulate(self) -> dict[str, np.ndarray]:
+    def simulate(self, reuse: LineCache | None = None) -> dict[str, np.ndarray]:
+        """Every line of the scenario, in the order their inputs become known; lines whose results are in
+        ``reuse`` (same inputs, same replications) are taken from it instead of simulated again."""
         services = self.scenario.services
         ward = services.inpatient is not None
-        if services.talking_therapies is not None:
-            self.team("talking_therapies", services.talking_therapies, self.referrals("talking_therapies"))
+        present = {line: getattr(services, line) is not None for line in LINES}
+        keys = line_keys(self.scenario) if reuse is not None else {}
+        stored = (
+            {line: reuse.get(keys[line], self.reps) for line in LINES if present[line]} if reuse is not None else {}
+        )
+        # what must be simulated: a line not stored, and what feeds a line that is simulated
+        redo = {line: present[line] and stored.get(line) is None for line in LINES}
+        redo["inpatient"] |= ward and redo["community"]  # the community team needs the step-downs
         crisis_beds = None
-        if services.crisis is not None:
+        if ward and redo["inpatient"] and present["crisis"] and not redo["crisis"]:
+            kept = reuse.get(beds_key(keys["crisis"]), self.reps)  # the ward needs the crisis bed requests
+            if kept is None:
+                redo["crisis"] = True
+            else:
+                crisis_beds = kept.beds
+
+        if redo["talking_therapies"]:
+            self.team("talking_therapies", services.talking_therapies, self.referrals("talking_therapies"))
+        if redo["crisis"]:
             crisis_beds = self.team("crisis", services.crisis, self.referrals("crisis", bed_draws=ward))
         stepdowns = None
-        if ward:
-            stepdowns = self.inpatient(crisis_beds)
-        if services.community is not None:
+        if redo["inpatient"]:
+            stepdowns = self.inpatient(crisis_beds, stepdowns=redo["community"])
+        if redo["community"]:
             feed = self.referrals("community")
             if stepdowns is not None:
                 feed = _merge_windows(feed, stepdowns, self.kern)
             self.team("community", services.community, feed)
+
+        for line in LINES:
+            if not present[line]:
+                continue
+            if redo[line]:
+                if reuse is not None:
+                    reuse.put(keys[line], self.reps, LineResult(self.tally.of(line)))
+                    if line == "crisis" and crisis_beds is not None:  # kept apart: large, and dropped first
+                        reuse.put(beds_key(keys[line]), self.reps, LineResult({}, crisis_beds))
+            else:
+                self.tally.add(line, stored[line].sums)
         return self.tally.result(self.scenario)
 
     # referral lines
@@ -218,12 +252,13 @@ class _Chunk:
 
     # inpatient
 
-    def inpatient(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None) -> _StepDowns | None:
+    def inpatient(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None, stepdowns: bool = True) -> _StepDowns | None:
         """Bed requests (direct, crisis, readmissions) through the ward; tally the inpatient measures and
-        return the community step-downs as windows (or None without a community team)."""
+        return the community step-downs as windows (None without a community team, or if ``stepdowns`` is
+        false: the community team's results are taken from a cache, so its streams are not drawn)."""
         scenario = self.scenario
         inpatient = scenario.services.inpatient
-        community = scenario.services.community
+        community = scenario.services.community if stepdowns else None
         curve = DemandCurve.for_line(inpatient, scenario.start_month)
         direct_t, direct_los = [], []
         for arrivals_rng, los_rng in zip(self.rngs("inpatient.arrivals"), self.rngs("inpatient.los"), strict=True):
@@ -388,6 +423,11 @@ class _Tally:
         self.edges = edges
         self.months = edges.size - 1
         self.sums: dict[str, np.ndarray] = {}
+
+    def of(self, line: str) -> dict[str, np.ndarray]:
+        """The tallies of one line so far, ``{tally: [R, month]}``."""
+        prefix = f"{line}."
+        return {name[len(prefix) :]: v for name, v in self.sums.items() if name.startswith(prefix)}
 
     def add(self, line: str, sums: dict[str, np.ndarray]) -> None:
         for key, values in sums.items():

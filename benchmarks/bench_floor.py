@@ -1,0 +1,118 @@
+"""The least time any patient-level engine can take per replication of a scenario, on this machine.
+
+A patient-level engine (the SimPy model, the vector engine) must, for every referral, draw its arrival
+time, its episode length and its patience (a crisis referral also its bed need and length of stay), and
+find the earliest free place of its team. This script measures the cost of those steps alone, in bulk
+and in the fastest form numpy and numba offer, and multiplies by the number of referrals a replication
+of the scenario has. Nothing else of the model (tallies, bed requests, readmissions, months) is counted,
+so the real engine can only be slower than this floor.
+
+It answers: how far can the vector engine get towards a target such as "10,000 replications x 3 years
+in 10 s on 2 cores" while it stays patient-level? Prints, per line: referrals per replication, the floor
+of the draws and of the queue, and then the floor per replication and for 10,000 replications on 2 cores.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_floor.py [--scenario default] [--repeat 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from paysim.demand import DemandCurve
+from paysim.distributions import Duration
+from paysim.scenario import Scenario, bundled_scenarios, load_scenario
+
+N = 1_000_000
+
+
+def per_value(fn: Callable[[], object], repeat: int) -> float:
+    """Best seconds per value of ``fn`` (which makes ``N`` values) over ``repeat`` runs."""
+    best = float("inf")
+    for _ in range(repeat):
+        started = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - started)
+    return best / N
+
+
+def draw_cost(d: Duration | None, rng: np.random.Generator, repeat: int) -> float:
+    """Seconds per draw of duration ``d`` (0 for none or a fixed duration)."""
+    if d is None or d.dist == "fixed":
+        return 0.0
+    return per_value(lambda: d.sample(rng, N), repeat)
+
+
+def queue_cost(places: int, load: float, repeat: int) -> float:
+    """Seconds per customer of a FIFO queue with ``places`` places at ``load`` (the vector engine's 4-ary
+    heap, numba), or nan without numba."""
+    try:
+        import numba
+
+        from paysim.engines import _numba_kernels
+    except ImportError:
+        return float("nan")
+
+    _numba_kernels._build_numba_kernels()
+    sift = _numba_kernels._sift  # the engine's own 4-ary heap step
+
+    @numba.njit(cache=False, nogil=True)
+    def fifo(arrival, hold, places):
+        free = np.full(places, -np.inf)  # min-heap of the places' free times
+        total = 0.0
+        for k in range(arrival.size):
+            start = max(arrival[k], free[0])
+            sift(free, places, start + hold[k])
+            total += start
+        return total
+
+    rng = np.random.default_rng(1)
+    hold = rng.lognormal(np.log(75.0) - 0.15, 0.55, N)
+    span = N * hold.mean() / (places * load)  # days over which N arrivals give this load
+    arrival = np.sort(rng.uniform(0.0, span, N))
+    fifo(arrival[:1000], hold[:1000], places)  # compile
+    return per_value(lambda: fifo(arrival, hold, places), repeat)
+
+
+def line_floor(scenario: Scenario, name: str, repeat: int, rng: np.random.Generator) -> tuple[float, float, float]:
+    """(referrals per replication, draw floor s, queue floor s) of one referral line."""
+    line = getattr(scenario.services, name)
+    curve = DemandCurve.for_line(line, scenario.start_month)
+    referrals = float(curve.expected(-scenario.warmup_days, scenario.horizon_days))
+    uniform = per_value(lambda: rng.random(N), repeat)
+    per_referral = uniform + draw_cost(line.episode_days, rng, repeat)
+    if line.patience_days is not None:
+        per_referral += per_value(lambda: rng.exponential(line.patience_days, N), repeat)
+    if name == "crisis" and scenario.services.inpatient is not None:
+        per_referral += uniform + draw_cost(scenario.services.inpatient.los_days, rng, repeat)
+    places = line.capacity.courses if name == "talking_therapies" else line.capacity.places
+    return referrals, referrals * per_referral, referrals * queue_cost(max(int(places), 4), 0.97, repeat)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scenario", default="default", help="bundled name or file (default: default)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per timing, best kept (default 5)")
+    args = parser.parse_args()
+    path = bundled_scenarios().get(args.scenario, args.scenario)
+    scenario = load_scenario(path)
+    rng = np.random.default_rng(0)
+    print(f"floor of a patient-level engine, scenario {scenario.name}: {scenario.warmup_days} warm-up days + "
+          f"{scenario.years} years")  # fmt: skip
+    print(f"  {'line':<18} {'referrals':>10} {'draws ms':>9} {'queue ms':>9}")
+    total = 0.0
+    for name in scenario.lines():
+        referrals, draws, queue = line_floor(scenario, name, args.repeat, rng)
+        total += draws + (0.0 if np.isnan(queue) else queue)
+        print(f"  {name:<18} {referrals:>10,.0f} {draws * 1e3:>9.2f} {queue * 1e3:>9.2f}")
+    print(f"  floor per replication: {total * 1e3:.1f} ms (one core)")
+    print(f"  10,000 replications on 2 cores: at least {total * 10_000 / 2:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

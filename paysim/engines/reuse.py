@@ -1,0 +1,180 @@
+"""Reusing a line's results between runs whose scenarios differ only in other lines.
+
+The vector engine simulates the lines of a trust in one direction: talking therapies on its own; the
+crisis team, whose gatekept referrals become bed requests; the ward; and the community team, fed by the
+ward's discharges. Each line draws from its own named random streams, so a line's results depend only
+on the scenario keys it reads and on the lines upstream of it. Opening ten more beds changes the ward and
+nothing else: talking therapies, the crisis team and even the community team (discharges do not depend
+on where a patient was treated) come out exactly the same.
+
+:class:`LineCache` keeps each line's monthly tallies (and, apart, the crisis team's bed requests, which
+the ward needs) under a key made of everything that line depends on, so a run can take unchanged lines from an
+earlier run instead of simulating them again. Results are bit for bit those of a run without the cache
+(``tests/test_vector_reuse.py``). Used by the app, where a finance director moves one lever at a time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from paysim.scenario import Scenario
+
+LINES = ("talking_therapies", "crisis", "inpatient", "community")
+"""Lines in the order the vector engine simulates them."""
+
+
+def line_keys(scenario: Scenario) -> dict[str, str]:
+    """For each line of ``scenario``, a digest of everything its simulated results depend on.
+
+    Two scenarios give a line the same key exactly when they give it the same inputs: the seed, the
+    clock (warm-up, years, first month), the line's own section and what flows into it from upstream.
+    The ward's bed requests (and so the community team's step-downs) depend on the crisis team and on the
+    ward's demand, lengths of stay and readmissions, but not on the number of beds or on out-of-area
+    placement, which only decide where a patient stays.
+    """
+    s = scenario.services
+
+    def section(model) -> Any:
+        return None if model is None else model.model_dump(mode="json")
+
+    clock = {
+        "seed": scenario.seed,
+        "warmup_days": scenario.warmup_days,
+        "years": scenario.years,
+        "start_month": scenario.start_month,
+    }
+    ward = section(s.inpatient)
+    community = section(s.community)
+    crisis = {"crisis": section(s.crisis), "bed_los": ward and ward["los_days"]}
+    requests = None
+    if ward is not None:
+        stepdown = community and {k: community[k] for k in ("episode_days", "patience_days")}
+        demand = {k: v for k, v in ward.items() if k not in ("beds", "oap")}
+        requests = {"crisis": crisis, "ward": demand, "stepdown": stepdown}
+    inputs = {
+        "talking_therapies": section(s.talking_therapies),
+        "crisis": crisis,
+        "inpatient": ward and {"requests": requests, "beds": ward["beds"], "oap": ward["oap"]},
+        "community": {"community": community, "stepdowns": requests},
+    }
+    return {line: _digest({"clock": clock, "line": line, "inputs": value}) for line, value in inputs.items()}
+
+
+def beds_key(crisis_key: str) -> str:
+    """Key of the crisis team's bed requests, kept apart from its tallies: they are much larger, so the
+    cache drops them first and keeps the tallies of more runs."""
+    return f"{crisis_key}.beds"
+
+
+def _digest(value: Any) -> str:
+    text = json.dumps(value, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass
+class LineResult:
+    """One line's results for one chunk of replications.
+
+    Attributes
+    ----------
+    sums:
+        The line's monthly integer tallies, ``{tally: [replications, months]}`` (see ``TEAM_TALLIES`` and
+        ``WARD_TALLIES`` in :mod:`paysim.engines._kernels`).
+    beds:
+        The crisis team's gatekept bed requests ``(times, lengths of stay)``, each ``[replications, n]``
+        (days), or None (other lines, or not kept).
+    """
+
+    sums: dict[str, np.ndarray]
+    beds: tuple[np.ndarray, np.ndarray] | None = None
+    nbytes: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.nbytes = sum(a.nbytes for a in self.sums.values()) + sum(a.nbytes for a in self.beds or ())
+
+
+class LineCache:
+    """Recent lines' results, least recently used first out, within ``max_bytes`` (default 256 MiB).
+
+    Safe to share between threads (the app's sessions). Entries are keyed by the line's
+    :func:`line_keys` digest and the replication numbers of the chunk; arrays are stored and handed out
+    read-only, so a caller cannot change what a later run gets.
+    """
+
+    def __init__(self, max_bytes: int = 256 * 2**20) -> None:
+        if max_bytes < 0:
+            raise ValueError(f"max_bytes must be >= 0, got {max_bytes}")
+        self.max_bytes = int(max_bytes)
+        self._entries: OrderedDict[tuple[str, bytes], LineResult] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def get(self, key: str, replications: np.ndarray) -> LineResult | None:
+        """The stored result of line ``key`` for exactly these replications, or None."""
+        entry_key = (key, _reps_key(replications))
+        with self._lock:
+            entry = self._entries.get(entry_key)
+            if entry is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(entry_key)
+            self.hits += 1
+            return entry
+
+    def put(self, key: str, replications: np.ndarray, result: LineResult) -> None:
+        """Store ``result`` (its arrays are copied and frozen); old entries leave to stay within budget.
+        A result larger than the whole budget is not stored."""
+        if result.nbytes > self.max_bytes:
+            return
+        frozen = LineResult({k: _frozen(v) for k, v in result.sums.items()})
+        if result.beds is not None:
+            frozen = LineResult(frozen.sums, (_frozen(result.beds[0]), _frozen(result.beds[1])))
+        entry_key = (key, _reps_key(replications))
+        with self._lock:
+            old = self._entries.pop(entry_key, None)
+            if old is not None:
+                self._bytes -= old.nbytes
+            self._entries[entry_key] = frozen
+            self._bytes += frozen.nbytes
+            while self._bytes > self.max_bytes:
+                _, dropped = self._entries.popitem(last=False)
+                self._bytes -= dropped.nbytes
+
+    def discard(self, key: str, replications: np.ndarray) -> None:
+        """Forget the result of line ``key`` for these replications, if held."""
+        with self._lock:
+            old = self._entries.pop((key, _reps_key(replications)), None)
+            if old is not None:
+                self._bytes -= old.nbytes
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes held."""
+        return self._bytes
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def _reps_key(replications: np.ndarray) -> bytes:
+    return np.ascontiguousarray(replications, dtype=np.int64).tobytes()
+
+
+def _frozen(a: np.ndarray) -> np.ndarray:
+    out = np.array(a, copy=True)
+    out.flags.writeable = False
+    return out
