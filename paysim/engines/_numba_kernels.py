@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from paysim.engines._kernels import INF, TEAM_TALLIES, TICKS_PER_DAY, WARD_TALLIES, _numba_max_threads, threads
+from paysim.engines._kernels import INF, TICKS_PER_DAY, WARD_TALLIES, _numba_max_threads, threads
 
 
 def _build_numba_kernels(parallel: bool = False):
@@ -29,7 +29,7 @@ def _build_numba_kernels(parallel: bool = False):
     if _sift is not None:
         return _build_kernels(numba, njit, rows_loop)
 
-    @numba.njit(cache=True, nogil=True)
+    @numba.njit(cache=True, nogil=True, inline="always")  # inlined where called: a call costs more than a step
     def sift(h, n, value):
         """4-ary min-heap of size n: replace the root by value (shallow tree, few mispredicted branches)."""
         pos = 0
@@ -160,106 +160,6 @@ def _build_kernels(numba, njit, rows_loop):
     #             for t clipped to [0, H] (difference counts of full months and partial ticks per row).
 
     @njit
-    def tally_team(edges, day_month, arrival, start, end, deadline, to_bed, standard, long_standard, out):
-        months = edges.size - 1
-        horizon = edges[months]
-        x = (edges * ticks_per_day).astype(np.int64)
-        rows_all, customers = arrival.shape
-        for r in rows_loop(rows_all):
-            in_treatment = np.zeros(months + 1, np.int64)
-            waiting = np.zeros(months + 1, np.int64)
-            full = np.zeros(months + 1, np.int64)
-            part = np.zeros(months + 1, np.int64)
-            for k in range(customers):
-                a = arrival[r, k]
-                if not a < np.inf:
-                    break
-                # arrival: month and month ends before it
-                ma = -1
-                a_ends = 0
-                if a >= 0.0 and a < horizon:
-                    ma = day_month[np.int64(a)]
-                    a_ends = ma if a > edges[ma] else max(ma - 1, 0)
-                elif a >= horizon:
-                    a_ends = months if a > horizon else months - 1
-                if ma >= 0:
-                    out[0, r, ma] += 1
-                if to_bed[r, k]:
-                    if ma >= 0:
-                        out[10, r, ma] += 1
-                    continue
-                waiting[a_ends] += 1
-                s = start[r, k]
-                if s < np.inf:
-                    wait = s - a
-                    ms = -1
-                    s_ends = 0
-                    s_pos = 0
-                    s_tick = np.int64(0)
-                    if s >= 0.0 and s < horizon:
-                        ms = day_month[np.int64(s)]
-                        s_ends = ms if s > edges[ms] else max(ms - 1, 0)
-                        s_pos = ms
-                        s_tick = np.int64(np.floor(s * ticks_per_day))
-                    elif s >= horizon:
-                        s_ends = months if s > horizon else months - 1
-                        s_pos = months
-                        s_tick = x[months]
-                    if ms >= 0:
-                        out[1, r, ms] += 1
-                        if wait <= standard:
-                            out[2, r, ms] += 1
-                        if wait <= long_standard:
-                            out[3, r, ms] += 1
-                        out[4, r, ms] += np.int64(np.floor(wait * ticks_per_day))
-                    e = end[r, k]
-                    me = -1
-                    e_ends = 0
-                    e_pos = 0
-                    e_tick = np.int64(0)
-                    if e >= 0.0 and e < horizon:
-                        me = day_month[np.int64(e)]
-                        e_ends = me if e > edges[me] else max(me - 1, 0)
-                        e_pos = me
-                        e_tick = np.int64(np.floor(e * ticks_per_day))
-                    elif e >= horizon:
-                        e_ends = months if e > horizon else months - 1
-                        e_pos = months
-                        e_tick = x[months]
-                    if me >= 0:
-                        out[9, r, me] += 1
-                    waiting[s_ends] -= 1
-                    in_treatment[s_ends] += 1
-                    in_treatment[e_ends] -= 1
-                    # caseload ticks: [0, e) minus [0, s)
-                    full[e_pos] -= 1
-                    part[e_pos] += e_tick - x[e_pos]
-                    full[s_pos] += 1
-                    part[s_pos] -= s_tick - x[s_pos]
-                else:
-                    d = deadline[r, k]
-                    d_ends = 0
-                    if d >= 0.0 and d < horizon:
-                        md = day_month[np.int64(d)]
-                        out[8, r, md] += 1
-                        d_ends = md if d > edges[md] else max(md - 1, 0)
-                    elif d >= horizon:
-                        d_ends = months if d > horizon else months - 1
-                    waiting[d_ends] -= 1
-            treat = 0
-            wait_level = 0
-            full_months = 0
-            for m in range(months):
-                treat += in_treatment[m]
-                wait_level += waiting[m]
-                out[6, r, m] += treat
-                out[7, r, m] += wait_level
-            # full[p] holds -(ends at p) + (starts at p); intervals cover month m fully iff s_pos < m < e_pos
-            for m in range(months - 1, -1, -1):
-                full_months -= full[m + 1]
-                out[5, r, m] += full_months * (x[m + 1] - x[m]) + part[m]
-
-    @njit
     def tally_ward(edges, day_month, time, start, discharge, readmission, out):
         months = edges.size - 1
         horizon = edges[months]
@@ -370,73 +270,10 @@ def _build_kernels(numba, njit, rows_loop):
                 out[6, r, m] += local_months * (x[m + 1] - x[m]) + local_part[m]
                 out[7, r, m] += oap_months * (x[m + 1] - x[m]) + oap_part[m]
 
-    @njit
-    def arrange_days(uniforms, offsets, counts, days, out):
-        """Row r of ``out`` = sorted ``repeat(days, counts[r]) + uniforms[offsets[r]:]``.
-
-        Days are disjoint, so sorting each day's uniforms and then adding the day sorts the row (adding
-        a constant is monotone in floating point, so the values are exactly those of ``np.sort``). A
-        day's uniforms are iid U(0, 1): a bucket sort with one bucket per value takes O(1) per value.
-        """
-        rows_all, n_days = counts.shape
-        for r in rows_loop(rows_all):
-            widest = 1
-            for d in range(n_days):
-                widest = max(widest, counts[r, d])
-            first = np.zeros(widest + 1, np.int64)  # scratch of this row (rows may run on other threads)
-            held = np.empty(widest)
-            i = offsets[r]
-            j = 0
-            for d in range(n_days):
-                n = counts[r, d]
-                if n == 1:
-                    out[r, j] = days[d] + uniforms[i]
-                elif n > 1:
-                    first[: n + 1] = 0
-                    for q in range(n):
-                        first[min(np.int64(uniforms[i + q] * n), n - 1) + 1] += 1
-                    for q in range(n):
-                        first[q + 1] += first[q]
-                    for q in range(n):
-                        u = uniforms[i + q]
-                        bucket = min(np.int64(u * n), n - 1)
-                        held[first[bucket]] = u
-                        first[bucket] += 1
-                    for q in range(1, n):  # insertion sort: values are already in their buckets
-                        u = held[q]
-                        p = q - 1
-                        while p >= 0 and held[p] > u:
-                            held[p + 1] = held[p]
-                            p -= 1
-                        held[p + 1] = u
-                    for q in range(n):
-                        out[r, j + q] = days[d] + held[q]
-                i += n
-                j += n
-
-    @njit
-    def merge_rows(first, second, first_values, second_values, times, values):
-        rows_all, n1 = first.shape
-        n2 = second.shape[1]
-        for r in rows_loop(rows_all):
-            i = 0
-            j = 0
-            for k in range(n1 + n2):
-                if j >= n2 or (i < n1 and first[r, i] <= second[r, j]):
-                    times[r, k] = first[r, i]
-                    for v in range(values.shape[0]):
-                        values[v, r, k] = first_values[v, r, i]
-                    i += 1
-                else:
-                    times[r, k] = second[r, j]
-                    for v in range(values.shape[0]):
-                        values[v, r, k] = second_values[v, r, j]
-                    j += 1
-
-    return queue_block, stays, tally_team, tally_ward, arrange_days, merge_rows
+    return queue_block, stays, tally_ward
 
 
-_KERNEL_NAMES = ("queue_block", "stays", "tally_team", "tally_ward", "arrange_days", "merge_rows")
+_KERNEL_NAMES = ("queue_block", "stays", "tally_ward")
 
 
 class NumbaKernels:
@@ -546,28 +383,6 @@ class NumbaKernels:
         )
         return time, los, readm, bool(complete)
 
-    def tally_team(
-        self,
-        edges: np.ndarray,
-        arrival: np.ndarray,
-        start: np.ndarray,
-        end: np.ndarray,
-        deadline: np.ndarray,
-        to_bed: np.ndarray,
-        standard: float,
-        long_standard: float,
-    ) -> dict[str, np.ndarray]:
-        """See :func:`tally_team_numpy`."""
-        out = np.zeros((len(TEAM_TALLIES), arrival.shape[0], edges.size - 1), dtype=np.int64)
-        c = np.ascontiguousarray
-        self._call(
-            "tally_team",
-            arrival.shape[0],
-            c(edges, dtype=float), _day_month(edges), c(arrival), c(start), c(end), c(deadline), c(to_bed),
-            float(standard), float(long_standard), out,
-        )  # fmt: skip
-        return dict(zip(TEAM_TALLIES, out, strict=True))
-
     def tally_ward(
         self, edges: np.ndarray, time: np.ndarray, start: np.ndarray, discharge: np.ndarray, readmission: np.ndarray
     ) -> dict[str, np.ndarray]:
@@ -586,49 +401,6 @@ class NumbaKernels:
             out,
         )
         return dict(zip(WARD_TALLIES, out, strict=True))
-
-    def merge_rows(
-        self,
-        first: np.ndarray,
-        second: np.ndarray,
-        first_values: list[np.ndarray],
-        second_values: list[np.ndarray],
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """See :meth:`NumpyKernels.merge_rows`."""
-        rows_all = first.shape[0]
-        width = first.shape[1] + second.shape[1]
-        times = np.empty((rows_all, width))
-        values = np.empty((len(first_values), rows_all, width))
-        v1 = np.stack(first_values) if first_values else np.zeros((0, *first.shape))
-        v2 = np.stack(second_values) if second_values else np.zeros((0, *second.shape))
-        self._call(
-            "merge_rows",
-            rows_all,
-            np.ascontiguousarray(first, dtype=float),
-            np.ascontiguousarray(second, dtype=float),
-            v1,
-            v2,
-            times,
-            values,
-        )
-        return times, list(values)
-
-    def arrange_days(self, uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """See :meth:`NumpyKernels.arrange_days`."""
-        totals = counts.sum(axis=1)
-        out = np.full((counts.shape[0], int(totals.max(initial=0))), INF)
-        offsets = np.concatenate([[0], np.cumsum(totals)[:-1]]).astype(np.int64)
-        flat = np.concatenate(uniforms) if uniforms else np.zeros(0)
-        self._call(
-            "arrange_days",
-            counts.shape[0],
-            flat,
-            offsets,
-            np.ascontiguousarray(counts, dtype=np.int64),
-            days.astype(float),
-            out,
-        )
-        return out
 
 
 def _day_month(edges: np.ndarray) -> np.ndarray:

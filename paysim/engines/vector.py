@@ -29,9 +29,11 @@ is the request time itself (Erlang's loss system).
    (per-request draws in request order), then the ward;
 4. community: referrals merged with step-downs from the ward's discharges -> team.
 
-Referral lines are streamed in windows of days, so memory holds one window of customers per replication
-(``[replications, customers in window]``) plus each team's free-place heap; bed requests are few and held
-whole. Chunks of replications are cut so a chunk stays within about :data:`MEMORY_BUDGET` bytes.
+With the NumPy kernels, referral lines are streamed in windows of days, so memory holds one window of
+customers per replication (``[replications, customers in window]``) plus each team's free-place heap; with
+numba, a team is one compiled pass per replication (:mod:`paysim.engines._numba_team`) over that
+replication's draws. Bed requests are few and held whole. Chunks of replications are cut so a chunk stays
+within about :data:`MEMORY_BUDGET` bytes.
 
 **Counting rules** are those of :mod:`paysim.activity`: events count in the month they happen inside
 ``[0, 365 x years)``; bed days and caseloads are exact areas of the occupancy curves within each month
@@ -50,7 +52,7 @@ import numpy as np
 
 from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines._kernels import INF, TICKS_PER_DAY, kernels, threads
+from paysim.engines._kernels import INF, TEAM_TALLIES, TICKS_PER_DAY, kernels, threads
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys
 from paysim.scenario import Crisis, ReferralLine, Scenario
@@ -162,14 +164,23 @@ class _Chunk:
             else:
                 crisis_beds = kept.beds
 
+        compiled = self.kern.name == "numba"  # teams in one compiled pass per replication (_numba_team)
         if redo["talking_therapies"]:
-            self.team("talking_therapies", services.talking_therapies, self.referrals("talking_therapies"))
+            if compiled:
+                self.team_numba("talking_therapies", services.talking_therapies)
+            else:
+                self.team("talking_therapies", services.talking_therapies, self.referrals("talking_therapies"))
         if redo["crisis"]:
-            crisis_beds = self.team("crisis", services.crisis, self.referrals("crisis", bed_draws=ward))
+            if compiled:
+                crisis_beds = self.team_numba("crisis", services.crisis)
+            else:
+                crisis_beds = self.team("crisis", services.crisis, self.referrals("crisis", bed_draws=ward))
         stepdowns = None
         if redo["inpatient"]:
             stepdowns = self.inpatient(crisis_beds, stepdowns=redo["community"])
-        if redo["community"]:
+        if redo["community"] and compiled:
+            self.team_numba("community", services.community, stepdowns)
+        elif redo["community"]:
             feed = self.referrals("community")
             if stepdowns is not None:
                 feed = _merge_windows(feed, stepdowns, self.kern)
@@ -249,6 +260,67 @@ class _Chunk:
         los = np.concatenate(beds_los, axis=1)
         keep = np.isfinite(times)
         return _compact(times, keep, INF), _compact(los, keep, 0.0)
+
+    def team_numba(
+        self, name: str, line: ReferralLine, stepdowns: _StepDowns | None = None
+    ) -> tuple[np.ndarray, np.ndarray] | None:
+        """:meth:`referrals` and :meth:`team` with numba, one replication at a time (replications spread
+        over :func:`threads`): each replication's draws in bulk from its streams (numpy; the same draws in
+        the same order), then :mod:`paysim.engines._numba_team` in one pass. Same results, bit for bit."""
+        from paysim.engines._numba_kernels import _day_month
+        from paysim.engines._numba_team import team_line
+
+        scenario = self.scenario
+        inpatient = scenario.services.inpatient
+        gatekeeping = isinstance(line, Crisis) and inpatient is not None
+        curve = DemandCurve.for_line(line, scenario.start_month)
+        _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)
+        places = _places(line, name)
+        edges = np.asarray(self.tally.edges, dtype=float)
+        day_month = _day_month(edges)
+        long_standard = getattr(line, "long_standard_days", None)
+        long_standard = INF if long_standard is None else float(long_standard)
+        share = float(line.admission_share) if gatekeeping else -1.0
+        share_full = float(line.share_when_full) if gatekeeping else -1.0
+        kernel = team_line()
+        out = np.zeros((self.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
+        none = np.zeros(0)
+        seed = scenario.seed
+
+        def one(row: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
+            r = int(replication)
+            arrivals = stream(seed, r, f"{name}.arrivals")
+            counts = arrivals.poisson(expected)
+            n = int(counts.sum())
+            uniforms = arrivals.random(n)
+            episodes = line.episode_days.sample(stream(seed, r, f"{name}.episode_days"), n)
+            if line.patience_days is None:
+                patience = np.full(n, INF)
+            else:
+                patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
+            if gatekeeping:
+                bed_need = stream(seed, r, "crisis.bed_need").random(n)
+                bed_los = inpatient.los_days.sample(stream(seed, r, "crisis.los"), n)
+            else:
+                bed_need = bed_los = none
+            if stepdowns is None:
+                extra = (none, none, none)
+            else:
+                extra = (stepdowns.time[row], stepdowns.episode[row], stepdowns.patience[row])
+            room = n if gatekeeping else 0
+            bed_time, bed_stay = np.empty(room), np.empty(room)
+            k = kernel(
+                counts, self.days, uniforms, episodes, patience, bed_need, bed_los, gatekeeping, share, share_full,
+                places, *extra, edges, day_month, float(line.standard_days), long_standard, out[row], bed_time,
+                bed_stay,
+            )  # fmt: skip
+            return bed_time[:k], bed_stay[:k]
+
+        beds = _per_row(one, range(self.rows), self.reps)
+        self.tally.add(name, dict(zip(TEAM_TALLIES, out.transpose(1, 0, 2), strict=True)))
+        if not gatekeeping:
+            return None
+        return _pad([t for t, _ in beds], INF), _pad([los for _, los in beds], 0.0)
 
     # inpatient
 
