@@ -11,15 +11,14 @@ chart it builds; not the browser's drawing) on the bundled default scenario with
 * ``beds_lever``: local beds +10 (only the ward is simulated; the other lines come from the line cache);
 * ``staffing_lever``: community vacancies +5 points (the community team and the ward).
 
-Measured 2026-11-23 on the shared 2-core development machine (under other load), vector engine with
-threaded numba kernels::
+Measured 2026-11-23 on the shared 2-core development machine, vector engine with threaded numba kernels::
 
-    cold                36.2 s
-    activity_lever      41.8 s
-    contract_lever       1.24 s
-    back_to_cached       1.41 s
-    beds_lever           5.13 s   (was 39-41 s before the line cache)
-    staffing_lever      16.5 s
+    cold                26.2 s
+    activity_lever      28.4 s
+    contract_lever       1.08 s
+    back_to_cached       1.16 s
+    beds_lever           4.53 s   (a full simulation, as activity_lever, before the line cache)
+    staffing_lever      11.5 s
     line cache         433 MiB in 136 entries
 
 A contract or cost lever, or any value already visited, reruns in about a second; a lever that changes one
