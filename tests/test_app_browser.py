@@ -1,8 +1,9 @@
 """The app in a real browser: ``streamlit run app.py`` headless on a free port, driven by headless Chromium.
 
 Checks what a person sees: the page loads with no exception, a slider change updates the numbers, a bad
-upload shows its error (naming the key), and a download arrives. Screenshots of the page are written to
-docs/screenshots/ for the README.
+upload shows its error (naming the key), and a download arrives. Screenshots of the page are taken every
+run, into the folder ``PAYSIM_SCREENSHOTS`` names (``docs/screenshots`` refreshes the README's), else into a
+temporary folder, so that running the tests does not change the repository.
 
 Chromium is Debian's (``/usr/bin/chromium``, installed by ``.ci/install-browser``), launched through
 Playwright's Python package. Without it the test is skipped locally, but fails when ``CI`` is set.
@@ -17,6 +18,7 @@ import re
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+SCREENSHOTS = Path(os.environ.get("PAYSIM_SCREENSHOTS") or Path(tempfile.gettempdir()) / "paysim-screenshots")
 CHROMIUM = Path(os.environ.get("PAYSIM_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = [
     "--headless",
