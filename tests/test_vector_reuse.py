@@ -3,7 +3,7 @@
 A run that takes lines from a :class:`LineCache` must give bit for bit the Activity of a run without it,
 for a change in any one line; and it must simulate only the lines the change reaches (more beds: the ward
 alone; more community staff: the community team, and the ward again for its step-downs, which are not
-kept; a longer stay: crisis bed requests, ward and community; more courses: talking therapies alone).
+kept; a longer stay: ward and community; more courses: talking therapies alone).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ CHANGES = {
     "more beds": ({"services.inpatient.beds": 14}, {"inpatient"}),
     "no repatriation": ({"services.inpatient.oap.repatriate": False}, {"inpatient"}),
     "more community staff": ({"services.community.capacity.staff_wte": 9}, {"inpatient", "community"}),
-    "longer stays": ({"services.inpatient.los_days.mean": 40}, {"crisis", "inpatient", "community"}),
+    "longer stays": ({"services.inpatient.los_days.mean": 40}, {"inpatient", "community"}),
     "more readmissions": ({"services.inpatient.readmission_share": 0.2}, {"inpatient", "community"}),
     "bigger crisis team": ({"services.crisis.capacity.places": 20}, {"crisis", "inpatient", "community"}),
     "more courses": ({"services.talking_therapies.capacity.courses": 260}, {"talking_therapies"}),

@@ -55,13 +55,13 @@ def _build():
 
     @numba.njit(cache=True, nogil=True)
     def kernel(
-        counts, days, uniforms, episodes, patience, bed_need, bed_los_in, gate,
+        counts, days, uniforms, episodes, patience, bed_need, gate,
         share, share_full, places, extra_time, extra_episode, extra_patience,
-        edges, day_month, standard, long_standard, out, bed_time, bed_los,
+        edges, day_month, standard, long_standard, out, bed_time, bed_index,
     ):  # fmt: skip
         """One replication of a team (arguments as :meth:`paysim.engines.vector._Chunk.team_numba` passes
         them). Adds its tallies to ``out`` and returns how many gatekept bed requests it wrote to
-        ``bed_time``/``bed_los``."""
+        ``bed_time``/``bed_index`` (time, and the referral's number in the replication)."""
         months = edges.size - 1
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
@@ -125,7 +125,7 @@ def _build():
                 break
             gatekept = False
             bed_u = 0.0
-            bed_stay = 0.0
+            bed_number = 0
             if a_ext <= a_sd:
                 a = a_ext
                 q += 1
@@ -134,7 +134,7 @@ def _build():
                 if gate:
                     gatekept = True
                     bed_u = bed_need[ix]
-                    bed_stay = bed_los_in[ix]
+                    bed_number = ix
                 ix += 1
             else:
                 a = a_sd
@@ -165,7 +165,7 @@ def _build():
                 if ma >= 0:
                     out[10, ma] += 1
                 bed_time[n_bed] = a
-                bed_los[n_bed] = bed_stay
+                bed_index[n_bed] = bed_number
                 n_bed += 1
                 continue
             waiting[month_ends_before(a, edges, day_month, horizon, months)] += 1

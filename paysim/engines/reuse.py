@@ -35,9 +35,11 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
 
     Two scenarios give a line the same key exactly when they give it the same inputs: the seed, the
     clock (warm-up, years, first month), the line's own section and what flows into it from upstream.
-    The ward's bed requests (and so the community team's step-downs) depend on the crisis team and on the
-    ward's demand, lengths of stay and readmissions, but not on the number of beds or on out-of-area
-    placement, which only decide where a patient stays.
+    The crisis team depends on whether there is a ward to send patients to (not on its lengths of stay,
+    which the engine draws for those patients at the ward). The ward's bed requests (and so the community
+    team's step-downs) depend on the crisis team and on the ward's demand, lengths of stay and
+    readmissions, but not on the number of beds or on out-of-area placement, which only decide where a
+    patient stays.
     """
     s = scenario.services
 
@@ -52,7 +54,7 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
     }
     ward = section(s.inpatient)
     community = section(s.community)
-    crisis = {"crisis": section(s.crisis), "bed_los": ward and ward["los_days"]}
+    crisis = {"crisis": section(s.crisis), "gatekeeps_to_a_ward": ward is not None}
     requests = None
     if ward is not None:
         stepdown = community and {k: community[k] for k in ("episode_days", "patience_days")}
@@ -88,8 +90,8 @@ class LineResult:
         The line's monthly integer tallies, ``{tally: [replications, months]}`` (see ``TEAM_TALLIES`` and
         ``WARD_TALLIES`` in :mod:`paysim.engines._kernels`).
     beds:
-        The crisis team's gatekept bed requests ``(times, lengths of stay)``, each ``[replications, n]``
-        (days), or None (other lines, or not kept).
+        The crisis team's gatekept bed requests ``(times in days, referral numbers)``, each
+        ``[replications, n]``, or None (other lines).
     """
 
     sums: dict[str, np.ndarray]

@@ -202,18 +202,18 @@ class _Chunk:
 
     def referrals(self, name: str, bed_draws: bool = False) -> Iterator[dict[str, np.ndarray]]:
         """External referrals of line ``name``, window by window: ``arrival``, ``episode``, ``patience``
-        (and ``bed_u``, ``los`` for crisis gatekeeping), each ``[R, K]``, sorted by arrival, ``+inf``
-        padding."""
+        (and for crisis gatekeeping ``bed_u`` and ``index``, the referral's number in its replication),
+        each ``[R, K]``, sorted by arrival, ``+inf`` padding."""
         line = getattr(self.scenario.services, name)
         attributes: dict[str, tuple[str, Sampler]] = {"episode": (f"{name}.episode_days", line.episode_days.sample)}
         if line.patience_days is not None:
             attributes["patience"] = (f"{name}.patience", _exponential(line.patience_days))
         if bed_draws:
             attributes["bed_u"] = ("crisis.bed_need", _uniform)
-            attributes["los"] = ("crisis.los", self.scenario.services.inpatient.los_days.sample)
         arrivals = _Arrivals(self, name, line)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
+        seen = np.zeros(self.rows)
         for first in range(0, self.days.size, window):
             last = min(first + window, self.days.size)
             times, counts = arrivals.window(first, last)
@@ -222,17 +222,21 @@ class _Chunk:
                 block[key] = _pad(_per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
             if "patience" not in block:
                 block["patience"] = np.full(times.shape, INF)
+            if bed_draws:
+                block["index"] = seen[:, None] + np.arange(times.shape[1])
+                seen = seen + counts
             block["window_end"] = np.array(self.days[last] if last < self.days.size else self.horizon)
             yield block
 
     def team(self, name: str, line: ReferralLine, feed) -> tuple[np.ndarray, np.ndarray] | None:
         """Run a team's FIFO queue over its referrals and tally its measures; for crisis with a ward,
-        return the gatekept bed requests ``(times, lengths of stay)``, each ``[R, n]``."""
+        return the gatekept bed requests ``(times, referral numbers)``, each ``[R, n]`` (see
+        :meth:`crisis_stays`)."""
         places = _places(line, name)
         heap = self.kern.new_heap(self.rows, places)
         gatekeeping = isinstance(line, Crisis) and self.scenario.services.inpatient is not None
         beds_t: list[np.ndarray] = []
-        beds_los: list[np.ndarray] = []
+        beds_index: list[np.ndarray] = []
         tally = self.tally
         standard = line.standard_days
         long_standard = getattr(line, "long_standard_days", None)
@@ -253,13 +257,13 @@ class _Chunk:
             tally.add(name, sums)
             if gatekeeping:
                 beds_t.append(_compact(arrival, to_bed, INF))
-                beds_los.append(_compact(block["los"], to_bed, 0.0))
+                beds_index.append(_compact(block["index"], to_bed, -1.0))
         if not gatekeeping:
             return None
         times = np.concatenate(beds_t, axis=1)
-        los = np.concatenate(beds_los, axis=1)
+        index = np.concatenate(beds_index, axis=1)
         keep = np.isfinite(times)
-        return _compact(times, keep, INF), _compact(los, keep, 0.0)
+        return _compact(times, keep, INF), _compact(index, keep, -1.0)
 
     def team_numba(
         self, name: str, line: ReferralLine, stepdowns: _StepDowns | None = None
@@ -298,29 +302,25 @@ class _Chunk:
                 patience = np.full(n, INF)
             else:
                 patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
-            if gatekeeping:
-                bed_need = stream(seed, r, "crisis.bed_need").random(n)
-                bed_los = inpatient.los_days.sample(stream(seed, r, "crisis.los"), n)
-            else:
-                bed_need = bed_los = none
+            bed_need = stream(seed, r, "crisis.bed_need").random(n) if gatekeeping else none
             if stepdowns is None:
                 extra = (none, none, none)
             else:
                 extra = (stepdowns.time[row], stepdowns.episode[row], stepdowns.patience[row])
             room = n if gatekeeping else 0
-            bed_time, bed_stay = np.empty(room), np.empty(room)
+            bed_time, bed_index = np.empty(room), np.empty(room)
             k = kernel(
-                counts, self.days, uniforms, episodes, patience, bed_need, bed_los, gatekeeping, share, share_full,
+                counts, self.days, uniforms, episodes, patience, bed_need, gatekeeping, share, share_full,
                 places, *extra, edges, day_month, float(line.standard_days), long_standard, out[row], bed_time,
-                bed_stay,
+                bed_index,
             )  # fmt: skip
-            return bed_time[:k], bed_stay[:k]
+            return bed_time[:k], bed_index[:k]
 
         beds = _per_row(one, range(self.rows), self.reps)
         self.tally.add(name, dict(zip(TEAM_TALLIES, out.transpose(1, 0, 2), strict=True)))
         if not gatekeeping:
             return None
-        return _pad([t for t, _ in beds], INF), _pad([los for _, los in beds], 0.0)
+        return _pad([t for t, _ in beds], INF), _pad([index for _, index in beds], -1.0)
 
     # inpatient
 
@@ -339,7 +339,7 @@ class _Chunk:
             direct_los.append(inpatient.los_days.sample(los_rng, times.size))
         base_t, base_los = _pad(direct_t, INF), _pad(direct_los, 0.0)
         if crisis_beds is not None:
-            base_t, base_los = _merge_sorted(base_t, crisis_beds[0], base_los, crisis_beds[1])
+            base_t, base_los = _merge_sorted(base_t, crisis_beds[0], base_los, self.crisis_stays(crisis_beds[1]))
 
         share = inpatient.readmission_share
         draws = _AfterStayDraws(self, inpatient, community)
@@ -371,6 +371,26 @@ class _Chunk:
         sd_episode = np.take_along_axis(draws["stepdown_episode"][:, :used], order, axis=1)
         sd_patience = np.take_along_axis(draws["stepdown_patience"][:, :used], order, axis=1)
         return _StepDowns(sd_time, sd_episode, sd_patience)
+
+    def crisis_stays(self, index: np.ndarray) -> np.ndarray:
+        """Lengths of stay (days) of the crisis team's bed requests, ``[R, n]``, from their referral numbers
+        ``index`` (``-1`` padding). The SimPy model draws one stay from ``crisis.los`` for every crisis
+        referral, in arrival order, so referral *k*'s stay is draw *k* of that stream. Drawn here rather
+        than by the team, so a change of length of stay leaves the crisis team's results unchanged."""
+        los_days = self.scenario.services.inpatient.los_days
+        seed = self.scenario.seed
+
+        def one(replication: int, numbers: np.ndarray) -> np.ndarray:
+            valid = numbers >= 0
+            needed = int(numbers[valid].max()) + 1 if valid.any() else 0
+            draws = los_days.sample(stream(seed, int(replication), "crisis.los"), needed)
+            stays = np.zeros(numbers.size)
+            stays[valid] = draws[numbers[valid].astype(np.int64)]
+            return stays
+
+        if index.size == 0:
+            return np.zeros(index.shape)
+        return np.stack(_per_row(one, self.reps, list(index)))
 
 
 # --- referral arrivals --------------------------------------------------------------------------------
