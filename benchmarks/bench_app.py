@@ -2,24 +2,26 @@
 
 The app is run headless through Streamlit's ``AppTest`` (the real script, its caches and every table and
 chart it builds; not the browser's drawing) on the bundled default scenario with 5 contract years and
-1,000 replications of the vector engine. Six timings, in seconds:
+1,000 replications of the vector engine. Seven timings, in seconds:
 
 * ``cold``: the first run of the 5-year scenario (one simulation: the file and the edits are the same);
 * ``activity_lever``: demand growth 3 % -> 6 % on every line (every line simulated again);
 * ``contract_lever``: the block value up by 5m (the simulation is reused; only the money is recomputed);
 * ``back_to_cached``: demand growth back to a value already run (everything from the cache);
 * ``beds_lever``: local beds +10 (only the ward is simulated; the other lines come from the line cache);
-* ``staffing_lever``: community vacancies +5 points (the community team and the ward).
+* ``staffing_lever``: community vacancies +5 points (the community team and the ward);
+* ``stay_lever``: mean length of stay +3 days (the ward and the community team).
 
 Measured 2026-11-23 on the shared 2-core development machine, vector engine with threaded numba kernels::
 
-    cold                26.2 s
-    activity_lever      28.4 s
-    contract_lever       1.08 s
-    back_to_cached       1.16 s
-    beds_lever           4.53 s   (a full simulation, as activity_lever, before the line cache)
-    staffing_lever      11.5 s
-    line cache         433 MiB in 136 entries
+    cold                28.0 s
+    activity_lever      30.7 s
+    contract_lever       1.38 s
+    back_to_cached       1.08 s
+    beds_lever           5.01 s   (a full simulation, as activity_lever, before the line cache)
+    staffing_lever      12.4 s
+    stay_lever          12.5 s
+    line cache         443 MiB in 152 entries
 
 A contract or cost lever, or any value already visited, reruns in about a second; a lever that changes one
 line waits for that line and what it feeds; one that changes every line waits for the whole engine (the
@@ -80,6 +82,7 @@ def measure_reruns(reps: int = 1000, years: int = 5, engine: str = "vector") -> 
         "back_to_cached": timed("Demand growth", growth),
         "beds_lever": timed("Local adult acute beds", widget("Local adult acute beds").value + 10),
         "staffing_lever": timed("Community vacancies", widget("Community vacancies").value + 5),
+        "stay_lever": timed("Mean length of stay", widget("Mean length of stay").value + 3),
     }
 
 
@@ -105,6 +108,9 @@ class AppRerun:
     def track_staffing_lever_seconds(self, timings: dict[str, float]) -> float:
         return timings["staffing_lever"]
 
+    def track_stay_lever_seconds(self, timings: dict[str, float]) -> float:
+        return timings["stay_lever"]
+
     def track_contract_lever_seconds(self, timings: dict[str, float]) -> float:
         return timings["contract_lever"]
 
@@ -115,6 +121,7 @@ class AppRerun:
     track_activity_lever_seconds.unit = "seconds"
     track_beds_lever_seconds.unit = "seconds"
     track_staffing_lever_seconds.unit = "seconds"
+    track_stay_lever_seconds.unit = "seconds"
     track_contract_lever_seconds.unit = "seconds"
     track_back_to_cached_seconds.unit = "seconds"
 
