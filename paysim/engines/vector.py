@@ -164,27 +164,15 @@ class _Chunk:
             else:
                 crisis_beds = kept.beds
 
-        compiled = self.kern.name == "numba"  # teams in one compiled pass per replication (_numba_team)
         if redo["talking_therapies"]:
-            if compiled:
-                self.team_numba("talking_therapies", services.talking_therapies)
-            else:
-                self.team("talking_therapies", services.talking_therapies, self.referrals("talking_therapies"))
+            self.referral_line("talking_therapies")
         if redo["crisis"]:
-            if compiled:
-                crisis_beds = self.team_numba("crisis", services.crisis)
-            else:
-                crisis_beds = self.team("crisis", services.crisis, self.referrals("crisis", bed_draws=ward))
+            crisis_beds = self.referral_line("crisis")
         stepdowns = None
         if redo["inpatient"]:
             stepdowns = self.inpatient(crisis_beds, stepdowns=redo["community"])
-        if redo["community"] and compiled:
-            self.team_numba("community", services.community, stepdowns)
-        elif redo["community"]:
-            feed = self.referrals("community")
-            if stepdowns is not None:
-                feed = _merge_windows(feed, stepdowns, self.kern)
-            self.team("community", services.community, feed)
+        if redo["community"]:
+            self.referral_line("community", stepdowns)
 
         for line in LINES:
             if not present[line]:
@@ -199,6 +187,19 @@ class _Chunk:
         return self.tally.result(self.scenario)
 
     # referral lines
+
+    def referral_line(self, name: str, stepdowns: _StepDowns | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """Simulate team ``name`` (with the ward's step-downs, for community): with numba in one compiled pass
+        per replication (:meth:`team_numba`), else window by window through the NumPy kernels. Returns the
+        crisis team's bed requests, as :meth:`team`."""
+        line = getattr(self.scenario.services, name)
+        if self.kern.name == "numba":
+            return self.team_numba(name, line, stepdowns)
+        ward = self.scenario.services.inpatient is not None
+        feed = self.referrals(name, bed_draws=name == "crisis" and ward)
+        if stepdowns is not None:
+            feed = _merge_windows(feed, stepdowns, self.kern)
+        return self.team(name, line, feed)
 
     def referrals(self, name: str, bed_draws: bool = False) -> Iterator[dict[str, np.ndarray]]:
         """External referrals of line ``name``, window by window: ``arrival``, ``episode``, ``patience``
