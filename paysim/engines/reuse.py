@@ -70,8 +70,8 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
 
 
 def beds_key(crisis_key: str) -> str:
-    """Key of the crisis team's bed requests, kept apart from its tallies: they are much larger, so the
-    cache drops them first and keeps the tallies of more runs."""
+    """Key of the crisis team's bed requests, an entry apart from the team's tallies: the requests are much
+    larger, and when the cache is full they can leave on their own while the tallies stay."""
     return f"{crisis_key}.beds"
 
 

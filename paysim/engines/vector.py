@@ -180,7 +180,7 @@ class _Chunk:
             if redo[line]:
                 if reuse is not None:
                     reuse.put(keys[line], self.reps, LineResult(self.tally.of(line)))
-                    if line == "crisis" and crisis_beds is not None:  # kept apart: large, and dropped first
+                    if line == "crisis" and crisis_beds is not None:  # an entry apart: large, may leave alone
                         reuse.put(beds_key(keys[line]), self.reps, LineResult({}, crisis_beds))
             else:
                 self.tally.add(line, stored[line].sums)
