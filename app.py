@@ -372,7 +372,9 @@ with tabs[0]:
         domain = ui.nice_domain(chosen_year["surplus"].to_numpy())
         for rule in run.rules:
             values_of_rule = chosen_year[chosen_year["rule"] == ui.RULE_LABELS[rule]]["surplus"].to_numpy()
-            st.altair_chart(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain), width="stretch")
+            st.vega_lite_chart(
+                spec=ui.vega_spec(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain)), width="stretch"
+            )
         st.markdown(
             "**Expected shortfall** is the average surplus of the worst 5 % of runs: what a bad outcome "
             "looks like, not just how often it happens."
@@ -386,7 +388,7 @@ with tabs[1]:
         st.markdown("The line is the median run; the dark band holds the middle 50 % of runs and the light band 90 %.")
         title = "Provider surplus, running total" if cumulative else "Provider surplus in each month"
         y_title = "Surplus to date" if cumulative else "Surplus in the month"
-        st.altair_chart(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title))
+        st.vega_lite_chart(spec=ui.vega_spec(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title)))
 
 with tabs[2]:
     if run.rules:
@@ -396,7 +398,7 @@ with tabs[2]:
             "the commissioner carries the volume risk."
         )
         spend = ui.spend_table(run)
-        st.altair_chart(ui.spend_chart(spend))
+        st.vega_lite_chart(spec=ui.vega_spec(ui.spend_chart(spend)))
         st.dataframe(ui.spend_display(spend), hide_index=True)
 
 with tabs[3]:
@@ -407,8 +409,12 @@ with tabs[3]:
             f"When every local bed is full, a patient goes to an out-of-area placement at "
             f"**{ui.gbp(price)} a bed day**, paid by the **{paid_by}**. Bed days by month:"
         )
-        st.altair_chart(
-            ui.activity_fan_chart(ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"),
+        st.vega_lite_chart(
+            spec=ui.vega_spec(
+                ui.activity_fan_chart(
+                    ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"
+                )
+            ),
             width="stretch",
         )
         st.dataframe(ui.oap_display(ui.oap_table(run)), hide_index=True)
@@ -443,7 +449,7 @@ with tabs[5]:
         st.dataframe(ui.edits_display(base.scenario, shown), hide_index=True)
         table = ui.changes_table(base, run)
         if (table["unit"] == "GBP").any():
-            st.altair_chart(ui.changes_chart(table))
+            st.vega_lite_chart(spec=ui.vega_spec(ui.changes_chart(table)))
         st.dataframe(ui.changes_display(table, run.years), hide_index=True)
         if run.rules:
             st.markdown(
@@ -519,7 +525,7 @@ with tabs[6]:
                 "not noise; its standard error says how precisely it is known. The longest bars are the "
                 "assumptions most worth pinning down; a short bar means the result hardly depends on it."
             )
-            st.altair_chart(ui.tornado_chart(result), width="stretch")
+            st.vega_lite_chart(spec=ui.vega_spec(ui.tornado_chart(result)), width="stretch")
             st.caption(
                 f"Mean at central values (the black line): "
                 f"**{ui.measure_text(result.value_central, ui.is_money(result.measure))}**; "
@@ -567,7 +573,7 @@ with tabs[6]:
         if indices is not None:
             if indices["key"] != sobol_key:
                 st.warning("These Sobol indices are for earlier inputs. Press **Run the Sobol analysis** to update.")
-            st.altair_chart(ui.sobol_chart(indices["result"]), width="stretch")
+            st.vega_lite_chart(spec=ui.vega_spec(ui.sobol_chart(indices["result"])), width="stretch")
             st.dataframe(ui.sobol_display(indices["result"]), hide_index=True)
             for note in indices["result"].notes:
                 st.caption(f"Note: {note}.")
@@ -641,15 +647,19 @@ with tabs[7]:
                 f"{'them' if len(found.terms) > 1 else 'it'} with the levers on the left to see every tab at "
                 "the answer."
             )
-            st.altair_chart(ui.design_chart(found), width="stretch")
+            st.vega_lite_chart(spec=ui.vega_spec(ui.design_chart(found)), width="stretch")
             st.dataframe(ui.design_display(found), hide_index=True)
 
 with tabs[8]:
     st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
     if "inpatient.occupancy_mean" in run.activity:
-        st.altair_chart(
-            ui.activity_fan_chart(
-                ui.measure_fan(run.activity, "inpatient.occupancy_mean", 100.0), "Local beds occupied (%)", "#4c78a8"
+        st.vega_lite_chart(
+            spec=ui.vega_spec(
+                ui.activity_fan_chart(
+                    ui.measure_fan(run.activity, "inpatient.occupancy_mean", 100.0),
+                    "Local beds occupied (%)",
+                    "#4c78a8",
+                )
             ),
             width="stretch",
         )

@@ -41,6 +41,7 @@ from paysim.app_support.charts import (
     nice_domain,
     risk_histogram,
     spend_chart,
+    vega_spec,
 )
 from paysim.app_support.common import (
     LINE_LABELS,
@@ -263,6 +264,7 @@ __all__ = [
     "tornado_ends",
     "tornado_simulations",
     "tornado_table",
+    "vega_spec",
     "workbook_sheets",
     "yaml_cell",
     "yearly_surplus",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from collections.abc import Iterable
 
 import altair as alt
@@ -21,6 +22,20 @@ _GBP_AXIS = (
     "abs(datum.value) >= 1e3 ? format(abs(datum.value) / 1e3, ',.0f') + 'k' : format(abs(datum.value), ',.0f'))"
 )
 """Vega expression labelling a GBP axis: ``£1.5m``, ``-£250k``, ``£0``."""
+
+_CONVERTING = threading.Lock()
+
+
+def vega_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart as a Vega-Lite spec with its data inline, for ``st.vega_lite_chart``.
+
+    Altair checks a chart against the Vega-Lite schema every time it converts one (jsonschema), which cost
+    the app about 0.6 s a rerun for its dozen charts. Every chart builder of the app is converted with the
+    check in ``tests/test_app_support.py``, so the app itself converts without it. The data go inline
+    with no row limit (a histogram has one row per replication).
+    """
+    with _CONVERTING, alt.data_transformers.enable("default", max_rows=None):  # global to altair: one at a time
+        return chart.to_dict(validate=False)
 
 
 def gbp_axis(title: str) -> alt.Axis:
