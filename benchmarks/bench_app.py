@@ -14,13 +14,13 @@ chart it builds; not the browser's drawing) on the bundled default scenario with
 
 Measured 2026-11-23 on the shared 2-core development machine, vector engine with threaded numba kernels::
 
-    cold                28.0 s
-    activity_lever      30.7 s
-    contract_lever       1.38 s
-    back_to_cached       1.08 s
-    beds_lever           5.01 s   (a full simulation, as activity_lever, before the line cache)
-    staffing_lever      12.4 s
-    stay_lever          12.5 s
+    cold                29.7 s
+    activity_lever      29.2 s
+    contract_lever       1.00 s
+    back_to_cached       0.79 s
+    beds_lever           4.39 s   (a full simulation, as activity_lever, before the line cache)
+    staffing_lever      12.8 s
+    stay_lever          12.9 s
     line cache         443 MiB in 152 entries
 
 A contract or cost lever, or any value already visited, reruns in about a second; a lever that changes one
