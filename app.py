@@ -25,6 +25,11 @@ from paysim.sensitivity import SensitivityError, SobolResult, Tornado
 st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
 
 
+def show_chart(chart: Any, **kwargs: Any) -> None:
+    """Draw an Altair chart (converted by :func:`paysim.app_support.vega_spec`, without a schema check)."""
+    st.vega_lite_chart(spec=ui.vega_spec(chart), **kwargs)
+
+
 @st.cache_data(max_entries=16, max_size="1GB", show_spinner=False)
 def simulate(activity_text: str, reps: int, engine: str) -> Activity:
     """Simulated activity of a scenario (its engine-facing YAML), shared by every session."""
@@ -372,9 +377,7 @@ with tabs[0]:
         domain = ui.nice_domain(chosen_year["surplus"].to_numpy())
         for rule in run.rules:
             values_of_rule = chosen_year[chosen_year["rule"] == ui.RULE_LABELS[rule]]["surplus"].to_numpy()
-            st.vega_lite_chart(
-                spec=ui.vega_spec(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain)), width="stretch"
-            )
+            show_chart(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain), width="stretch")
         st.markdown(
             "**Expected shortfall** is the average surplus of the worst 5 % of runs: what a bad outcome "
             "looks like, not just how often it happens."
@@ -388,7 +391,7 @@ with tabs[1]:
         st.markdown("The line is the median run; the dark band holds the middle 50 % of runs and the light band 90 %.")
         title = "Provider surplus, running total" if cumulative else "Provider surplus in each month"
         y_title = "Surplus to date" if cumulative else "Surplus in the month"
-        st.vega_lite_chart(spec=ui.vega_spec(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title)))
+        show_chart(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title))
 
 with tabs[2]:
     if run.rules:
@@ -398,7 +401,7 @@ with tabs[2]:
             "the commissioner carries the volume risk."
         )
         spend = ui.spend_table(run)
-        st.vega_lite_chart(spec=ui.vega_spec(ui.spend_chart(spend)))
+        show_chart(ui.spend_chart(spend))
         st.dataframe(ui.spend_display(spend), hide_index=True)
 
 with tabs[3]:
@@ -409,12 +412,8 @@ with tabs[3]:
             f"When every local bed is full, a patient goes to an out-of-area placement at "
             f"**{ui.gbp(price)} a bed day**, paid by the **{paid_by}**. Bed days by month:"
         )
-        st.vega_lite_chart(
-            spec=ui.vega_spec(
-                ui.activity_fan_chart(
-                    ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"
-                )
-            ),
+        show_chart(
+            ui.activity_fan_chart(ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"),
             width="stretch",
         )
         st.dataframe(ui.oap_display(ui.oap_table(run)), hide_index=True)
@@ -449,7 +448,7 @@ with tabs[5]:
         st.dataframe(ui.edits_display(base.scenario, shown), hide_index=True)
         table = ui.changes_table(base, run)
         if (table["unit"] == "GBP").any():
-            st.vega_lite_chart(spec=ui.vega_spec(ui.changes_chart(table)))
+            show_chart(ui.changes_chart(table))
         st.dataframe(ui.changes_display(table, run.years), hide_index=True)
         if run.rules:
             st.markdown(
@@ -525,7 +524,7 @@ with tabs[6]:
                 "not noise; its standard error says how precisely it is known. The longest bars are the "
                 "assumptions most worth pinning down; a short bar means the result hardly depends on it."
             )
-            st.vega_lite_chart(spec=ui.vega_spec(ui.tornado_chart(result)), width="stretch")
+            show_chart(ui.tornado_chart(result), width="stretch")
             st.caption(
                 f"Mean at central values (the black line): "
                 f"**{ui.measure_text(result.value_central, ui.is_money(result.measure))}**; "
@@ -573,7 +572,7 @@ with tabs[6]:
         if indices is not None:
             if indices["key"] != sobol_key:
                 st.warning("These Sobol indices are for earlier inputs. Press **Run the Sobol analysis** to update.")
-            st.vega_lite_chart(spec=ui.vega_spec(ui.sobol_chart(indices["result"])), width="stretch")
+            show_chart(ui.sobol_chart(indices["result"]), width="stretch")
             st.dataframe(ui.sobol_display(indices["result"]), hide_index=True)
             for note in indices["result"].notes:
                 st.caption(f"Note: {note}.")
@@ -647,19 +646,15 @@ with tabs[7]:
                 f"{'them' if len(found.terms) > 1 else 'it'} with the levers on the left to see every tab at "
                 "the answer."
             )
-            st.vega_lite_chart(spec=ui.vega_spec(ui.design_chart(found)), width="stretch")
+            show_chart(ui.design_chart(found), width="stretch")
             st.dataframe(ui.design_display(found), hide_index=True)
 
 with tabs[8]:
     st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
     if "inpatient.occupancy_mean" in run.activity:
-        st.vega_lite_chart(
-            spec=ui.vega_spec(
-                ui.activity_fan_chart(
-                    ui.measure_fan(run.activity, "inpatient.occupancy_mean", 100.0),
-                    "Local beds occupied (%)",
-                    "#4c78a8",
-                )
+        show_chart(
+            ui.activity_fan_chart(
+                ui.measure_fan(run.activity, "inpatient.occupancy_mean", 100.0), "Local beds occupied (%)", "#4c78a8"
             ),
             width="stretch",
         )
