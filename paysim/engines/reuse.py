@@ -137,9 +137,8 @@ class LineCache:
         A result larger than the whole budget is not stored."""
         if result.nbytes > self.max_bytes:
             return
-        frozen = LineResult({k: _frozen(v) for k, v in result.sums.items()})
-        if result.beds is not None:
-            frozen = LineResult(frozen.sums, (_frozen(result.beds[0]), _frozen(result.beds[1])))
+        beds = None if result.beds is None else (_frozen(result.beds[0]), _frozen(result.beds[1]))
+        frozen = LineResult({k: _frozen(v) for k, v in result.sums.items()}, beds)
         entry_key = (key, _reps_key(replications))
         with self._lock:
             old = self._entries.pop(entry_key, None)

@@ -405,7 +405,7 @@ class _Arrivals:
         scenario = chunk.scenario
         curve = DemandCurve.for_line(line, scenario.start_month)
         self.days = chunk.days
-        expected = curve.expected(self.days, self.days + 1.0)
+        _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)  # the days of chunk.days
         self.kern = chunk.kern
         self.rngs = chunk.rngs(f"{name}.arrivals")
         counts = _per_row(lambda rng: rng.poisson(expected), self.rngs)
