@@ -131,6 +131,9 @@ class Activity:
     month_days: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        # Row-major arrays (no copy when they already are), so that a replication's sums over months run along
+        # its row whichever other replications share the array: chunked runs then sum exactly as whole ones.
+        object.__setattr__(self, "monthly", {name: np.ascontiguousarray(a) for name, a in self.monthly.items()})
         shapes = {name: np.shape(a) for name, a in self.monthly.items()}
         if len(set(shapes.values())) > 1:
             raise ValueError(f"measures differ in shape: {shapes}")

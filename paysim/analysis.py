@@ -22,6 +22,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from paysim.payment.schedule import yearly_totals
+
 PERCENTILES = (5, 25, 50, 75, 95)
 """Percentiles reported by :func:`summarise`."""
 
@@ -73,9 +75,14 @@ def deficit_probability(surplus: np.ndarray) -> dict[str, Any]:
         a list ``[year]``; ``any_year``: P(a deficit in at least one year).
     """
     surplus = np.asarray(surplus, dtype=float)
-    years = surplus.reshape(surplus.shape[0], -1, 12).sum(axis=2)
+    return deficit_from(surplus.sum(axis=1), yearly_totals(surplus))
+
+
+def deficit_from(total: np.ndarray, years: np.ndarray) -> dict[str, Any]:
+    """:func:`deficit_probability` from the surplus over the horizon ``[replication]`` and per contract
+    year ``[replication, year]`` (GBP)."""
     return {
-        "horizon": float((surplus.sum(axis=1) < 0).mean()),
+        "horizon": float((total < 0).mean()),
         "years": (years < 0).mean(axis=0).tolist(),
         "any_year": float((years < 0).any(axis=1).mean()),
     }
@@ -108,9 +115,13 @@ def spend_variability(spend: np.ndarray) -> dict[str, Any]:
         ``sd`` and ``cv`` (sd / mean) over the horizon, and ``years_sd`` / ``years_cv`` per contract year.
     """
     spend = np.asarray(spend, dtype=float)
-    total = spend.sum(axis=1)
-    years = spend.reshape(spend.shape[0], -1, 12).sum(axis=2)
-    ddof = 1 if spend.shape[0] > 1 else 0
+    return variability_from(spend.sum(axis=1), yearly_totals(spend))
+
+
+def variability_from(total: np.ndarray, years: np.ndarray) -> dict[str, Any]:
+    """:func:`spend_variability` from spend over the horizon ``[replication]`` and per contract year
+    ``[replication, year]`` (GBP)."""
+    ddof = 1 if total.shape[0] > 1 else 0
     with np.errstate(invalid="ignore", divide="ignore"):
         return {
             "sd": float(total.std(ddof=ddof)),
@@ -125,8 +136,9 @@ def risk_table(ledgers: Mapping[str, Any], level: float = 0.05) -> list[dict[str
 
     Parameters
     ----------
-    ledgers : mapping of str to Ledger
-        From :func:`paysim.finance.ledgers`.
+    ledgers : mapping of str to Ledger or LedgerTotals
+        From :func:`paysim.finance.ledgers` (or their :class:`~paysim.finance.LedgerTotals`, which give the
+        same rows).
     level : float
         Tail share for the expected shortfall.
 
@@ -140,9 +152,10 @@ def risk_table(ledgers: Mapping[str, Any], level: float = 0.05) -> list[dict[str
     rows = []
     for rule, ledger in ledgers.items():
         surplus = ledger.total("provider_surplus")
+        spend = ledger.total("commissioner_spend")
         s = summarise(surplus)
-        deficit = deficit_probability(ledger.provider_surplus)
-        variability = spend_variability(ledger.commissioner_spend)
+        deficit = deficit_from(surplus, ledger.yearly("provider_surplus"))
+        variability = variability_from(spend, ledger.yearly("commissioner_spend"))
         rows.append(
             {
                 "rule": rule,
@@ -154,7 +167,7 @@ def risk_table(ledgers: Mapping[str, Any], level: float = 0.05) -> list[dict[str
                 "p_deficit": deficit["horizon"],
                 "p_deficit_years": deficit["years"],
                 "p_deficit_any_year": deficit["any_year"],
-                "spend_mean": float(ledger.total("commissioner_spend").mean()),
+                "spend_mean": float(spend.mean()),
                 "spend_sd": variability["sd"],
                 "spend_cv": variability["cv"],
             }

@@ -27,9 +27,9 @@ import numpy as np
 from paysim import finance
 from paysim.activity import Activity
 from paysim.analysis import paired_comparison, paired_difference
+from paysim.batch import BatchRun, run_batch
 from paysim.engines.reuse import LineCache
 from paysim.io import results_columns
-from paysim.montecarlo import run_replications
 from paysim.scenario import Scenario
 
 
@@ -58,7 +58,7 @@ def scenario_columns(scenario: Scenario, activity: Activity) -> dict[str, np.nda
     return columns
 
 
-def system_cost(ledger: finance.Ledger) -> np.ndarray:
+def system_cost(ledger: finance.Ledger | finance.LedgerTotals) -> np.ndarray:
     """Provider cost plus OAP spend the commissioner pays directly, GBP over the horizon, ``[replication]``."""
     return ledger.total("provider_cost") + ledger.total("commissioner_spend") - ledger.total("provider_income")
 
@@ -117,12 +117,11 @@ def compare_scenarios(
 
         return report
 
-    # the two runs share every line the change does not reach (in this process; see LineCache)
-    runs = {"engine": engine, "workers": workers, "executor": executor, "reuse": LineCache()}
-    base_activity = run_replications(base, reps, progress=step(0), **runs)
-    other_activity = run_replications(other, reps, progress=step(1), **runs)
-    base_columns = scenario_columns(base, base_activity)
-    other_columns = scenario_columns(other, other_activity)
+    # the two runs share every line the change does not reach (in this process; see LineCache); each is
+    # priced chunk by chunk (paysim.batch), so memory does not grow with reps beyond a value per column
+    runs = {"engine": engine, "workers": workers, "executor": executor, "uncertainty": False, "reuse": LineCache()}
+    base_columns = _with_system_cost(run_batch(base, reps, progress=step(0), **runs))
+    other_columns = _with_system_cost(run_batch(other, reps, progress=step(1), **runs))
     return Comparison(
         base=base,
         other=other,
@@ -130,3 +129,11 @@ def compare_scenarios(
         rows=paired_comparison(base_columns, other_columns),
         saving_split=saving_split(base_columns, other_columns),
     )
+
+
+def _with_system_cost(run: BatchRun) -> dict[str, np.ndarray]:
+    """The run's results columns (no ``replication``), and ``<rule>.system_cost`` after each rule's ledgers."""
+    columns = {name: run.table.column(name).to_numpy() for name in run.table.column_names if name != "replication"}
+    for rule, ledger in run.ledgers.items():
+        columns[f"{rule}.system_cost"] = system_cost(ledger)
+    return columns

@@ -69,6 +69,10 @@ class Ledger:
     provider_surplus: np.ndarray = field(init=False)
 
     def __post_init__(self) -> None:
+        # Row-major arrays, so that a replication's sums over months run along its row and do not depend on
+        # which other replications share the array (a run priced chunk by chunk sums exactly as one priced whole).
+        for name in ("provider_income", "provider_cost", "commissioner_spend"):
+            object.__setattr__(self, name, np.ascontiguousarray(getattr(self, name), dtype=float))
         object.__setattr__(self, "provider_surplus", self.provider_income - self.provider_cost)
 
     def __getitem__(self, name: str) -> np.ndarray:
@@ -96,6 +100,62 @@ class Ledger:
     def totals(self) -> dict[str, np.ndarray]:
         """Every ledger over the horizon, ``{name: [replication]}``."""
         return {name: self.total(name) for name in LEDGERS}
+
+
+@dataclass(frozen=True)
+class LedgerTotals:
+    """What the risk measures need of one rule's ledger, without its months: GBP per replication.
+
+    A run too large to hold ``[replication, month]`` ledgers (:mod:`paysim.batch`) keeps this instead; it
+    answers :meth:`total` and :meth:`yearly` as :class:`Ledger` does, with the same numbers.
+
+    Attributes
+    ----------
+    rule : str
+        ``block``, ``activity``, ``blended`` or ``capitation``.
+    totals : mapping of str to ndarray
+        Every ledger of :data:`LEDGERS` over the horizon, GBP, ``{name: [replication]}``.
+    years : mapping of str to ndarray
+        ``provider_surplus`` and ``commissioner_spend`` per contract year, GBP, ``{name: [replication, year]}``.
+    """
+
+    rule: str
+    totals: Mapping[str, np.ndarray]
+    years: Mapping[str, np.ndarray]
+
+    YEARLY = ("provider_surplus", "commissioner_spend")
+    """The ledgers kept per contract year (what :func:`paysim.analysis.risk_table` reads)."""
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> LedgerTotals:
+        """The totals of a full ledger."""
+        return cls(ledger.rule, ledger.totals(), {name: ledger.yearly(name) for name in cls.YEARLY})
+
+    @classmethod
+    def concat(cls, parts: list[LedgerTotals]) -> LedgerTotals:
+        """Join chunks of replications (in the order given)."""
+        first = parts[0]
+        return cls(
+            first.rule,
+            {name: np.concatenate([p.totals[name] for p in parts]) for name in first.totals},
+            {name: np.concatenate([p.years[name] for p in parts]) for name in first.years},
+        )
+
+    @property
+    def n_replications(self) -> int:
+        return len(self.totals["provider_income"])
+
+    def total(self, name: str) -> np.ndarray:
+        """One ledger over the whole horizon, GBP per replication, ``[replication]``."""
+        if name not in self.totals:
+            raise KeyError(f"{name!r} is not a ledger; ledgers are {', '.join(LEDGERS)}")
+        return self.totals[name]
+
+    def yearly(self, name: str) -> np.ndarray:
+        """``provider_surplus`` or ``commissioner_spend`` per contract year, GBP, ``[replication, year]``."""
+        if name not in self.years:
+            raise KeyError(f"{name!r} is not kept per year; these are: {', '.join(self.years)}")
+        return self.years[name]
 
 
 def rule_payment(

@@ -108,7 +108,7 @@ def results_table(
     columns.update({name: pa.array(values) for name, values in results_columns(activity, money).items()})
     table = pa.table(columns)
     if scenario is not None:
-        table = table.replace_schema_metadata(run_metadata(scenario, activity))
+        table = table.replace_schema_metadata(run_metadata(scenario, activity.engine, activity.n_replications))
     return table
 
 
@@ -132,11 +132,11 @@ def monthly_table(activity: Activity, scenario: Scenario | None = None) -> pa.Ta
         columns[name] = pa.array(np.asarray(activity[name], dtype=np.float64).reshape(-1))
     table = pa.table(columns)
     if scenario is not None:
-        table = table.replace_schema_metadata(run_metadata(scenario, activity))
+        table = table.replace_schema_metadata(run_metadata(scenario, activity.engine, activity.n_replications))
     return table
 
 
-def run_metadata(scenario: Scenario, activity: Activity) -> dict[str, str]:
+def run_metadata(scenario: Scenario, engine: str, replications: int) -> dict[str, str]:
     """Key-value description of a run, stored in Parquet files (``paysim.version``, ``paysim.scenario``,
     ``paysim.seed``, ``paysim.engine``, ``paysim.replications``, ``paysim.scenario_yaml``)."""
     from paysim import __version__
@@ -145,8 +145,8 @@ def run_metadata(scenario: Scenario, activity: Activity) -> dict[str, str]:
         "paysim.version": __version__,
         "paysim.scenario": scenario.name,
         "paysim.seed": str(scenario.seed),
-        "paysim.engine": activity.engine,
-        "paysim.replications": str(activity.n_replications),
+        "paysim.engine": engine,
+        "paysim.replications": str(replications),
         "paysim.scenario_yaml": scenario.to_yaml(),
     }
 
@@ -223,17 +223,46 @@ def write_table(table: pa.Table, path: str | Path) -> Path:
     OutputError
         On a suffix other than ``.csv`` or ``.parquet``.
     """
+    with table_writer(path) as write:
+        write(table)
+    return Path(path)
+
+
+@contextmanager
+def table_writer(path: str | Path) -> Iterator[Callable[[pa.Table], None]]:
+    """Write a table piece by piece (e.g. a run's monthly table, chunk by chunk), atomically.
+
+    Yields ``write(piece)``; every piece must have the first one's schema (whose metadata Parquet keeps).
+    The file appears, complete, only when the block ends without an error; CSV has one header row, as
+    :func:`write_table` writes it.
+
+    Raises
+    ------
+    OutputError
+        On a suffix other than ``.csv`` or ``.parquet``.
+    """
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        writer: Callable[[str], None] = lambda tmp: pacsv.write_csv(table, tmp)  # noqa: E731
-    elif suffix == ".parquet":
-        writer = lambda tmp: pq.write_table(table, tmp)  # noqa: E731
-    else:
+    if suffix not in TABLE_SUFFIXES:
         raise OutputError(f"{path}: cannot write a table as {suffix or 'a suffix-less file'}; use .csv or .parquet")
     with atomic_path(path) as tmp:
-        writer(str(tmp))
-    return path
+        writer: pacsv.CSVWriter | pq.ParquetWriter | None = None
+
+        def write(piece: pa.Table) -> None:
+            nonlocal writer
+            if writer is None:
+                writer = (
+                    pacsv.CSVWriter(str(tmp), piece.schema)
+                    if suffix == ".csv"
+                    else pq.ParquetWriter(str(tmp), piece.schema)
+                )
+            writer.write_table(piece)
+
+        try:
+            yield write
+        finally:
+            if writer is not None:
+                writer.close()
 
 
 def write_json(obj: Any, path: str | Path) -> Path:

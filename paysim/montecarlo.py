@@ -236,39 +236,74 @@ def run_replications(
     RunError
         On an unknown engine or ``reps``, ``workers`` or ``chunk_size`` below 1.
     """
+    parts = dict(iter_chunks(scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse))
+    return Activity.concat([parts[index] for index in sorted(parts)])
+
+
+def iter_chunks(
+    scenario: Scenario,
+    reps: int,
+    engine: str = "des",
+    workers: int = 1,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    chunk_runner: ChunkRunner | None = None,
+    reuse: LineCache | None = None,
+) -> Iterator[tuple[int, Activity]]:
+    """Simulate replications ``0 .. reps - 1`` chunk by chunk, yielding ``(chunk number, Activity)`` as each
+    chunk finishes (in any order when chunks run in parallel), so that a caller can use each chunk and let it
+    go: :mod:`paysim.batch` runs 100,000 replications this way without holding them all.
+
+    Chunk ``k`` holds the ``k``-th consecutive range of replications (rows in replication order); joining
+    the chunks in chunk order gives :func:`run_replications`. Parameters are as for
+    :func:`run_replications`, and are checked before anything runs.
+    """
     _check_count("reps", reps)
     _check_count("workers", workers)
     if chunk_size is not None:
         _check_count("chunk_size", chunk_size)
     engine_run(engine)  # fail early, in this process, on an unknown engine
     size = chunk_size if chunk_size is not None else default_chunk_size(reps, workers, engine)
-    chunks = chunk_replications(reps, size)
+    return _chunks(scenario, chunk_replications(reps, size), engine, workers, progress, executor, chunk_runner, reuse)
+
+
+def _chunks(
+    scenario: Scenario,
+    chunks: list[range],
+    engine: str,
+    workers: int,
+    progress: Progress | None,
+    executor: Executor | None,
+    chunk_runner: ChunkRunner | None,
+    reuse: LineCache | None,
+) -> Iterator[tuple[int, Activity]]:
+    """The work of :func:`iter_chunks`, after its checks (a generator runs nothing until first asked)."""
+    reps = chunks[-1].stop
     report = progress if progress is not None else _no_progress
     report(0, reps)
-
     runner = chunk_runner if chunk_runner is not None else run_chunk
     in_process = executor is None and (workers == 1 or len(chunks) == 1)
     if reuse is not None and chunk_runner is None and in_process:
         runner = functools.partial(run_chunk, reuse=reuse)
     if executor is not None:
-        parts = _run_on(executor, runner, scenario, chunks, engine, report, reps)
+        yield from _run_on(executor, runner, scenario, chunks, engine, report, reps)
     elif in_process:
-        parts = []
         done = 0
-        for chunk in chunks:
-            parts.append(runner(scenario, chunk, engine))
+        for index, chunk in enumerate(chunks):
+            part = runner(scenario, chunk, engine)
             done += len(chunk)
             report(done, reps)
+            yield index, part
     else:
         context = multiprocessing.get_context("spawn")
         pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
         try:
-            parts = _run_on(pool, runner, scenario, chunks, engine, report, reps)
+            yield from _run_on(pool, runner, scenario, chunks, engine, report, reps)
         except BaseException:
             pool.shutdown(wait=True, cancel_futures=True)
             raise
         pool.shutdown(wait=True)
-    return Activity.concat(parts)
 
 
 def _run_on(
@@ -279,24 +314,23 @@ def _run_on(
     engine: str,
     report: Progress,
     reps: int,
-) -> list[Activity]:
-    """Submit every chunk, report progress as they finish, return results in chunk order."""
+) -> Iterator[tuple[int, Activity]]:
+    """Submit every chunk; yield ``(chunk number, Activity)`` and report progress as they finish."""
     futures: dict[Future[Activity], int] = {
         executor.submit(runner, scenario, chunk, engine): index for index, chunk in enumerate(chunks)
     }
-    results: list[Activity | None] = [None] * len(chunks)
     done = 0
     try:
         for future in as_completed(futures):
-            index = futures[future]
-            results[index] = future.result()
+            index = futures.pop(future)
+            part = future.result()
             done += len(chunks[index])
             report(done, reps)
+            yield index, part
     except BaseException:
         for future in futures:
             future.cancel()
         raise
-    return [part for part in results if part is not None]
 
 
 def _check_count(name: str, value: int) -> None:

@@ -64,18 +64,28 @@ def run_uncertain(
     Activity
         Arrays ``[reps, months]`` in replication order, identical for any ``workers`` or ``chunk_size``.
     """
-    from paysim.montecarlo import default_chunk_size, run_replications
+    from paysim.montecarlo import run_replications
+
+    model, chunk_size, runner = uncertain_plan(scenario, reps, workers, chunk_size)
+    return run_replications(model, reps, engine, workers, chunk_size, progress, executor, chunk_runner=runner)
+
+
+def uncertain_plan(
+    scenario: Scenario, reps: int, workers: int = 1, chunk_size: int | None = None
+) -> tuple[Scenario, int | None, Callable[[Scenario, Sequence[int], str], Activity] | None]:
+    """How :func:`run_uncertain` simulates: ``(scenario to run, chunk size, chunk runner)`` for
+    :func:`paysim.montecarlo.iter_chunks` (the central scenario in batches when no uncertain key changes the
+    simulation; else each replication alone, in small chunks)."""
+    from paysim.montecarlo import default_chunk_size
 
     if scenario.uncertain is None or not scenario.uncertain.simulation_keys():
-        return run_replications(central(scenario), reps, engine, workers, chunk_size, progress, executor)
+        return central(scenario), chunk_size, None
     valid = isinstance(reps, int) and isinstance(workers, int) and reps >= 1 and workers >= 1
     if chunk_size is None and valid:  # small chunks: each replication is a run of its own anyway
         chunk_size = max(1, min(16, math.ceil(reps / workers)))
         if workers == 1:
             chunk_size = max(chunk_size, default_chunk_size(reps, 1, "des"))
-    return run_replications(
-        scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner=run_uncertain_chunk
-    )
+    return scenario, chunk_size, run_uncertain_chunk
 
 
 # --- money per parameter set ---------------------------------------------------------------------------
@@ -117,19 +127,51 @@ def expected_level(scenarios: Sequence[Scenario], activity: Activity) -> dict[st
     ``scenarios[i]`` is row ``i``'s scenario. None if the scenarios have no blended contract of source
     ``expected``.
     """
+    if not plans_on_expected(scenarios[0]):
+        return None
+    return level_of(yearly_units(scenarios, activity), [index for _, index in _groups(scenarios)])
+
+
+def plans_on_expected(scenario: Scenario) -> bool:
+    """Whether the scenario has a blended contract planned on the run's expected activity."""
+    blended = scenario.contracts.blended if scenario.contracts is not None else None
+    return blended is not None and blended.baseline.source == "expected"
+
+
+def yearly_units(scenarios: Sequence[Scenario], activity: Activity) -> dict[str, np.ndarray]:
+    """Each row's units per contract year of every currency its blended contract prices, ``{key: [R, year]}``.
+
+    What :func:`level_of` needs of a row, so that a run priced chunk by chunk (:mod:`paysim.batch`) can keep
+    this (small) instead of the rows' monthly activity.
+    """
     from paysim.payment.schedule import yearly_totals
 
-    first = scenarios[0]
-    if first.contracts is None or first.contracts.blended is None:
-        return None
-    if first.contracts.blended.baseline.source != "expected":
-        return None
-    totals: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {}
     for scenario, index in _groups(scenarios):
-        units = blended_units(scenario, rows(activity, index))
-        for key, values in units.items():
-            totals[key] = totals.get(key, 0.0) + yearly_totals(values).sum(axis=0)
-    return {key: value / len(scenarios) for key, value in totals.items()}
+        for key, values in blended_units(scenario, rows(activity, index)).items():
+            if key not in out:
+                out[key] = np.empty((activity.n_replications, activity.n_months // 12))
+            out[key][index] = yearly_totals(values)
+    return out
+
+
+def level_of(yearly: Mapping[str, np.ndarray], groups: Iterable[np.ndarray]) -> dict[str, np.ndarray]:
+    """Mean yearly units over all rows, ``{key: [year]}``, summed group by group in the order given (rows
+    sharing a scenario, as :func:`expected_level` groups them), so the sum is the same however it is reached.
+
+    Parameters
+    ----------
+    yearly : mapping of str to ndarray
+        :func:`yearly_units` of every row, ``{key: [R, year]}``.
+    groups : iterable of ndarray
+        Row positions of each group; together every row once.
+    """
+    totals: dict[str, np.ndarray] = {}
+    for index in groups:
+        for key, values in yearly.items():
+            totals[key] = totals.get(key, 0.0) + values[index].sum(axis=0)
+    n = len(next(iter(yearly.values()))) if yearly else 1
+    return {key: value / n for key, value in totals.items()}
 
 
 def ledgers_by_replication(

@@ -11,7 +11,7 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
-from paysim import finance
+from paysim.batch import run_batch
 from paysim.cli.app import (
     BadInput,
     EngineOption,
@@ -34,9 +34,6 @@ from paysim.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
     check_output_path,
-    monthly_table,
-    results_table,
-    summary,
     write_json,
     write_table,
 )
@@ -44,7 +41,6 @@ from paysim.montecarlo import (
     choose_engine,
     engine_run,
 )
-from paysim.psa import simulate
 from paysim.scenario import json_schema
 
 # --- commands -----------------------------------------------------------------------------------------
@@ -104,29 +100,32 @@ def run(
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{model.name}: replications", reps) as progress,
     ):
-        psa = simulate(
-            model, reps, engine, workers, progress=progress, executor=executor, uncertainty=not no_uncertainty
+        result = run_batch(
+            model,
+            reps,
+            engine,
+            workers,
+            progress=progress,
+            executor=executor,
+            uncertainty=not no_uncertainty,
+            monthly=monthly,
         )
     elapsed = time.perf_counter() - started
 
-    activity, ledgers = psa.activity, psa.ledgers
-    table = results_table(activity, money={**finance.money_columns(ledgers), **psa.params}, scenario=model)
-    stats = summary(table)
+    stats = result.summary()
     if out is not None:
         if out.suffix.lower() in SUMMARY_SUFFIXES:
             write_json(stats, out)
         else:
-            write_table(table, out)
-    if monthly is not None:
-        write_table(monthly_table(activity, scenario=model), monthly)
+            write_table(result.table, out)
 
     console = Console()
     if not console.is_terminal:
         console.width = max(console.width, 120)
-    measures = {name: values for name, values in stats.items() if name.split(".")[0] not in ledgers}
+    measures = {name: values for name, values in stats.items() if name.split(".")[0] not in result.ledgers}
     console.print(summary_table(model, measures, engine, reps, elapsed))
-    if ledgers:
-        console.print(money_table(ledgers))
+    if result.ledgers:
+        console.print(money_table(result.ledgers))
     for path in (out, monthly):
         if path is not None:
             console.print(f"wrote {path}", markup=False, highlight=False)

@@ -36,7 +36,7 @@ def growth_index(rate: float, years: int) -> np.ndarray:
 def in_twelfths(annual: np.ndarray, months: int) -> np.ndarray:
     """Spread yearly amounts ``[..., year]`` over months in 12 equal parts: ``[..., month]``."""
     annual = np.asarray(annual, dtype=float)
-    return annual[..., contract_year(months)] / 12.0
+    return np.ascontiguousarray(annual[..., contract_year(months)] / 12.0)  # row sums then run along the row
 
 
 def yearly_totals(monthly: np.ndarray) -> np.ndarray:

@@ -1,0 +1,274 @@
+"""A run of many replications in bounded memory: simulated chunk by chunk, priced chunk by chunk.
+
+:func:`paysim.psa.simulate` holds a whole run's activity and ledgers as ``[replication, month]`` arrays,
+which suits the app and reports (fan charts need the months) but grows with the number of replications.
+:func:`run_batch` gives the same results table and risk measures while holding only what they need:
+one value per replication and column (``[R]``), contract-year sums of surplus and spend (``[R, year]``)
+and one chunk's months at a time.
+
+One thing has to be known about the whole run before any replication can be priced: a blended contract
+whose baseline is ``expected`` is planned on the mean yearly activity over *all* replications. So a run
+goes twice over its chunks:
+
+1. **simulate** every chunk (in this process, a process pool or a Dask cluster, as
+   :func:`paysim.montecarlo.iter_chunks` runs them), put its Activity in a :class:`ChunkStore` (kept in
+   memory up to a budget, beyond it in files in a temporary folder) and keep its rows' yearly blended
+   units ``[rows, year]``;
+2. set the blended plan from those units (:func:`paysim.psa.level_of`, summed in the same order as for a
+   run held whole), then **price** the chunks in replication order: results columns, ledger totals and,
+   if asked for, the monthly table streamed to its file.
+
+The results are bit-identical to pricing the whole run at once, for any chunk size or number of workers
+(every per-replication sum runs along the row, so it does not depend on which rows share a chunk).
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyarrow as pa
+
+from paysim import finance, psa
+from paysim.io import monthly_table, results_columns, run_metadata, summary, table_writer
+from paysim.montecarlo import iter_chunks
+from paysim.uncertainty import central, param_columns, sampled_scenarios
+
+if TYPE_CHECKING:
+    from paysim.activity import Activity
+    from paysim.engines.reuse import LineCache
+    from paysim.scenario import Scenario
+
+MEMORY_BUDGET = 128 * 2**20
+"""Bytes of simulated months a run keeps in memory between its two passes; beyond this, chunks wait in files."""
+
+
+class ChunkStore:
+    """Chunks of a run between its two passes: in memory up to ``budget`` bytes, then in a temporary folder.
+
+    Parameters
+    ----------
+    budget:
+        Bytes of monthly arrays to keep in memory; 0 sends every chunk to disk.
+    folder:
+        Where the temporary folder goes (default: the system's, which ``TMPDIR`` sets).
+    """
+
+    def __init__(self, budget: int = MEMORY_BUDGET, folder: str | Path | None = None) -> None:
+        self.budget = budget
+        self.folder = folder
+        self.held = 0
+        self.spilled = 0
+        self._memory: dict[int, Activity] = {}
+        self._files: dict[int, Path] = {}
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def put(self, key: int, activity: Activity) -> None:
+        """Keep one chunk (in memory while within the budget, else on disk)."""
+        size = sum(values.nbytes for values in activity.monthly.values())
+        if self.held + size <= self.budget:
+            self._memory[key] = activity
+            self.held += size
+            return
+        if self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="paysim-chunks-", dir=self.folder)
+        path = Path(self._tmp.name) / f"{key}.pickle"
+        with path.open("wb") as file:
+            pickle.dump(activity, file, protocol=pickle.HIGHEST_PROTOCOL)
+        self._files[key] = path
+        self.spilled += size
+
+    def take(self, key: int) -> Activity:
+        """Give back one chunk and forget it."""
+        if key in self._memory:
+            activity = self._memory.pop(key)
+            self.held -= sum(values.nbytes for values in activity.monthly.values())
+            return activity
+        path = self._files.pop(key)
+        with path.open("rb") as file:
+            activity = pickle.load(file)  # our own file, written above
+        path.unlink()
+        return activity
+
+    def __len__(self) -> int:
+        """Chunks held."""
+        return len(self._memory) + len(self._files)
+
+    def close(self) -> None:
+        """Drop every chunk and remove the temporary folder."""
+        self._memory.clear()
+        self._files.clear()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> ChunkStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+@dataclass(frozen=True)
+class BatchRun:
+    """The results of :func:`run_batch`.
+
+    Attributes
+    ----------
+    scenario : Scenario
+        The scenario as given.
+    engine : str
+        The engine that simulated it.
+    table : pyarrow.Table
+        One row per replication, in replication order: ``replication``, every public measure over the
+        horizon, ``<rule>.<ledger>`` (GBP over the horizon) and ``param.*`` columns under uncertainty; the
+        run's description in its schema metadata (as :func:`paysim.io.results_table`).
+    ledgers : dict of str to LedgerTotals
+        Each rule's ledgers over the horizon and its surplus and spend per contract year, what
+        :func:`paysim.analysis.risk_table` reads.
+    spilled_bytes : int
+        Bytes of simulated months that waited on disk between the passes (0 when the run fitted in memory).
+    """
+
+    scenario: Scenario
+    engine: str
+    table: pa.Table
+    ledgers: dict[str, finance.LedgerTotals]
+    spilled_bytes: int = 0
+
+    @property
+    def reps(self) -> int:
+        return self.table.num_rows
+
+    def summary(self) -> dict[str, dict[str, float | int | None]]:
+        """Statistics of every column: ``{column: {statistic: value}}`` with the keys of
+        :data:`paysim.io.STATISTICS` (see :func:`paysim.io.summary`)."""
+        return summary(self.table)
+
+
+def run_batch(
+    scenario: Scenario,
+    reps: int,
+    engine: str = "vector",
+    workers: int = 1,
+    progress: Callable[[int, int], None] | None = None,
+    executor: Executor | None = None,
+    uncertainty: bool = True,
+    monthly: str | Path | None = None,
+    chunk_size: int | None = None,
+    memory_budget: int = MEMORY_BUDGET,
+    spill_folder: str | Path | None = None,
+    reuse: LineCache | None = None,
+) -> BatchRun:
+    """Simulate and price a run in bounded memory: the results table and risk of :func:`paysim.psa.simulate`.
+
+    Parameters
+    ----------
+    scenario, reps, engine, workers, progress, executor, uncertainty:
+        As for :func:`paysim.psa.simulate` (a PSA if the scenario has an ``uncertain:`` block and
+        ``uncertainty``; else at central values).
+    monthly:
+        A ``.csv`` or ``.parquet`` file to stream the monthly table into (one row per replication and month,
+        as :func:`paysim.io.monthly_table`); written atomically, once the whole run has been priced.
+    chunk_size:
+        Replications per unit of work (default: the engine's); has no effect on results.
+    memory_budget:
+        Bytes of simulated months kept in memory between the two passes (see :class:`ChunkStore`).
+    spill_folder:
+        Where chunks beyond the budget wait (default: the system's temporary folder).
+    reuse:
+        A :class:`~paysim.engines.reuse.LineCache` of lines of earlier runs of the same replications (vector
+        engine, chunks in this process; see :func:`paysim.montecarlo.run_replications`).
+
+    Returns
+    -------
+    BatchRun
+        Identical whatever ``workers``, ``chunk_size``, ``executor`` or ``memory_budget``.
+    """
+    plan_on_expected = psa.plans_on_expected(central(scenario))
+    uncertain = uncertainty and scenario.uncertain is not None
+    if uncertain:
+        model, chunk_size, runner = psa.uncertain_plan(scenario, reps, workers, chunk_size)
+    else:
+        model, runner = central(scenario), None
+
+    def scenarios_of(activity: Activity) -> list[Scenario]:
+        """Each row's scenario: its own parameter set under uncertainty, else one shared central scenario."""
+        if uncertain:
+            return sampled_scenarios(scenario, activity.replications)
+        return [model] * activity.n_replications
+
+    chunks = iter_chunks(model, reps, engine, workers, chunk_size, progress, executor, runner, reuse)
+    with ChunkStore(memory_budget, spill_folder) as store:
+        units: dict[int, dict[str, np.ndarray]] = {}
+        for index, activity in chunks:  # pass 1: simulate, keep each chunk and its rows' yearly blended units
+            if plan_on_expected:
+                units[index] = psa.yearly_units(scenarios_of(activity), activity)
+            store.put(index, activity)
+            engine_name = activity.engine
+        level = _level(units, reps, shared=not uncertain) if plan_on_expected else None
+        metadata = run_metadata(scenario, engine_name, reps)
+        priced = (_price(store.take(index), scenarios_of, level) for index in range(len(store)))
+        if monthly is None:
+            columns, totals = _collect(priced, None, metadata)
+        else:
+            with table_writer(monthly) as write:
+                columns, totals = _collect(priced, write, metadata)
+        spilled = store.spilled
+    if uncertain:
+        columns.update(param_columns(scenario, columns["replication"]))
+    table = pa.table({name: pa.array(values) for name, values in columns.items()}).replace_schema_metadata(metadata)
+    return BatchRun(scenario, engine_name, table, totals, spilled)
+
+
+def _level(units: dict[int, dict[str, np.ndarray]], reps: int, shared: bool) -> dict[str, np.ndarray]:
+    """The blended plan's level from every chunk's yearly units, summed as :func:`paysim.psa.expected_level`
+    sums a whole run: all rows at once when they share one scenario, else row by row."""
+    yearly = {key: np.concatenate([units[i][key] for i in sorted(units)]) for key in units[0]}
+    groups = [np.arange(reps)] if shared else [np.array([row]) for row in range(reps)]
+    return psa.level_of(yearly, groups)
+
+
+@dataclass(frozen=True)
+class _Priced:
+    """One chunk priced: its results columns ``{name: [rows]}``, each rule's totals, and its activity (for
+    the monthly table)."""
+
+    columns: dict[str, np.ndarray]
+    totals: dict[str, finance.LedgerTotals]
+    activity: Activity
+
+
+def _price(activity: Activity, scenarios_of: Callable[[Activity], list[Scenario]], level) -> _Priced:
+    """Price one chunk with the run's blended plan ``level`` (``{key: [year]}`` units, or None)."""
+    ledgers = psa.ledgers_by_replication(scenarios_of(activity), activity, level)
+    columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
+    columns.update(results_columns(activity, finance.money_columns(ledgers)))
+    totals = {rule: finance.LedgerTotals.of(ledger) for rule, ledger in ledgers.items()}
+    return _Priced(columns, totals, activity)
+
+
+def _collect(
+    priced: Iterable[_Priced], write: Callable[[pa.Table], None] | None, metadata: dict[str, str]
+) -> tuple[dict[str, np.ndarray], dict[str, finance.LedgerTotals]]:
+    """Join the priced chunks (in order); stream each chunk's monthly table to ``write`` if given."""
+    columns: dict[str, list[np.ndarray]] = {}
+    totals: dict[str, list[finance.LedgerTotals]] = {}
+    for piece in priced:
+        for name, values in piece.columns.items():
+            columns.setdefault(name, []).append(values)
+        for rule, value in piece.totals.items():
+            totals.setdefault(rule, []).append(value)
+        if write is not None:
+            write(monthly_table(piece.activity).replace_schema_metadata(metadata))
+    joined = {name: np.concatenate(parts) for name, parts in columns.items()}
+    return joined, {rule: finance.LedgerTotals.concat(parts) for rule, parts in totals.items()}
+
+
+__all__ = ["MEMORY_BUDGET", "BatchRun", "ChunkStore", "run_batch"]
