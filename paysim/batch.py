@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from paysim import finance, psa
 from paysim.io import monthly_table, results_columns, run_metadata, summary, table_writer
-from paysim.montecarlo import iter_chunks
+from paysim.montecarlo import RunError, iter_chunks
 from paysim.uncertainty import central, param_columns, sampled_scenarios
 
 if TYPE_CHECKING:
@@ -76,11 +76,18 @@ class ChunkStore:
             self._memory[key] = activity
             self.held += size
             return
-        if self._tmp is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="paysim-chunks-", dir=self.folder)
-        path = Path(self._tmp.name) / f"{key}.pickle"
-        with path.open("wb") as file:
-            pickle.dump(activity, file, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            if self._tmp is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="paysim-chunks-", dir=self.folder)
+            path = Path(self._tmp.name) / f"{key}.pickle"
+            with path.open("wb") as file:
+                pickle.dump(activity, file, protocol=pickle.HIGHEST_PROTOCOL)
+        except OSError as exc:
+            where = self.folder or tempfile.gettempdir()
+            raise RunError(
+                f"cannot keep simulated chunks in {where} ({exc.strerror or exc}); a run of this size keeps "
+                f"about {size / 2**20:,.1f} MiB per chunk there: set TMPDIR to a folder with room"
+            ) from None
         self._files[key] = path
         self.spilled += size
 
@@ -162,7 +169,7 @@ def run_batch(
     uncertainty: bool = True,
     monthly: str | Path | None = None,
     chunk_size: int | None = None,
-    memory_budget: int = MEMORY_BUDGET,
+    memory_budget: int | None = None,
     spill_folder: str | Path | None = None,
     reuse: LineCache | None = None,
 ) -> BatchRun:
@@ -179,7 +186,8 @@ def run_batch(
     chunk_size:
         Replications per unit of work (default: the engine's); has no effect on results.
     memory_budget:
-        Bytes of simulated months kept in memory between the two passes (see :class:`ChunkStore`).
+        Bytes of simulated months kept in memory between the two passes (see :class:`ChunkStore`); default
+        :data:`MEMORY_BUDGET`.
     spill_folder:
         Where chunks beyond the budget wait (default: the system's temporary folder).
     reuse:
@@ -205,7 +213,8 @@ def run_batch(
         return [model] * activity.n_replications
 
     chunks = iter_chunks(model, reps, engine, workers, chunk_size, progress, executor, runner, reuse)
-    with ChunkStore(memory_budget, spill_folder) as store:
+    budget = MEMORY_BUDGET if memory_budget is None else memory_budget
+    with ChunkStore(budget, spill_folder) as store:
         units: dict[int, dict[str, np.ndarray]] = {}
         for index, activity in chunks:  # pass 1: simulate, keep each chunk and its rows' yearly blended units
             if plan_on_expected:

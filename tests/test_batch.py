@@ -6,10 +6,12 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from builders import small_trust
+from typer.testing import CliRunner
 
 from paysim import finance, psa
 from paysim.analysis import risk_table
 from paysim.batch import ChunkStore, run_batch
+from paysim.cli import app
 from paysim.io import monthly_table, results_table, write_table
 from paysim.montecarlo import RunError, iter_chunks, run_replications
 from paysim.scenario import load_scenario, scenario_from_dict
@@ -75,6 +77,18 @@ def test_batch_run_equals_the_run_held_whole(case, chunk_size, budget, tmp_path)
         assert batch.spilled_bytes > 0
     if budget == 2**30:
         assert batch.spilled_bytes == 0
+
+
+def test_chunks_finishing_out_of_order_give_the_same_run(case, monkeypatch):
+    """Chunks from a pool arrive in any order (here: last first); the plan and the rows still follow
+    replication order."""
+    import paysim.batch
+
+    scenario, uncertainty, table, risk, _ = case
+    monkeypatch.setattr(paysim.batch, "iter_chunks", lambda *args: reversed(list(iter_chunks(*args))))
+    batch = run_batch(scenario, REPS, "vector", uncertainty=uncertainty, chunk_size=2)
+    assert batch.table.equals(table, check_metadata=True)
+    assert repr(risk_table(batch.ledgers)) == repr(risk)
 
 
 def test_monthly_csv_is_the_same_file_as_written_whole(case, tmp_path):
@@ -161,3 +175,24 @@ def test_iter_chunks_checks_its_arguments_before_running():
         iter_chunks(small_trust(), 0, "vector")
     with pytest.raises(RunError, match="--engine 'warp'"):
         iter_chunks(small_trust(), 3, "warp")
+
+
+def test_a_folder_that_cannot_take_the_chunks_is_a_clear_error(chunks, tmp_path):
+    missing = tmp_path / "gone"
+    with ChunkStore(budget=0, folder=missing) as store, pytest.raises(RunError) as info:
+        store.put(0, chunks[0])
+    assert str(missing) in str(info.value) and "TMPDIR" in str(info.value)
+
+
+def test_the_command_line_reports_a_full_spill_folder_without_a_traceback(tmp_path, monkeypatch):
+    import tempfile
+
+    import paysim.batch
+
+    monkeypatch.setattr(paysim.batch, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
+    out = tmp_path / "results.csv"
+    result = CliRunner().invoke(app, ["run", "default", "--reps", "6", "--set", "years=1", "--out", str(out)])
+    assert result.exit_code == 1, result.output
+    assert "cannot keep simulated chunks in" in result.output and "Traceback" not in result.output
+    assert not out.exists()

@@ -162,6 +162,17 @@ def bad_input() -> Iterator[None]:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+@contextmanager
+def machine_errors() -> Iterator[None]:
+    """Turn what stops a valid run on this machine (a full disk, a folder gone mid-run) into a message on
+    stderr and exit status 1, never a traceback; files being written are left untouched (atomic writes)."""
+    try:
+        yield
+    except (OSError, RunError) as exc:
+        typer.echo(f"paysim: {exc}", err=True)
+        raise typer.Exit(1) from None
+
+
 def check_count(option: str, value: int) -> None:
     if value < 1:
         raise BadInput(f"{option}: must be >= 1, got {value}")

@@ -25,6 +25,7 @@ from paysim.cli.app import (
     check_count,
     executor_for,
     load,
+    machine_errors,
     progress_bar,
     resolve,
 )
@@ -97,6 +98,7 @@ def run(
     errors = Console(stderr=True)
     started = time.perf_counter()
     with (
+        machine_errors(),
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{model.name}: replications", reps) as progress,
     ):
@@ -113,10 +115,10 @@ def run(
     elapsed = time.perf_counter() - started
 
     stats = result.summary()
-    if out is not None:
-        if out.suffix.lower() in SUMMARY_SUFFIXES:
+    with machine_errors():
+        if out is not None and out.suffix.lower() in SUMMARY_SUFFIXES:
             write_json(stats, out)
-        else:
+        elif out is not None:
             write_table(result.table, out)
 
     console = Console()
