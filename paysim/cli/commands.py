@@ -204,16 +204,17 @@ def compare(
 
     errors = Console(stderr=True)
     with (
+        machine_errors(),
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{base_model.name} vs {other_model.name}", 2 * reps) as progress,
     ):
         result = compare_scenarios(
             base_model, other_model, reps, engine=engine, workers=workers, progress=progress, executor=executor
         )
-    if out is not None:
-        if out.suffix.lower() in SUMMARY_SUFFIXES:
+    with machine_errors():
+        if out is not None and out.suffix.lower() in SUMMARY_SUFFIXES:
             write_json({"comparison": result.rows, "saving_split": result.saving_split}, out)
-        else:
+        elif out is not None:
             write_table(pa.Table.from_pylist(result.rows), out)
 
     console = Console()
