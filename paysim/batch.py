@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import pickle
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
@@ -225,10 +225,10 @@ def run_batch(
         metadata = run_metadata(scenario, engine_name, reps)
         priced = (_price(store.take(index), scenarios_of, level) for index in range(len(store)))
         if monthly is None:
-            columns, totals = _collect(priced, None, metadata)
+            columns, totals = _collect(priced, reps, None, metadata)
         else:
             with table_writer(monthly) as write:
-                columns, totals = _collect(priced, write, metadata)
+                columns, totals = _collect(priced, reps, write, metadata)
         spilled = store.spilled
     if uncertain:
         columns.update(param_columns(scenario, columns["replication"]))
@@ -264,20 +264,30 @@ def _price(activity: Activity, scenarios_of: Callable[[Activity], list[Scenario]
 
 
 def _collect(
-    priced: Iterable[_Priced], write: Callable[[pa.Table], None] | None, metadata: dict[str, str]
+    priced: Iterable[_Priced], reps: int, write: Callable[[pa.Table], None] | None, metadata: dict[str, str]
 ) -> tuple[dict[str, np.ndarray], dict[str, finance.LedgerTotals]]:
-    """Join the priced chunks (in order); stream each chunk's monthly table to ``write`` if given."""
-    columns: dict[str, list[np.ndarray]] = {}
-    totals: dict[str, list[finance.LedgerTotals]] = {}
+    """Fill the priced chunks into arrays of the run's length (replication ``r`` in row ``r``, no joining
+    copies); stream each chunk's monthly table to ``write`` if given."""
+    columns: dict[str, np.ndarray] = {}
+    totals: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
     for piece in priced:
-        for name, values in piece.columns.items():
-            columns.setdefault(name, []).append(values)
-        for rule, value in piece.totals.items():
-            totals.setdefault(rule, []).append(value)
+        rows = piece.columns["replication"]
+        _fill(columns, rows, piece.columns, reps)
+        for rule, part in piece.totals.items():
+            horizon, years = totals.setdefault(rule, ({}, {}))
+            _fill(horizon, rows, part.totals, reps)
+            _fill(years, rows, part.years, reps)
         if write is not None:
             write(monthly_table(piece.activity).replace_schema_metadata(metadata))
-    joined = {name: np.concatenate(parts) for name, parts in columns.items()}
-    return joined, {rule: finance.LedgerTotals.concat(parts) for rule, parts in totals.items()}
+    return columns, {rule: finance.LedgerTotals(rule, *parts) for rule, parts in totals.items()}
+
+
+def _fill(target: dict[str, np.ndarray], rows: np.ndarray, part: Mapping[str, np.ndarray], reps: int) -> None:
+    """Put one chunk's arrays ``{name: [rows, ...]}`` into the run's ``{name: [reps, ...]}``, made on first use."""
+    for name, values in part.items():
+        if name not in target:
+            target[name] = np.empty((reps, *values.shape[1:]), dtype=values.dtype)
+        target[name][rows] = values
 
 
 __all__ = ["MEMORY_BUDGET", "BatchRun", "ChunkStore", "run_batch"]

@@ -131,16 +131,6 @@ class LedgerTotals:
         """The totals of a full ledger."""
         return cls(ledger.rule, ledger.totals(), {name: ledger.yearly(name) for name in cls.YEARLY})
 
-    @classmethod
-    def concat(cls, parts: list[LedgerTotals]) -> LedgerTotals:
-        """Join chunks of replications (in the order given)."""
-        first = parts[0]
-        return cls(
-            first.rule,
-            {name: np.concatenate([p.totals[name] for p in parts]) for name in first.totals},
-            {name: np.concatenate([p.years[name] for p in parts]) for name in first.years},
-        )
-
     @property
     def n_replications(self) -> int:
         return len(self.totals["provider_income"])
