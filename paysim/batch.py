@@ -172,6 +172,7 @@ def run_batch(
     memory_budget: int | None = None,
     spill_folder: str | Path | None = None,
     reuse: LineCache | None = None,
+    pricing: Callable[[int, int], None] | None = None,
 ) -> BatchRun:
     """Simulate and price a run in bounded memory: the results table and risk of :func:`paysim.psa.simulate`.
 
@@ -193,6 +194,9 @@ def run_batch(
     reuse:
         A :class:`~paysim.engines.reuse.LineCache` of lines of earlier runs of the same replications (vector
         engine, chunks in this process; see :func:`paysim.montecarlo.run_replications`).
+    pricing:
+        Progress of the second pass, ``pricing(priced, reps)``: once with 0 when it starts, then after each
+        chunk (``progress`` reports the first).
 
     Returns
     -------
@@ -224,11 +228,13 @@ def run_batch(
         level = _level(units, reps, shared=not uncertain) if plan_on_expected else None
         metadata = run_metadata(scenario, engine_name, reps)
         priced = (_price(store.take(index), scenarios_of, level) for index in range(len(store)))
+        report = pricing if pricing is not None else _ignore
+        report(0, reps)
         if monthly is None:
-            columns, totals = _collect(priced, reps, None, metadata)
+            columns, totals = _collect(priced, reps, None, metadata, report)
         else:
             with table_writer(monthly) as write:
-                columns, totals = _collect(priced, reps, write, metadata)
+                columns, totals = _collect(priced, reps, write, metadata, report)
         spilled = store.spilled
     if uncertain:
         columns.update(param_columns(scenario, columns["replication"]))
@@ -264,12 +270,17 @@ def _price(activity: Activity, scenarios_of: Callable[[Activity], list[Scenario]
 
 
 def _collect(
-    priced: Iterable[_Priced], reps: int, write: Callable[[pa.Table], None] | None, metadata: dict[str, str]
+    priced: Iterable[_Priced],
+    reps: int,
+    write: Callable[[pa.Table], None] | None,
+    metadata: dict[str, str],
+    report: Callable[[int, int], None],
 ) -> tuple[dict[str, np.ndarray], dict[str, finance.LedgerTotals]]:
     """Fill the priced chunks into arrays of the run's length (replication ``r`` in row ``r``, no joining
-    copies); stream each chunk's monthly table to ``write`` if given."""
+    copies); stream each chunk's monthly table to ``write`` if given; ``report(priced, reps)`` after each."""
     columns: dict[str, np.ndarray] = {}
     totals: dict[str, tuple[dict[str, np.ndarray], dict[str, np.ndarray]]] = {}
+    done = 0
     for piece in priced:
         rows = piece.columns["replication"]
         _fill(columns, rows, piece.columns, reps)
@@ -279,6 +290,8 @@ def _collect(
             _fill(years, rows, part.years, reps)
         if write is not None:
             write(monthly_table(piece.activity).replace_schema_metadata(metadata))
+        done += len(rows)
+        report(done, reps)
     return columns, {rule: finance.LedgerTotals(rule, *parts) for rule, parts in totals.items()}
 
 
@@ -288,6 +301,10 @@ def _fill(target: dict[str, np.ndarray], rows: np.ndarray, part: Mapping[str, np
         if name not in target:
             target[name] = np.empty((reps, *values.shape[1:]), dtype=values.dtype)
         target[name][rows] = values
+
+
+def _ignore(done: int, total: int) -> None:
+    """A progress callback that shows nothing."""
 
 
 __all__ = ["MEMORY_BUDGET", "BatchRun", "ChunkStore", "run_batch"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
@@ -196,3 +198,34 @@ def test_the_command_line_reports_a_full_spill_folder_without_a_traceback(tmp_pa
     assert result.exit_code == 1, result.output
     assert "cannot keep simulated chunks in" in result.output and "Traceback" not in result.output
     assert not out.exists()
+
+
+def test_pricing_reports_its_progress_after_the_simulation(small):
+    simulated, priced = [], []
+    run_batch(
+        scenario_from_dict(small),
+        REPS,
+        "vector",
+        chunk_size=4,
+        progress=lambda done, total: simulated.append((done, total)),
+        pricing=lambda done, total: priced.append((done, total)),
+    )
+    assert simulated == [(0, REPS), (4, REPS), (8, REPS), (9, REPS)]
+    assert priced == [(0, REPS), (4, REPS), (8, REPS), (9, REPS)]
+
+
+def test_the_progress_bar_shows_a_new_phase_under_its_label():
+    from rich.console import Console
+
+    from paysim.cli.app import progress_bar
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=100)
+    with progress_bar(console, "default: replications", 4) as progress:
+        progress(4, 4)
+        progress(0, 4, "default: pricing")
+        progress(2, 4, "default: pricing")
+        console.file.seek(0)
+        console.file.truncate(0)
+    # the bar's last drawing (on leaving) shows the pricing phase at 2 of 4
+    text = console.file.getvalue()
+    assert "default: pricing" in text and "2/4" in text and "replications" not in text

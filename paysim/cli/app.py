@@ -121,8 +121,9 @@ def executor_for(scheduler: str | None, workers: int) -> Iterator[Executor | Non
 
 
 @contextmanager
-def progress_bar(console: Console, description: str, total: int) -> Iterator[Callable[[int, int], None]]:
-    """A rich progress bar on stderr (shown on a terminal only); yields the runner's progress callback.
+def progress_bar(console: Console, description: str, total: int) -> Iterator[Callable[..., None]]:
+    """A rich progress bar on stderr (shown on a terminal only); yields the runner's progress callback,
+    ``progress(done, total)``, or ``progress(done, total, label)`` to start a new phase under a new label.
     Ctrl-C stops the run with exit status 130 and nothing written."""
     try:
         with Progress(
@@ -137,9 +138,15 @@ def progress_bar(console: Console, description: str, total: int) -> Iterator[Cal
             transient=True,
         ) as bar:
             task = bar.add_task(description, total=total)
+            phase = [description]
 
-            def progress(done: int, of: int) -> None:
-                bar.update(task, completed=done, total=of)
+            def progress(done: int, of: int, label: str | None = None) -> None:
+                """Move the bar; a new ``label`` starts a new phase (a run's pricing after its simulation)."""
+                if label is not None and label != phase[0]:
+                    phase[0] = label
+                    bar.reset(task, total=of, completed=done, description=label)
+                else:
+                    bar.update(task, completed=done, total=of)
 
             yield progress
     except KeyboardInterrupt:

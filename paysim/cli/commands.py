@@ -111,6 +111,7 @@ def run(
             executor=executor,
             uncertainty=not no_uncertainty,
             monthly=monthly,
+            pricing=lambda done, total: progress(done, total, f"{model.name}: pricing"),
         )
     elapsed = time.perf_counter() - started
 
