@@ -37,7 +37,7 @@ import pyarrow as pa
 
 from paysim import finance, psa
 from paysim.io import monthly_table, results_columns, run_metadata, summary, table_writer
-from paysim.montecarlo import RunError, iter_chunks
+from paysim.montecarlo import RunError, iter_chunks, no_progress
 from paysim.uncertainty import central, param_columns, sampled_scenarios
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ChunkStore:
 
     def put(self, key: int, activity: Activity) -> None:
         """Keep one chunk (in memory while within the budget, else on disk)."""
-        size = sum(values.nbytes for values in activity.monthly.values())
+        size = _months_bytes(activity)
         if self.held + size <= self.budget:
             self._memory[key] = activity
             self.held += size
@@ -95,7 +95,7 @@ class ChunkStore:
         """Give back one chunk and forget it."""
         if key in self._memory:
             activity = self._memory.pop(key)
-            self.held -= sum(values.nbytes for values in activity.monthly.values())
+            self.held -= _months_bytes(activity)
             return activity
         path = self._files.pop(key)
         with path.open("rb") as file:
@@ -120,6 +120,11 @@ class ChunkStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _months_bytes(activity: Activity) -> int:
+    """Bytes of a chunk's monthly arrays (what the store's budget counts)."""
+    return sum(values.nbytes for values in activity.monthly.values())
 
 
 @dataclass(frozen=True)
@@ -228,7 +233,7 @@ def run_batch(
         level = _level(units, reps, shared=not uncertain) if plan_on_expected else None
         metadata = run_metadata(scenario, engine_name, reps)
         priced = (_price(store.take(index), scenarios_of, level) for index in range(len(store)))
-        report = pricing if pricing is not None else _ignore
+        report = pricing if pricing is not None else no_progress
         report(0, reps)
         if monthly is None:
             columns, totals = _collect(priced, reps, None, metadata, report)
@@ -301,10 +306,6 @@ def _fill(target: dict[str, np.ndarray], rows: np.ndarray, part: Mapping[str, np
         if name not in target:
             target[name] = np.empty((reps, *values.shape[1:]), dtype=values.dtype)
         target[name][rows] = values
-
-
-def _ignore(done: int, total: int) -> None:
-    """A progress callback that shows nothing."""
 
 
 __all__ = ["MEMORY_BUDGET", "BatchRun", "ChunkStore", "run_batch"]

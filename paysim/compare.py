@@ -52,15 +52,17 @@ class Comparison:
 def scenario_columns(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
     """Every results column of a run: public measures, ``<rule>.<ledger>``, and ``<rule>.system_cost``."""
     ledgers = finance.ledgers(scenario, activity)
-    columns = results_columns(activity, finance.money_columns(ledgers))
-    for rule, ledger in ledgers.items():
-        columns[f"{rule}.system_cost"] = system_cost(ledger)
-    return columns
+    return {**results_columns(activity, finance.money_columns(ledgers)), **system_cost_columns(ledgers)}
 
 
 def system_cost(ledger: finance.Ledger | finance.LedgerTotals) -> np.ndarray:
     """Provider cost plus OAP spend the commissioner pays directly, GBP over the horizon, ``[replication]``."""
     return ledger.total("provider_cost") + ledger.total("commissioner_spend") - ledger.total("provider_income")
+
+
+def system_cost_columns(ledgers: Mapping[str, finance.Ledger | finance.LedgerTotals]) -> dict[str, np.ndarray]:
+    """``{"<rule>.system_cost": [replication]}`` for every rule, in the ledgers' order (GBP over the horizon)."""
+    return {f"{rule}.system_cost": system_cost(ledger) for rule, ledger in ledgers.items()}
 
 
 def saving_split(base: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
@@ -134,6 +136,4 @@ def compare_scenarios(
 def _with_system_cost(run: BatchRun) -> dict[str, np.ndarray]:
     """The run's results columns (no ``replication``), and ``<rule>.system_cost`` after each rule's ledgers."""
     columns = {name: run.table.column(name).to_numpy() for name in run.table.column_names if name != "replication"}
-    for rule, ledger in run.ledgers.items():
-        columns[f"{rule}.system_cost"] = system_cost(ledger)
-    return columns
+    return {**columns, **system_cost_columns(run.ledgers)}

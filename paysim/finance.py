@@ -131,10 +131,6 @@ class LedgerTotals:
         """The totals of a full ledger."""
         return cls(ledger.rule, ledger.totals(), {name: ledger.yearly(name) for name in cls.YEARLY})
 
-    @property
-    def n_replications(self) -> int:
-        return len(self.totals["provider_income"])
-
     def total(self, name: str) -> np.ndarray:
         """One ledger over the whole horizon, GBP per replication, ``[replication]``."""
         if name not in self.totals:

@@ -280,7 +280,7 @@ def _chunks(
 ) -> Iterator[tuple[int, Activity]]:
     """The work of :func:`iter_chunks`, after its checks (a generator runs nothing until first asked)."""
     reps = chunks[-1].stop
-    report = progress if progress is not None else _no_progress
+    report = progress if progress is not None else no_progress
     report(0, reps)
     runner = chunk_runner if chunk_runner is not None else run_chunk
     in_process = executor is None and (workers == 1 or len(chunks) == 1)
@@ -338,5 +338,5 @@ def _check_count(name: str, value: int) -> None:
         raise RunError(f"--{name.replace('_', '-')}: must be a whole number >= 1, got {value!r}")
 
 
-def _no_progress(done: int, total: int) -> None:
+def no_progress(done: int, total: int) -> None:
     """Progress callback that does nothing."""

@@ -295,12 +295,11 @@ class Run:
     def columns(self) -> dict[str, np.ndarray]:
         """Every results column ``{name: [R]}``: measures, ``<rule>.<ledger>``, ``<rule>.system_cost``, params."""
         from paysim import finance
-        from paysim.compare import system_cost
+        from paysim.compare import system_cost_columns
         from paysim.io import results_columns
 
         columns = results_columns(self.activity, finance.money_columns(self.ledgers))
-        for rule, ledger in self.ledgers.items():
-            columns[f"{rule}.system_cost"] = system_cost(ledger)
+        columns.update(system_cost_columns(self.ledgers))
         columns.update(self.params)
         return columns
 

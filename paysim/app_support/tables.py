@@ -14,7 +14,7 @@ from paysim.analysis import deficit_probability, expected_shortfall, paired_diff
 from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, number, percent, yaml_cell
 from paysim.app_support.levers import edited_keys
 from paysim.app_support.runs import Run
-from paysim.compare import saving_split, system_cost
+from paysim.compare import saving_split, system_cost_columns
 from paysim.finance import money_columns
 from paysim.io import public_measures
 from paysim.scenario import Scenario
@@ -454,10 +454,7 @@ def saving_table(base: Run, edited: Run) -> pd.DataFrame:
     """
 
     def columns(run: Run) -> dict[str, np.ndarray]:
-        found = money_columns(run.ledgers)
-        for rule, ledger in run.ledgers.items():
-            found[f"{rule}.system_cost"] = system_cost(ledger)
-        return found
+        return {**money_columns(run.ledgers), **system_cost_columns(run.ledgers)}
 
     rows = saving_split(columns(base), columns(edited))
     table = pd.DataFrame(rows, columns=["rule", "saving", "provider", "commissioner", "provider_share"])
