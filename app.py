@@ -4,7 +4,8 @@ Start it with ``streamlit run app.py``. This file holds only the page layout and
 table and chart comes from :mod:`paysim.app_support`. Each widget maps onto scenario keys and is validated
 like a scenario file (``Scenario.with_overrides``); a session's runs live in ``st.session_state``, and
 simulations are cached by the part of the scenario the engine reads, so moving a contract lever only
-recomputes the money.
+recomputes the money. A long run is simulated in pieces (:class:`paysim.app_support.PieceRun`): the page is
+drawn on the first of them as a first look, then again when the rest are in.
 """
 
 from __future__ import annotations
@@ -30,10 +31,10 @@ def show_chart(chart: Any, **kwargs: Any) -> None:
     st.vega_lite_chart(spec=ui.vega_spec(chart), **kwargs)
 
 
-@st.cache_data(max_entries=16, max_size="1GB", show_spinner=False)
-def simulate(activity_text: str, reps: int, engine: str) -> Activity:
-    """Simulated activity of a scenario (its engine-facing YAML), shared by every session."""
-    return ui.simulate(activity_text, reps, engine)
+@st.cache_data(max_entries=128, max_size="1GB", show_spinner=False)
+def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity:
+    """Replications ``first .. stop - 1`` of a scenario (its engine-facing YAML), shared by every session."""
+    return ui.simulate(activity_text, first, stop, engine)
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
@@ -195,10 +196,10 @@ reps = sidebar.select_slider(
     help="More replications give smoother percentiles and tighter comparisons, and take longer.",
 )
 last = st.session_state.get("results")
-if last is not None and last["seconds"] > 5 and last["engine"] == engine:
-    per_replication = last["seconds"] / last["edited"].activity.n_replications
+if last is not None and last.seconds > 5 and last.engine == engine:
+    per_replication = last.seconds / last.edited.activity.n_replications
     sidebar.caption(
-        f"The last run took {last['seconds']:.0f} s; fewer replications answer faster "
+        f"The last run took {last.seconds:.0f} s; fewer replications answer faster "
         f"(100 take about {max(1, round(100 * per_replication))} s)."
     )
 years = sidebar.slider(
@@ -242,8 +243,9 @@ clicked = controls[1].button("Run", type="primary", disabled=auto, width="stretc
 downloads = st.empty()
 
 
-def draw_downloads(results: dict[str, Any] | None) -> None:
-    """The result downloads; disabled (``results`` None) while a run is in flight or the results are stale."""
+def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
+    """The result downloads; disabled (``results`` None) while a run is in flight or the results are stale.
+    ``moment`` tells apart the widget keys of the page's two drawings (before a run and after it)."""
     ready = results is not None
     items: list[tuple[str, str, str, Callable[[], bytes] | bytes]] = [
         ("Results (CSV)", "csv", "text/csv", b""),
@@ -251,11 +253,11 @@ def draw_downloads(results: dict[str, Any] | None) -> None:
         ("Workbook (Excel)", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b""),
     ]
     if ready:
-        run, base = results["edited"], results["base"]
+        run, base = results.edited, results.base
         makers = {
             "csv": lambda: ui.results_csv(run),
             "parquet": lambda: ui.results_parquet(run),
-            "xlsx": lambda: ui.excel_workbook(ui.workbook_sheets(base, run, results["engine"], results["seconds"])),
+            "xlsx": lambda: ui.excel_workbook(ui.workbook_sheets(base, run, results.engine, results.seconds)),
         }
         items = [(label, ext, mime, makers[ext]) for label, ext, mime, _ in items]
     with downloads.container():
@@ -269,52 +271,47 @@ def draw_downloads(results: dict[str, Any] | None) -> None:
                 mime=mime,
                 disabled=not ready,
                 on_click="ignore",
-                key=f"download-{ext}-{'ready' if ready else 'waiting'}",
+                key=f"download-{ext}-{'ready' if ready else 'waiting'}-{moment}",
                 width="stretch",
             )
         if ready:
-            columns[-1].caption(f"The results shown: {results['edited'].activity.n_replications:,} replications.")
+            columns[-1].caption(f"The results shown: {results.reps:,} replications.")
         else:
-            columns[-1].caption("Downloads open when the results match the inputs.")
+            columns[-1].caption("Downloads open when every replication of the current inputs is in.")
 
 
 if auto or clicked:
-    if st.session_state.get("results", {}).get("key") != key:
-        draw_downloads(None)
-        years_text = f"{edited.years} year{'s' if edited.years > 1 else ''}"
-        with st.spinner(f"Simulating {reps:,} replications of {years_text}...", show_time=True):
-            started = time.perf_counter()
+    last = st.session_state.get("results")
+    if last is None or last.key != key:
+        draw_downloads(None, "running")
+        page_run = ui.PieceRun.start(key, engine, file_scenario, edited, reps)
+        with st.spinner(f"Simulating {reps:,} replications of {ui.horizon_text(edited)}...", show_time=True):
             try:
-                base_run = ui.run_money(file_scenario, simulate(ui.activity_yaml(file_scenario), reps, engine))
-                edited_run = ui.run_money(edited, simulate(ui.activity_yaml(edited), reps, engine))
+                page_run.simulate_first_look(simulate)
+                page_run.price()
             except (ScenarioError, ValueError) as problem:
                 stop_with(f"The scenario cannot be run: {problem}")
-            seconds = time.perf_counter() - started
-        st.session_state["results"] = {
-            "key": key,
-            "base": base_run,
-            "edited": edited_run,
-            "engine": engine,
-            "seconds": seconds,
-        }
+        st.session_state["results"] = page_run
 
-results = st.session_state.get("results")
+results: ui.PieceRun | None = st.session_state.get("results")
 if results is None:
     draw_downloads(None)
     st.info("Press **Run** to simulate the scenario.")
     st.stop()
-fresh = results["key"] == key
-draw_downloads(results if fresh else None)
+fresh = results.key == key
+draw_downloads(results if fresh and results.complete else None)
+following = st.empty()  # the progress of the rest of a run whose first look is shown
 if not fresh:
     st.warning("The results below are for earlier inputs. Press **Run** to update them; downloads are off until then.")
 
-run: ui.Run = results["edited"]
-base: ui.Run = results["base"]
+run: ui.Run = results.edited
+base: ui.Run = results.base
 shown = run.scenario
 n = run.activity.n_replications
+so_far = "" if results.complete else f" (a first look: {n:,} of {results.reps:,}; the rest follow)"
 st.caption(
-    f"**{shown.name}**: {n:,} replications of {ui.horizon_text(shown)} · engine {results['engine']} · "
-    f"seed {shown.seed} · {results['seconds']:.1f} s"
+    f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · engine {results.engine} · "
+    f"seed {shown.seed} · {results.seconds:.1f} s"
 )
 
 # --- 3. Results -------------------------------------------------------------------------------------------
@@ -612,13 +609,14 @@ with tabs[7]:
                 )
                 / 100
             )
-        design_key = ui.inputs_key(results["key"], choice_name, target)
+        shown_key = ui.inputs_key(results.key, n)  # the inputs, and how many of the run's replications are in
+        design_key = ui.inputs_key(shown_key, choice_name, target)
         if st.button("Find the value", type="primary", help="Solve for the term on the replications shown."):
             with st.spinner("Solving...", show_time=True):
                 try:
                     st.session_state["design"] = {
                         "key": design_key,
-                        "result": contract_design(results["key"], choice_name, target, run),
+                        "result": contract_design(shown_key, choice_name, target, run),
                         "scenario": shown,
                     }
                 except (DesignError, ScenarioError, ValueError) as problem:
@@ -659,3 +657,23 @@ with tabs[8]:
             width="stretch",
         )
     st.dataframe(ui.activity_display(ui.activity_table(run.activity)), hide_index=True)
+
+# --- 4. The rest of the run -------------------------------------------------------------------------------
+# The page above shows the first piece of a long run. Simulate the rest a piece at a time (a new input stops
+# this between pieces; pieces already simulated stay cached), then draw the page again with all of them.
+
+if fresh and not results.complete:
+    results.first_look_at = results.first_look_at or time.perf_counter()
+    while not results.complete:
+        piece = results.pieces[results.done]
+        following.progress(
+            piece.start / results.reps,
+            text=f"A first look at {piece.start:,} replications; simulating the rest of the {results.reps:,}...",
+        )
+        try:
+            results.simulate_next(simulate)
+        except (ScenarioError, ValueError) as problem:
+            stop_with(f"The scenario cannot be run: {problem}")
+    following.progress(1.0, text=f"Pricing {results.reps:,} replications...")
+    results.price()
+    st.rerun()

@@ -197,6 +197,41 @@ def test_stale_results_disable_downloads_until_run(app):
     assert all(downloads(app).values())
 
 
+def test_a_long_run_shows_a_first_look_then_every_replication(monkeypatch):
+    from paysim.app_support import runs
+
+    monkeypatch.setattr(runs, "FIRST_LOOK_SECONDS", 0.0)  # any run is long: show the first piece at once
+    at = start(monkeypatch, engine="vector", reps=200)
+    no_problems(at)
+    results = at.session_state["results"]
+    assert [len(piece) for piece in results.pieces] == [50, 150]
+    assert results.complete and results.first_look_at is not None  # the page was drawn on 50 first
+    assert any(c.value.startswith("**app-small**: 200 replications of 2 contract years") for c in at.caption)
+    assert all(downloads(at).values())
+
+
+def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
+    from paysim import app_support
+
+    original = app_support.simulate
+
+    def fails_after_the_first_look(text: str, first: int, stop: int, engine: str):
+        if first > 0:
+            raise ValueError("no room to simulate")
+        return original(text, first, stop, engine)
+
+    monkeypatch.setattr(app_support, "simulate", fails_after_the_first_look)
+    monkeypatch.setattr(app_support.runs, "FIRST_LOOK_SECONDS", 0.0)
+    at = start(monkeypatch, engine="vector", reps=200)
+    assert not at.exception
+    assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]
+    assert any("50 replications (a first look: 50 of 200; the rest follow)" in c.value for c in at.caption)
+    assert metrics(at)["Blended"][0].startswith(("£", "-£"))  # the first look's numbers are shown
+    state = downloads(at)
+    assert state.pop("Download the edited scenario (YAML)") is True
+    assert not any(state.values())  # nothing to download until every replication is in
+
+
 def test_reset_puts_levers_back(app):
     widget(app, "slider", "Local adult acute beds").set_value(12).run()
     next(b for b in app.button if b.label.startswith("Reset the levers")).click().run()

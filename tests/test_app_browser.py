@@ -148,8 +148,10 @@ def wait_idle(page) -> None:
 
 
 def wait_for_results(page) -> None:
-    """Wait until the four headline figures are shown and the script is idle."""
+    """Wait until the four headline figures of every replication are shown and the script is idle (a slow
+    run shows a first look at its first replications, then draws the page again)."""
     page.locator('[data-testid="stMetric"]').nth(3).wait_for(state="visible", timeout=RUN_TIMEOUT)
+    page.get_by_text("(a first look:").wait_for(state="detached", timeout=RUN_TIMEOUT)
     wait_idle(page)
     assert_no_exception(page)
 

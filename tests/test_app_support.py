@@ -160,6 +160,76 @@ def test_activity_yaml_ignores_money_so_contract_levers_reuse_the_simulation(sma
 # --- tables -------------------------------------------------------------------------------------------
 
 
+def test_pieces_cut_a_run_into_a_first_look_and_the_rest():
+    first = ui.runs.FIRST_PIECE
+    assert ui.pieces(1) == [range(1)]
+    assert ui.pieces(2 * first) == [range(2 * first)]  # short runs come at once
+    assert ui.pieces(2 * first + 1) == [range(first), range(first, 2 * first + 1)]
+    cut = ui.pieces(1000)
+    assert cut[0] == range(first)
+    assert max(len(piece) for piece in cut[1:]) <= ui.runs.PIECE
+    assert [r for piece in cut for r in piece] == list(range(1000))  # consecutive, nothing twice or left out
+    with pytest.raises(ValueError, match="reps must be at least 1, got 0"):
+        ui.pieces(0)
+
+
+def test_a_run_in_pieces_is_bit_for_bit_the_run_at_once(small):
+    from paysim.montecarlo import run_replications
+
+    edited = small.with_overrides({"services.inpatient.beds": 6})
+    reps = 2 * ui.runs.FIRST_PIECE + 20
+    run = ui.PieceRun.start("key", "vector", small, edited, reps)
+    assert [len(p) for p in run.pieces] == [ui.runs.FIRST_PIECE, reps - ui.runs.FIRST_PIECE]
+    run.simulate_next()
+    run.price()
+    assert not run.complete
+    assert run.edited.activity.n_replications == ui.runs.FIRST_PIECE  # the first look
+    run.simulate_next()
+    run.price()
+    assert run.complete and run.reps == reps
+    for scenario, priced in ((small, run.base), (edited, run.edited)):
+        whole = ui.run_money(scenario, run_replications(scenario, reps, engine="vector"))
+        assert priced.activity.replications.tolist() == list(range(reps))
+        for name in whole.activity.measures:
+            np.testing.assert_array_equal(priced.activity[name], whole.activity[name], err_msg=name)
+        for rule, ledger in whole.ledgers.items():
+            np.testing.assert_array_equal(priced.ledgers[rule].provider_surplus, ledger.provider_surplus)
+
+
+def test_a_first_look_takes_the_pieces_that_fit_its_budget(small, monkeypatch):
+    from types import SimpleNamespace
+
+    clock = {"now": 0.0}
+    monkeypatch.setattr(ui.runs, "time", SimpleNamespace(perf_counter=lambda: clock["now"]))
+
+    def one_ms_a_replication(text: str, first: int, stop: int, engine: str) -> Activity:
+        clock["now"] += (stop - first) / 2000  # two scenarios a piece: 1 ms a replication in all
+        return fake_activity(small, stop - first)
+
+    def run_with(budget: float) -> ui.PieceRun:
+        run = ui.PieceRun.start("key", "vector", small, small, 1000)
+        run.simulate_first_look(one_ms_a_replication, budget)
+        return run
+
+    assert run_with(0.0).done == 1  # the first piece (50 ms) is over budget already
+    assert run_with(0.299).done == 1  # the next 250 replications would end at 300 ms
+    assert run_with(0.301).done == 2
+    assert run_with(10.0).complete  # e.g. every piece from the caches
+    assert run_with(10.0).seconds == pytest.approx(1.0)
+
+
+def test_a_piece_that_fails_adds_nothing(small):
+    def fails_on_the_edited_scenario(text: str, first: int, stop: int, engine: str) -> Activity:
+        if "beds: 6" in text:
+            raise ValueError("no room")
+        return fake_activity(small, stop - first)
+
+    run = ui.PieceRun.start("key", "vector", small, small.with_overrides({"services.inpatient.beds": 6}), 10)
+    with pytest.raises(ValueError, match="no room"):
+        run.simulate_next(fails_on_the_edited_scenario)
+    assert run.parts == ([], []) and run.done == 0  # neither scenario has the piece
+
+
 def test_oap_table_by_hand(small):
     # 100 OAP bed days a month in every run: 1,200 a year at 620, then 620 x 1.02 in year 2 (price inflation).
     run = ui.run_money(small, fake_activity(small, oap_days=np.full(4, 100.0)))

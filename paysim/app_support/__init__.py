@@ -9,7 +9,8 @@ without a browser. The parts, in the order the app uses them:
   and help text. :func:`lever_overrides` turns widget values into ``{dotted key: value}`` for
   :meth:`paysim.scenario.Scenario.with_overrides`, so every value is validated like a file.
 * **Runs**: :func:`activity_yaml` (the part of a scenario the engines read, the key of the activity cache)
-  and :func:`run_money` (costs, ledgers and MHIS on an Activity), giving a :class:`Run`.
+  and :func:`run_money` (costs, ledgers and MHIS on an Activity), giving a :class:`Run`; a
+  :class:`PieceRun` simulates the page's run in :func:`pieces` (a first look, then the rest).
 * **Tables** (pandas, tidy): :func:`headline`, :func:`risk_table`, :func:`fan_table`,
   :func:`yearly_surplus`, :func:`spend_table`, :func:`oap_table`, :func:`mhis_table`,
   :func:`changes_table`, :func:`activity_table`.
@@ -121,10 +122,12 @@ from paysim.app_support.levers import (
     run_settings,
 )
 from paysim.app_support.runs import (
+    PieceRun,
     Run,
     activity_yaml,
     available_engines,
     default_replications,
+    pieces,
     run_money,
     simulate,
 )
@@ -185,6 +188,7 @@ __all__ = [
     "TORNADO_COLOURS",
     "DesignChoice",
     "Lever",
+    "PieceRun",
     "Run",
     "activity_display",
     "activity_fan_chart",
@@ -232,6 +236,7 @@ __all__ = [
     "oap_priced_by",
     "oap_table",
     "percent",
+    "pieces",
     "problem_text",
     "read_upload",
     "results_arrow",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import yaml
@@ -65,12 +66,38 @@ staffing, courses) simulates that line and what it feeds, and takes the others f
 the lines of about eight 1,000 x 5-year runs of the default trust."""
 
 
-def simulate(activity_text: str, reps: int, engine: str) -> Activity:
-    """Simulate replications ``0 .. reps - 1`` of the scenario in :func:`activity_yaml` text."""
-    from paysim.montecarlo import run_replications
+FIRST_PIECE = 50
+"""Replications the app simulates and shows first when a run is longer (about a second of the default
+trust's 5 years, every line simulated again, on 2 cores)."""
+PIECE = 250
+"""Replications in each later piece: the page can take a new input between pieces."""
+FIRST_LOOK_SECONDS = 1.0
+"""A run that would take longer than this (s) shows a first look at its first pieces; one that would not,
+such as a run whose pieces are all in the caches, comes whole."""
+
+
+def pieces(reps: int) -> list[range]:
+    """The replication numbers ``0 .. reps - 1`` in the pieces the app simulates one after another.
+
+    A run of more than ``2 x FIRST_PIECE`` replications starts with ``FIRST_PIECE`` of them, which the page
+    shows as a first look while the rest follow in pieces of at most ``PIECE``. The cut depends on ``reps``
+    alone, so the same run is always cut the same way (and its pieces are found again in the caches), and
+    the pieces together are replications ``0 .. reps - 1``, bit for bit a run of them at once.
+    """
+    if reps < 1:
+        raise ValueError(f"reps must be at least 1, got {reps}")
+    if reps <= 2 * FIRST_PIECE:
+        return [range(reps)]
+    return [range(FIRST_PIECE)] + [range(s, min(s + PIECE, reps)) for s in range(FIRST_PIECE, reps, PIECE)]
+
+
+def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity:
+    """Simulate replications ``first .. stop - 1`` of the scenario in :func:`activity_yaml` text (one of
+    :func:`pieces`; :meth:`~paysim.activity.Activity.concat` joins them into the whole run)."""
+    from paysim.montecarlo import run_chunk
 
     scenario = scenario_from_yaml(activity_text, source="activity")
-    return run_replications(scenario, reps, engine=engine, reuse=LINES)
+    return run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
 
 
 @dataclass(frozen=True)
@@ -120,3 +147,98 @@ def run_money(scenario: Scenario, activity: Activity) -> Run:
     costs = provider_costs(scenario, activity)
     books = ledgers(scenario, activity, costs)
     return Run(scenario, activity, costs, books, mhis(scenario, books, costs))
+
+
+Simulate = Callable[[str, int, int, str], Activity]
+"""``simulate(activity_text, first, stop, engine)``: :func:`simulate`, or the app's cached wrapper of it."""
+
+
+@dataclass
+class PieceRun:
+    """The page's run: the scenario file and the edited scenario on the same replications, simulated a piece
+    of :func:`pieces` at a time so the page can show a first look before the whole run is in.
+
+    Attributes
+    ----------
+    key:
+        Fingerprint of the inputs the run is for (scenarios, replications, engine).
+    engine:
+        Engine name.
+    scenarios:
+        ``(file, edited)``: the scenario file with the run settings, and with the levers applied too.
+    texts:
+        Their :func:`activity_yaml` (what the activity caches are keyed on).
+    pieces:
+        Replication ranges, in the order they are simulated.
+    parts:
+        Simulated activity so far, one list of pieces per scenario.
+    base, edited:
+        The money of each scenario on the replications so far (None before the first piece is priced).
+    seconds:
+        Time spent simulating and pricing so far (s).
+    first_look_at:
+        ``time.perf_counter()`` when the page had drawn the first look, or None.
+    """
+
+    key: str
+    engine: str
+    scenarios: tuple[Scenario, Scenario]
+    texts: tuple[str, str]
+    pieces: list[range]
+    parts: tuple[list[Activity], list[Activity]] = field(default_factory=lambda: ([], []))
+    base: Run | None = None
+    edited: Run | None = None
+    seconds: float = 0.0
+    first_look_at: float | None = None
+
+    @classmethod
+    def start(cls, key: str, engine: str, file_scenario: Scenario, edited: Scenario, reps: int) -> PieceRun:
+        """A run of ``reps`` replications of both scenarios, nothing simulated yet."""
+        texts = (activity_yaml(file_scenario), activity_yaml(edited))
+        return cls(key, engine, (file_scenario, edited), texts, pieces(reps))
+
+    @property
+    def reps(self) -> int:
+        """Replications of the whole run."""
+        return self.pieces[-1].stop
+
+    @property
+    def done(self) -> int:
+        """Pieces simulated."""
+        return len(self.parts[1])
+
+    @property
+    def complete(self) -> bool:
+        return self.done == len(self.pieces)
+
+    def simulate_next(self, simulate: Simulate = simulate) -> float:
+        """Simulate the next piece for both scenarios (both, or neither if this raises); return its seconds."""
+        started = time.perf_counter()
+        piece = self.pieces[self.done]
+        new = [simulate(text, piece.start, piece.stop, self.engine) for text in self.texts]
+        for parts, activity in zip(self.parts, new, strict=True):
+            parts.append(activity)
+        seconds = time.perf_counter() - started
+        self.seconds += seconds
+        return seconds
+
+    def simulate_first_look(self, simulate: Simulate = simulate, budget: float | None = None) -> None:
+        """Simulate the first piece, then each next piece while it should end within ``budget`` seconds
+        (default :data:`FIRST_LOOK_SECONDS`) of the start, judged by the last piece's time per replication.
+        Pieces found in the caches take milliseconds, so a run held there comes whole at once."""
+        budget = FIRST_LOOK_SECONDS if budget is None else budget
+        spent = last = self.simulate_next(simulate)
+        while not self.complete:
+            per_replication = last / len(self.pieces[self.done - 1])
+            if spent + per_replication * len(self.pieces[self.done]) > budget:
+                return
+            last = self.simulate_next(simulate)
+            spent += last
+
+    def price(self) -> None:
+        """Costs, ledgers and MHIS of both scenarios on every replication simulated so far."""
+        started = time.perf_counter()
+        file_scenario, edited = self.scenarios
+        self.base = run_money(file_scenario, Activity.concat(self.parts[0]))
+        self.edited = run_money(edited, Activity.concat(self.parts[1]))
+        self.seconds += time.perf_counter() - started
