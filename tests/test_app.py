@@ -198,9 +198,7 @@ def test_stale_results_disable_downloads_until_run(app):
 
 
 def test_a_long_run_shows_a_first_look_then_every_replication(monkeypatch):
-    from paysim.app_support import runs
-
-    monkeypatch.setattr(runs, "FIRST_LOOK_SECONDS", 0.0)  # any run is long: show the first piece at once
+    monkeypatch.setenv("PAYSIM_FIRST_LOOK_SECONDS", "0")  # any run is long: show the first piece at once
     at = start(monkeypatch, engine="vector", reps=200)
     no_problems(at)
     results = at.session_state["results"]
@@ -221,7 +219,7 @@ def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
         return original(text, first, stop, engine)
 
     monkeypatch.setattr(app_support, "simulate", fails_after_the_first_look)
-    monkeypatch.setattr(app_support.runs, "FIRST_LOOK_SECONDS", 0.0)
+    monkeypatch.setenv("PAYSIM_FIRST_LOOK_SECONDS", "0")
     at = start(monkeypatch, engine="vector", reps=200)
     assert not at.exception
     assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]

@@ -83,7 +83,8 @@ def server(tmp_path_factory) -> Iterator[str]:
     """``streamlit run app.py`` on a free local port; yields its URL once ``/_stcore/health`` says ok."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "PAYSIM_SCENARIOS": str(SMALL), "PYTHONUNBUFFERED": "1"}
+    # every run of more than 100 replications (the 200 the vector engine starts with) shows a first look
+    env = {**os.environ, "PAYSIM_SCENARIOS": str(SMALL), "PAYSIM_FIRST_LOOK_SECONDS": "0", "PYTHONUNBUFFERED": "1"}
     command = [
         sys.executable,
         "-m",

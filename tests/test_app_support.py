@@ -218,6 +218,17 @@ def test_a_first_look_takes_the_pieces_that_fit_its_budget(small, monkeypatch):
     assert run_with(10.0).seconds == pytest.approx(1.0)
 
 
+def test_the_first_look_budget_can_be_set_in_the_environment(monkeypatch):
+    monkeypatch.delenv("PAYSIM_FIRST_LOOK_SECONDS", raising=False)
+    assert ui.runs.first_look_seconds() == ui.runs.FIRST_LOOK_SECONDS
+    monkeypatch.setenv("PAYSIM_FIRST_LOOK_SECONDS", "2.5")
+    assert ui.runs.first_look_seconds() == 2.5
+    for bad in ("soon", "-1", "nan"):
+        monkeypatch.setenv("PAYSIM_FIRST_LOOK_SECONDS", bad)
+        with pytest.raises(ValueError, match=f"PAYSIM_FIRST_LOOK_SECONDS='{bad}': expected a number of seconds"):
+            ui.runs.first_look_seconds()
+
+
 def test_a_piece_that_fails_adds_nothing(small):
     def fails_on_the_edited_scenario(text: str, first: int, stop: int, engine: str) -> Activity:
         if "beds: 6" in text:

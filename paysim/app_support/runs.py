@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -73,7 +74,22 @@ PIECE = 250
 """Replications in each later piece: the page can take a new input between pieces."""
 FIRST_LOOK_SECONDS = 1.0
 """A run that would take longer than this (s) shows a first look at its first pieces; one that would not,
-such as a run whose pieces are all in the caches, comes whole."""
+such as a run whose pieces are all in the caches, comes whole. The environment variable
+``PAYSIM_FIRST_LOOK_SECONDS`` overrides it (0: every run of more than one piece shows a first look)."""
+
+
+def first_look_seconds() -> float:
+    """The first-look budget in seconds: ``PAYSIM_FIRST_LOOK_SECONDS`` if set, else :data:`FIRST_LOOK_SECONDS`."""
+    text = os.environ.get("PAYSIM_FIRST_LOOK_SECONDS")
+    if text is None:
+        return FIRST_LOOK_SECONDS
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0.0:  # also refuses nan
+        raise ValueError(f"PAYSIM_FIRST_LOOK_SECONDS={text!r}: expected a number of seconds, 0 or more")
+    return value
 
 
 def pieces(reps: int) -> list[range]:
@@ -224,9 +240,9 @@ class PieceRun:
 
     def simulate_first_look(self, simulate: Simulate = simulate, budget: float | None = None) -> None:
         """Simulate the first piece, then each next piece while it should end within ``budget`` seconds
-        (default :data:`FIRST_LOOK_SECONDS`) of the start, judged by the last piece's time per replication.
+        (default :func:`first_look_seconds`) of the start, judged by the last piece's time per replication.
         Pieces found in the caches take milliseconds, so a run held there comes whole at once."""
-        budget = FIRST_LOOK_SECONDS if budget is None else budget
+        budget = first_look_seconds() if budget is None else budget
         spent = last = self.simulate_next(simulate)
         while not self.complete:
             per_replication = last / len(self.pieces[self.done - 1])
