@@ -144,32 +144,47 @@ class LedgerTotals:
         return self.years[name]
 
 
+def priced_units(
+    prices: Mapping[str, float], contracts: Contracts, costs: Costs, activity: Activity
+) -> dict[str, np.ndarray]:
+    """Units per month of every currency in ``prices``, ``{key: [replication, month]}``; OAP bed days count
+    only the share the provider buys (``contracts.oap_paid_by``)."""
+    units = currency_units(prices.items(), activity.monthly, activity.month_days, costs.contacts_per_week.model_dump())
+    if "inpatient.oap_bed_day" in units:  # a price pays only for the OAP bed days the provider buys
+        units["inpatient.oap_bed_day"] = units["inpatient.oap_bed_day"] * contracts.provider_oap_share
+    return units
+
+
 def rule_payment(
     rule: str,
     contracts: Contracts,
     costs: Costs,
     activity: Activity,
     provider_cost: np.ndarray,
+    plan: Mapping[str, np.ndarray] | None = None,
 ) -> Payment:
-    """Income under one rule of ``contracts`` for an Activity, GBP per month ``[replication, month]``."""
+    """Income under one rule of ``contracts`` for an Activity, GBP per month ``[replication, month]``.
+    ``plan`` sets a blended ``expected`` baseline (see :func:`ledgers`); other rules ignore it."""
     terms = getattr(contracts, rule)
     if terms is None:
         raise ValueError(f"contracts.{rule}: the scenario has no {rule} contract")
     replications, months = activity.n_replications, activity.n_months
-    contacts = costs.contacts_per_week.model_dump()
     if rule == "block":
         return block_payment(terms, replications, months, provider_cost)
     if rule == "capitation":
         return capitation_payment(terms, replications, months, activity.monthly, activity.month_days, provider_cost)
-    units = currency_units(terms.prices.items(), activity.monthly, activity.month_days, contacts)
-    if "inpatient.oap_bed_day" in units:  # a price pays only for the OAP bed days the provider buys
-        units["inpatient.oap_bed_day"] = units["inpatient.oap_bed_day"] * contracts.provider_oap_share
+    units = priced_units(terms.prices, contracts, costs, activity)
     if rule == "activity":
         return activity_payment(terms, units)
-    return blended_payment(terms, units, activity.monthly, activity.month_days, provider_cost)
+    return blended_payment(terms, units, activity.monthly, activity.month_days, provider_cost, plan=plan)
 
 
-def ledgers(scenario, activity: Activity, costs: ProviderCosts | None = None) -> dict[str, Ledger]:
+def ledgers(
+    scenario,
+    activity: Activity,
+    costs: ProviderCosts | None = None,
+    plan: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, Ledger]:
     """One Ledger per payment rule in the scenario, all on the same Activity.
 
     Parameters
@@ -178,9 +193,12 @@ def ledgers(scenario, activity: Activity, costs: ProviderCosts | None = None) ->
         Its ``contracts`` say which rules run; its ``costs`` what the provider spends.
     activity : Activity
         Simulated activity, ``[replication, month]``. Blended baselines of source ``expected`` use the
-        mean over these replications, so pass every replication at once (not chunk by chunk).
+        mean over these replications (unless ``plan`` is given), so pass every replication at once.
     costs : ProviderCosts, optional
         Precomputed provider costs (default: :func:`paysim.costs.provider_costs`).
+    plan : mapping, optional
+        The planned units of a blended ``expected`` baseline, ``{currency key: [year]}`` (error included),
+        when it comes from more replications than these (:func:`paysim.psa.ledgers_by_replication`).
 
     Returns
     -------
@@ -195,7 +213,7 @@ def ledgers(scenario, activity: Activity, costs: ProviderCosts | None = None) ->
     cost = costs.total
     result = {}
     for rule in contracts.rules:
-        payment = rule_payment(rule, contracts, scenario.costs or Costs(), activity, cost)
+        payment = rule_payment(rule, contracts, scenario.costs or Costs(), activity, cost, plan=plan)
         income = payment.income
         result[rule] = Ledger(
             rule=rule,

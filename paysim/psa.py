@@ -107,18 +107,12 @@ def rows(activity: Activity, index: np.ndarray | Sequence[int]) -> Activity:
 
 def blended_units(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
     """Units per month of every currency a blended contract prices, ``{key: [R, M]}`` (as the ledgers use)."""
-    from paysim.payment.currencies import currency_units
+    from paysim.finance import priced_units
     from paysim.terms import Costs
 
     contracts = scenario.contracts
     assert contracts is not None and contracts.blended is not None
-    costs = scenario.costs or Costs()
-    units = currency_units(
-        contracts.blended.prices.items(), activity.monthly, activity.month_days, costs.contacts_per_week.model_dump()
-    )
-    if "inpatient.oap_bed_day" in units:
-        units["inpatient.oap_bed_day"] = units["inpatient.oap_bed_day"] * contracts.provider_oap_share
-    return units
+    return priced_units(contracts.blended.prices, contracts, scenario.costs or Costs(), activity)
 
 
 def expected_level(scenarios: Sequence[Scenario], activity: Activity) -> dict[str, np.ndarray] | None:
@@ -201,7 +195,6 @@ def ledgers_by_replication(
     """
     from paysim import finance
     from paysim.costs import provider_costs
-    from paysim.payment import blended_payment
 
     if len(scenarios) != activity.n_replications:
         raise ValueError(f"{len(scenarios)} scenarios for {activity.n_replications} rows")
@@ -210,22 +203,11 @@ def ledgers_by_replication(
     parts: list[tuple[np.ndarray, dict[str, Ledger]]] = []
     for scenario, index in _groups(scenarios):
         sub = rows(activity, index)
-        costs = provider_costs(scenario, sub)
-        ledgers = finance.ledgers(scenario, sub, costs)
         terms = scenario.contracts.blended if scenario.contracts is not None else None
+        plan = None
         if terms is not None and terms.baseline.source == "expected" and level is not None:
             plan = {key: np.asarray(value) * (1.0 + terms.baseline.error) for key, value in level.items()}
-            payment = blended_payment(
-                terms, blended_units(scenario, sub), sub.monthly, sub.month_days, costs.total, plan=plan
-            )
-            ledgers["blended"] = finance.Ledger(
-                rule="blended",
-                provider_income=payment.income,
-                provider_cost=costs.total,
-                commissioner_spend=payment.income + costs.commissioner_oap,
-                income_parts=dict(payment.parts),
-                contract_value=payment.contract_value,
-            )
+        ledgers = finance.ledgers(scenario, sub, provider_costs(scenario, sub), plan=plan)
         parts.append((index, ledgers))
     if len(parts) == 1:
         return parts[0][1]
