@@ -308,7 +308,9 @@ run: ui.Run = results.edited
 base: ui.Run = results.base
 shown = run.scenario
 n = run.activity.n_replications
-so_far = "" if results.complete else f" (a first look: {n:,} of {results.reps:,}; the rest follow)"
+so_far = ""
+if not results.complete:  # a first look; the rest follow below unless the inputs have changed since
+    so_far = f" (a first look: {n:,} of {results.reps:,}{'; the rest follow' if fresh else ''})"
 st.caption(
     f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · engine {results.engine} · "
     f"seed {shown.seed} · {results.seconds:.1f} s"

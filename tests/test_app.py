@@ -229,6 +229,13 @@ def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
     assert state.pop("Download the edited scenario (YAML)") is True
     assert not any(state.values())  # nothing to download until every replication is in
 
+    at.toggle(key="auto").set_value(False).run()  # the same inputs: the rest is tried again
+    assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]
+    widget(at, "slider", "Local adult acute beds").set_value(10).run()  # new inputs, not run
+    assert any("for earlier inputs" in w.value for w in at.warning)
+    assert any("50 replications (a first look: 50 of 200) of" in c.value for c in at.caption)
+    assert not at.error
+
 
 def test_reset_puts_levers_back(app):
     widget(app, "slider", "Local adult acute beds").set_value(12).run()
