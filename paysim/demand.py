@@ -85,6 +85,7 @@ class DemandCurve:
             trend = np.exp(k * a) * np.expm1(k * (b - a)) / k
         seasonal = 0.0
         if self.amplitude:
+
             def antiderivative(t: np.ndarray) -> np.ndarray:
                 phase = _OMEGA * (t - self.peak_day)
                 return np.exp(k * t) * (k * np.cos(phase) + _OMEGA * np.sin(phase)) / (k * k + _OMEGA * _OMEGA)

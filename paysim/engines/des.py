@@ -188,7 +188,6 @@ class Team:
         return {f"{name}.{key}": value for key, value in out.items()}
 
 
-
 def referral(env: simpy.Environment, team: Team, episode_days: float, patience_days: float):
     """One person referred to a team: waits FIFO for a place (unless they withdraw first), then holds
     the place for the episode."""
