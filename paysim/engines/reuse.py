@@ -1,16 +1,19 @@
 """Reusing a line's results between runs whose scenarios differ only in other lines.
 
 The vector engine simulates the lines of a trust in one direction: talking therapies on its own; the
-crisis team, whose gatekept referrals become bed requests; the ward; and the community team, fed by the
-ward's discharges. Each line draws from its own named random streams, so a line's results depend only
+crisis team, whose gatekept referrals become bed requests; the ward's requests (direct, crisis and
+readmissions, with their lengths of stay) and the ward itself; and the community team, fed by the ward's
+discharges. Each line draws from its own named random streams, so a line's results depend only
 on the scenario keys it reads and on the lines upstream of it. Opening ten more beds changes the ward and
 nothing else: talking therapies, the crisis team and even the community team (discharges do not depend
 on where a patient was treated) come out exactly the same.
 
-:class:`LineCache` keeps each line's monthly tallies (and, apart, the crisis team's bed requests, which
-the ward needs) under a key made of everything that line depends on, so a run can take unchanged lines from an
-earlier run instead of simulating them again. Results are bit for bit those of a run without the cache
-(``tests/test_vector_reuse.py``). Used by the app, where a finance director moves one lever at a time.
+:class:`LineCache` keeps each line's monthly tallies under a key made of everything that line depends on,
+so a run can take unchanged lines from an earlier run instead of simulating them again; and, apart, the
+inputs a line passes on: the crisis team's bed requests, and the ward's requests (:func:`requests_key`), the
+same whatever the number of beds, so moving the beds simulates only the queue for them. Results are bit for
+bit those of a run without the cache (``tests/test_vector_reuse.py``). Used by the app, where a finance
+director moves one lever at a time, and by ``paysim compare``.
 """
 
 from __future__ import annotations
@@ -37,10 +40,23 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
     clock (warm-up, years, first month), the line's own section and what flows into it from upstream.
     The crisis team depends on whether there is a ward to send patients to (not on its lengths of stay,
     which the engine draws for those patients at the ward). The ward's bed requests (and so the community
-    team's step-downs) depend on the crisis team and on the ward's demand, lengths of stay and
-    readmissions, but not on the number of beds or on out-of-area placement, which only decide where a
-    patient stays.
+    team's step-downs, with their episodes and patience) depend on the crisis team and on the ward's demand,
+    lengths of stay and readmissions, but not on the number of beds or on out-of-area placement, which only
+    decide where a patient stays.
     """
+    clock, inputs, _ = _inputs(scenario)
+    return {line: _digest({"clock": clock, "line": line, "inputs": value}) for line, value in inputs.items()}
+
+
+def requests_key(scenario: Scenario) -> str:
+    """Digest of what the ward's bed requests depend on (the crisis team, the ward's demand, lengths of stay
+    and readmissions; not its beds or out-of-area placement): the key of the requests in a :class:`LineCache`."""
+    clock, _, requests = _inputs(scenario)
+    return _digest({"clock": clock, "line": "inpatient.requests", "inputs": requests})
+
+
+def _inputs(scenario: Scenario) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
+    """``(clock, inputs of each line, inputs of the ward's requests)`` as JSON-like values."""
     s = scenario.services
 
     def section(model) -> Any:
@@ -56,17 +72,18 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
     community = section(s.community)
     crisis = {"crisis": section(s.crisis), "gatekeeps_to_a_ward": ward is not None}
     requests = None
+    stepdowns = None
     if ward is not None:
+        requests = {"crisis": crisis, "ward": {k: v for k, v in ward.items() if k not in ("beds", "oap")}}
         stepdown = community and {k: community[k] for k in ("episode_days", "patience_days")}
-        demand = {k: v for k, v in ward.items() if k not in ("beds", "oap")}
-        requests = {"crisis": crisis, "ward": demand, "stepdown": stepdown}
+        stepdowns = {**requests, "stepdown": stepdown}
     inputs = {
         "talking_therapies": section(s.talking_therapies),
         "crisis": crisis,
         "inpatient": ward and {"requests": requests, "beds": ward["beds"], "oap": ward["oap"]},
-        "community": {"community": community, "stepdowns": requests},
+        "community": {"community": community, "stepdowns": stepdowns},
     }
-    return {line: _digest({"clock": clock, "line": line, "inputs": value}) for line, value in inputs.items()}
+    return clock, inputs, requests
 
 
 def beds_key(crisis_key: str) -> str:
@@ -91,19 +108,31 @@ class LineResult:
         ``WARD_TALLIES`` in :mod:`paysim.engines._kernels`).
     beds:
         The crisis team's gatekept bed requests ``(times in days, referral numbers)``, each
-        ``[replications, n]``, or None (other lines).
+        ``[replications, n]``, or None (other entries).
+    requests:
+        The ward's bed requests in time order ``(times, lengths of stay in days, readmission flags)``, each
+        ``[replications, n]``, or None (other entries).
     """
 
     sums: dict[str, np.ndarray]
     beds: tuple[np.ndarray, np.ndarray] | None = None
+    requests: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
     nbytes: int = field(init=False)
 
     def __post_init__(self) -> None:
-        self.nbytes = sum(a.nbytes for a in self.sums.values()) + sum(a.nbytes for a in self.beds or ())
+        self.nbytes = sum(a.nbytes for a in (*self.sums.values(), *self.inputs))
+
+    @property
+    def inputs(self) -> tuple[np.ndarray, ...]:
+        """The arrays a line passes on to another (bed requests), as opposed to its own tallies."""
+        return (*(self.beds or ()), *(self.requests or ()))
 
 
 class LineCache:
-    """Recent lines' results, least recently used first out, within ``max_bytes`` (default 256 MiB).
+    """Recent lines' results within ``max_bytes`` (default 256 MiB). When full, entries leave least recently
+    used first within each kind, the kinds in this order: the ward's requests (the largest, and drawn again
+    in a few seconds from the crisis team's bed requests), then the crisis team's bed requests (without them
+    the crisis team must be simulated again), then tallies (small, and the slowest to simulate again).
 
     Safe to share between threads (the app's sessions). Entries are keyed by the line's
     :func:`line_keys` digest and the replication numbers of the chunk; arrays are stored and handed out
@@ -137,8 +166,9 @@ class LineCache:
         A result larger than the whole budget is not stored."""
         if result.nbytes > self.max_bytes:
             return
-        beds = None if result.beds is None else (_frozen(result.beds[0]), _frozen(result.beds[1]))
-        frozen = LineResult({k: _frozen(v) for k, v in result.sums.items()}, beds)
+        beds = None if result.beds is None else tuple(_frozen(a) for a in result.beds)
+        requests = None if result.requests is None else tuple(_frozen(a) for a in result.requests)
+        frozen = LineResult({k: _frozen(v) for k, v in result.sums.items()}, beds, requests)
         entry_key = (key, _reps_key(replications))
         with self._lock:
             old = self._entries.pop(entry_key, None)
@@ -147,8 +177,16 @@ class LineCache:
             self._entries[entry_key] = frozen
             self._bytes += frozen.nbytes
             while self._bytes > self.max_bytes:
-                _, dropped = self._entries.popitem(last=False)
+                dropped = self._entries.pop(self._first_out())
                 self._bytes -= dropped.nbytes
+
+    def _first_out(self) -> tuple[str, bytes]:
+        """The entry to drop next (see the class docstring)."""
+        for kind in (lambda e: e.requests is not None, lambda e: e.beds is not None):
+            for key, entry in self._entries.items():  # least recently used first
+                if kind(entry):
+                    return key
+        return next(iter(self._entries))
 
     def discard(self, key: str, replications: np.ndarray) -> None:
         """Forget the result of line ``key`` for these replications, if held."""

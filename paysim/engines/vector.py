@@ -54,7 +54,7 @@ from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
 from paysim.engines._kernels import INF, TEAM_TALLIES, TICKS_PER_DAY, kernels, threads
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
-from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys
+from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
 
@@ -155,22 +155,34 @@ class _Chunk:
         )
         # what must be simulated: a line not stored, and what feeds a line that is simulated
         redo = {line: present[line] and stored.get(line) is None for line in LINES}
-        redo["inpatient"] |= ward and redo["community"]  # the community team needs the step-downs
+        stepdowns_needed = ward and redo["community"]  # the community team takes the ward's discharges
+        requests: _Requests | None = None
         crisis_beds = None
-        if ward and redo["inpatient"] and present["crisis"] and not redo["crisis"]:
-            kept = reuse.get(beds_key(keys["crisis"]), self.reps)  # the ward needs the crisis bed requests
-            if kept is None:
-                redo["crisis"] = True
-            else:
-                crisis_beds = kept.beds
+        if ward and (redo["inpatient"] or stepdowns_needed):
+            if reuse is not None:
+                kept = reuse.get(requests_key(self.scenario), self.reps)
+                requests = None if kept is None else _Requests(*kept.requests)
+            if requests is None and present["crisis"] and not redo["crisis"]:
+                kept = reuse.get(beds_key(keys["crisis"]), self.reps)  # the requests need the crisis team's
+                if kept is None:
+                    redo["crisis"] = True
+                else:
+                    crisis_beds = kept.beds
 
         if redo["talking_therapies"]:
             self.referral_line("talking_therapies")
         if redo["crisis"]:
             crisis_beds = self.referral_line("crisis")
         stepdowns = None
-        if redo["inpatient"]:
-            stepdowns = self.inpatient(crisis_beds, stepdowns=redo["community"])
+        if ward and (redo["inpatient"] or stepdowns_needed):
+            if requests is None:
+                requests = self.ward_requests(crisis_beds)
+                if reuse is not None:  # an entry apart: large, and the same whatever the beds
+                    reuse.put(requests_key(self.scenario), self.reps, LineResult({}, requests=requests.arrays))
+            if redo["inpatient"]:
+                self.inpatient(requests)
+            if stepdowns_needed:
+                stepdowns = self.stepdowns(requests)
         if redo["community"]:
             self.referral_line("community", stepdowns)
 
@@ -325,13 +337,12 @@ class _Chunk:
 
     # inpatient
 
-    def inpatient(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None, stepdowns: bool = True) -> _StepDowns | None:
-        """Bed requests (direct, crisis, readmissions) through the ward; tally the inpatient measures and
-        return the community step-downs as windows (None without a community team, or if ``stepdowns`` is
-        false: the community team's results are taken from a cache, so its streams are not drawn)."""
+    def ward_requests(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None) -> _Requests:
+        """Every bed request of the chunk (direct, crisis, readmissions) in time order, with its length of stay.
+        They do not depend on the number of beds or on out-of-area placement, which only decide where a
+        patient stays (see :func:`~paysim.engines.reuse.requests_key`)."""
         scenario = self.scenario
         inpatient = scenario.services.inpatient
-        community = scenario.services.community if stepdowns else None
         curve = DemandCurve.for_line(inpatient, scenario.start_month)
         direct_t, direct_los = [], []
         for arrivals_rng, los_rng in zip(self.rngs("inpatient.arrivals"), self.rngs("inpatient.los"), strict=True):
@@ -343,7 +354,7 @@ class _Chunk:
             base_t, base_los = _merge_sorted(base_t, crisis_beds[0], base_los, self.crisis_stays(crisis_beds[1]))
 
         share = inpatient.readmission_share
-        draws = _AfterStayDraws(self, inpatient, community)
+        draws = _AfterStayDraws(self, inpatient)
         need = base_t.shape[1] + int(np.ceil(3 * share * base_t.shape[1])) + 32
         while True:
             draws.ensure(need)
@@ -355,23 +366,41 @@ class _Chunk:
                 break
             need *= 2
         used = max(int(np.isfinite(time).sum(axis=1).max()), 1)
-        time, los, readm = time[:, :used], los[:, :used], readm[:, :used]
-        discharge = time + los
+        return _Requests(time[:, :used], los[:, :used], readm[:, :used])
+
+    def inpatient(self, requests: _Requests) -> None:
+        """The ward: bed requests to local beds or out of area (FIFO repatriation); tally the inpatient
+        measures."""
+        inpatient = self.scenario.services.inpatient
+        time, discharge = requests.time, requests.discharge
         deadline = discharge if inpatient.oap.repatriate else time
         heap = self.kern.new_heap(self.rows, inpatient.beds)
         start, _, _ = self.kern.queue_block(heap, time, deadline, discharge, True)
+        self.tally.add("inpatient", self.kern.tally_ward(self.tally.edges, time, start, discharge, requests.readm))
 
-        self.tally.add("inpatient", self.kern.tally_ward(self.tally.edges, time, start, discharge, readm))
-        if community is None:
-            return None
-
-        present = time < INF
-        happened = present & (discharge < self.horizon)
-        order = np.argsort(np.where(happened, discharge, INF), axis=1, kind="stable")
-        sd_time = np.take_along_axis(np.where(happened, discharge, INF), order, axis=1)
-        sd_episode = np.take_along_axis(draws["stepdown_episode"][:, :used], order, axis=1)
-        sd_patience = np.take_along_axis(draws["stepdown_patience"][:, :used], order, axis=1)
-        return _StepDowns(sd_time, sd_episode, sd_patience)
+    def stepdowns(self, requests: _Requests) -> _StepDowns:
+        """The community team's step-downs: every discharge inside the run, in time order, with the episode and
+        patience drawn for its request (streams ``community.stepdown_*``, one draw per request in request
+        order, as the SimPy model takes them)."""
+        community = self.scenario.services.community
+        width = requests.time.shape[1]
+        patience = community.patience_days
+        samplers = {
+            "community.stepdown_episode": community.episode_days.sample,
+            "community.stepdown_patience": _exponential(patience) if patience is not None else _never,
+        }
+        episode, patience_days = (
+            np.stack(_per_row(sampler, self.rngs(name), [width] * self.rows)) for name, sampler in samplers.items()
+        )
+        discharge = requests.discharge
+        happened = (requests.time < INF) & (discharge < self.horizon)
+        when = np.where(happened, discharge, INF)
+        order = np.argsort(when, axis=1, kind="stable")
+        return _StepDowns(
+            np.take_along_axis(when, order, axis=1),
+            np.take_along_axis(episode, order, axis=1),
+            np.take_along_axis(patience_days, order, axis=1),
+        )
 
     def crisis_stays(self, index: np.ndarray) -> np.ndarray:
         """Lengths of stay (days) of the crisis team's bed requests, ``[R, n]``, from their referral numbers
@@ -423,6 +452,25 @@ class _Arrivals:
 
 
 @dataclass
+class _Requests:
+    """A chunk's bed requests in time order, ``[R, n]`` (``+inf`` time as padding): request time and length of
+    stay (days), and whether it is a readmission."""
+
+    time: np.ndarray
+    los: np.ndarray
+    readm: np.ndarray
+
+    @property
+    def discharge(self) -> np.ndarray:
+        """Discharge times (days): wherever the patient stays, they leave after their length of stay."""
+        return self.time + self.los
+
+    @property
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return self.time, self.los, self.readm
+
+
+@dataclass
 class _StepDowns:
     """Discharges referred to the community team, sorted per replication (``[R, n]``, ``+inf`` padding)."""
 
@@ -467,22 +515,15 @@ def _merge_windows(
 
 class _AfterStayDraws:
     """Per-bed-request draws in request order, as the SimPy model takes them: readmitted? (uniform),
-    readmission delay (uniform x window), the readmission's length of stay, the step-down episode and
-    patience. ``self[key]`` is ``[R, n]``; :meth:`ensure` draws more (continuing each stream)."""
+    readmission delay (uniform x window) and the readmission's length of stay. ``self[key]`` is ``[R, n]``;
+    :meth:`ensure` draws more (continuing each stream)."""
 
-    def __init__(self, chunk: _Chunk, inpatient, community) -> None:
+    def __init__(self, chunk: _Chunk, inpatient) -> None:
         samplers: dict[str, tuple[str, Sampler]] = {
             "readmit": ("inpatient.readmission", _uniform),
             "delay": ("inpatient.readmission_delay", _uniform),
             "los": ("inpatient.readmission_los", inpatient.los_days.sample),
         }
-        if community is not None:
-            samplers["stepdown_episode"] = ("community.stepdown_episode", community.episode_days.sample)
-            patience = community.patience_days
-            samplers["stepdown_patience"] = (
-                "community.stepdown_patience",
-                _exponential(patience) if patience is not None else _never,
-            )
         self.samplers = samplers
         self.rngs = {key: chunk.rngs(name) for key, (name, _) in samplers.items()}
         self.values = {key: np.zeros((chunk.rows, 0)) for key in samplers}
