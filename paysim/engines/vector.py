@@ -26,7 +26,8 @@ is the request time itself (Erlang's loss system).
 1. talking therapies: referrals -> team;
 2. crisis: referrals -> team, or to a bed when gatekept (more often when the team is full on arrival);
 3. inpatient: direct and crisis bed requests merged in time order with readmissions as they arise
-   (per-request draws in request order), then the ward;
+   (per-request draws in request order), then the ward's queue for its beds (the requests do not depend
+   on the beds, so a :class:`~paysim.engines.reuse.LineCache` keeps them apart);
 4. community: referrals merged with step-downs from the ward's discharges -> team.
 
 With the NumPy kernels, referral lines are streamed in windows of days, so memory holds one window of
@@ -156,9 +157,10 @@ class _Chunk:
         # what must be simulated: a line not stored, and what feeds a line that is simulated
         redo = {line: present[line] and stored.get(line) is None for line in LINES}
         stepdowns_needed = ward and redo["community"]  # the community team takes the ward's discharges
+        requests_needed = ward and (redo["inpatient"] or stepdowns_needed)
         requests: _Requests | None = None
         crisis_beds = None
-        if ward and (redo["inpatient"] or stepdowns_needed):
+        if requests_needed:
             if reuse is not None:
                 kept = reuse.get(requests_key(self.scenario), self.reps)
                 requests = None if kept is None else _Requests(*kept.requests)
@@ -174,7 +176,7 @@ class _Chunk:
         if redo["crisis"]:
             crisis_beds = self.referral_line("crisis")
         stepdowns = None
-        if ward and (redo["inpatient"] or stepdowns_needed):
+        if requests_needed:
             if requests is None:
                 requests = self.ward_requests(crisis_beds)
                 if reuse is not None:  # an entry apart: large, and the same whatever the beds
