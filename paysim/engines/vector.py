@@ -45,16 +45,17 @@ ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines._kernels import INF, TEAM_TALLIES, TICKS_PER_DAY, kernels, threads
+from paysim.engines._kernels import INF, TEAM_TALLIES, kernels
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
+from paysim.engines._rows import Sampler, compact, exponential, merge_sorted, never, pad, per_row, uniform
+from paysim.engines._tally import Tally
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
@@ -64,8 +65,6 @@ MEMORY_BUDGET = 384 * 2**20
 """Rough working-set target of one chunk (bytes); larger requests are split into chunks."""
 BLOCK_ELEMENTS = 2_000_000
 """Target replications x customers in one window of a referral line."""
-
-Sampler = Callable[[np.random.Generator, int], np.ndarray]
 
 
 # --- public API ---------------------------------------------------------------------------------------
@@ -138,7 +137,7 @@ class _Chunk:
         self.rows = reps.size
         self.horizon = float(scenario.horizon_days)
         self.days = np.arange(-scenario.warmup_days, scenario.horizon_days, dtype=float)
-        self.tally = _Tally(self.rows, month_edges(scenario.start_month, scenario.months))
+        self.tally = Tally(self.rows, month_edges(scenario.start_month, scenario.months))
 
     def rngs(self, name: str) -> list[np.random.Generator]:
         """One generator per replication for stream ``name``."""
@@ -222,9 +221,9 @@ class _Chunk:
         line = getattr(self.scenario.services, name)
         attributes: dict[str, tuple[str, Sampler]] = {"episode": (f"{name}.episode_days", line.episode_days.sample)}
         if line.patience_days is not None:
-            attributes["patience"] = (f"{name}.patience", _exponential(line.patience_days))
+            attributes["patience"] = (f"{name}.patience", exponential(line.patience_days))
         if bed_draws:
-            attributes["bed_u"] = ("crisis.bed_need", _uniform)
+            attributes["bed_u"] = ("crisis.bed_need", uniform)
         arrivals = _Arrivals(self, name, line)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
@@ -234,7 +233,7 @@ class _Chunk:
             times, counts = arrivals.window(first, last)
             block = {"arrival": times}
             for key, (_, sampler) in attributes.items():
-                block[key] = _pad(_per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
+                block[key] = pad(per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
             if "patience" not in block:
                 block["patience"] = np.full(times.shape, INF)
             if bed_draws:
@@ -271,14 +270,14 @@ class _Chunk:
             )  # fmt: skip
             tally.add(name, sums)
             if gatekeeping:
-                beds_t.append(_compact(arrival, to_bed, INF))
-                beds_index.append(_compact(block["index"], to_bed, -1.0))
+                beds_t.append(compact(arrival, to_bed, INF))
+                beds_index.append(compact(block["index"], to_bed, -1.0))
         if not gatekeeping:
             return None
         times = np.concatenate(beds_t, axis=1)
         index = np.concatenate(beds_index, axis=1)
         keep = np.isfinite(times)
-        return _compact(times, keep, INF), _compact(index, keep, -1.0)
+        return compact(times, keep, INF), compact(index, keep, -1.0)
 
     def team_numba(
         self, name: str, line: ReferralLine, stepdowns: _StepDowns | None = None
@@ -331,11 +330,11 @@ class _Chunk:
             )  # fmt: skip
             return bed_time[:k], bed_index[:k]
 
-        beds = _per_row(one, range(self.rows), self.reps)
+        beds = per_row(one, range(self.rows), self.reps)
         self.tally.add(name, dict(zip(TEAM_TALLIES, out.transpose(1, 0, 2), strict=True)))
         if not gatekeeping:
             return None
-        return _pad([t for t, _ in beds], INF), _pad([index for _, index in beds], -1.0)
+        return pad([t for t, _ in beds], INF), pad([index for _, index in beds], -1.0)
 
     # inpatient
 
@@ -351,9 +350,9 @@ class _Chunk:
             times = curve.arrivals(arrivals_rng, -scenario.warmup_days, scenario.horizon_days)
             direct_t.append(times)
             direct_los.append(inpatient.los_days.sample(los_rng, times.size))
-        base_t, base_los = _pad(direct_t, INF), _pad(direct_los, 0.0)
+        base_t, base_los = pad(direct_t, INF), pad(direct_los, 0.0)
         if crisis_beds is not None:
-            base_t, base_los = _merge_sorted(base_t, crisis_beds[0], base_los, self.crisis_stays(crisis_beds[1]))
+            base_t, base_los = merge_sorted(base_t, crisis_beds[0], base_los, self.crisis_stays(crisis_beds[1]))
 
         share = inpatient.readmission_share
         draws = _AfterStayDraws(self, inpatient)
@@ -389,10 +388,10 @@ class _Chunk:
         patience = community.patience_days
         samplers = {
             "community.stepdown_episode": community.episode_days.sample,
-            "community.stepdown_patience": _exponential(patience) if patience is not None else _never,
+            "community.stepdown_patience": exponential(patience) if patience is not None else never,
         }
         episode, patience_days = (
-            np.stack(_per_row(sampler, self.rngs(name), [width] * self.rows)) for name, sampler in samplers.items()
+            np.stack(per_row(sampler, self.rngs(name), [width] * self.rows)) for name, sampler in samplers.items()
         )
         discharge = requests.discharge
         happened = (requests.time < INF) & (discharge < self.horizon)
@@ -422,7 +421,7 @@ class _Chunk:
 
         if index.size == 0:
             return np.zeros(index.shape)
-        return np.stack(_per_row(one, self.reps, list(index)))
+        return np.stack(per_row(one, self.reps, list(index)))
 
 
 # --- referral arrivals --------------------------------------------------------------------------------
@@ -439,7 +438,7 @@ class _Arrivals:
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)  # the days of chunk.days
         self.kern = chunk.kern
         self.rngs = chunk.rngs(f"{name}.arrivals")
-        counts = _per_row(lambda rng: rng.poisson(expected), self.rngs)
+        counts = per_row(lambda rng: rng.poisson(expected), self.rngs)
         self.counts = np.stack(counts) if counts else np.zeros((0, 0))
         self.peak_per_day = float(expected.max()) if expected.size else 0.0
 
@@ -449,7 +448,7 @@ class _Arrivals:
         days = self.days[first:last]
         counts = self.counts[:, first:last]
         totals = counts.sum(axis=1)
-        uniforms = _per_row(_uniform, self.rngs, [int(total) for total in totals])
+        uniforms = per_row(uniform, self.rngs, [int(total) for total in totals])
         return self.kern.arrange_days(uniforms, counts, days), totals
 
 
@@ -522,8 +521,8 @@ class _AfterStayDraws:
 
     def __init__(self, chunk: _Chunk, inpatient) -> None:
         samplers: dict[str, tuple[str, Sampler]] = {
-            "readmit": ("inpatient.readmission", _uniform),
-            "delay": ("inpatient.readmission_delay", _uniform),
+            "readmit": ("inpatient.readmission", uniform),
+            "delay": ("inpatient.readmission_delay", uniform),
             "los": ("inpatient.readmission_los", inpatient.los_days.sample),
         }
         self.samplers = samplers
@@ -535,105 +534,14 @@ class _AfterStayDraws:
         if n <= have:
             return
         for key, (_, sampler) in self.samplers.items():
-            more = np.stack(_per_row(sampler, self.rngs[key], [n - have] * len(self.rngs[key])))
+            more = np.stack(per_row(sampler, self.rngs[key], [n - have] * len(self.rngs[key])))
             self.values[key] = np.concatenate([self.values[key], more], axis=1)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.values[key]
 
 
-# --- tallies ------------------------------------------------------------------------------------------
-
-
-class _Tally:
-    """Monthly integer tallies of a chunk, summed over blocks: ``{"<line>.<tally>": [R, month]}``.
-
-    The kernels count events in the month ``m`` with ``edges[m] <= t < edges[m + 1]``, sum bed days,
-    caseload days and waits in integer ticks (exact integrals of the occupancy curves, to 2**-30 day), and
-    count stocks at each month's end (a change at the end itself already applied), as
-    :mod:`paysim.monitors` does; :meth:`result` turns them into the Activity's measures.
-    """
-
-    def __init__(self, rows: int, edges: np.ndarray) -> None:
-        self.rows = rows
-        self.edges = edges
-        self.months = edges.size - 1
-        self.sums: dict[str, np.ndarray] = {}
-
-    def of(self, line: str) -> dict[str, np.ndarray]:
-        """The tallies of one line so far, ``{tally: [R, month]}``."""
-        prefix = f"{line}."
-        return {name[len(prefix) :]: v for name, v in self.sums.items() if name.startswith(prefix)}
-
-    def add(self, line: str, sums: dict[str, np.ndarray]) -> None:
-        for key, values in sums.items():
-            name = f"{line}.{key}"
-            if name in self.sums:
-                self.sums[name] = self.sums[name] + values
-            else:
-                self.sums[name] = np.array(values, dtype=np.int64)
-
-    def result(self, scenario: Scenario) -> dict[str, np.ndarray]:
-        """Every measure of the scenario, ``{name: [R, month]}`` (float)."""
-        kinds = measure_kinds(scenario.lines(), scenario.services.inpatient is not None)
-        days = np.diff(self.edges)
-        zero = np.zeros((self.rows, self.months), dtype=np.int64)
-        sums = self.sums
-
-        def get(name: str) -> np.ndarray:
-            return sums.get(name, zero).astype(float)
-
-        out: dict[str, np.ndarray] = {}
-        for name in kinds:
-            line, measure = name.split(".", 1)
-            if measure == "occupancy_mean":
-                beds = scenario.services.inpatient.beds
-                bed_days = get("inpatient.local_bed_ticks") / TICKS_PER_DAY
-                out[name] = bed_days / (beds * days) if beds else np.full(bed_days.shape, np.nan)
-            elif measure in ("local_bed_days", "oap_bed_days"):
-                out[name] = get(name.replace("_days", "_ticks")) / TICKS_PER_DAY
-            elif measure == "caseload_mean":
-                out[name] = get(f"{line}.caseload_ticks") / TICKS_PER_DAY / days
-            elif measure == "wait_days_mean":
-                starts = get(f"{line}.started")
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    mean = get(f"{line}.wait_ticks") / TICKS_PER_DAY / starts
-                out[name] = np.where(starts > 0, mean, np.nan)
-            elif name == "community.stepdowns":
-                out[name] = get("inpatient.discharges")
-            else:
-                out[name] = get(name)
-        return out
-
-
 # --- helpers ------------------------------------------------------------------------------------------
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_SIZE = 0
-
-
-def _per_row(fn: Callable, *columns: Sequence) -> list:
-    """``[fn(*row) for row in zip(*columns)]``, the rows split into :func:`threads` contiguous slices run
-    on as many threads (numpy's generators release the GIL while they draw). Each row uses its own
-    generators, so every replication gets exactly the draws it gets on one thread."""
-    global _POOL, _POOL_SIZE
-    rows = list(zip(*columns, strict=True))
-    n = min(threads(), len(rows) // 8)  # a few rows are not worth a hand-off
-    if n <= 1:
-        return [fn(*row) for row in rows]
-    if _POOL is None or _POOL_SIZE < n - 1:
-        _POOL = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="paysim-draws")
-        _POOL_SIZE = n - 1
-    cuts = np.linspace(0, len(rows), n + 1).astype(int)
-
-    def run(i: int) -> list:
-        return [fn(*row) for row in rows[cuts[i] : cuts[i + 1]]]
-
-    futures = [_POOL.submit(run, i) for i in range(1, n)]
-    out = run(0)  # the first slice on this thread
-    for future in futures:
-        out.extend(future.result())
-    return out
 
 
 def _places(line, name: str) -> int:
@@ -658,42 +566,3 @@ def _expected_requests(scenario: Scenario) -> float:
 def _window_days(rows: int, per_day: float) -> int:
     """Days per window so a window holds about :data:`BLOCK_ELEMENTS` customers over all rows."""
     return int(np.clip(BLOCK_ELEMENTS / max(rows * per_day * 1.2, 1.0), 7, 3650))
-
-
-def _pad(rows: list[np.ndarray], fill: float) -> np.ndarray:
-    """Stack 1-d arrays of different lengths into ``[len(rows), longest]``, padded with ``fill``."""
-    width = max((r.size for r in rows), default=0)
-    out = np.full((len(rows), width), fill)
-    for i, r in enumerate(rows):
-        out[i, : r.size] = r
-    return out
-
-
-def _compact(values: np.ndarray, keep: np.ndarray, fill: float) -> np.ndarray:
-    """Move the kept entries of each row to its front (order kept), pad with ``fill``: ``[R, max kept]``."""
-    width = int(keep.sum(axis=1).max(initial=0))
-    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
-    taken = np.take_along_axis(values, order, axis=1)
-    return np.where(np.take_along_axis(keep, order, axis=1), taken, fill)
-
-
-def _merge_sorted(t1: np.ndarray, t2: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Merge two row-sorted ``+inf``-padded time arrays (with a value each) into one, in time order."""
-    times = np.concatenate([t1, t2], axis=1)
-    values = np.concatenate([v1, v2], axis=1)
-    order = np.argsort(times, axis=1, kind="stable")
-    times = np.take_along_axis(times, order, axis=1)
-    width = max(int(np.isfinite(times).sum(axis=1).max(initial=0)), 0)
-    return times[:, :width], np.take_along_axis(values, order, axis=1)[:, :width]
-
-
-def _uniform(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.random(n)
-
-
-def _exponential(mean: float) -> Sampler:
-    return lambda rng, n: rng.exponential(mean, n)
-
-
-def _never(rng: np.random.Generator, n: int) -> np.ndarray:
-    return np.full(n, INF)

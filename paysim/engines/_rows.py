@@ -1,0 +1,84 @@
+"""Helpers of the vector engine over a chunk's replications: one generator per row, ragged rows as padded
+``[R, n]`` arrays, and the samplers the engine draws with.
+
+Every replication has its own random streams, so :func:`per_row` may run rows on several threads and each row
+still gets exactly the draws it gets on one thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from paysim.engines._kernels import INF, threads
+
+Sampler = Callable[[np.random.Generator, int], np.ndarray]
+"""``sampler(rng, n)``: ``n`` draws from one replication's generator."""
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def per_row(fn: Callable, *columns: Sequence) -> list:
+    """``[fn(*row) for row in zip(*columns)]``, the rows split into :func:`threads` contiguous slices run
+    on as many threads (numpy's generators release the GIL while they draw). Each row uses its own
+    generators, so every replication gets exactly the draws it gets on one thread."""
+    global _POOL, _POOL_SIZE
+    rows = list(zip(*columns, strict=True))
+    n = min(threads(), len(rows) // 8)  # a few rows are not worth a hand-off
+    if n <= 1:
+        return [fn(*row) for row in rows]
+    if _POOL is None or _POOL_SIZE < n - 1:
+        _POOL = ThreadPoolExecutor(max_workers=n - 1, thread_name_prefix="paysim-draws")
+        _POOL_SIZE = n - 1
+    cuts = np.linspace(0, len(rows), n + 1).astype(int)
+
+    def run(i: int) -> list:
+        return [fn(*row) for row in rows[cuts[i] : cuts[i + 1]]]
+
+    futures = [_POOL.submit(run, i) for i in range(1, n)]
+    out = run(0)  # the first slice on this thread
+    for future in futures:
+        out.extend(future.result())
+    return out
+
+
+def pad(rows: list[np.ndarray], fill: float) -> np.ndarray:
+    """Stack 1-d arrays of different lengths into ``[len(rows), longest]``, padded with ``fill``."""
+    width = max((r.size for r in rows), default=0)
+    out = np.full((len(rows), width), fill)
+    for i, r in enumerate(rows):
+        out[i, : r.size] = r
+    return out
+
+
+def compact(values: np.ndarray, keep: np.ndarray, fill: float) -> np.ndarray:
+    """Move the kept entries of each row to its front (order kept), pad with ``fill``: ``[R, max kept]``."""
+    width = int(keep.sum(axis=1).max(initial=0))
+    order = np.argsort(~keep, axis=1, kind="stable")[:, :width]
+    taken = np.take_along_axis(values, order, axis=1)
+    return np.where(np.take_along_axis(keep, order, axis=1), taken, fill)
+
+
+def merge_sorted(t1: np.ndarray, t2: np.ndarray, v1: np.ndarray, v2: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Merge two row-sorted ``+inf``-padded time arrays (with a value each) into one, in time order."""
+    times = np.concatenate([t1, t2], axis=1)
+    values = np.concatenate([v1, v2], axis=1)
+    order = np.argsort(times, axis=1, kind="stable")
+    times = np.take_along_axis(times, order, axis=1)
+    width = max(int(np.isfinite(times).sum(axis=1).max(initial=0)), 0)
+    return times[:, :width], np.take_along_axis(values, order, axis=1)[:, :width]
+
+
+def uniform(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.random(n)
+
+
+def exponential(mean: float) -> Sampler:
+    return lambda rng, n: rng.exponential(mean, n)
+
+
+def never(rng: np.random.Generator, n: int) -> np.ndarray:
+    return np.full(n, INF)
