@@ -150,6 +150,7 @@ class _Chunk:
         ward = services.inpatient is not None
         present = {line: getattr(services, line) is not None for line in LINES}
         keys = line_keys(self.scenario) if reuse is not None else {}
+        ward_key = requests_key(self.scenario) if reuse is not None and ward else ""
         stored = (
             {line: reuse.get(keys[line], self.reps) for line in LINES if present[line]} if reuse is not None else {}
         )
@@ -161,7 +162,7 @@ class _Chunk:
         crisis_beds = None
         if requests_needed:
             if reuse is not None:
-                kept = reuse.get(requests_key(self.scenario), self.reps)
+                kept = reuse.get(ward_key, self.reps)
                 requests = None if kept is None else _Requests(*kept.requests)
             if requests is None and present["crisis"] and not redo["crisis"]:
                 kept = reuse.get(beds_key(keys["crisis"]), self.reps)  # the requests need the crisis team's
@@ -179,7 +180,7 @@ class _Chunk:
             if requests is None:
                 requests = self.ward_requests(crisis_beds)
                 if reuse is not None:  # an entry apart: large, and the same whatever the beds
-                    reuse.put(requests_key(self.scenario), self.reps, LineResult({}, requests=requests.arrays))
+                    reuse.put(ward_key, self.reps, LineResult({}, requests=requests.arrays))
             if redo["inpatient"]:
                 self.inpatient(requests)
             if stepdowns_needed:
