@@ -72,12 +72,29 @@ MEASURE_UNITS: dict[str, str] = {
 }
 """Unit of each public measure, by the last part of its name (``occupancy_mean`` is a share shown in %)."""
 
+OAP_LENGTH_BANDS: dict[str, float] = {
+    "oap_ended_1_7": 7.0,
+    "oap_ended_8_14": 14.0,
+    "oap_ended_15_30": 30.0,
+    "oap_ended_31_plus": float("inf"),
+}
+"""Ended out-of-area placements by length, as NHS Digital's OAP return reports them (1-7, 8-14, 15-30, 31 or
+more nights): a placement of ``L`` days falls in the first band whose upper limit (days) is ``>= L``."""
+
 EXTRA_INPATIENT: dict[str, Kind] = {
     "inpatient.discharges": "count",
     "inpatient.local_end": "stock",
     "inpatient.oap_end": "stock",
+    "inpatient.waiting_end": "stock",
+    "inpatient.bed_wait_days": "days",
+    "inpatient.ended_waiting": "count",
+    "inpatient.oap_ended": "count",
+    **{f"inpatient.{band}": "count" for band in OAP_LENGTH_BANDS},
 }
-"""Further inpatient measures (bookkeeping that the conservation checks and costs use)."""
+"""Further inpatient measures (bookkeeping that the conservation checks, costs and OAP figures use): stays
+ended (``discharges``), patients in local beds / out of area / waiting locally for a bed at month ends, days
+spent waiting locally for a bed, requests whose stay ended before a bed was found, and out-of-area placements
+ended (by repatriation or discharge), in all and by length."""
 
 EXTRA_LINE: dict[str, Kind] = {
     "withdrawn": "count",

@@ -13,6 +13,7 @@ and starts on the first day of calendar month ``start_month``; ``warmup_days`` a
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import types
 import typing
@@ -129,7 +130,37 @@ class Crisis(ReferralLine):
 
 
 class OutOfArea(_Model):
-    repatriate: bool = Field(True, description="OAP patients return FIFO to the first free local bed")
+    """How the trust places patients out of area when its beds are full, and brings them back.
+
+    A bed request that finds no free local bed waits locally (in the crisis team's care, A&E, a leave bed) for
+    up to ``wait_days``; a bed that frees meanwhile goes to the longest-waiting such patient. Whoever is still
+    waiting at the limit is placed out of area. With ``repatriate`` on, a placed patient comes back to a free
+    local bed, first placed first back, once they have been out of area ``repatriate_after_days`` and only while
+    at least ``repatriate_keep_free`` of the local beds stay free after they return; patients waiting locally
+    always come first. A length of stay runs from the request, wherever it is spent.
+    """
+
+    wait_days: float = Field(
+        0.0,
+        ge=0,
+        description="days a bed request may wait locally for a free bed before it is placed out of area; "
+        "0 = placed at once",
+    )
+    repatriate: bool = Field(
+        True, description="placed patients come back to a free local bed (first placed, first back); false = never"
+    )
+    repatriate_after_days: float = Field(
+        0.0, ge=0, description="minimum days out of area before a patient is brought back (with repatriate)"
+    )
+    repatriate_keep_free: Share = Field(
+        0.0,
+        description="bring a patient back only while at least this share of local beds stays free after they "
+        "return (0 = at the first free bed)",
+    )
+
+    def reserved_beds(self, beds: int) -> int:
+        """Local beds a repatriation may not take: ``ceil(repatriate_keep_free x beds)``."""
+        return math.ceil(self.repatriate_keep_free * beds - 1e-9)
 
 
 class Inpatient(_Demand):

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from paysim.activity import Activity, measure_kinds
+from paysim.activity import EXTRA_INPATIENT, Activity, measure_kinds
 from paysim.io import (
     OutputError,
     atomic_path,
@@ -64,12 +64,7 @@ def test_monthly_table_is_long_by_replication_then_month():
     table = monthly_table(activity)
     assert table.num_rows == 26
     assert table.column_names[:3] == ["replication", "month", "label"]
-    assert table.column_names[3:] == [
-        *public_measures(activity),
-        "inpatient.discharges",
-        "inpatient.local_end",
-        "inpatient.oap_end",
-    ]
+    assert table.column_names[3:] == [*public_measures(activity), *EXTRA_INPATIENT]
     assert table.column("replication").to_pylist() == [0] * 13 + [1] * 13
     assert table.column("month").to_pylist()[11:15] == [11, 12, 0, 1]
     assert table.column("label").to_pylist()[:2] == ["Y1 Apr", "Y1 May"]

@@ -38,6 +38,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paysim.activity import OAP_LENGTH_BANDS
+from paysim.engines._ward import ward_row
+
 if TYPE_CHECKING:
     from paysim.engines._numba_kernels import NumbaKernels
 
@@ -250,6 +253,42 @@ class NumpyKernels:
         """See :func:`tally_ward_numpy`."""
         return tally_ward_numpy(*args, **kwargs)
 
+    @staticmethod
+    def ward(
+        time: np.ndarray,
+        discharge: np.ndarray,
+        beds: int,
+        wait: float,
+        repatriate: bool,
+        after: float,
+        reserve: int,
+        horizon: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Place every replication's bed requests: :func:`paysim.engines._ward.ward_row`, row by row.
+
+        Parameters
+        ----------
+        time, discharge:
+            ``[R, K]`` request times (sorted per row, ``+inf`` padding) and the times the stays end (days).
+        beds, wait, repatriate, after, reserve:
+            Local beds and the placement policy (``services.inpatient.oap``; ``reserve`` in beds).
+        horizon:
+            End of the simulated time (days).
+
+        Returns
+        -------
+        admit, placed, back : ndarray ``[R, K]``
+            Local admission, out-of-area placement and repatriation times (days; ``+inf``: none).
+        """
+        admit, placed, back = (np.full(time.shape, INF) for _ in range(3))
+        scratch = _ward_scratch(time.shape[1], beds)
+        for r in range(time.shape[0]):
+            ward_row(
+                time[r], discharge[r], beds, wait, repatriate, after, reserve, horizon, *scratch,
+                admit[r], placed[r], back[r],
+            )  # fmt: skip
+        return admit, placed, back
+
 
 def _replace_top(heap: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None:
     """Replace the minimum of the heaps in ``rows`` by ``values`` and restore heap order (sift down)."""
@@ -289,7 +328,8 @@ TEAM_TALLIES = (
 
 WARD_TALLIES = (
     "bed_requests", "local_admissions", "oap_admissions", "repatriations", "readmissions", "discharges",
-    "local_bed_ticks", "oap_bed_ticks", "local_end", "oap_end",
+    "local_bed_ticks", "oap_bed_ticks", "local_end", "oap_end", "waiting_end", "bed_wait_ticks", "ended_waiting",
+    "oap_ended", *OAP_LENGTH_BANDS,
 )  # fmt: skip
 """What :meth:`NumpyKernels.tally_ward` returns, each ``[R, month]`` int64."""
 
@@ -387,26 +427,53 @@ def tally_team_numpy(
 
 
 def tally_ward_numpy(
-    edges: np.ndarray, time: np.ndarray, start: np.ndarray, discharge: np.ndarray, readmission: np.ndarray
+    edges: np.ndarray,
+    time: np.ndarray,
+    admit: np.ndarray,
+    placed: np.ndarray,
+    back: np.ndarray,
+    discharge: np.ndarray,
+    readmission: np.ndarray,
 ) -> dict[str, np.ndarray]:
-    """Monthly tallies of bed requests (all ``[R, K]``), see :data:`WARD_TALLIES`."""
+    """Monthly tallies of bed requests (all ``[R, K]``; times from :meth:`NumpyKernels.ward`), see
+    :data:`WARD_TALLIES`. A request is local from its admission or repatriation to its discharge, out of area
+    from its placement to its repatriation or discharge, and waits locally from its request to whichever of
+    admission, placement and discharge comes first."""
     present = time < INF
-    served = start < INF
-    local = served & (start <= time)
-    out_of_area = present & ~local
-    back = np.minimum(start, discharge)
-    return {
+    in_bed = np.minimum(admit, back)  # local from admission, or from repatriation
+    local = in_bed < INF
+    out = placed < INF
+    out_end = np.minimum(back, discharge)
+    wait_end = np.minimum(np.minimum(admit, placed), discharge)
+    with np.errstate(invalid="ignore"):  # inf - inf where never placed
+        length = out_end - placed
+    ended_waiting = present & (admit == INF) & (placed == INF)
+    tallies = {
         "bed_requests": count_by_month(edges, time, present),
-        "local_admissions": count_by_month(edges, time, local),
-        "oap_admissions": count_by_month(edges, time, out_of_area),
-        "repatriations": count_by_month(edges, start, served & ~local),
+        "local_admissions": count_by_month(edges, admit, admit < INF),
+        "oap_admissions": count_by_month(edges, placed, out),
+        "repatriations": count_by_month(edges, back, back < INF),
         "readmissions": count_by_month(edges, time, readmission),
         "discharges": count_by_month(edges, discharge, present),
-        "local_bed_ticks": area_by_month(edges, start, discharge, served),
-        "oap_bed_ticks": area_by_month(edges, time, back, out_of_area),
-        "local_end": level_by_month(edges, start, discharge, served),
-        "oap_end": level_by_month(edges, time, back, out_of_area),
+        "local_bed_ticks": area_by_month(edges, in_bed, discharge, local),
+        "oap_bed_ticks": area_by_month(edges, placed, out_end, out),
+        "local_end": level_by_month(edges, in_bed, discharge, local),
+        "oap_end": level_by_month(edges, placed, out_end, out),
+        "waiting_end": level_by_month(edges, time, wait_end, present),
+        "bed_wait_ticks": area_by_month(edges, time, wait_end, present),
+        "ended_waiting": count_by_month(edges, discharge, ended_waiting),
+        "oap_ended": count_by_month(edges, out_end, out),
     }
+    low = -INF
+    for band, high in OAP_LENGTH_BANDS.items():
+        tallies[band] = count_by_month(edges, out_end, out & (length > low) & (length <= high))
+        low = high
+    return tallies
+
+
+def _ward_scratch(requests: int, beds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Scratch arrays for :func:`paysim.engines._ward.ward_row`: the bed heap and the two waiting lists."""
+    return np.empty(beds + 1), np.empty(max(requests, 1), np.int64), np.empty(max(requests, 1), np.int64)
 
 
 _NUMBA: NumbaKernels | None = None

@@ -13,7 +13,9 @@ import threading
 
 import numpy as np
 
+from paysim.activity import OAP_LENGTH_BANDS
 from paysim.engines._kernels import INF, TICKS_PER_DAY, WARD_TALLIES, _numba_max_threads, threads
+from paysim.engines._ward import ward_row
 
 
 def _build_numba_kernels(parallel: bool = False):
@@ -21,7 +23,7 @@ def _build_numba_kernels(parallel: bool = False):
     ``prange`` (each replication reads and writes only its own rows, so results do not change)."""
     import numba
 
-    global _sift, _stays_row
+    global _sift, _stays_row, _ward_row, _count, _interval
     njit = numba.njit(cache=True, nogil=True, parallel=parallel)
     rows_loop = numba.prange if parallel else range  # a closure cell: the two builds cache apart
     # The helpers are module globals, not closure cells: a cell holding a dispatcher pickles differently
@@ -104,12 +106,61 @@ def _build_numba_kernels(parallel: bool = False):
             k += 1
         return True
 
+    inline = numba.njit(cache=True, nogil=True, inline="always")
+    ticks_per_day = TICKS_PER_DAY
+
+    @inline
+    def position(t, edges, day_month, x):
+        """Month and tick of time t clipped to the horizon, for areas: (month, tick) with month = months and
+        tick = the last edge from the horizon's end on, (0, 0) before its start."""
+        months = edges.size - 1
+        if t >= edges[months]:
+            return months, x[months]
+        if t >= 0.0:
+            return day_month[np.int64(t)], np.int64(np.floor(t * ticks_per_day))
+        return 0, x[0]
+
+    @inline
+    def ends_before(t, edges, day_month):
+        """Number of month ends strictly before t (where a level that changes at t starts or stops counting)."""
+        months = edges.size - 1
+        horizon = edges[months]
+        if t >= 0.0 and t < horizon:
+            m = day_month[np.int64(t)]
+            return m if t > edges[m] else max(m - 1, 0)
+        if t >= horizon:
+            return months if t > horizon else months - 1
+        return 0
+
+    @inline
+    def count(row, t, edges, day_month):
+        """Add one event at time t to its month of ``row`` (nothing outside the horizon)."""
+        if t >= 0.0 and t < edges[edges.size - 1]:
+            row[day_month[np.int64(t)]] += 1
+
+    @inline
+    def interval(opened, full, part, u, v, edges, day_month, x):
+        """Add the interval [u, v) to a level's difference array and an area's whole months and partial ticks."""
+        opened[ends_before(u, edges, day_month)] += 1
+        opened[ends_before(v, edges, day_month)] -= 1
+        pv, tv = position(v, edges, day_month, x)
+        pu, tu = position(u, edges, day_month, x)
+        full[pv] -= 1
+        part[pv] += tv - x[pv]
+        full[pu] += 1
+        part[pu] -= tu - x[pu]
+
     _sift, _stays_row = sift, stays_row
+    _ward_row = numba.njit(cache=True, nogil=True)(ward_row)
+    _count, _interval = count, interval
     return _build_kernels(numba, njit, rows_loop)
 
 
 _sift = None
 _stays_row = None
+_ward_row = None
+_count = None
+_interval = None
 
 
 def _build_kernels(numba, njit, rows_loop):
@@ -149,131 +200,94 @@ def _build_kernels(numba, njit, rows_loop):
             )
         return not short.any()
 
-    ticks_per_day = TICKS_PER_DAY
-
-    # The tallies below inline every lookup by hand: numba helper calls that take arrays cost ~10 ns each
-    # (reference counting), several times the work they do. For an event time t (days, horizon [0, H)):
-    #   month     m = day_month[int(t)] for 0 <= t < H, else outside;
-    #   level     ends_before(t) = number of month ends < t, so [u, v) is open at ends ends_before(u) ..
-    #             ends_before(v) - 1 (a difference array per row, summed at the end);
-    #   area      the ticks of [0, t) in each month = full months before month p plus t - X_p in month p,
-    #             for t clipped to [0, H] (difference counts of full months and partial ticks per row).
-
     @njit
-    def tally_ward(edges, day_month, time, start, discharge, readmission, out):
-        months = edges.size - 1
-        horizon = edges[months]
-        x = (edges * ticks_per_day).astype(np.int64)
+    def ward(time, discharge, beds, wait, repatriate, after, reserve, horizon, admit, placed, back):
         rows_all, requests = time.shape
         for r in rows_loop(rows_all):
-            local_open = np.zeros(months + 1, np.int64)
-            oap_open = np.zeros(months + 1, np.int64)
-            local_full = np.zeros(months + 1, np.int64)
-            local_part = np.zeros(months + 1, np.int64)
-            oap_full = np.zeros(months + 1, np.int64)
-            oap_part = np.zeros(months + 1, np.int64)
+            heap = np.empty(beds + 1)
+            lq = np.empty(max(requests, 1), np.int64)
+            oq = np.empty(max(requests, 1), np.int64)
+            _ward_row(
+                time[r], discharge[r], beds, wait, repatriate, after, reserve, horizon, heap, lq, oq,
+                admit[r], placed[r], back[r],
+            )  # fmt: skip
+
+    bands = np.array(list(OAP_LENGTH_BANDS.values()))  # upper limits (days) of the OAP length bands
+    slot = {name: i for i, name in enumerate(WARD_TALLIES)}
+    requests_, local_, oap_, repatriations_, readmissions_, discharges_, ended_waiting_, oap_ended_, band_0 = (
+        slot[name]
+        for name in (
+            "bed_requests", "local_admissions", "oap_admissions", "repatriations", "readmissions", "discharges",
+            "ended_waiting", "oap_ended", next(iter(OAP_LENGTH_BANDS)),
+        )
+    )  # fmt: skip
+    # per kind of stay (local, out of area, waiting locally): its level at month ends and its area in ticks
+    stocks = np.array(
+        [
+            [slot["local_end"], slot["local_bed_ticks"]],
+            [slot["oap_end"], slot["oap_bed_ticks"]],
+            [slot["waiting_end"], slot["bed_wait_ticks"]],
+        ]
+    )
+
+    @njit
+    def tally_ward(edges, day_month, time, admit, placed, back, discharge, readmission, out):
+        """Rows of ``out`` as WARD_TALLIES (see tally_ward_numpy); levels and areas by difference arrays."""
+        months = edges.size - 1
+        x = (edges * TICKS_PER_DAY).astype(np.int64)
+        rows_all, requests = time.shape
+        for r in rows_loop(rows_all):
+            opened = np.zeros((3, months + 1), np.int64)  # as stocks: local, out of area, waiting locally
+            full = np.zeros((3, months + 1), np.int64)
+            part = np.zeros((3, months + 1), np.int64)
             for k in range(requests):
                 t = time[r, k]
                 if not t < np.inf:
                     break
-                s = start[r, k]
+                a = admit[r, k]
+                p = placed[r, k]
+                b = back[r, k]
                 f = discharge[r, k]
-                served = s < np.inf
-                local = served and s <= t
-                back = s if s < f else f
-                # positions of t, s (if served), f and back: month, month ends before, area position, tick
-                mt = -1
-                t_ends = 0
-                t_pos = 0
-                t_tick = np.int64(0)
-                if t >= 0.0 and t < horizon:
-                    mt = day_month[np.int64(t)]
-                    t_ends = mt if t > edges[mt] else max(mt - 1, 0)
-                    t_pos = mt
-                    t_tick = np.int64(np.floor(t * ticks_per_day))
-                elif t >= horizon:
-                    t_ends = months if t > horizon else months - 1
-                    t_pos = months
-                    t_tick = x[months]
-                mf = -1
-                f_ends = 0
-                f_pos = 0
-                f_tick = np.int64(0)
-                if f >= 0.0 and f < horizon:
-                    mf = day_month[np.int64(f)]
-                    f_ends = mf if f > edges[mf] else max(mf - 1, 0)
-                    f_pos = mf
-                    f_tick = np.int64(np.floor(f * ticks_per_day))
-                elif f >= horizon:
-                    f_ends = months if f > horizon else months - 1
-                    f_pos = months
-                    f_tick = x[months]
-                if mt >= 0:
-                    out[0, r, mt] += 1
-                    if local:
-                        out[1, r, mt] += 1
-                    else:
-                        out[2, r, mt] += 1
-                    if readmission[r, k]:
-                        out[4, r, mt] += 1
-                if mf >= 0:
-                    out[5, r, mf] += 1
-                if local:
-                    local_open[t_ends] += 1
-                    local_open[f_ends] -= 1
-                    local_full[f_pos] -= 1
-                    local_part[f_pos] += f_tick - x[f_pos]
-                    local_full[t_pos] += 1
-                    local_part[t_pos] -= t_tick - x[t_pos]
-                    continue
-                # out of area from t until back (= repatriation at s, or discharge)
-                b_ends = 0
-                b_pos = 0
-                b_tick = np.int64(0)
-                mb = -1
-                if back >= 0.0 and back < horizon:
-                    mb = day_month[np.int64(back)]
-                    b_ends = mb if back > edges[mb] else max(mb - 1, 0)
-                    b_pos = mb
-                    b_tick = np.int64(np.floor(back * ticks_per_day))
-                elif back >= horizon:
-                    b_ends = months if back > horizon else months - 1
-                    b_pos = months
-                    b_tick = x[months]
-                oap_open[t_ends] += 1
-                oap_open[b_ends] -= 1
-                oap_full[b_pos] -= 1
-                oap_part[b_pos] += b_tick - x[b_pos]
-                oap_full[t_pos] += 1
-                oap_part[t_pos] -= t_tick - x[t_pos]
-                if served:  # repatriated at s = back, local until discharge
-                    if mb >= 0:
-                        out[3, r, mb] += 1
-                    local_open[b_ends] += 1
-                    local_open[f_ends] -= 1
-                    local_full[f_pos] -= 1
-                    local_part[f_pos] += f_tick - x[f_pos]
-                    local_full[b_pos] += 1
-                    local_part[b_pos] -= b_tick - x[b_pos]
-            local_level = 0
-            oap_level = 0
-            for m in range(months):
-                local_level += local_open[m]
-                oap_level += oap_open[m]
-                out[8, r, m] += local_level
-                out[9, r, m] += oap_level
-            local_months = 0
-            oap_months = 0
-            for m in range(months - 1, -1, -1):
-                local_months -= local_full[m + 1]
-                oap_months -= oap_full[m + 1]
-                out[6, r, m] += local_months * (x[m + 1] - x[m]) + local_part[m]
-                out[7, r, m] += oap_months * (x[m + 1] - x[m]) + oap_part[m]
+                _count(out[requests_, r], t, edges, day_month)
+                if readmission[r, k]:
+                    _count(out[readmissions_, r], t, edges, day_month)
+                _count(out[discharges_, r], f, edges, day_month)
+                wait_end = min(min(a, p), f)
+                _interval(opened[2], full[2], part[2], t, wait_end, edges, day_month, x)
+                if a < np.inf:
+                    _count(out[local_, r], a, edges, day_month)
+                    _interval(opened[0], full[0], part[0], a, f, edges, day_month, x)
+                elif p < np.inf:
+                    out_end = min(b, f)
+                    _count(out[oap_, r], p, edges, day_month)
+                    _interval(opened[1], full[1], part[1], p, out_end, edges, day_month, x)
+                    _count(out[oap_ended_, r], out_end, edges, day_month)
+                    length = out_end - p
+                    band = 0
+                    while length > bands[band]:
+                        band += 1
+                    _count(out[band_0 + band, r], out_end, edges, day_month)
+                    if b < np.inf:
+                        _count(out[repatriations_, r], b, edges, day_month)
+                        _interval(opened[0], full[0], part[0], b, f, edges, day_month, x)
+                else:
+                    _count(out[ended_waiting_, r], f, edges, day_month)
+            for j in range(3):
+                level_row = stocks[j, 0]
+                area_row = stocks[j, 1]
+                level = 0
+                for m in range(months):
+                    level += opened[j, m]
+                    out[level_row, r, m] += level
+                whole = 0  # full[p] holds -(ends at p) + (starts at p): month m is covered iff start < m < end
+                for m in range(months - 1, -1, -1):
+                    whole -= full[j, m + 1]
+                    out[area_row, r, m] += whole * (x[m + 1] - x[m]) + part[j, m]
 
-    return queue_block, stays, tally_ward
+    return queue_block, stays, tally_ward, ward
 
 
-_KERNEL_NAMES = ("queue_block", "stays", "tally_ward")
+_KERNEL_NAMES = ("queue_block", "stays", "tally_ward", "ward")
 
 
 class NumbaKernels:
@@ -384,23 +398,44 @@ class NumbaKernels:
         return time, los, readm, bool(complete)
 
     def tally_ward(
-        self, edges: np.ndarray, time: np.ndarray, start: np.ndarray, discharge: np.ndarray, readmission: np.ndarray
+        self,
+        edges: np.ndarray,
+        time: np.ndarray,
+        admit: np.ndarray,
+        placed: np.ndarray,
+        back: np.ndarray,
+        discharge: np.ndarray,
+        readmission: np.ndarray,
     ) -> dict[str, np.ndarray]:
         """See :func:`tally_ward_numpy`."""
         out = np.zeros((len(WARD_TALLIES), time.shape[0], edges.size - 1), dtype=np.int64)
         c = np.ascontiguousarray
         self._call(
-            "tally_ward",
-            time.shape[0],
-            c(edges, dtype=float),
-            _day_month(edges),
-            c(time),
-            c(start),
-            c(discharge),
-            c(readmission),
-            out,
-        )
+            "tally_ward", time.shape[0], c(edges, dtype=float), _day_month(edges), c(time, dtype=float),
+            c(admit, dtype=float), c(placed, dtype=float), c(back, dtype=float), c(discharge, dtype=float),
+            c(readmission), out,
+        )  # fmt: skip
         return dict(zip(WARD_TALLIES, out, strict=True))
+
+    def ward(
+        self,
+        time: np.ndarray,
+        discharge: np.ndarray,
+        beds: int,
+        wait: float,
+        repatriate: bool,
+        after: float,
+        reserve: int,
+        horizon: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """See :meth:`NumpyKernels.ward` (the same row function, compiled)."""
+        admit, placed, back = (np.full(time.shape, INF) for _ in range(3))
+        c = np.ascontiguousarray
+        self._call(
+            "ward", time.shape[0], c(time, dtype=float), c(discharge, dtype=float), int(beds), float(wait),
+            bool(repatriate), float(after), int(reserve), float(horizon), admit, placed, back,
+        )  # fmt: skip
+        return admit, placed, back
 
 
 def _day_month(edges: np.ndarray) -> np.ndarray:

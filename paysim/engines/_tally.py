@@ -54,7 +54,7 @@ class Tally:
                 beds = scenario.services.inpatient.beds
                 bed_days = get("inpatient.local_bed_ticks") / TICKS_PER_DAY
                 out[name] = bed_days / (beds * days) if beds else np.full(bed_days.shape, np.nan)
-            elif measure in ("local_bed_days", "oap_bed_days"):
+            elif measure in ("local_bed_days", "oap_bed_days", "bed_wait_days"):
                 out[name] = get(name.replace("_days", "_ticks")) / TICKS_PER_DAY
             elif measure == "caseload_mean":
                 out[name] = get(f"{line}.caseload_ticks") / TICKS_PER_DAY / days

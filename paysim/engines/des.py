@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import simpy
 
-from paysim.activity import Activity, measure_kinds
+from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
 from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
-from paysim.scenario import Crisis, ReferralLine, Scenario
+from paysim.scenario import Crisis, OutOfArea, ReferralLine, Scenario
 from paysim.streams import Draws, stream
 
 NEVER = float("inf")
@@ -207,69 +207,125 @@ def arrivals(env: simpy.Environment, times: np.ndarray, start: Callable[[int], N
 
 
 class Patient:
-    """An inpatient stay: where it is spent now (``local`` or out of area) and whether it has ended."""
+    """An inpatient stay: when it ends (fixed at the request), where it is spent now, when it was placed out."""
 
-    __slots__ = ("discharged", "local")
+    __slots__ = ("discharge", "placed", "state")
 
-    def __init__(self) -> None:
-        self.local = False
-        self.discharged = False
+    WAITING, LOCAL, OUT, ENDED = range(4)
+
+    def __init__(self, discharge: float) -> None:
+        self.discharge = discharge
+        self.placed = NEVER
+        self.state = Patient.WAITING
 
 
 class Ward:
-    """Local adult acute beds with overflow to out-of-area placements and FIFO repatriation."""
+    """Local adult acute beds, a local wait for a free one, out-of-area placements and repatriation.
 
-    def __init__(self, env: simpy.Environment, beds: int, repatriate: bool) -> None:
+    The policy (``services.inpatient.oap``): a request takes a free local bed, else waits locally up to
+    ``wait_days`` (a bed that frees goes to the longest-waiting request), then is placed out of area. With
+    ``repatriate``, a bed that frees with nobody waiting goes to the longest-placed patient who has been out
+    at least ``repatriate_after_days``, if more than the reserved beds (``repatriate_keep_free``) are free.
+    The vector engine's :func:`paysim.engines._ward.ward_row` is the same policy.
+    """
+
+    def __init__(self, env: simpy.Environment, beds: int, oap: OutOfArea) -> None:
         self.env = env
         self.beds = beds
-        self.repatriate = repatriate
+        self.wait_days = oap.wait_days
+        self.repatriate = oap.repatriate
+        self.after = oap.repatriate_after_days
+        self.reserve = oap.reserved_beds(beds)
         self.local = Level()
         self.oap = Level()
-        self.placed_out: deque[Patient] = deque()  # OAP patients waiting to come back, first placed first
+        self.waiting = Level()
+        self.waiting_list: deque[Patient] = deque()  # waiting locally for a bed, first come first served
+        self.placed_out: deque[Patient] = deque()  # out of area and to come back, first placed first back
         self.requests = Events()
         self.local_admissions = Events()
         self.oap_admissions = Events()
         self.repatriations = Events()
         self.readmissions = Events()
         self.discharges = Events()
+        self.ended_waiting = Events()
+        self.oap_ended = Events()  # value: length of the placement, days
 
-    def admit(self, patient: Patient) -> None:
-        """A bed request: a free local bed if there is one, otherwise an out-of-area placement."""
+    def request(self, patient: Patient) -> None:
+        """A bed request: a free local bed, else a wait on the local list (or a placement at once)."""
         now = self.env.now
         self.requests.add(now)
-        if self.local.value < self.beds:
-            patient.local = True
-            self.local.change(now, +1)
-            self.local_admissions.add(now)
+        self.waiting_list.append(patient)
+        self.waiting.change(now, +1)
+        self._fill()
+        if patient.state != Patient.WAITING:
+            return
+        if self.wait_days > 0:
+            self.env.timeout(self.wait_days).callbacks.append(lambda _: self._wait_over(patient))
         else:
-            self.oap.change(now, +1)
-            self.oap_admissions.add(now)
-            if self.repatriate:
-                self.placed_out.append(patient)
+            self._place_out(patient)
 
     def discharge(self, patient: Patient) -> None:
-        """End a stay; a freed local bed goes to the longest-placed OAP patient still out of area."""
+        """A stay ends (wherever it is spent); a freed local bed is filled again."""
         now = self.env.now
-        patient.discharged = True
         self.discharges.add(now)
-        if not patient.local:
+        state, patient.state = patient.state, Patient.ENDED
+        if state == Patient.WAITING:  # the stay ended before a bed was found
+            self.waiting.change(now, -1)
+            self.ended_waiting.add(now)
+        elif state == Patient.OUT:
             self.oap.change(now, -1)
-            return
-        self.local.change(now, -1)
-        while self.placed_out:
-            returning = self.placed_out.popleft()
-            if not returning.discharged:
-                returning.local = True
+            self.oap_ended.add(now, now - patient.placed)
+        else:
+            self.local.change(now, -1)
+            self._fill()
+
+    def _wait_over(self, patient: Patient) -> None:
+        if patient.state == Patient.WAITING and patient.discharge > self.env.now:
+            self._place_out(patient)
+
+    def _place_out(self, patient: Patient) -> None:
+        now = self.env.now
+        patient.state = Patient.OUT
+        patient.placed = now
+        self.waiting.change(now, -1)
+        self.oap.change(now, +1)
+        self.oap_admissions.add(now)
+        if self.repatriate:
+            self.placed_out.append(patient)
+            if self.after > 0:  # beds are full now; it may come back once eligible
+                self.env.timeout(self.after).callbacks.append(lambda _: self._fill())
+
+    def _fill(self) -> None:
+        """Free local beds go to requests waiting locally, then to eligible patients out of area."""
+        now = self.env.now
+        while self.local.value < self.beds:
+            waiting, placed_out = self.waiting_list, self.placed_out
+            while waiting and (waiting[0].state != Patient.WAITING or waiting[0].discharge <= now):
+                waiting.popleft()
+            if waiting:
+                patient = waiting.popleft()
+                self.waiting.change(now, -1)
+                self.local_admissions.add(now)
+            elif self.repatriate and self.beds - self.local.value > self.reserve:
+                while placed_out and (placed_out[0].state != Patient.OUT or placed_out[0].discharge <= now):
+                    placed_out.popleft()
+                if not placed_out or placed_out[0].placed + self.after > now:
+                    return
+                patient = placed_out.popleft()
                 self.oap.change(now, -1)
-                self.local.change(now, +1)
                 self.repatriations.add(now)
-                break
+                self.oap_ended.add(now, now - patient.placed)
+            else:
+                return
+            patient.state = Patient.LOCAL
+            self.local.change(now, +1)
 
     def measures(self, edges: np.ndarray) -> dict[str, np.ndarray]:
         days = np.diff(edges)
         local_bed_days = self.local.monthly_area(edges)
         with np.errstate(invalid="ignore", divide="ignore"):
             occupancy = local_bed_days / (self.beds * days) if self.beds else np.full(len(days), np.nan)
+        lengths = np.array(self.oap_ended.values)
         out = {
             "bed_requests": self.requests.monthly_count(edges),
             "oap_admissions": self.oap_admissions.monthly_count(edges),
@@ -282,7 +338,16 @@ class Ward:
             "discharges": self.discharges.monthly_count(edges),
             "local_end": self.local.at_month_ends(edges),
             "oap_end": self.oap.at_month_ends(edges),
+            "waiting_end": self.waiting.at_month_ends(edges),
+            "bed_wait_days": self.waiting.monthly_area(edges),
+            "ended_waiting": self.ended_waiting.monthly_count(edges),
+            "oap_ended": self.oap_ended.monthly_count(edges),
         }
+        low = -np.inf
+        for band, high in OAP_LENGTH_BANDS.items():
+            within = Events(self.oap_ended.times, list(((lengths > low) & (lengths <= high)).astype(float)))
+            out[band] = within.monthly_sum(edges)
+            low = high
         return {f"inpatient.{key}": value for key, value in out.items()}
 
 
@@ -306,7 +371,7 @@ class TrustModel:
             places = line.capacity.courses if name == "talking_therapies" else line.capacity.places
             self.teams[name] = Team(self.env, line, places)
         if services.inpatient is not None:
-            self.ward = Ward(self.env, services.inpatient.beds, services.inpatient.oap.repatriate)
+            self.ward = Ward(self.env, services.inpatient.beds, services.inpatient.oap)
             self._after_stay = self._after_stay_draws()
         for name, team in self.teams.items():
             self._start_line(name, team)
@@ -383,8 +448,8 @@ class TrustModel:
         if readmission:
             ward.readmissions.add(self.env.now)
         readmit, delay, next_los, stepdown_episode, stepdown_patience = self._after_stay()
-        patient = Patient()
-        ward.admit(patient)
+        patient = Patient(self.env.now + los)
+        ward.request(patient)
         yield self.env.timeout(los)
         ward.discharge(patient)
         community = self.teams.get("community")

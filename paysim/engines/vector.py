@@ -371,14 +371,17 @@ class _Chunk:
         return _Requests(time[:, :used], los[:, :used], readm[:, :used])
 
     def inpatient(self, requests: _Requests) -> None:
-        """The ward: bed requests to local beds or out of area (FIFO repatriation); tally the inpatient
-        measures."""
+        """The ward: bed requests to local beds, a local wait or out of area, and back (the placement policy of
+        ``services.inpatient.oap``, :mod:`paysim.engines._ward`); tally the inpatient measures."""
         inpatient = self.scenario.services.inpatient
+        oap = inpatient.oap
         time, discharge = requests.time, requests.discharge
-        deadline = discharge if inpatient.oap.repatriate else time
-        heap = self.kern.new_heap(self.rows, inpatient.beds)
-        start, _, _ = self.kern.queue_block(heap, time, deadline, discharge, True)
-        self.tally.add("inpatient", self.kern.tally_ward(self.tally.edges, time, start, discharge, requests.readm))
+        admit, placed, back = self.kern.ward(
+            time, discharge, inpatient.beds, oap.wait_days, oap.repatriate, oap.repatriate_after_days,
+            oap.reserved_beds(inpatient.beds), self.horizon,
+        )  # fmt: skip
+        tallies = self.kern.tally_ward(self.tally.edges, time, admit, placed, back, discharge, requests.readm)
+        self.tally.add("inpatient", tallies)
 
     def stepdowns(self, requests: _Requests) -> _StepDowns:
         """The community team's step-downs: every discharge inside the run, in time order, with the episode and
