@@ -198,6 +198,12 @@ class Scenario(_Model):
     seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream")
     warmup_days: int = Field(0, ge=0, le=3650, description="simulated before counting starts")
     start_month: int = Field(4, ge=1, le=12, description="calendar month the horizon starts (4 = April)")
+    population: float | None = Field(
+        None,
+        gt=0,
+        le=60e6,
+        description="people the provider serves, all ages (scales the per-head comparisons of paysim realism)",
+    )
     services: Services
     contracts: Contracts | None = None
     costs: Costs | None = None

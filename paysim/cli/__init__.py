@@ -21,7 +21,7 @@ Modules: :mod:`paysim.cli.app` (the Typer app, shared options, input checks, pro
 compare) and :mod:`paysim.cli.decide` (sensitivity, design, report).
 """
 
-from paysim.cli import commands, decide  # noqa: F401  (registers the commands on the app)
+from paysim.cli import commands, decide, realism  # noqa: F401  (registers the commands on the app)
 from paysim.cli.app import app, main
 
 __all__ = ["app", "main"]
