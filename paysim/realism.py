@@ -355,9 +355,7 @@ class Check:
         return self.low <= self.mean <= self.high
 
 
-def realism(
-    scenario: Scenario, activity: Activity, ledgers: Mapping[str, Ledger], year: int = 0
-) -> list[Check]:
+def realism(scenario: Scenario, activity: Activity, ledgers: Mapping[str, Ledger], year: int = 0) -> list[Check]:
     """Every benchmark the run can answer, measured in contract year ``year`` (0 = first).
 
     Parameters
@@ -389,7 +387,5 @@ def realism(
             continue
         factor = scale if benchmark.per_million else 1.0
         se = float(values.std(ddof=1) / np.sqrt(values.size)) if values.size > 1 else float("nan")
-        checks.append(
-            Check(name, benchmark, float(values.mean()), se, benchmark.low * factor, benchmark.high * factor)
-        )
+        checks.append(Check(name, benchmark, float(values.mean()), se, benchmark.low * factor, benchmark.high * factor))
     return checks

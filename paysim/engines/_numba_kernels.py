@@ -23,7 +23,7 @@ def _build_numba_kernels(parallel: bool = False):
     ``prange`` (each replication reads and writes only its own rows, so results do not change)."""
     import numba
 
-    global _sift, _stays_row, _ward_row, _count, _interval
+    global _sift, _stays_row, _ward_row
     njit = numba.njit(cache=True, nogil=True, parallel=parallel)
     rows_loop = numba.prange if parallel else range  # a closure cell: the two builds cache apart
     # The helpers are module globals, not closure cells: a cell holding a dispatcher pickles differently
@@ -106,61 +106,14 @@ def _build_numba_kernels(parallel: bool = False):
             k += 1
         return True
 
-    inline = numba.njit(cache=True, nogil=True, inline="always")
-    ticks_per_day = TICKS_PER_DAY
-
-    @inline
-    def position(t, edges, day_month, x):
-        """Month and tick of time t clipped to the horizon, for areas: (month, tick) with month = months and
-        tick = the last edge from the horizon's end on, (0, 0) before its start."""
-        months = edges.size - 1
-        if t >= edges[months]:
-            return months, x[months]
-        if t >= 0.0:
-            return day_month[np.int64(t)], np.int64(np.floor(t * ticks_per_day))
-        return 0, x[0]
-
-    @inline
-    def ends_before(t, edges, day_month):
-        """Number of month ends strictly before t (where a level that changes at t starts or stops counting)."""
-        months = edges.size - 1
-        horizon = edges[months]
-        if t >= 0.0 and t < horizon:
-            m = day_month[np.int64(t)]
-            return m if t > edges[m] else max(m - 1, 0)
-        if t >= horizon:
-            return months if t > horizon else months - 1
-        return 0
-
-    @inline
-    def count(row, t, edges, day_month):
-        """Add one event at time t to its month of ``row`` (nothing outside the horizon)."""
-        if t >= 0.0 and t < edges[edges.size - 1]:
-            row[day_month[np.int64(t)]] += 1
-
-    @inline
-    def interval(opened, full, part, u, v, edges, day_month, x):
-        """Add the interval [u, v) to a level's difference array and an area's whole months and partial ticks."""
-        opened[ends_before(u, edges, day_month)] += 1
-        opened[ends_before(v, edges, day_month)] -= 1
-        pv, tv = position(v, edges, day_month, x)
-        pu, tu = position(u, edges, day_month, x)
-        full[pv] -= 1
-        part[pv] += tv - x[pv]
-        full[pu] += 1
-        part[pu] -= tu - x[pu]
-
     _sift, _stays_row = sift, stays_row
     _ward_row = numba.njit(cache=True, nogil=True)(ward_row)
-    _count, _interval = count, interval
     return _build_kernels(numba, njit, rows_loop)
 
 
 _sift = None
 _stays_row = None
 _ward_row = None
-_count = None
-_interval = None
 
 
 def _build_kernels(numba, njit, rows_loop):
@@ -200,6 +153,8 @@ def _build_kernels(numba, njit, rows_loop):
             )
         return not short.any()
 
+    ticks_per_day = TICKS_PER_DAY
+
     @njit
     def ward(time, discharge, beds, wait, repatriate, after, reserve, horizon, admit, placed, back):
         rows_all, requests = time.shape
@@ -232,14 +187,23 @@ def _build_kernels(numba, njit, rows_loop):
 
     @njit
     def tally_ward(edges, day_month, time, admit, placed, back, discharge, readmission, out):
-        """Rows of ``out`` as WARD_TALLIES (see tally_ward_numpy); levels and areas by difference arrays."""
+        """Rows of ``out`` as WARD_TALLIES (see tally_ward_numpy). Each request lists its events (slot, time)
+        and its intervals (kind of stay, start, end); one loop then adds each to its month, and levels and
+        areas go through difference arrays (written out here once: numba helper calls taking arrays cost
+        more than the work they do)."""
         months = edges.size - 1
-        x = (edges * TICKS_PER_DAY).astype(np.int64)
+        horizon = edges[months]
+        x = (edges * ticks_per_day).astype(np.int64)
         rows_all, requests = time.shape
         for r in rows_loop(rows_all):
-            opened = np.zeros((3, months + 1), np.int64)  # as stocks: local, out of area, waiting locally
-            full = np.zeros((3, months + 1), np.int64)
-            part = np.zeros((3, months + 1), np.int64)
+            opened = np.zeros((3, months + 1), np.int64)  # rows as stocks: local, out of area, waiting locally
+            full = np.zeros((3, months + 1), np.int64)  # whole months of area: -(ends at m) + (starts at m)
+            part = np.zeros((3, months + 1), np.int64)  # partial ticks of area in month m
+            event_slot = np.empty(8, np.int64)
+            event_time = np.empty(8)
+            span_kind = np.empty(3, np.int64)
+            span_from = np.empty(3)
+            span_to = np.empty(3)
             for k in range(requests):
                 t = time[r, k]
                 if not t < np.inf:
@@ -248,30 +212,58 @@ def _build_kernels(numba, njit, rows_loop):
                 p = placed[r, k]
                 b = back[r, k]
                 f = discharge[r, k]
-                _count(out[requests_, r], t, edges, day_month)
+                event_slot[0], event_time[0] = requests_, t
+                event_slot[1], event_time[1] = discharges_, f
+                n_events = 2
                 if readmission[r, k]:
-                    _count(out[readmissions_, r], t, edges, day_month)
-                _count(out[discharges_, r], f, edges, day_month)
-                wait_end = min(min(a, p), f)
-                _interval(opened[2], full[2], part[2], t, wait_end, edges, day_month, x)
+                    event_slot[n_events], event_time[n_events] = readmissions_, t
+                    n_events += 1
+                span_kind[0], span_from[0], span_to[0] = 2, t, min(min(a, p), f)  # waiting locally
+                n_spans = 1
                 if a < np.inf:
-                    _count(out[local_, r], a, edges, day_month)
-                    _interval(opened[0], full[0], part[0], a, f, edges, day_month, x)
+                    event_slot[n_events], event_time[n_events] = local_, a
+                    span_kind[1], span_from[1], span_to[1] = 0, a, f
+                    n_events += 1
+                    n_spans = 2
                 elif p < np.inf:
                     out_end = min(b, f)
-                    _count(out[oap_, r], p, edges, day_month)
-                    _interval(opened[1], full[1], part[1], p, out_end, edges, day_month, x)
-                    _count(out[oap_ended_, r], out_end, edges, day_month)
                     length = out_end - p
                     band = 0
                     while length > bands[band]:
                         band += 1
-                    _count(out[band_0 + band, r], out_end, edges, day_month)
+                    event_slot[n_events], event_time[n_events] = oap_, p
+                    event_slot[n_events + 1], event_time[n_events + 1] = oap_ended_, out_end
+                    event_slot[n_events + 2], event_time[n_events + 2] = band_0 + band, out_end
+                    n_events += 3
+                    span_kind[1], span_from[1], span_to[1] = 1, p, out_end
+                    n_spans = 2
                     if b < np.inf:
-                        _count(out[repatriations_, r], b, edges, day_month)
-                        _interval(opened[0], full[0], part[0], b, f, edges, day_month, x)
+                        event_slot[n_events], event_time[n_events] = repatriations_, b
+                        span_kind[2], span_from[2], span_to[2] = 0, b, f
+                        n_events += 1
+                        n_spans = 3
                 else:
-                    _count(out[ended_waiting_, r], f, edges, day_month)
+                    event_slot[n_events], event_time[n_events] = ended_waiting_, f
+                    n_events += 1
+                for e in range(n_events):
+                    te = event_time[e]
+                    if te >= 0.0 and te < horizon:
+                        out[event_slot[e], r, day_month[np.int64(te)]] += 1
+                for i in range(n_spans):
+                    j = span_kind[i]
+                    for end_point, sign in ((span_from[i], 1), (span_to[i], -1)):
+                        # level: open at the month ends after the start, up to the one before the end
+                        if end_point >= 0.0 and end_point < horizon:
+                            m = day_month[np.int64(end_point)]
+                            opened[j, m if end_point > edges[m] else max(m - 1, 0)] += sign
+                            full[j, m] += sign
+                            part[j, m] -= sign * (np.int64(np.floor(end_point * ticks_per_day)) - x[m])
+                        elif end_point >= horizon:
+                            opened[j, months if end_point > horizon else months - 1] += sign
+                            full[j, months] += sign
+                        else:
+                            opened[j, 0] += sign
+                            full[j, 0] += sign
             for j in range(3):
                 level_row = stocks[j, 0]
                 area_row = stocks[j, 1]
@@ -279,7 +271,7 @@ def _build_kernels(numba, njit, rows_loop):
                 for m in range(months):
                     level += opened[j, m]
                     out[level_row, r, m] += level
-                whole = 0  # full[p] holds -(ends at p) + (starts at p): month m is covered iff start < m < end
+                whole = 0  # month m is wholly covered iff the interval starts before it and ends after it
                 for m in range(months - 1, -1, -1):
                     whole -= full[j, m + 1]
                     out[area_row, r, m] += whole * (x[m + 1] - x[m]) + part[j, m]
