@@ -106,7 +106,7 @@ def _contract_lines(scenario: Scenario) -> list[str]:
         lines.append(f"{text} = {yearly_change(r, costs.pay_inflation):+.2%} a year")
     if k.mhis is not None:
         m = k.mhis
-        text = "mhis: the ICB's qualifying spend must grow by the allocation growth"
+        text = "mhis: the ICB's qualifying spend must grow at least by the allocation growth"
         if m.mental_health_increment:
             text += " plus the mental-health increment"
         if m.other_spend.total:
