@@ -20,6 +20,7 @@ import streamlit as st
 from paysim import app_support as ui
 from paysim.activity import Activity
 from paysim.design import Design, DesignError
+from paysim.finance import missing_measures
 from paysim.scenario import Scenario, ScenarioError
 from paysim.sensitivity import SensitivityError, SobolResult, Tornado
 
@@ -221,6 +222,9 @@ try:
     edited = file_scenario.with_overrides(ui.lever_overrides(loaded, values))
 except ScenarioError as problem:
     stop_with(str(problem))
+unpriceable = missing_measures(edited)
+if unpriceable:  # found before anything is simulated
+    stop_with("\n".join(f"{edited.name}: {problem}" for problem in unpriceable))
 
 sidebar.download_button(
     "Download the edited scenario (YAML)",

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from paysim.activity import Activity
+from paysim.activity import Activity, measure_kinds
 from paysim.costs import ProviderCosts, provider_costs
 from paysim.payment import (
     Payment,
@@ -43,7 +43,8 @@ from paysim.payment import (
     capitation_payment,
     yearly_change,
 )
-from paysim.payment.currencies import currency_units
+from paysim.payment.currencies import currency_units, measure_for
+from paysim.payment.outcomes import indicator_measures
 from paysim.payment.schedule import by_year, yearly_totals
 from paysim.terms import MHIS, RULES, Contracts, Costs
 
@@ -189,6 +190,54 @@ def contract_terms(contracts: Contracts, costs: Costs) -> Contracts:
         if terms.uplift is None:
             resolved[rule] = terms.model_copy(update={"uplift": resolved_uplift(contracts, costs, rule)})
     return contracts.model_copy(update=resolved) if resolved else contracts
+
+
+def missing_measures(scenario) -> list[str]:
+    """What a scenario prices or measures that the engines do not count for it, one problem per key.
+
+    Every price, unit cost and outcome or CQUIN indicator needs Activity measures
+    (:func:`paysim.payment.currencies.measure_for`, :func:`paysim.payment.outcomes.indicator_measures`);
+    a line left out of ``services`` has none, and a measure no engine counts yet (``talking_therapies.recovered``
+    for the recovery indicator, until the engines count recoveries) is missing for every scenario.
+
+    Returns
+    -------
+    list of str
+        ``"<dotted key>: <what> needs <measure>, which the engines do not count yet"`` or ``"..., and the
+        scenario has no services.<line>"``; empty when everything can be priced.
+    """
+    lines = scenario.lines()
+    inpatient = scenario.services.inpatient is not None
+    counted = measure_kinds(lines, inpatient)
+    problems = []
+
+    def need(key: str, what: str, names: Iterable[str]) -> None:
+        for name in names:
+            if name not in counted:
+                line = name.split(".")[0]
+                present = line in lines or (line == "inpatient" and inpatient)
+                why = "which the engines do not count yet" if present else f"and the scenario has no services.{line}"
+                problems.append(f"{key}: {what} needs {name}, {why}")
+                return
+
+    contracts = scenario.contracts
+    for rule in contracts.rules if contracts is not None else ():
+        terms = getattr(contracts, rule)
+        prices = getattr(terms, "prices", None)
+        for key in prices.items() if prices is not None else ():
+            need(f"contracts.{rule}.prices.{key}", key, [measure_for(key)])
+        for element in ("outcomes", "cquin"):
+            block = getattr(terms, element, None)
+            for i, indicator in enumerate(block.indicators if block is not None else ()):
+                need(
+                    f"contracts.{rule}.{element}.indicators.{i}.measure",
+                    indicator.measure,
+                    indicator_measures(indicator.measure),
+                )
+    if scenario.costs is not None:
+        for key in scenario.costs.unit_costs.items():
+            need(f"costs.unit_costs.{key}", key, [measure_for(key)])
+    return problems
 
 
 def rule_payment(

@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 
 from paysim import app_support as ui
 from paysim.activity import Activity, measure_kinds
+from paysim.finance import missing_measures
 from paysim.montecarlo import run_replications
 from paysim.scenario import load_scenario
 
@@ -204,3 +205,21 @@ def test_moving_an_api_lever_changes_the_api_surplus_alone(page):
     after = {m.label: (m.value, m.delta) for m in page.metric}
     assert after["API"][0] != before["API"] and after["API"][1].startswith("-£")
     assert all(after[label][0] == before[label] for label in RULES[:4])
+
+
+def test_an_indicator_the_engines_cannot_measure_is_shown_with_its_key(page):
+    text = API_FILE.read_bytes().replace(
+        b"{measure: talking_therapies.started_within_standard_share, target: 0.75, partial_from: 0.5}\n"
+        b"        - {measure: inpatient.oap_bed_days, target: 200, partial_from: 600}\n    variable",
+        b"{measure: talking_therapies.recovery_share, target: 0.5}\n    variable",
+    )
+    assert b"recovery_share" in text
+    page.file_uploader[0].set_value(("recovery.yaml", text, "application/x-yaml")).run()
+    assert not page.exception
+    if not missing_measures(ui.read_upload("recovery.yaml", text)):  # the engines count recoveries: the page runs
+        assert not page.error
+        return
+    assert len(page.error) == 1
+    message = page.error[0].value
+    assert "contracts.api.cquin.indicators.0.measure: talking_therapies.recovery_share needs" in message
+    assert "Traceback" not in message and not page.metric

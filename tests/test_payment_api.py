@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from paysim import finance, psa
+from paysim.activity import measure_kinds
 from paysim.batch import run_batch
 from paysim.cli import app
 from paysim.compare import system_cost_columns
@@ -407,3 +408,31 @@ def test_designing_the_api_fixed_payment_level_and_its_local_rates(small):
     shared = dz.design(sc, "equal-shortfall", rates, activity=act, bootstrap=0)
     assert 0 <= shared.value <= 1
     assert shared.at_answer["provider_shortfall"] == pytest.approx(shared.at_answer["commissioner_shortfall"], rel=1e-6)
+
+
+def test_an_indicator_the_engines_cannot_measure_is_refused_before_anything_runs(tmp_path):
+    """Until the engines count recoveries, a scenario using the recovery indicator stops with the key, not a
+    traceback after the simulation; so does a price on a line the scenario does not have."""
+    data = load_scenario(SMALL).model_dump(mode="json", exclude_none=True)
+    data["contracts"]["blended"]["outcomes"]["indicators"] = [
+        {"measure": "talking_therapies.recovery_share", "target": 0.5}
+    ]
+    sc = scenario_from_dict(data)
+    problems = finance.missing_measures(sc)
+    if "talking_therapies.recovered" in measure_kinds(sc.lines(), True):  # the engines count recoveries
+        assert problems == []
+        return
+    assert problems == [
+        "contracts.blended.outcomes.indicators.0.measure: talking_therapies.recovery_share needs "
+        "talking_therapies.recovered, which the engines do not count yet"
+    ]
+    result = runner.invoke(app, ["run", write(tmp_path, data), "--reps", "2"])
+    assert result.exit_code == 2 and "needs talking_therapies.recovered" in result.stderr
+    assert "Traceback" not in result.output
+    no_community = load_scenario(SMALL).with_overrides({"services.community": None, "costs.staff.community": None})
+    assert finance.missing_measures(no_community) == [
+        f"contracts.{rule}.prices.community.contact: community.contact needs community.caseload_mean, and the "
+        "scenario has no services.community"
+        for rule in ("activity", "blended")
+    ]
+    assert finance.missing_measures(load_scenario(SMALL)) == []

@@ -31,6 +31,22 @@ from paysim.payment.schedule import (
 from paysim.terms import CquinIndicator, Indicator, Outcomes
 
 
+def indicator_measures(measure: str) -> tuple[str, ...]:
+    """The Activity measures an indicator is computed from.
+
+    >>> indicator_measures("talking_therapies.recovery_share")
+    ('talking_therapies.completed', 'talking_therapies.recovered')
+    """
+    if measure == "talking_therapies.recovery_share":
+        return ("talking_therapies.completed", "talking_therapies.recovered")
+    if measure.endswith("_share"):
+        line, name = measure.split(".")
+        return (f"{line}.started", f"{line}.{name.removesuffix('_share')}")
+    if measure in ("inpatient.oap_bed_days", "inpatient.occupancy_mean"):
+        return (measure,)
+    raise ValueError(f"unknown indicator {measure!r}")
+
+
 def indicator_value(measure: str, measures: Mapping[str, np.ndarray], month_days: np.ndarray) -> np.ndarray:
     """An indicator measured year to date at the end of each month, ``[replication, month]``.
 
