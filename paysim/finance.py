@@ -197,8 +197,8 @@ def missing_measures(scenario) -> list[str]:
 
     Every price, unit cost and outcome or CQUIN indicator needs Activity measures
     (:func:`paysim.payment.currencies.measure_for`, :func:`paysim.payment.outcomes.indicator_measures`);
-    a line left out of ``services`` has none, and a measure no engine counts yet (``talking_therapies.recovered``
-    for the recovery indicator, until the engines count recoveries) is missing for every scenario.
+    a line left out of ``services`` has none, and a measure the engines do not count (``talking_therapies.recovered``
+    for the recovery indicator, until they count recoveries) is missing whatever the lines.
 
     Returns
     -------

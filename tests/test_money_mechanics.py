@@ -3,20 +3,25 @@ contracts roll forward. Hand-computed worked examples; the new keys absent or ne
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from money_builders import activity, scenario
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from paysim import finance
+from paysim import finance, psa
+from paysim.batch import run_batch
 from paysim.cli import app
 from paysim.costs import cip_factor, provider_costs
+from paysim.io import results_table
 from paysim.payment import yearly_change
-from paysim.scenario import ScenarioError
+from paysim.scenario import ScenarioError, load_scenario, scenario_from_dict
 from paysim.terms import CostImprovement, RollForward
 
 runner = CliRunner()
+SMALL = Path(__file__).parent / "data" / "app-small.yaml"
 
 # No inflation, so every figure below is exact arithmetic; 10 beds (money_builders.SERVICES).
 COSTS = {
@@ -304,3 +309,26 @@ def test_the_report_shows_uplifts_and_the_programme_planned_against_delivered(ro
     assert first["recurrent"] == 0
     second = dict(zip(header, cip[2], strict=True))
     assert second["recurrent"] > 0 and second["total"] == pytest.approx(second["delivered"] + second["recurrent"])
+
+
+def test_an_uncertain_delivery_prices_each_replication_with_its_own_programme():
+    """``costs.cip.delivered_share`` made uncertain (money only): each replication's cost is its activity
+    priced with its own delivered share; chunk by chunk equals whole."""
+    data = load_scenario(SMALL).model_dump(mode="json", exclude_none=True)
+    data["costs"]["cip"] = {"planned_share": 0.02, "delivered_share": 0.8, "recurrent_share": 0.7}
+    data["uncertain"] = {"parameters": {"costs.cip.delivered_share": [0.5, 1.0]}}
+    sc = scenario_from_dict(data)
+    whole = psa.simulate(sc, 6, "vector")
+    money = {**finance.money_columns(whole.ledgers), **whole.params}
+    assert run_batch(sc, 6, "vector", chunk_size=4).table.equals(
+        results_table(whole.activity, money=money, scenario=sc), check_metadata=True
+    )
+    delivered = whole.params["param.costs.cip.delivered_share"]
+    cost = whole.ledgers["block"].total("provider_cost")
+    assert np.unique(delivered).size == 6
+    central = sc.model_copy(update={"uncertain": None})
+    for row, share in enumerate(delivered):
+        own = central.with_overrides({"costs.cip.delivered_share": float(share)})
+        alone = provider_costs(own, psa.rows(whole.activity, [row]))
+        assert alone.total.sum() == pytest.approx(cost[row], rel=1e-12)
+        assert alone.cip.delivered[0, 0] == pytest.approx(share * alone.cip.planned[0, 0])
