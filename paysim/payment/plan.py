@@ -23,7 +23,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from paysim.payment.schedule import from_year_to_date, growth_index, in_twelfths, year_to_date, yearly_totals
+from paysim.payment.schedule import (
+    contract_year,
+    from_year_to_date,
+    growth_index,
+    in_twelfths,
+    year_to_date,
+    yearly_totals,
+)
 from paysim.terms import Baseline, VariableElement
 
 
@@ -119,7 +126,7 @@ def variable_element(
     first = next(iter(prices))
     shape = np.shape(units[first])
     months = shape[-1]
-    year = np.arange(months) // 12
+    year = contract_year(months)
     paid = np.zeros(shape)
     for key, price in prices.items():
         plan_to_date = year_to_date(in_twelfths(np.asarray(plan[key], dtype=float), months))  # [month] or [R, month]
