@@ -1,4 +1,4 @@
-"""paysim in the browser: who carries which risk under block, activity, blended and capitation payment.
+"""paysim in the browser: who carries which risk under block, activity, blended, capitation and API payment.
 
 Start it with ``streamlit run app.py``. This file holds only the page layout and its widgets; every figure,
 table and chart comes from :mod:`paysim.app_support`. Each widget maps onto scenario keys and is validated
@@ -20,6 +20,7 @@ import streamlit as st
 from paysim import app_support as ui
 from paysim.activity import Activity
 from paysim.design import Design, DesignError
+from paysim.finance import missing_measures
 from paysim.scenario import Scenario, ScenarioError
 from paysim.sensitivity import SensitivityError, SobolResult, Tornado
 
@@ -73,9 +74,11 @@ st.title("Who carries the risk?")
 st.markdown(
     "Pick a scenario, move the levers on the left, and see how the provider's surplus and the "
     "commissioner's spend behave under each way of being paid: **block** (a fixed sum), **activity** "
-    "(a price per unit), **blended** (fixed on a plan, plus or minus a marginal rate) and **capitation** "
-    "(a rate per head). Every rule is applied to the *same* simulated patients, so the differences "
-    "between them are the payment rules alone."
+    "(a price per unit), **blended** (fixed on a plan, plus or minus a marginal rate: the 2019/20 design), "
+    "**capitation** (a rate per head) and **API**, aligned payment and incentive, the regime in force for "
+    "mental health since 2022/23 (a fixed payment on planned activity and cost, with CQUIN paid in advance "
+    "and clawed back). Every rule is applied to the *same* simulated patients, so the differences between "
+    "them are the payment rules alone."
 )
 
 sidebar = st.sidebar
@@ -219,6 +222,9 @@ try:
     edited = file_scenario.with_overrides(ui.lever_overrides(loaded, values))
 except ScenarioError as problem:
     stop_with(str(problem))
+unpriceable = missing_measures(edited)
+if unpriceable:  # found before anything is simulated
+    stop_with("\n".join(f"{edited.name}: {problem}" for problem in unpriceable))
 
 sidebar.download_button(
     "Download the edited scenario (YAML)",
@@ -382,6 +388,13 @@ with tabs[0]:
             "looks like, not just how often it happens."
         )
         st.dataframe(ui.risk_display(ui.risk_table(run), run.years), hide_index=True)
+        if run.costs.cip is not None:
+            st.markdown(
+                "**Cost improvement.** The programme saves a share of the cost the provider controls (all but "
+                "OAP bed days bought from other providers) every year; what it delivers and recurs compounds. "
+                "The same savings lower the cost under every rule."
+            )
+            st.dataframe(ui.cip_display(ui.cip_table(run)), hide_index=True)
 
 with tabs[1]:
     if run.rules:
@@ -429,8 +442,12 @@ with tabs[4]:
     mhis = ui.mhis_table(run)
     if len(mhis):
         st.markdown(
-            "The Mental Health Investment Standard: the commissioner's qualifying mental-health spend must grow "
-            "at least as fast as its allocation. The verdict counts the runs that meet it."
+            "The Mental Health Investment Standard is the ICB's test: all its qualifying mental-health spend "
+            "(this provider's, less learning disability, autism, dementia and specialised services, plus its "
+            "spend elsewhere: other providers, the independent and voluntary sectors, prescribing, continuing "
+            "healthcare) must grow at least as fast as its allocation plus the mental-health increment. The "
+            "verdict counts the runs that meet it; **Provider-level proxy** is the same test on the spend with "
+            "this provider alone."
         )
         st.dataframe(ui.mhis_display(mhis), hide_index=True)
     else:
@@ -579,7 +596,7 @@ with tabs[6]:
 with tabs[7]:
     design_options = {choice.name: choice for choice in ui.design_choices(shown)}
     if not design_options:
-        st.info("This scenario has no block, capitation or blended contract whose terms can be designed here.")
+        st.info("This scenario has no block, capitation, blended or API contract whose terms can be designed here.")
     else:
         st.markdown(
             f"Which contract term meets a goal? The answer is found on the {n:,} replications this page "

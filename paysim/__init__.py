@@ -1,5 +1,5 @@
-"""paysim: simulate the finances of English mental-health providers under block, activity, blended and
-capitation payment.
+"""paysim: simulate the finances of English mental-health providers under block, activity, blended (the 2019/20
+design), capitation and API (aligned payment and incentive, in force for mental health since 2022/23) payment.
 
 The pipeline runs one way: scenario file -> :class:`~paysim.scenario.Scenario` -> engine (``des`` or
 ``vector``) -> :class:`~paysim.activity.Activity` -> costs + payment rules -> ledgers -> analysis.

@@ -6,20 +6,21 @@ which suits the app and reports (fan charts need the months) but grows with the 
 one value per replication and column (``[R]``), contract-year sums of surplus and spend (``[R, year]``)
 and one chunk's months at a time.
 
-One thing has to be known about the whole run before any replication can be priced: a blended contract
-whose baseline is ``expected`` is planned on the mean yearly activity over *all* replications. So a run
-goes twice over its chunks:
+One thing has to be known about the whole run before any replication can be priced: a blended or API contract
+whose baseline is ``expected`` (or ``last_year``, whose year 1 is) is planned on the mean yearly activity over
+*all* replications. So a run goes twice over its chunks:
 
 1. **simulate** every chunk (in this process, a process pool or a Dask cluster, as
    :func:`paysim.montecarlo.iter_chunks` runs them), put its Activity in a :class:`ChunkStore` (kept in
-   memory up to a budget, beyond it in files in a temporary folder) and keep its rows' yearly blended
-   units ``[rows, year]``;
-2. set the blended plan from those units (:func:`paysim.psa.level_of`, summed in the same order as for a
+   memory up to a budget, beyond it in files in a temporary folder) and keep its rows' yearly planned
+   units ``[rows, year]`` (:func:`paysim.psa.yearly_units`);
+2. set the plan's level from those units (:func:`paysim.psa.level_of`, summed in the same order as for a
    run held whole), then **price** the chunks in replication order: results columns, ledger totals and,
    if asked for, the monthly table streamed to its file.
 
 The results are bit-identical to pricing the whole run at once, for any chunk size or number of workers
-(every per-replication sum runs along the row, so it does not depend on which rows share a chunk).
+(every per-replication sum runs along the row, so it does not depend on which rows share a chunk; a
+``last_year`` plan's later years are each row's own outturn, priced with its row).
 """
 
 from __future__ import annotations
@@ -225,7 +226,7 @@ def run_batch(
     budget = MEMORY_BUDGET if memory_budget is None else memory_budget
     with ChunkStore(budget, spill_folder) as store:
         units: dict[int, dict[str, np.ndarray]] = {}
-        for index, activity in chunks:  # pass 1: simulate, keep each chunk and its rows' yearly blended units
+        for index, activity in chunks:  # pass 1: simulate, keep each chunk and its rows' yearly planned units
             if plan_on_expected:
                 units[index] = psa.yearly_units(scenarios_of(activity), activity)
             store.put(index, activity)
@@ -248,7 +249,7 @@ def run_batch(
 
 
 def _level(units: dict[int, dict[str, np.ndarray]], reps: int, shared: bool) -> dict[str, np.ndarray]:
-    """The blended plan's level from every chunk's yearly units, summed as :func:`paysim.psa.expected_level`
+    """The planned baselines' level from every chunk's yearly units, summed as :func:`paysim.psa.expected_level`
     sums a whole run: all rows at once when they share one scenario, else row by row."""
     yearly = {key: np.concatenate([units[i][key] for i in sorted(units)]) for key in units[0]}
     groups = [np.arange(reps)] if shared else [np.array([row]) for row in range(reps)]
@@ -266,7 +267,7 @@ class _Priced:
 
 
 def _price(activity: Activity, scenarios_of: Callable[[Activity], list[Scenario]], level) -> _Priced:
-    """Price one chunk with the run's blended plan ``level`` (``{key: [year]}`` units, or None)."""
+    """Price one chunk with the run's planned baselines' ``level`` (``{key: [year]}`` units, or None)."""
     ledgers = psa.ledgers_by_replication(scenarios_of(activity), activity, level)
     columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
     columns.update(results_columns(activity, finance.money_columns(ledgers)))

@@ -13,6 +13,17 @@ Cost parts (each GBP per month, ``[replication, month]``), named ``<service>.<it
 ``overheads``                 per year / 12 x price index + share of direct costs x the direct costs
 ============================  ====================================================================
 
+**Cost-improvement programme** (``costs.cip``, planned share ``p``, delivered share ``d``, recurrent share
+``r``): in contract year ``y`` (0 = first) every part the provider controls -- all but ``inpatient.oap``, the
+bed days it buys from other providers -- is multiplied by the net cost factor
+
+    f_y = (1 - p d) x (1 - p d r) ** y
+
+this year's delivered saving ``p d`` in full, and the recurrent part ``p d r`` of every earlier year's saving,
+compounding (:func:`cip_factor`). Overheads' share of direct costs is taken on the direct costs after CIP.
+Example: ``p`` 2 %, ``d`` 50 %: with ``r`` 1 the factor is 0.99, 0.9801, 0.970299 in years 1-3 (savings
+compound); with ``r`` 0 it is 0.99 every year (nothing recurs, so the saving must be found again each year).
+
 Fixed costs (staff, wards, overheads per year) fall in twelfths. Pay and price indices step up by the
 yearly inflation at the start of every financial year (April) after the first month of the horizon:
 with ``start_month: 4`` they step each contract year; with ``start_month: 1`` the first step is in the
@@ -29,10 +40,15 @@ import numpy as np
 
 from paysim.activity import Activity
 from paysim.payment.currencies import currency_units
-from paysim.terms import Costs
+from paysim.payment.schedule import contract_year
+from paysim.terms import CostImprovement, Costs
 
 SERVICES = ("talking_therapies", "community", "crisis", "inpatient")
 """Services that costs are attributed to (plus ``overheads``)."""
+
+BOUGHT_IN = ("inpatient.oap",)
+"""Cost parts the provider buys from other providers at their price: a cost-improvement programme does not
+reach them."""
 
 
 def financial_year(start_month: int, months: int) -> np.ndarray:
@@ -72,6 +88,91 @@ def staff_cost_per_year(
     return wte * cost_per_wte * ((1.0 - vacancy_rate) + covered * (1.0 + agency_premium))
 
 
+def cip_factor(cip: CostImprovement, months: int) -> np.ndarray:
+    """Net cost factor of the controllable costs in each counted month, ``[month]``:
+    ``f_y = (1 - p d) x (1 - p d r) ** y`` in contract year ``y`` (0 = first).
+
+    Example: ``p`` 0.02, ``d`` 0.5, ``r`` 1: 0.99 in year 1, 0.9801 in year 2.
+    """
+    delivered = cip.planned_share * cip.delivered_share
+    recurrent = delivered * cip.recurrent_share
+    return (1.0 - delivered) * (1.0 - recurrent) ** contract_year(months).astype(float)
+
+
+@dataclass(frozen=True)
+class CIPSavings:
+    """What a cost-improvement programme saves, GBP per month ``[replication, month]``.
+
+    With ``G`` the controllable cost before any CIP and ``y`` the contract year, the cost base this year's
+    programme works on is ``G x (1 - p d r) ** y`` (after the savings that recur from earlier years).
+
+    Attributes
+    ----------
+    planned : ndarray
+        This year's plan: ``p x`` that base.
+    delivered : ndarray
+        This year's delivered savings: ``p d x`` that base.
+    recurrent : ndarray
+        Savings recurring from earlier years' programmes: ``G x (1 - (1 - p d r) ** y)``.
+    """
+
+    planned: np.ndarray
+    delivered: np.ndarray
+    recurrent: np.ndarray
+
+    @property
+    def total(self) -> np.ndarray:
+        """Cost saved against no programme at all, ``delivered + recurrent = G x (1 - f_y)``, ``[R, M]``."""
+        return self.delivered + self.recurrent
+
+
+def cost_improvement(
+    cip: CostImprovement,
+    parts: Mapping[str, np.ndarray],
+    shape: tuple[int, int],
+    fixed_overheads: np.ndarray | None = None,
+    share_of_direct: float = 0.0,
+) -> tuple[dict[str, np.ndarray], CIPSavings]:
+    """Apply a cost-improvement programme to cost parts (pure).
+
+    Parameters
+    ----------
+    cip : CostImprovement
+    parts : mapping of str to ndarray
+        Direct cost parts before CIP, GBP per month ``[replication, month]`` (no ``overheads``).
+    shape : (int, int)
+        ``[replication, month]``.
+    fixed_overheads : ndarray, optional
+        Fixed overheads before CIP, GBP per month (``per_year / 12 x price index``), ``[month]``.
+    share_of_direct : float
+        Overheads' share of direct costs.
+
+    Returns
+    -------
+    (dict of str to ndarray, CIPSavings)
+        The parts after CIP -- every part but :data:`BOUGHT_IN` times :func:`cip_factor`, and ``overheads`` =
+        ``f x fixed + share x direct after CIP`` when there are overheads -- and the savings.
+    """
+    months = shape[-1]
+    factor = cip_factor(cip, months)
+    zeros = np.zeros(shape)
+    fixed = zeros if fixed_overheads is None else zeros + fixed_overheads
+    out = {name: part if name in BOUGHT_IN else part * factor for name, part in parts.items()}
+    if fixed_overheads is not None or share_of_direct:
+        out["overheads"] = fixed * factor + share_of_direct * sum(out.values(), zeros)
+    controllable = sum((part for name, part in parts.items() if name not in BOUGHT_IN), zeros)
+    gross = controllable * (1.0 + share_of_direct) + fixed  # what the programme works on, before any CIP
+    delivered_share = cip.planned_share * cip.delivered_share
+    carried = (1.0 - delivered_share * cip.recurrent_share) ** contract_year(months).astype(float)
+    base = gross * carried
+    savings = CIPSavings(
+        planned=cip.planned_share * base,
+        delivered=delivered_share * base,
+        recurrent=gross * (1.0 - carried),
+    )
+    return out, savings
+
+
 @dataclass(frozen=True)
 class ProviderCosts:
     """The provider's costs by part, and the OAP spend that falls on the commissioner instead.
@@ -82,10 +183,19 @@ class ProviderCosts:
         GBP per month ``[replication, month]``, named ``<service>.<item>`` or ``overheads``.
     commissioner_oap : ndarray
         OAP spend paid directly by the commissioner, GBP per month ``[replication, month]``.
+    cip : CIPSavings or None
+        What the cost-improvement programme saved (None without ``costs.cip``); ``parts`` are net of it.
     """
 
     parts: Mapping[str, np.ndarray]
     commissioner_oap: np.ndarray
+    cip: CIPSavings | None = None
+
+    @property
+    def cip_savings(self) -> np.ndarray:
+        """Cost saved by the cost-improvement programme against none, GBP per month ``[replication, month]``
+        (zeros without ``costs.cip``)."""
+        return np.zeros_like(self.commissioner_oap) if self.cip is None else self.cip.total
 
     @property
     def total(self) -> np.ndarray:
@@ -176,8 +286,12 @@ def cost_of_activity(
     for key, unit_cost in unit_costs.items():
         parts[key] = units[key] * unit_cost * price
 
-    direct = sum(parts.values(), zeros)
     overheads = costs.overheads
+    if costs.cip is not None:
+        fixed = overheads.per_year / 12.0 * price if overheads.per_year else None
+        parts, savings = cost_improvement(costs.cip, parts, shape, fixed, overheads.share_of_direct)
+        return ProviderCosts(parts, commissioner_oap, savings)
+    direct = sum(parts.values(), zeros)
     if overheads.per_year or overheads.share_of_direct:
         parts["overheads"] = overheads.per_year / 12.0 * price + overheads.share_of_direct * direct
     return ProviderCosts(parts, commissioner_oap)

@@ -18,7 +18,10 @@ GBP per replication, under the term's rule):
     party's shortfall against what it expects, as a positive GBP amount).
 
 Several ``terms`` may be given; they are set to the same value (e.g. a symmetric marginal rate
-``contracts.blended.variable.rate_above`` and ``rate_below``, or a symmetric corridor share).
+``contracts.blended.variable.rate_above`` and ``rate_below``, or a symmetric corridor share). Under API the
+fixed payment's level is designed through ``contracts.api.baseline.error`` (the plan the fixed payment is set
+on, above or below the expected activity) and a local variable element through
+``contracts.api.variable.rate_above`` / ``rate_below``.
 
 **Monte Carlo uncertainty of the answer**: a bootstrap over replications. Each resample of the replications
 is solved again, with every replication's surplus and spend interpolated linearly between ``grid`` values of
@@ -45,6 +48,7 @@ from paysim.analysis import expected_shortfall
 from paysim.costs import provider_costs
 from paysim.montecarlo import run_replications
 from paysim.scenario import Scenario, ScenarioError
+from paysim.terms import PLANNED_RULES
 
 GOALS = ("p-deficit", "mean-surplus", "equal-shortfall")
 """Goals :func:`design` can meet."""
@@ -183,13 +187,14 @@ class Pricer:
     """Surplus and commissioner spend per replication, ``[R]`` GBP over the horizon, at any term value.
 
     Only the term's rule is priced; provider costs are computed once (they do not depend on contract terms).
-    A blended baseline of source ``expected`` is set on the mean over all replications.
+    A blended or API baseline of source ``expected`` (or ``last_year``, for year 1) is set on the mean over all
+    replications, whatever the term's value.
     """
 
     def __init__(self, scenario: Scenario, activity: Activity, terms: Sequence[str], rule: str) -> None:
         contracts = scenario.contracts
         assert contracts is not None
-        keep = {"oap_paid_by", "oap_provider_share", rule}
+        keep = {"oap_paid_by", "oap_provider_share", "roll_forward", rule}
         data = scenario.model_dump(mode="json", exclude_none=True)
         data["contracts"] = {k: v for k, v in data["contracts"].items() if k in keep}
         from paysim.scenario import scenario_from_dict
@@ -211,7 +216,7 @@ class Pricer:
         except ScenarioError as exc:
             raise DesignError(f"{', '.join(self.terms)} = {value:g} is not a valid contract: {exc}") from None
         reps = self.activity.n_replications
-        if self.level is not None and self.rule == "blended":
+        if self.level is not None and self.rule in PLANNED_RULES:
             ledger = psa.ledgers_by_replication([scenario] * reps, self.activity, self.level)[self.rule]
         else:
             ledger = finance.ledgers(scenario, self.activity, self.costs)[self.rule]

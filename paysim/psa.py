@@ -5,11 +5,11 @@ Replication ``r`` is simulated alone with ``scenario.with_overrides(sample_r)``;
 keys are uncertain the central scenario is simulated in one batch instead. Its ledgers are computed with
 that same scenario (payment terms and costs may be uncertain too).
 
-**Blended baselines under PSA.** A blended plan of source ``expected`` is set on the expected activity;
-under parameter uncertainty that is the mean over *all* replications (the commissioner plans on the best
-forecast, not on the unknown true parameters), times each replication's ``1 + baseline.error``.
-:func:`ledgers_by_replication` does this (:func:`paysim.finance.ledgers` would use the mean of whatever rows
-it is given).
+**Planned baselines under PSA.** A blended or API plan of source ``expected`` (and year 1 of a ``last_year``
+plan) is set on the expected activity; under parameter uncertainty that is the mean over *all* replications
+(the commissioner plans on the best forecast, not on the unknown true parameters), times each replication's
+``1 + baseline.error``. :func:`ledgers_by_replication` does this (:func:`paysim.finance.ledgers` would use the
+mean of whatever rows it is given). Later years of a ``last_year`` plan are each replication's own outturn.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paysim.terms import PLANNED_RULES, Costs
 from paysim.uncertainty import central, param_columns, sampled_scenarios
 
 if TYPE_CHECKING:
@@ -105,21 +106,32 @@ def rows(activity: Activity, index: np.ndarray | Sequence[int]) -> Activity:
     )
 
 
-def blended_units(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
-    """Units per month of every currency a blended contract prices, ``{key: [R, M]}`` (as the ledgers use)."""
+def planned_keys(scenario: Scenario) -> list[str]:
+    """Currency keys whose plan is set on the run's expected level: those priced by a blended or API contract
+    with a baseline of source ``expected`` or ``last_year``, in order of first appearance (empty if none)."""
+    keys: dict[str, None] = {}
+    contracts = scenario.contracts
+    for rule in PLANNED_RULES:
+        terms = getattr(contracts, rule) if contracts is not None else None
+        if terms is not None and terms.baseline.source in ("expected", "last_year"):
+            keys.update(dict.fromkeys(terms.prices.items()))
+    return list(keys)
+
+
+def planned_rule_units(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
+    """Units per month of every currency in :func:`planned_keys`, ``{key: [R, M]}`` (as the ledgers use)."""
     from paysim.finance import priced_units
-    from paysim.terms import Costs
 
     contracts = scenario.contracts
-    assert contracts is not None and contracts.blended is not None
-    return priced_units(contracts.blended.prices, contracts, scenario.costs or Costs(), activity)
+    assert contracts is not None
+    return priced_units(planned_keys(scenario), contracts, scenario.costs or Costs(), activity)
 
 
 def expected_level(scenarios: Sequence[Scenario], activity: Activity) -> dict[str, np.ndarray] | None:
-    """The level a blended ``expected`` baseline is set on: mean yearly units over all rows, ``{key: [year]}``.
+    """The level planned baselines are set on: mean yearly units over all rows, ``{key: [year]}``.
 
-    ``scenarios[i]`` is row ``i``'s scenario. None if the scenarios have no blended contract of source
-    ``expected``.
+    ``scenarios[i]`` is row ``i``'s scenario. None if the scenarios have no blended or API contract planned on
+    the expected level (:func:`plans_on_expected`).
     """
     if not plans_on_expected(scenarios[0]):
         return None
@@ -127,13 +139,13 @@ def expected_level(scenarios: Sequence[Scenario], activity: Activity) -> dict[st
 
 
 def plans_on_expected(scenario: Scenario) -> bool:
-    """Whether the scenario has a blended contract planned on the run's expected activity."""
-    blended = scenario.contracts.blended if scenario.contracts is not None else None
-    return blended is not None and blended.baseline.source == "expected"
+    """Whether the scenario has a blended or API contract planned on the run's expected activity (a baseline of
+    source ``expected``, or ``last_year``, whose year 1 is)."""
+    return bool(planned_keys(scenario))
 
 
 def yearly_units(scenarios: Sequence[Scenario], activity: Activity) -> dict[str, np.ndarray]:
-    """Each row's units per contract year of every currency its blended contract prices, ``{key: [R, year]}``.
+    """Each row's units per contract year of every currency in :func:`planned_keys`, ``{key: [R, year]}``.
 
     What :func:`level_of` needs of a row, so that a run priced chunk by chunk (:mod:`paysim.batch`) can keep
     this (small) instead of the rows' monthly activity.
@@ -142,7 +154,7 @@ def yearly_units(scenarios: Sequence[Scenario], activity: Activity) -> dict[str,
 
     out: dict[str, np.ndarray] = {}
     for scenario, index in _groups(scenarios):
-        for key, values in blended_units(scenario, rows(activity, index)).items():
+        for key, values in planned_rule_units(scenario, rows(activity, index)).items():
             if key not in out:
                 out[key] = np.empty((activity.n_replications, activity.n_months // 12))
             out[key][index] = yearly_totals(values)
@@ -183,9 +195,9 @@ def ledgers_by_replication(
     activity : Activity
         ``[R, months]``.
     level : mapping, optional
-        The level a blended ``expected`` baseline is set on, ``{key: [year]}`` units (before the baseline
-        error). Default: :func:`expected_level` over all rows. Pass the central run's level to hold the plan
-        fixed while a parameter moves (one-way sensitivity).
+        The level blended and API baselines of source ``expected`` (and year 1 of ``last_year``) are set on,
+        ``{key: [year]}`` units (before the baseline error). Default: :func:`expected_level` over all rows.
+        Pass the central run's level to hold the plan fixed while a parameter moves (one-way sensitivity).
 
     Returns
     -------
@@ -203,15 +215,31 @@ def ledgers_by_replication(
     parts: list[tuple[np.ndarray, dict[str, Ledger]]] = []
     for scenario, index in _groups(scenarios):
         sub = rows(activity, index)
-        terms = scenario.contracts.blended if scenario.contracts is not None else None
-        plan = None
-        if terms is not None and terms.baseline.source == "expected" and level is not None:
-            plan = {key: np.asarray(value) * (1.0 + terms.baseline.error) for key, value in level.items()}
-        ledgers = finance.ledgers(scenario, sub, provider_costs(scenario, sub), plan=plan)
+        ledgers = finance.ledgers(scenario, sub, provider_costs(scenario, sub), level=level)
         parts.append((index, ledgers))
     if len(parts) == 1:
         return parts[0][1]
     return {rule: _scatter([(i, ls[rule]) for i, ls in parts], activity.n_replications) for rule in parts[0][1]}
+
+
+def cip_by_replication(scenarios: Sequence[Scenario], activity: Activity) -> dict[str, np.ndarray] | None:
+    """The cost-improvement programme of each row, per contract year, GBP ``{name: [R, year]}``: ``planned``,
+    ``delivered`` and ``recurrent`` (see :class:`paysim.costs.CIPSavings`); None if no row's scenario has
+    ``costs.cip``."""
+    from paysim.costs import provider_costs
+    from paysim.payment.schedule import yearly_totals
+
+    if all(s.costs is None or s.costs.cip is None for s in scenarios):
+        return None
+    shape = (activity.n_replications, activity.n_months // 12)
+    out = {name: np.zeros(shape) for name in ("planned", "delivered", "recurrent")}
+    for scenario, index in _groups(scenarios):
+        savings = provider_costs(scenario, rows(activity, index)).cip
+        if savings is None:
+            continue
+        for name, values in out.items():
+            values[index] = yearly_totals(getattr(savings, name))
+    return out
 
 
 def _scatter(pieces: list[tuple[np.ndarray, Ledger]], n: int) -> Ledger:

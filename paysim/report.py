@@ -4,7 +4,10 @@ comparison.
 Sheets / tables (each a list of flat rows):
 
 ``inputs``      every scenario key (``key, value``) and every uncertain parameter (``uncertain.<key>``)
-``summary``     per rule: mean provider income, cost, surplus, commissioner spend (GBP over the horizon)
+``summary``     per rule: mean provider income, cost, surplus, commissioner spend (GBP over the horizon) and the
+                yearly uplift as applied (the rule's own, or ``contracts.roll_forward``'s)
+``cip``         with ``costs.cip``, per contract year: the cost-improvement programme planned, delivered, the
+                share delivered, the savings recurring from earlier years and the total saved (GBP, means)
 ``risk``        per rule: :func:`paysim.analysis.risk_table` (P(deficit), expected shortfall, spread of spend)
 ``tornado``     one-way sensitivity of ``measure`` (:func:`paysim.sensitivity.one_way`); empty without an
                 ``uncertain:`` block
@@ -27,9 +30,11 @@ import pyarrow.parquet as pq
 from paysim import analysis, finance, psa, sensitivity, uncertainty
 from paysim.io import atomic_path
 from paysim.scenario import Scenario
+from paysim.terms import Costs
 
-SHEETS = ("inputs", "summary", "risk", "tornado", "comparison", "saving_split")
-"""Sheets of a report, in order (``saving_split`` only with a change)."""
+SHEETS = ("inputs", "summary", "cip", "risk", "tornado", "comparison", "saving_split")
+"""Sheets of a report, in order (``cip`` only with a cost-improvement programme, ``saving_split`` only with a
+change)."""
 
 
 def _flat(data: Mapping[str, Any], prefix: str = "") -> list[dict[str, Any]]:
@@ -87,15 +92,20 @@ def report_tables(
         for pair in scenario.uncertain.correlations:
             inputs.append({"key": f"uncertain.correlation.{'~'.join(pair.between)}", "value": str(pair.rho)})
     tables["inputs"] = inputs
+    costs = base.costs or Costs()
     tables["summary"] = [
         {
             "rule": rule,
             **{f"{name}_mean": float(ledger.total(name).mean()) for name in finance.LEDGERS},
+            "uplift": finance.resolved_uplift(base.contracts, costs, rule),
             "replications": reps,
             "uncertainty": scenario.uncertain is not None,
         }
         for rule, ledger in run.ledgers.items()
     ]
+    cip = psa.cip_by_replication(run.scenarios, run.activity)
+    if cip is not None:
+        tables["cip"] = cip_rows(cip)
     tables["risk"] = [_plain(row) for row in analysis.risk_table(run.ledgers)]
     rules = list(run.ledgers)
     if scenario.uncertain is not None:
@@ -113,6 +123,27 @@ def report_tables(
     else:
         tables["comparison"] = []
     return tables
+
+
+def cip_rows(cip: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """One row per contract year of :func:`paysim.psa.cip_by_replication`: means over replications (GBP) of
+    ``planned``, ``delivered``, ``recurrent`` and ``total`` (delivered + recurrent), and ``delivered_share``."""
+    rows = []
+    for year in range(cip["planned"].shape[1]):
+        planned = float(cip["planned"][:, year].mean())
+        delivered = float(cip["delivered"][:, year].mean())
+        recurrent = float(cip["recurrent"][:, year].mean())
+        rows.append(
+            {
+                "year": year + 1,
+                "planned": planned,
+                "delivered": delivered,
+                "delivered_share": delivered / planned if planned else float("nan"),
+                "recurrent": recurrent,
+                "total": delivered + recurrent,
+            }
+        )
+    return rows
 
 
 def write_xlsx(tables: Mapping[str, list[dict[str, Any]]], path: str | Path) -> Path:

@@ -6,7 +6,7 @@ central ``interval`` (default the 5th and 95th percentiles of its distribution) 
 ``0..reps-1`` are run with the same seed (common random numbers). The table reports the mean of the measure
 at each end; ``swing = |value_high - value_low|`` with the standard error of the paired difference, so a
 swing is signal, not noise. A parameter that changes only money (``contracts.*``, ``costs.*``) reuses the
-central run's activity. A blended baseline of source ``expected`` stays at the central run's expected
+central run's activity. A blended or API baseline of source ``expected`` stays at the central run's expected
 activity while a parameter moves (the plan is set before the truth is known).
 
 **Sobol (global, variance-based).** Saltelli/Jansen estimators from SALib on a scrambled Sobol sample of

@@ -17,7 +17,7 @@ Currencies (units of activity that can carry a price or a unit cost), per servic
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -84,6 +84,7 @@ INDICATORS: dict[str, Literal["higher", "lower"]] = {
     "talking_therapies.started_within_long_standard_share": "higher",
     "community.started_within_standard_share": "higher",
     "crisis.started_within_standard_share": "higher",
+    "talking_therapies.recovery_share": "higher",
     "inpatient.oap_bed_days": "lower",
     "inpatient.occupancy_mean": "lower",
 }
@@ -94,6 +95,7 @@ IndicatorName = Literal[
     "talking_therapies.started_within_long_standard_share",
     "community.started_within_standard_share",
     "crisis.started_within_standard_share",
+    "talking_therapies.recovery_share",
     "inpatient.oap_bed_days",
     "inpatient.occupancy_mean",
 ]
@@ -103,12 +105,40 @@ def _as_list(value: Trajectory) -> list[float]:
     return list(value) if isinstance(value, list) else [value]
 
 
+def _check_indicator(measure: str, target: Trajectory, partial_from: Trajectory | None) -> None:
+    """The checks every indicator's target and ``partial_from`` pass (raise ValueError naming the key)."""
+    targets = _as_list(target)
+    if not targets:
+        raise ValueError("target: give a number or a non-empty list, one per contract year")
+    if any(t < 0 for t in targets):
+        raise ValueError(f"target: must be >= 0, got {target}")
+    if measure.endswith("_share") or measure == "inpatient.occupancy_mean":
+        if any(t > 1 for t in targets):
+            raise ValueError(f"target: {measure} is a share, 0..1; got {target}")
+    if partial_from is not None:
+        partial = _as_list(partial_from)
+        if not partial:
+            raise ValueError("partial_from: give a number or a non-empty list, one per contract year")
+        n = max(len(targets), len(partial))
+        pairs = [(targets[min(i, len(targets) - 1)], partial[min(i, len(partial) - 1)]) for i in range(n)]
+        higher = INDICATORS[measure] == "higher"
+        bad = [p for t, p in pairs if (p > t if higher else p < t)]
+        if bad:
+            side = "<=" if higher else ">="
+            raise ValueError(
+                f"partial_from: for {measure} ({INDICATORS[measure]} is better) it must be "
+                f"{side} the target; got partial_from {partial_from}, target {target}"
+            )
+
+
 class Indicator(_Terms):
     """One outcome indicator: full credit at ``target``, none at ``partial_from``, linear in between.
 
-    ``*_share`` indicators are the share of starts within the line's waiting standard (0..1, higher is
-    better); ``inpatient.oap_bed_days`` counts OAP bed days per contract year against a trajectory (lower is
-    better); ``inpatient.occupancy_mean`` is the share of local beds occupied (lower is better).
+    ``*_started_within_*_share`` indicators are the share of starts within the line's waiting standard (0..1,
+    higher is better); ``talking_therapies.recovery_share`` is the share of finished courses that ended in
+    recovery (``recovered / completed``, higher is better); ``inpatient.oap_bed_days`` counts OAP bed days per
+    contract year against a trajectory (lower is better); ``inpatient.occupancy_mean`` is the share of local
+    beds occupied (lower is better).
     """
 
     measure: IndicatorName = Field(description="what is measured (see INDICATORS)")
@@ -125,28 +155,7 @@ class Indicator(_Terms):
 
     @model_validator(mode="after")
     def _sensible(self) -> Indicator:
-        targets = _as_list(self.target)
-        if not targets:
-            raise ValueError("target: give a number or a non-empty list, one per contract year")
-        if any(t < 0 for t in targets):
-            raise ValueError(f"target: must be >= 0, got {self.target}")
-        if self.measure.endswith("_share") or self.measure == "inpatient.occupancy_mean":
-            if any(t > 1 for t in targets):
-                raise ValueError(f"target: {self.measure} is a share, 0..1; got {self.target}")
-        if self.partial_from is not None:
-            partial = _as_list(self.partial_from)
-            if not partial:
-                raise ValueError("partial_from: give a number or a non-empty list, one per contract year")
-            n = max(len(targets), len(partial))
-            pairs = [(targets[min(i, len(targets) - 1)], partial[min(i, len(partial) - 1)]) for i in range(n)]
-            higher = INDICATORS[self.measure] == "higher"
-            bad = [p for t, p in pairs if (p > t if higher else p < t)]
-            if bad:
-                side = "<=" if higher else ">="
-                raise ValueError(
-                    f"partial_from: for {self.measure} ({INDICATORS[self.measure]} is better) it must be "
-                    f"{side} the target; got partial_from {self.partial_from}, target {self.target}"
-                )
+        _check_indicator(self.measure, self.target, self.partial_from)
         return self
 
     @property
@@ -191,19 +200,26 @@ class Corridor(_Terms):
 
 
 class Baseline(_Terms):
-    """The planned activity a blended contract is set on.
+    """The planned activity a contract's fixed payment is set on (blended and API rules).
 
     ``expected``: the plan for each contract year and currency is the true expected activity (the mean
     over the simulated replications) times ``1 + error``. ``fixed``: the plan is ``units`` in year 1,
-    growing by ``growth`` a year, times ``1 + error``.
+    growing by ``growth`` a year, times ``1 + error``. ``last_year``: year 1 is planned as ``expected``
+    (times ``1 + error``); every later year's plan is each replication's own outturn of the year before times
+    ``1 + growth``, the ratchet of practice that carries last year's luck and trend into the plan.
     """
 
-    source: Literal["expected", "fixed"] = Field("expected", description="expected | fixed")
+    source: Literal["expected", "fixed", "last_year"] = Field("expected", description="expected | fixed | last_year")
     error: float = Field(
-        0.0, gt=-1, le=1, description="baseline error: plan = (1 + error) x level; -0.05 = set 5 % too low"
+        0.0,
+        gt=-1,
+        le=1,
+        description="baseline error: plan = (1 + error) x level; -0.05 = set 5 % too low (last_year: year 1 only)",
     )
     units: Currencies | None = Field(None, description="planned units per year in year 1 (source: fixed)")
-    growth: YearlyChange = Field(0.0, description="yearly growth of the fixed plan (source: fixed)")
+    growth: YearlyChange = Field(
+        0.0, description="yearly growth of the plan: of the fixed plan (fixed), on last year's outturn (last_year)"
+    )
 
     @model_validator(mode="after")
     def _units_when_fixed(self) -> Baseline:
@@ -212,14 +228,30 @@ class Baseline(_Terms):
         return self
 
 
-# --- the four rules -----------------------------------------------------------------------------------
+def _check_plan(prices: Currencies, baseline: Baseline) -> None:
+    """A rule paid on planned activity needs a price, and a fixed plan needs units for every price."""
+    priced = prices.items()
+    if not priced:
+        raise ValueError("prices: give at least one price, e.g. prices: {inpatient: {bed_day: 575}}")
+    if baseline.source == "fixed" and baseline.units is not None:
+        missing = sorted(set(priced) - set(baseline.units.items()))
+        if missing:
+            raise ValueError(f"baseline.units: no planned units for priced currencies {missing}")
+
+
+UPLIFT_DESCRIPTION = (
+    "yearly change, net of efficiency; leave out to take contracts.roll_forward's yearly change (0 without one)"
+)
+
+
+# --- the rules ----------------------------------------------------------------------------------------
 
 
 class BlockTerms(_Terms):
     """Block contract: a fixed annual sum paid in twelfths, rolled forward each year."""
 
     annual_value: float = Field(ge=0, description="GBP per year in the first contract year")
-    uplift: YearlyChange = Field(0.0, description="yearly change of the value, net of efficiency")
+    uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of the value)")
     rebase: bool = Field(
         False,
         description="from year 2, reset the value to last year's provider cost outturn (then apply uplift)",
@@ -230,7 +262,7 @@ class ActivityTerms(_Terms):
     """Activity (cost per case): income = units x unit price, for every priced currency."""
 
     prices: Currencies = Field(description="GBP per unit in the first contract year")
-    uplift: YearlyChange = Field(0.0, description="yearly change of every price, net of efficiency")
+    uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of every price)")
 
     @model_validator(mode="after")
     def _priced(self) -> ActivityTerms:
@@ -248,10 +280,11 @@ class VariableElement(_Terms):
 
 
 class BlendedTerms(_Terms):
-    """Blended payment: fixed element on planned activity + variable element + outcomes + risk share."""
+    """Blended payment, the 2019/20 design: fixed element on planned activity + variable element + outcomes +
+    risk share."""
 
     prices: Currencies = Field(description="GBP per unit in the first contract year")
-    uplift: YearlyChange = Field(0.0, description="yearly change of every price, net of efficiency")
+    uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of every price)")
     baseline: Baseline = Field(Baseline(), description="the planned activity and its error")
     variable: VariableElement = Field(description="marginal rates above and below plan, dead band")
     outcomes: Outcomes | None = Field(None, description="quality and outcome-linked payment")
@@ -259,13 +292,7 @@ class BlendedTerms(_Terms):
 
     @model_validator(mode="after")
     def _plan_covers_prices(self) -> BlendedTerms:
-        priced = self.prices.items()
-        if not priced:
-            raise ValueError("prices: give at least one price, e.g. prices: {inpatient: {bed_day: 575}}")
-        if self.baseline.source == "fixed" and self.baseline.units is not None:
-            missing = sorted(set(priced) - set(self.baseline.units.items()))
-            if missing:
-                raise ValueError(f"baseline.units: no planned units for priced currencies {missing}")
+        _check_plan(self.prices, self.baseline)
         return self
 
 
@@ -277,35 +304,197 @@ class CapitationTerms(_Terms):
         1.0, gt=0, description="weighted-capitation index of need (1 = England average): weighted heads / heads"
     )
     rate_per_head: float = Field(ge=0, description="GBP per weighted head per year in the first contract year")
-    uplift: YearlyChange = Field(0.0, description="yearly change of the rate, net of efficiency")
+    uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of the rate)")
     population_growth: YearlyChange = Field(0.0, description="yearly growth of the population")
     outcomes: Outcomes | None = Field(None, description="outcome-contingent share of the value")
     corridor: Corridor | None = Field(None, description="optional gain/loss share (none: provider keeps all risk)")
 
 
+CQUIN_MAX_INDICATORS = 5
+"""A CQUIN scheme has at most 5 indicators, equally weighted (HFMA, 2022)."""
+
+
+class CquinIndicator(_Terms):
+    """One CQUIN indicator: full credit at ``target``, none at ``partial_from``, linear in between (as an
+    outcome :class:`Indicator`, but CQUIN indicators are equally weighted, so there is no ``weight``)."""
+
+    measure: IndicatorName = Field(description="what is measured (see INDICATORS)")
+    target: Trajectory = Field(
+        description="value that earns full credit; a list gives one per contract year (the last repeats); "
+        "OAP bed days per year"
+    )
+    partial_from: Trajectory | None = Field(
+        None,
+        description="value that earns no credit, on the worse side of the target; credit is linear in "
+        "between; null = all or nothing",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_weight(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "weight" in data:
+            raise ValueError(
+                f"weight: CQUIN indicators are equally weighted (at most {CQUIN_MAX_INDICATORS}); remove weight"
+            )
+        return data
+
+    @model_validator(mode="after")
+    def _sensible(self) -> CquinIndicator:
+        _check_indicator(self.measure, self.target, self.partial_from)
+        return self
+
+    @property
+    def higher_is_better(self) -> bool:
+        return INDICATORS[self.measure] == "higher"
+
+
+class CQUIN(_Terms):
+    """Commissioning for Quality and Innovation under API: ``share`` of the fixed payment, paid in advance in
+    twelfths and clawed back at year end for under-achievement (HFMA, Jan and Mar 2022)."""
+
+    share: Share = Field(0.0125, description="share of the fixed payment, 0.0125 = 1.25 % (HFMA 2022)")
+    indicators: list[CquinIndicator] = Field(description=f"1 to {CQUIN_MAX_INDICATORS} indicators, equally weighted")
+
+    @model_validator(mode="after")
+    def _how_many(self) -> CQUIN:
+        n = len(self.indicators)
+        if not 1 <= n <= CQUIN_MAX_INDICATORS:
+            raise ValueError(
+                f"indicators: a CQUIN scheme has 1 to {CQUIN_MAX_INDICATORS} indicators, equally weighted; got {n}"
+            )
+        return self
+
+
+class ApiTerms(_Terms):
+    """Aligned payment and incentive (API), the regime for mental health since 2022/23: a fixed payment on
+    planned activity and cost, an optional CQUIN and an optional local variable element."""
+
+    prices: Currencies = Field(description="GBP per unit in the first contract year (the plan is costed at these)")
+    uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of every price)")
+    baseline: Baseline = Field(Baseline(), description="the planned activity and its error")
+    cquin: CQUIN | None = Field(None, description="CQUIN: a share of the fixed payment paid in advance, clawed back")
+    variable: VariableElement | None = Field(
+        None, description="local variable element on activity away from plan (none nationally for mental health)"
+    )
+
+    @model_validator(mode="after")
+    def _plan_covers_prices(self) -> ApiTerms:
+        _check_plan(self.prices, self.baseline)
+        return self
+
+
+class RollForward(_Terms):
+    """How every contract value and price moves from one year to the next (NHS Payment Scheme).
+
+    Yearly change = ``cost_uplift - efficiency + growth + pay_award_funded x pay_share x max(pay_inflation -
+    pay_in_cost_uplift, 0)``, with ``pay_inflation`` the pay award actually paid (``costs.pay_inflation``).
+    A rule that gives its own ``uplift`` keeps it.
+    """
+
+    cost_uplift: YearlyChange = Field(description="cost uplift factor, e.g. 0.029 (NHS Payment Scheme 2023/24)")
+    pay_in_cost_uplift: YearlyChange = Field(0.0, description="the pay rise the cost uplift factor assumed, e.g. 0.021")
+    efficiency: Share = Field(0.0, description="efficiency factor, e.g. 0.011 (NHS Payment Scheme 2023/24)")
+    pay_award_funded: Share = Field(
+        0.0, description="share of the pay award above pay_in_cost_uplift that commissioners fund, 0..1"
+    )
+    pay_share: Share | None = Field(
+        None, description="share of the contract value that pays for staff (needed when pay_award_funded > 0)"
+    )
+    growth: YearlyChange = Field(0.0, description="agreed growth (activity or investment) per year")
+
+    @model_validator(mode="after")
+    def _pay_share_when_funded(self) -> RollForward:
+        if self.cost_uplift - self.efficiency + self.growth <= -1:
+            raise ValueError(
+                "efficiency: cost_uplift - efficiency + growth must be > -1 (a value cannot fall below zero), got "
+                f"{self.cost_uplift} - {self.efficiency} + {self.growth}"
+            )
+        if self.pay_award_funded > 0 and self.pay_share is None:
+            raise ValueError(
+                "pay_share: give the share of the contract value that pays for staff (e.g. 0.7) when "
+                "pay_award_funded > 0"
+            )
+        return self
+
+
+def _check_trajectory(name: str, value: Trajectory) -> None:
+    values = _as_list(value)
+    if not values or any(v <= -1 or v > 1 for v in values):
+        raise ValueError(f"{name}: each must be > -1 and <= 1, got {value}")
+
+
+class OtherSpend(_Terms):
+    """The ICB's qualifying mental-health spend outside this provider in the year before the horizon, GBP."""
+
+    other_providers: float = Field(0.0, ge=0, description="other NHS mental-health providers")
+    independent_sector: float = Field(
+        0.0,
+        ge=0,
+        description="independent sector; OAPs the commissioner buys directly from the simulation are counted "
+        "already, not here",
+    )
+    voluntary_sector: float = Field(0.0, ge=0, description="voluntary and community sector")
+    prescribing: float = Field(0.0, ge=0, description="mental-health prescribing")
+    continuing_healthcare: float = Field(0.0, ge=0, description="mental-health continuing healthcare")
+
+    @property
+    def total(self) -> float:
+        """All of it, GBP."""
+        return (
+            self.other_providers
+            + self.independent_sector
+            + self.voluntary_sector
+            + self.prescribing
+            + self.continuing_healthcare
+        )
+
+
 class MHIS(_Terms):
-    """Mental Health Investment Standard: qualifying spend must grow at least as fast as the allocation."""
+    """Mental Health Investment Standard, the ICB's test: its qualifying mental-health spend must grow at least
+    as fast as its programme allocation plus a mental-health increment.
+
+    Qualifying spend = ``(1 - excluded_share)`` x the commissioner's spend with and for this provider (OAPs
+    it buys directly included) + the ICB's other qualifying spend, grown by ``other_spend_growth`` a year.
+    """
 
     allocation_growth: Trajectory = Field(
         description="yearly growth of the commissioner's programme allocation; a list gives one per year"
     )
+    mental_health_increment: Trajectory = Field(
+        0.0, description="added to the allocation growth for the required growth; a list gives one per year"
+    )
     prior_year_spend: float | None = Field(
         None,
         ge=0,
-        description="qualifying spend with this provider in the year before the horizon, GBP; null = year 1 "
-        "is not assessed",
+        description="qualifying spend with this provider in the year before the horizon (after exclusions), GBP; "
+        "null = year 1 is not assessed",
+    )
+    excluded_share: Share = Field(
+        0.0,
+        description="share of the spend with this provider that does not qualify (learning disability, autism, "
+        "dementia, specialised commissioning)",
+    )
+    other_spend: OtherSpend = Field(
+        OtherSpend(), description="the ICB's qualifying mental-health spend elsewhere in the prior year, GBP"
+    )
+    other_spend_growth: Trajectory = Field(
+        0.0, description="yearly growth of that other spend; a list gives one per year"
     )
 
     @model_validator(mode="after")
     def _growths(self) -> MHIS:
-        growth = _as_list(self.allocation_growth)
-        if not growth or any(g <= -1 or g > 1 for g in growth):
-            raise ValueError(f"allocation_growth: each must be > -1 and <= 1, got {self.allocation_growth}")
+        _check_trajectory("allocation_growth", self.allocation_growth)
+        _check_trajectory("mental_health_increment", self.mental_health_increment)
+        _check_trajectory("other_spend_growth", self.other_spend_growth)
         return self
 
 
-RULES = ("block", "activity", "blended", "capitation")
-"""Payment rule names, in reporting order."""
+RULES = ("block", "activity", "blended", "capitation", "api")
+"""Payment rule names, in reporting order (``blended`` is the 2019/20 design; ``api``, aligned payment and
+incentive, the regime in force for mental health since 2022/23)."""
+
+PLANNED_RULES = ("blended", "api")
+"""Rules paid on planned activity (a :class:`Baseline`)."""
 
 
 class Contracts(_Terms):
@@ -321,6 +510,10 @@ class Contracts(_Terms):
     activity: ActivityTerms | None = None
     blended: BlendedTerms | None = None
     capitation: CapitationTerms | None = None
+    api: ApiTerms | None = Field(None, description="aligned payment and incentive (in force since 2022/23)")
+    roll_forward: RollForward | None = Field(
+        None, description="how contract values and prices move each year (for rules that leave out uplift)"
+    )
     mhis: MHIS | None = Field(None, description="Mental Health Investment Standard check")
 
     @property
@@ -404,17 +597,36 @@ class Overheads(_Terms):
     share_of_direct: float = Field(0.0, ge=0, le=1, description="added on top of direct costs, e.g. 0.1")
 
 
+class CostImprovement(_Terms):
+    """The provider's cost-improvement programme (CIP), how it meets the efficiency factor.
+
+    Net cost factor in contract year ``y`` (0 = first), on the costs the provider controls (everything but
+    OAP bed days bought from other providers): ``f_y = (1 - p d) x prod_{j<y} (1 - p d r)`` with ``p`` the
+    planned share, ``d`` the delivered share and ``r`` the recurrent share.
+    """
+
+    planned_share: Share = Field(
+        description="share of the year's cost base the programme plans to save, e.g. 0.011 (cf. efficiency factor)"
+    )
+    delivered_share: Share = Field(1.0, description="share of the plan delivered, 0..1")
+    recurrent_share: Share = Field(1.0, description="share of what is delivered that recurs in every later year")
+
+
 class Costs(_Terms):
     """What the provider spends: staff, beds, OAP bed days, unit costs, overheads, with yearly inflation.
 
     Pay inflation applies to staff and fixed ward costs; price inflation to variable bed-day costs, OAP
     bed days, unit costs and fixed overheads. Both step up every April (financial years run April-March).
+    A cost-improvement programme (``cip``) reduces every part but OAP bed days.
     """
 
-    pay_inflation: YearlyChange = Field(0.0, description="yearly pay rise, from each April")
+    pay_inflation: YearlyChange = Field(
+        0.0, description="yearly pay rise actually paid (the pay award), from each April"
+    )
     price_inflation: YearlyChange = Field(0.0, description="yearly non-pay price rise, from each April")
     contacts_per_week: ContactRates = Field(ContactRates(), description="contacts per person per week in treatment")
     staff: Staff = Field(Staff(), description="staff costs per line")
     beds: Beds = Field(Beds(), description="local and out-of-area bed costs")
     unit_costs: UnitCosts = Field(UnitCosts(), description="GBP per unit for lines costed per unit")
     overheads: Overheads = Field(Overheads(), description="corporate overheads")
+    cip: CostImprovement | None = Field(None, description="cost-improvement programme (none: no savings)")

@@ -12,7 +12,7 @@ without a browser. The parts, in the order the app uses them:
   and :func:`run_money` (costs, ledgers and MHIS on an Activity), giving a :class:`Run`; a
   :class:`PieceRun` simulates the page's run in :func:`pieces` (a first look, then the rest).
 * **Tables** (pandas, tidy): :func:`headline`, :func:`risk_table`, :func:`fan_table`,
-  :func:`yearly_surplus`, :func:`spend_table`, :func:`oap_table`, :func:`mhis_table`,
+  :func:`yearly_surplus`, :func:`spend_table`, :func:`oap_table`, :func:`mhis_table`, :func:`cip_table`,
   :func:`changes_table`, :func:`activity_table`.
 * **Charts** (Altair): :func:`fan_chart`, :func:`risk_histogram`, :func:`spend_chart`,
   :func:`changes_chart`.
@@ -57,6 +57,8 @@ from paysim.app_support.common import (
     yaml_cell,
 )
 from paysim.app_support.decisions import (
+    API_LOCAL_RATES,
+    API_PLAN,
     BLOCK_VALUE,
     CAPITATION_RATE,
     DESIGN_BOOTSTRAP,
@@ -106,10 +108,12 @@ from paysim.app_support.downloads import (
     workbook_sheets,
 )
 from paysim.app_support.levers import (
+    API,
     BEDS,
     BLENDED,
     CONTRACTS,
     DEMAND,
+    EFFICIENCY,
     LEVERS,
     SECTIONS,
     STAFF,
@@ -142,6 +146,8 @@ from paysim.app_support.tables import (
     activity_table,
     changes_display,
     changes_table,
+    cip_display,
+    cip_table,
     edits_display,
     fan_table,
     headline,
@@ -162,6 +168,9 @@ from paysim.app_support.tables import (
 )
 
 __all__ = [
+    "API",
+    "API_LOCAL_RATES",
+    "API_PLAN",
     "BEDS",
     "BLENDED",
     "BLOCK_VALUE",
@@ -171,6 +180,7 @@ __all__ = [
     "DEMAND",
     "DESIGN_BOOTSTRAP",
     "DESIGN_CHOICES",
+    "EFFICIENCY",
     "GBP_FORMAT",
     "HISTOGRAM_HEIGHT",
     "LEDGER_LABELS",
@@ -198,6 +208,8 @@ __all__ = [
     "changes_chart",
     "changes_display",
     "changes_table",
+    "cip_display",
+    "cip_table",
     "default_measure",
     "default_replications",
     "default_tornado_replications",

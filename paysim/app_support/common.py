@@ -7,10 +7,23 @@ from typing import Any
 
 import yaml
 
-RULE_LABELS = {"block": "Block", "activity": "Activity", "blended": "Blended", "capitation": "Capitation"}
-"""How each payment rule is named on screen."""
+RULE_LABELS = {
+    "block": "Block",
+    "activity": "Activity",
+    "blended": "Blended",
+    "capitation": "Capitation",
+    "api": "API",
+}
+"""How each payment rule is named on screen (``API``: aligned payment and incentive, in force since 2022/23;
+``Blended``: the 2019/20 design)."""
 
-RULE_COLOURS = {"block": "#4c78a8", "activity": "#f58518", "blended": "#54a24b", "capitation": "#b279a2"}
+RULE_COLOURS = {
+    "block": "#4c78a8",
+    "activity": "#f58518",
+    "blended": "#54a24b",
+    "capitation": "#b279a2",
+    "api": "#72b7b2",
+}
 """One colour per rule, the same in every chart."""
 
 LINE_LABELS = {"talking_therapies": "Talking therapies", "community": "Community", "crisis": "Crisis"}

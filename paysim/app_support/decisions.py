@@ -75,10 +75,10 @@ def sensitivity_measures(scenario: Scenario) -> list[str]:
 
 
 def default_measure(scenario: Scenario) -> str:
-    """The column a sensitivity analysis starts on: the blended provider surplus, else the block one, else
-    the first rule's, else the first activity measure."""
+    """The column a sensitivity analysis starts on: the API provider surplus (the regime in force), else the
+    blended one, else the block one, else the first rule's, else the first activity measure."""
     names = sensitivity_measures(scenario)
-    for rule in ("blended", "block"):
+    for rule in ("api", "blended", "block"):
         if f"{rule}.provider_surplus" in names:
             return f"{rule}.provider_surplus"
     return names[0]
@@ -338,6 +338,8 @@ class DesignChoice:
 BLOCK_VALUE = "contracts.block.annual_value"
 CAPITATION_RATE = "contracts.capitation.rate_per_head"
 MARGINAL_RATES = ("contracts.blended.variable.rate_above", "contracts.blended.variable.rate_below")
+API_PLAN = "contracts.api.baseline.error"
+API_LOCAL_RATES = ("contracts.api.variable.rate_above", "contracts.api.variable.rate_below")
 
 DESIGN_CHOICES = (
     DesignChoice("block-p-deficit", "Block value with a set chance of a deficit", "p-deficit", (BLOCK_VALUE,)),
@@ -358,6 +360,24 @@ DESIGN_CHOICES = (
         "Capitation rate that breaks even on average (mean surplus 0)",
         "mean-surplus",
         (CAPITATION_RATE,),
+    ),
+    DesignChoice(
+        "api-p-deficit",
+        "API fixed payment (its plan above or below expected activity) with a set chance of a deficit",
+        "p-deficit",
+        (API_PLAN,),
+    ),
+    DesignChoice(
+        "api-break-even",
+        "API fixed payment (its plan above or below expected activity) that breaks even on average",
+        "mean-surplus",
+        (API_PLAN,),
+    ),
+    DesignChoice(
+        "api-equal-shortfall",
+        "API local variable rate that shares the bad years equally (equal expected shortfall)",
+        "equal-shortfall",
+        API_LOCAL_RATES,
     ),
 )
 """Every design question; :func:`design_choices` keeps those a scenario's contracts can answer."""
@@ -411,7 +431,9 @@ def term_text(term: str, value: float) -> str:
 def _terms_name(terms: Sequence[str]) -> str:
     if tuple(terms) == MARGINAL_RATES:
         return "Blended marginal rate (above and below plan)"
-    names = {BLOCK_VALUE: "Block value", CAPITATION_RATE: "Capitation rate"}
+    if tuple(terms) == API_LOCAL_RATES:
+        return "API local variable rate (above and below plan)"
+    names = {BLOCK_VALUE: "Block value", CAPITATION_RATE: "Capitation rate", API_PLAN: "API plan against expected"}
     return " = ".join(names.get(t, t) for t in terms)
 
 

@@ -21,6 +21,7 @@ from paysim.app_support.runs import Run
 from paysim.app_support.tables import (
     activity_table,
     changes_table,
+    cip_table,
     fan_table,
     mhis_table,
     oap_table,
@@ -103,8 +104,10 @@ def workbook_sheets(base: Run, edited: Run, engine: str, seconds: float | None =
         "Commissioner spend": spend_table(edited),
         "OAP": oap_table(edited),
         "MHIS": mhis_table(edited),
-        "Activity": activity_table(edited.activity),
     }
+    if edited.costs.cip is not None:
+        sheets["CIP"] = cip_table(edited)
+    sheets["Activity"] = activity_table(edited.activity)
     return sheets
 
 
@@ -130,8 +133,22 @@ _GBP_COLUMNS = {
     "paid_by_commissioner",
     "minimum",
     "shortfall",
+    "provider_spend",
+    "other_spend",
+    "planned",
+    "delivered",
+    "recurrent",
+    "total",
 }
-_SHARE_COLUMNS = {"p_deficit", "p_deficit_any_year", "spend_cv", "p_met", "core_share"}
+_SHARE_COLUMNS = {
+    "p_deficit",
+    "p_deficit_any_year",
+    "spend_cv",
+    "p_met",
+    "provider_p_met",
+    "core_share",
+    "delivered_share",
+}
 _MONEY_SHEETS = {
     "Summary",
     "Surplus by month",
@@ -140,6 +157,7 @@ _MONEY_SHEETS = {
     "Commissioner spend",
     "OAP",
     "MHIS",
+    "CIP",
 }
 
 

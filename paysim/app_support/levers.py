@@ -7,7 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from paysim.finance import resolved_uplift
 from paysim.scenario import Scenario
+from paysim.terms import Costs
 from paysim.uncertainty import central
 
 # --- levers -------------------------------------------------------------------------------------------
@@ -52,6 +54,9 @@ class Lever:
         The options of a ``choice`` lever.
     integer:
         Whether the scenario value is a whole number.
+    fallback:
+        The value in the scenario's unit when the scenario leaves the key out (e.g. a rule's uplift, which then
+        comes from ``contracts.roll_forward``); default 0.
     """
 
     name: str
@@ -67,6 +72,7 @@ class Lever:
     step: float = 1.0
     options: tuple[str, ...] = ()
     integer: bool = False
+    fallback: Callable[[Scenario], float] | None = None
 
     def scenario_keys(self, scenario: Scenario) -> tuple[str, ...]:
         """The dotted keys this lever sets in this scenario."""
@@ -92,6 +98,8 @@ class Lever:
             value = max(values, key=values.count)
         if self.kind == "choice":
             return value if value is not None else self.options[0]
+        if value is None and self.fallback is not None:
+            value = self.fallback(scenario)
         value = 0.0 if value is None else float(value)
         shown = value * self.scale
         return round(shown) if self.integer and self.scale == 1 else round(shown, 6)
@@ -123,12 +131,24 @@ def _at_least(floor: float, factor: float = 2.0) -> Callable[[float], float]:
     return lambda value: max(floor, math.ceil(factor * value))
 
 
-DEMAND, BEDS, STAFF, CONTRACTS, BLENDED = (
+def _uplift_as_applied(rule: str) -> Callable[[Scenario], float]:
+    """A rule's uplift when the scenario leaves it out: the roll-forward's yearly change, or 0."""
+
+    def uplift(scenario: Scenario) -> float:
+        assert scenario.contracts is not None
+        return resolved_uplift(scenario.contracts, scenario.costs or Costs(), rule)
+
+    return uplift
+
+
+DEMAND, BEDS, STAFF, CONTRACTS, BLENDED, API, EFFICIENCY = (
     "Demand",
     "Beds and out-of-area placements",
     "Community workforce",
     "Block and capitation contracts",
-    "Blended contract",
+    "Blended contract (the 2019/20 design)",
+    "Aligned payment and incentive (API)",
+    "Cost improvement and pay award",
 )
 """Sidebar sections, in order."""
 
@@ -235,13 +255,15 @@ LEVERS: tuple[Lever, ...] = (
         "Block uplift",
         "% a year",
         "Yearly change of the block value, net of efficiency (2023/24: cost uplift 2.9 % less efficiency "
-        "1.1 % = 1.8 %).",
+        "1.1 % = 1.8 %). Starts at the file's value, or at the roll-forward's yearly change when the file "
+        "leaves it out.",
         CONTRACTS,
         ("contracts.block.uplift",),
         scale=100,
         minimum=-5.0,
         maximum=10.0,
         step=0.1,
+        fallback=_uplift_as_applied("block"),
     ),
     Lever(
         "contracts.capitation.rate_per_head",
@@ -272,7 +294,8 @@ LEVERS: tuple[Lever, ...] = (
         "contracts.blended.variable.rate_above",
         "Marginal rate above plan",
         "% of price",
-        "Share of the unit price paid for each unit of activity above plan (2022/23 aligned payment: 75 %).",
+        "Share of the unit price paid for each unit of activity above plan (75 % was the 2022/23 API rate for "
+        "elective activity; mental health has no national rate).",
         BLENDED,
         ("contracts.blended.variable.rate_above",),
         scale=100,
@@ -345,10 +368,105 @@ LEVERS: tuple[Lever, ...] = (
         maximum=100.0,
         step=5.0,
     ),
+    Lever(
+        "contracts.api.baseline.error",
+        "API: plan set too high (+) or low (-)",
+        "%",
+        "How far the planned activity the API fixed payment is agreed on is from the true expected activity "
+        "(year 1 of a last-year baseline). A plan set too low moves money from provider to commissioner.",
+        API,
+        ("contracts.api.baseline.error",),
+        scale=100,
+        minimum=-30.0,
+        maximum=30.0,
+        step=1.0,
+    ),
+    Lever(
+        "contracts.api.cquin.share",
+        "CQUIN",
+        "% of the fixed payment",
+        "Paid in advance every month and clawed back at year end for indicators not met (1.25 % nationally, "
+        "HFMA 2022).",
+        API,
+        ("contracts.api.cquin.share",),
+        scale=100,
+        maximum=5.0,
+        step=0.05,
+    ),
+    Lever(
+        "contracts.api.variable.rate_above",
+        "API local variable rate above plan",
+        "% of price",
+        "A locally agreed variable element: share of the unit price paid for each unit above plan. The national "
+        "API variable element is for elective activity only.",
+        API,
+        ("contracts.api.variable.rate_above",),
+        scale=100,
+        maximum=100.0,
+        step=5.0,
+    ),
+    Lever(
+        "contracts.api.variable.rate_below",
+        "API local variable rate below plan",
+        "% of price",
+        "Share of the unit price refunded for each unit of activity below plan.",
+        API,
+        ("contracts.api.variable.rate_below",),
+        scale=100,
+        maximum=100.0,
+        step=5.0,
+    ),
+    Lever(
+        "costs.pay_inflation",
+        "Pay award",
+        "% a year",
+        "The pay rise actually paid each April (the Agenda for Change award; about 5 % in 2023/24 against the "
+        "2.1 % the cost uplift assumed).",
+        EFFICIENCY,
+        ("costs.pay_inflation",),
+        scale=100,
+        maximum=15.0,
+        step=0.1,
+    ),
+    Lever(
+        "contracts.roll_forward.pay_award_funded",
+        "Pay award above the uplift funded",
+        "% of it",
+        "Share of the pay award above the pay rise the cost uplift assumed that commissioners fund on top of "
+        "contracts that roll forward (the 2023/24 and 2024/25 awards were funded separately).",
+        EFFICIENCY,
+        ("contracts.roll_forward.pay_award_funded",),
+        scale=100,
+        maximum=100.0,
+        step=10.0,
+    ),
+    Lever(
+        "costs.cip.planned_share",
+        "Cost improvement planned",
+        "% of the cost base a year",
+        "The cost-improvement programme: share of the year's controllable cost (all but OAP bed days) it plans "
+        "to save; the efficiency factor it meets was 1.1 % in 2023/24.",
+        EFFICIENCY,
+        ("costs.cip.planned_share",),
+        scale=100,
+        maximum=10.0,
+        step=0.1,
+    ),
+    Lever(
+        "costs.cip.delivered_share",
+        "Cost improvement delivered",
+        "% of the plan",
+        "Share of the planned savings the programme delivers.",
+        EFFICIENCY,
+        ("costs.cip.delivered_share",),
+        scale=100,
+        maximum=100.0,
+        step=5.0,
+    ),
 )
 """The levers the app shows, in order; each appears only for scenarios that have the keys it sets."""
 
-SECTIONS = (DEMAND, BEDS, STAFF, CONTRACTS, BLENDED)
+SECTIONS = (DEMAND, BEDS, STAFF, CONTRACTS, BLENDED, API, EFFICIENCY)
 
 
 def levers_for(scenario: Scenario) -> list[Lever]:

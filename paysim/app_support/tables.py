@@ -1,4 +1,5 @@
-"""Tidy tables (pandas) of a run for the app: headline, risk, fans, spend, OAPs, MHIS, changes."""
+"""Tidy tables (pandas) of a run for the app: headline, risk, fans, spend, OAPs, MHIS, cost improvement,
+changes."""
 
 from __future__ import annotations
 
@@ -297,7 +298,7 @@ def oap_priced_by(run: Run) -> list[str]:
     """Rules whose income pays a price per OAP bed day (so the commissioner refunds OAPs through them)."""
     contracts = run.scenario.contracts
     out = []
-    for rule in ("activity", "blended"):
+    for rule in ("activity", "blended", "api"):
         terms = getattr(contracts, rule, None) if contracts is not None else None
         if terms is not None and "inpatient.oap_bed_day" in terms.prices.items():
             out.append(RULE_LABELS[rule])
@@ -305,11 +306,14 @@ def oap_priced_by(run: Run) -> list[str]:
 
 
 def mhis_table(run: Run) -> pd.DataFrame:
-    """The MHIS verdict per rule and contract year.
+    """The MHIS verdict per rule and contract year: the ICB's test, and the provider-level proxy beside it.
 
     Columns: ``rule``, ``year``, ``assessed`` (bool), ``p_met`` (share of runs meeting the standard),
-    ``spend`` and ``minimum`` (means, GBP), ``shortfall`` (mean over runs, GBP), ``core_share`` (mean
-    share of the spend reaching core services), ``verdict`` (text).
+    ``spend`` and ``minimum`` (the ICB's qualifying spend and the minimum it must reach, means, GBP),
+    ``shortfall`` (mean over runs, GBP), ``provider_spend`` (qualifying spend with this provider, mean),
+    ``other_spend`` (the ICB's qualifying spend elsewhere), ``provider_p_met`` (share of runs in which the spend
+    with this provider alone grew enough), ``core_share`` (mean share of the spend with this provider reaching
+    core services), ``verdict`` (text).
     """
     rows = []
     for rule in run.rules:
@@ -337,11 +341,27 @@ def mhis_table(run: Run) -> pd.DataFrame:
                     "spend": float(check.spend[:, y].mean()),
                     "minimum": float(np.nanmean(check.minimum[:, y])) if assessed else float("nan"),
                     "shortfall": float(check.shortfall[:, y].mean()),
+                    "provider_spend": float(check.provider_spend[:, y].mean()),
+                    "other_spend": float(check.other_spend[y]),
+                    "provider_p_met": float(check.provider_met[:, y].mean()) if assessed else float("nan"),
                     "core_share": float(np.nanmean(check.core_share[:, y])),
                     "verdict": verdict,
                 }
             )
-    columns = ["rule", "year", "assessed", "p_met", "spend", "minimum", "shortfall", "core_share", "verdict"]
+    columns = [
+        "rule",
+        "year",
+        "assessed",
+        "p_met",
+        "spend",
+        "minimum",
+        "shortfall",
+        "provider_spend",
+        "other_spend",
+        "provider_p_met",
+        "core_share",
+        "verdict",
+    ]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -355,7 +375,53 @@ def mhis_display(table: pd.DataFrame) -> pd.DataFrame:
             "Qualifying spend, mean": table["spend"].map(gbp),
             "Minimum required, mean": table["minimum"].map(gbp),
             "Shortfall, mean": table["shortfall"].map(gbp),
+            "With this provider": table["provider_spend"].map(gbp),
+            "Elsewhere in the ICB": table["other_spend"].map(gbp),
+            "Provider-level proxy met": table["provider_p_met"].map(lambda p: percent(p) + " of runs"),
             "Share reaching core services": table["core_share"].map(percent),
+        }
+    )
+
+
+def cip_table(run: Run) -> pd.DataFrame:
+    """The cost-improvement programme per contract year (empty without ``costs.cip``).
+
+    Columns: ``year``, ``planned``, ``delivered`` (this year's programme), ``recurrent`` (savings recurring
+    from earlier years), ``total`` (saved against no programme), GBP, means over the runs; ``delivered_share``.
+    """
+    columns = ["year", "planned", "delivered", "delivered_share", "recurrent", "total"]
+    savings = run.costs.cip
+    if savings is None:
+        return pd.DataFrame({c: [] for c in columns})
+    planned, delivered, recurrent = (
+        _yearly_sum(part) for part in (savings.planned, savings.delivered, savings.recurrent)
+    )
+    rows = []
+    for y in range(planned.shape[1]):
+        p, d, r = float(planned[:, y].mean()), float(delivered[:, y].mean()), float(recurrent[:, y].mean())
+        rows.append(
+            {
+                "year": y + 1,
+                "planned": p,
+                "delivered": d,
+                "delivered_share": d / p if p else float("nan"),
+                "recurrent": r,
+                "total": d + r,
+            }
+        )
+    return pd.DataFrame(rows, columns=columns)
+
+
+def cip_display(table: pd.DataFrame) -> pd.DataFrame:
+    """:func:`cip_table` as text."""
+    return pd.DataFrame(
+        {
+            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Planned this year": table["planned"].map(gbp),
+            "Delivered this year": table["delivered"].map(gbp),
+            "Share delivered": table["delivered_share"].map(percent),
+            "Recurring from earlier years": table["recurrent"].map(gbp),
+            "Saved against no programme": table["total"].map(gbp),
         }
     )
 

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 from paysim import __version__
+from paysim.finance import missing_measures
 from paysim.io import (
     OutputError,
 )
@@ -98,8 +99,8 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the paysim version and exit."),
     ] = None,
 ) -> None:
-    """Simulate the finances of English mental-health providers under block, activity, blended and
-    capitation payment."""
+    """Simulate the finances of English mental-health providers under block, activity, blended (the 2019/20
+    design), capitation and API (aligned payment and incentive, in force since 2022/23) payment."""
 
 
 # --- helpers ------------------------------------------------------------------------------------------
@@ -202,11 +203,16 @@ def load(scenario: str, overrides: list[str] | None, seed: int | None = None) ->
     path = resolve(scenario)
     overrides = [*(overrides or []), *([f"seed={seed}"] if seed is not None else [])]
     try:
-        return load_scenario(path, overrides)
+        model = load_scenario(path, overrides)
     except (ValueError, RecursionError) as exc:
         if isinstance(exc, ScenarioError):
             raise
         raise ScenarioError(f"{path}: cannot be read as a scenario: {exc}") from None
+    problems = missing_measures(model)
+    if problems:  # found before anything is simulated, not as a traceback after
+        head = f"{len(problems)} problems in the scenario:\n" if len(problems) > 1 else ""
+        raise ScenarioError(head + "\n".join(f"{path}: {problem}" for problem in problems))
+    return model
 
 
 MeasureOption = Annotated[

@@ -13,7 +13,9 @@ from paysim import analysis, finance
 from paysim.activity import MEASURE_UNITS
 from paysim.compare import Comparison
 from paysim.demand import MONTH_NAMES
+from paysim.payment import yearly_change
 from paysim.scenario import Scenario
+from paysim.terms import PLANNED_RULES, Costs
 
 
 def describe(scenario: Scenario) -> list[str]:
@@ -51,11 +53,67 @@ def describe(scenario: Scenario) -> list[str]:
             f"{ip.readmission_share:.0%} readmitted, repatriation {'on' if ip.oap.repatriate else 'off'}"
         )
     if scenario.contracts is not None:
-        k = scenario.contracts
-        parts = [f"OAP paid by {k.oap_paid_by}"]
-        if k.block is not None:
-            parts.insert(0, f"block {money(k.block.annual_value)} a year ({k.block.uplift:+.1%} a year)")
-        lines.append("contracts: " + "; ".join(parts))
+        lines += _contract_lines(scenario)
+    if scenario.costs is not None and scenario.costs.cip is not None:
+        cip = scenario.costs.cip
+        lines.append(
+            f"cost improvement: plans {cip.planned_share:.1%} of the cost base a year, delivers "
+            f"{cip.delivered_share:.0%} of it, {cip.recurrent_share:.0%} recurrent (not on OAP bed days)"
+        )
+    return lines
+
+
+RULE_NAMES = {
+    "block": "block",
+    "activity": "activity",
+    "blended": "blended (the 2019/20 design)",
+    "capitation": "capitation",
+    "api": "API (aligned payment and incentive, since 2022/23)",
+}
+"""How ``paysim validate`` names each rule."""
+
+
+def _contract_lines(scenario: Scenario) -> list[str]:
+    """The contracts: each rule with its yearly uplift as applied (its own, or the roll-forward's), the
+    roll-forward, who pays for OAPs and the MHIS."""
+    k = scenario.contracts
+    assert k is not None
+    costs = scenario.costs or Costs()
+    rules = []
+    for rule in k.rules:
+        terms = getattr(k, rule)
+        uplift = finance.resolved_uplift(k, costs, rule)
+        source = "" if terms.uplift is not None else (" from roll_forward" if k.roll_forward is not None else "")
+        text = RULE_NAMES[rule]
+        if rule == "block":
+            text += f" {money(terms.annual_value)} a year"
+        if rule in PLANNED_RULES:
+            text += f", planned on {terms.baseline.source} activity"
+            if terms.baseline.error:
+                text += f" {terms.baseline.error:+.1%}"
+        if rule == "api" and terms.cquin is not None:
+            text += f", CQUIN {terms.cquin.share:.2%} on {len(terms.cquin.indicators)} indicators"
+        rules.append(f"{text} ({uplift:+.2%} a year{source})")
+    lines = [f"contracts: {'; '.join(rules) or 'no payment rule'}; OAP paid by {k.oap_paid_by}"]
+    if k.roll_forward is not None:
+        r = k.roll_forward
+        text = f"roll_forward: cost uplift {r.cost_uplift:.1%} - efficiency {r.efficiency:.1%} + growth {r.growth:.1%}"
+        if r.pay_award_funded > 0:
+            text += (
+                f" + {r.pay_award_funded:.0%} of the pay award ({costs.pay_inflation:.1%}) above "
+                f"{r.pay_in_cost_uplift:.1%} on a {r.pay_share:.0%} pay share"
+            )
+        lines.append(f"{text} = {yearly_change(r, costs.pay_inflation):+.2%} a year")
+    if k.mhis is not None:
+        m = k.mhis
+        text = "mhis: the ICB's qualifying spend must grow at least by the allocation growth"
+        if m.mental_health_increment:
+            text += " plus the mental-health increment"
+        if m.other_spend.total:
+            text += f"; other qualifying spend {money(m.other_spend.total)} in the prior year"
+        if m.excluded_share:
+            text += f"; {m.excluded_share:.0%} of the spend with this provider excluded"
+        lines.append(text)
     return lines
 
 

@@ -38,6 +38,6 @@ def activity_payment(terms: ActivityTerms, units: Mapping[str, np.ndarray]) -> P
         Units per month of every priced currency, ``[replication, month]`` (see
         :func:`paysim.payment.currencies.currency_units`).
     """
-    parts = priced_units(terms.prices.items(), terms.uplift, units)
+    parts = priced_units(terms.prices.items(), terms.uplift or 0.0, units)
     value = yearly_totals(sum(parts.values()))
     return Payment(parts, value)

@@ -1,7 +1,10 @@
-"""Blended payment: fixed element + variable element + outcome element + risk-share corridor.
+"""Blended payment, the 2019/20 design: fixed element + variable element + outcome element + risk share.
+
+(Since 2022/23 mental-health providers are paid under aligned payment and incentive, :mod:`paysim.payment.api`,
+which shares the fixed payment and the variable element with this rule: :mod:`paysim.payment.plan`.)
 
 For each priced currency ``c`` with unit price ``p_c`` (uplifted each contract year) and planned units
-``plan_c`` per contract year (see :func:`planned_units`):
+``plan_c`` per contract year (see :func:`paysim.payment.plan.planned_units`):
 
 1. **fixed element**: ``F = sum_c plan_c x p_c`` per year, paid in twelfths; ``F`` is the contract value.
 2. **variable element**, settled monthly on the year to date (after ``k`` months the plan to date is
@@ -30,31 +33,9 @@ from collections.abc import Mapping
 import numpy as np
 
 from paysim.payment.income import Payment, with_outcomes_and_risk_share
-from paysim.payment.schedule import (
-    contract_year,
-    from_year_to_date,
-    growth_index,
-    in_twelfths,
-    year_to_date,
-    yearly_totals,
-    years_of,
-)
-from paysim.terms import Baseline, BlendedTerms
-
-
-def planned_units(
-    baseline: Baseline, keys: list[str], units: Mapping[str, np.ndarray], years: int
-) -> dict[str, np.ndarray]:
-    """Planned units per contract year for each currency key, ``{key: [year]}``.
-
-    ``expected``: the mean over replications of each year's units (the true expected level, as far as the
-    run can tell) x ``(1 + error)``. ``fixed``: ``units x (1 + growth) ** year x (1 + error)``.
-    """
-    if baseline.source == "expected":
-        return {key: yearly_totals(units[key]).mean(axis=0) * (1.0 + baseline.error) for key in keys}
-    assert baseline.units is not None
-    fixed = baseline.units.items()
-    return {key: fixed[key] * growth_index(baseline.growth, years) * (1.0 + baseline.error) for key in keys}
+from paysim.payment.plan import fixed_element, plan_value, planned_units, variable_element
+from paysim.payment.schedule import growth_index, years_of
+from paysim.terms import BlendedTerms
 
 
 def blended_payment(
@@ -64,12 +45,14 @@ def blended_payment(
     month_days: np.ndarray | None = None,
     cost: np.ndarray | None = None,
     plan: Mapping[str, np.ndarray] | None = None,
+    level: Mapping[str, np.ndarray] | None = None,
 ) -> Payment:
     """Blended income: parts ``"fixed"``, ``"variable"``, and ``"outcome"``, ``"risk_share"`` if present.
 
     Parameters
     ----------
     terms : BlendedTerms
+        Its ``uplift`` as resolved by :func:`paysim.finance.contract_terms` (None counts as 0).
     units : mapping of str to ndarray
         Units per month of every priced currency, ``[replication, month]``.
     measures : mapping of str to ndarray, optional
@@ -79,7 +62,11 @@ def blended_payment(
     cost : ndarray, optional
         Provider cost, GBP per month ``[replication, month]``, needed for a corridor.
     plan : mapping of str to ndarray, optional
-        Planned units per contract year ``{key: [year]}``; default from ``terms.baseline``.
+        Planned units per contract year ``{key: [year]}`` or ``{key: [R, year]}``; default from
+        ``terms.baseline`` (:func:`paysim.payment.plan.planned_units`).
+    level : mapping of str to ndarray, optional
+        The run's expected level ``{key: [year]}`` that ``expected`` and ``last_year`` baselines are set on
+        (default: the mean over these rows).
 
     Returns
     -------
@@ -89,27 +76,15 @@ def blended_payment(
     prices = terms.prices.items()
     keys = list(prices)
     shape = np.shape(units[keys[0]])
-    months = shape[-1]
-    years = years_of(months)
-    year = contract_year(months)
-    index = growth_index(terms.uplift, years)
+    years = years_of(shape[-1])
+    index = growth_index(terms.uplift or 0.0, years)
     if plan is None:
-        plan = planned_units(terms.baseline, keys, units, years)
+        plan = planned_units(terms.baseline, keys, units, years, level)
 
-    value = sum(np.asarray(plan[key], dtype=float) * prices[key] * index for key in keys)  # [year]
-    fixed = np.broadcast_to(in_twelfths(value, months), shape).copy()
-
-    variable = np.zeros(shape)
-    v = terms.variable
-    for key in keys:
-        plan_to_date = year_to_date(in_twelfths(np.asarray(plan[key], dtype=float), months))  # [month]
-        variance = year_to_date(units[key]) - plan_to_date
-        band = v.dead_band * plan_to_date
-        paid_to_date = (prices[key] * index[year]) * (
-            v.rate_above * np.maximum(variance - band, 0.0) - v.rate_below * np.maximum(-variance - band, 0.0)
-        )
-        variable += from_year_to_date(paid_to_date)
-
-    parts = {"fixed": fixed, "variable": variable}
+    value = plan_value(plan, prices, index)  # [year] or [R, year]
+    parts = {
+        "fixed": fixed_element(value, shape),
+        "variable": variable_element(terms.variable, prices, plan, units, index),
+    }
     contract_value = np.broadcast_to(value, (shape[0], years))
     return with_outcomes_and_risk_share("blended", terms, parts, contract_value, measures, month_days, cost)

@@ -22,12 +22,13 @@ def block_value(terms: BlockTerms, replications: int, months: int, cost: np.ndar
     ``cost`` (provider cost, GBP per month ``[replication, month]``) is needed only with ``rebase``.
     """
     years = years_of(months)
-    value = np.broadcast_to(terms.annual_value * growth_index(terms.uplift, years), (replications, years)).copy()
+    uplift = terms.uplift or 0.0  # as resolved by paysim.finance.contract_terms; None counts as 0
+    value = np.broadcast_to(terms.annual_value * growth_index(uplift, years), (replications, years)).copy()
     if terms.rebase and years > 1:
         if cost is None:
             raise ValueError("block.rebase: the provider's cost outturn is needed to rebase the block value")
         outturn = yearly_totals(cost)
-        value[:, 1:] = outturn[:, :-1] * (1.0 + terms.uplift)
+        value[:, 1:] = outturn[:, :-1] * (1.0 + uplift)
     return value
 
 

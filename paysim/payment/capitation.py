@@ -23,7 +23,7 @@ from paysim.terms import CapitationTerms
 def capitation_value(terms: CapitationTerms, years: int) -> np.ndarray:
     """Contract value, GBP per contract year, ``[year]``."""
     heads = terms.population * terms.need_weight * growth_index(terms.population_growth, years)
-    return terms.rate_per_head * growth_index(terms.uplift, years) * heads
+    return terms.rate_per_head * growth_index(terms.uplift or 0.0, years) * heads
 
 
 def capitation_payment(

@@ -4,7 +4,8 @@ Each indicator gives a credit between 0 and 1 from the activity measured **year 
 contract year: full credit at or beyond its target, none at or beyond ``partial_from`` on the worse side,
 linear in between (all or nothing without ``partial_from``). Counts such as OAP bed days are compared with
 the yearly target scaled to the months elapsed (``target x k / 12`` after ``k`` months). The overall
-credit ``C`` is the weighted mean of the indicator credits.
+credit ``C`` is the weighted mean of the indicator credits (equally weighted for CQUIN,
+:mod:`paysim.payment.api`).
 
 With ``pot = share x contract value`` for the year, after ``k`` months the provider has earned
 ``pot x k / 12 x C``; each month pays the change in that amount (``in_year``), or the whole of it is paid in
@@ -14,7 +15,7 @@ the outcome element is ``pot x (C - 1)`` (withhold) or ``pot x C`` (bonus).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -27,14 +28,37 @@ from paysim.payment.schedule import (
     year_end_only,
     year_to_date,
 )
-from paysim.terms import Indicator, Outcomes
+from paysim.terms import CquinIndicator, Indicator, Outcomes
+
+
+def indicator_measures(measure: str) -> tuple[str, ...]:
+    """The Activity measures an indicator is computed from.
+
+    >>> indicator_measures("talking_therapies.recovery_share")
+    ('talking_therapies.completed', 'talking_therapies.recovered')
+    """
+    if measure == "talking_therapies.recovery_share":
+        return ("talking_therapies.completed", "talking_therapies.recovered")
+    if measure.endswith("_share"):
+        line, name = measure.split(".")
+        return (f"{line}.started", f"{line}.{name.removesuffix('_share')}")
+    if measure in ("inpatient.oap_bed_days", "inpatient.occupancy_mean"):
+        return (measure,)
+    raise ValueError(f"unknown indicator {measure!r}")
 
 
 def indicator_value(measure: str, measures: Mapping[str, np.ndarray], month_days: np.ndarray) -> np.ndarray:
     """An indicator measured year to date at the end of each month, ``[replication, month]``.
 
-    Shares of starts within the standard are NaN where nobody has started yet in the year.
+    Shares of starts within the standard are NaN where nobody has started yet in the year;
+    ``talking_therapies.recovery_share`` (``recovered / completed`` year to date) is NaN where nobody has
+    finished a course yet.
     """
+    if measure == "talking_therapies.recovery_share":
+        completed = year_to_date(_measure(measures, "talking_therapies.completed", measure))
+        recovered = year_to_date(_measure(measures, "talking_therapies.recovered", measure))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(completed > 0, recovered / np.where(completed > 0, completed, 1.0), np.nan)
     if measure.endswith("_share"):
         line, name = measure.split(".")
         counted = name.removesuffix("_share")
@@ -51,14 +75,18 @@ def indicator_value(measure: str, measures: Mapping[str, np.ndarray], month_days
     raise ValueError(f"unknown indicator {measure!r}")
 
 
-def _measure(measures: Mapping[str, np.ndarray], name: str) -> np.ndarray:
+def _measure(measures: Mapping[str, np.ndarray], name: str, indicator: str | None = None) -> np.ndarray:
     if name not in measures:
         line = name.split(".")[0]
-        raise KeyError(f"outcome indicator needs {name}, which the activity lacks (is services.{line} present?)")
+        which = f"outcome indicator {indicator}" if indicator else "outcome indicator"
+        raise KeyError(
+            f"{which} needs {name}, which the activity lacks (is services.{line} present, and does the "
+            "engine count it?)"
+        )
     return np.asarray(measures[name], dtype=float)
 
 
-def indicator_credit(indicator: Indicator, value: np.ndarray) -> np.ndarray:
+def indicator_credit(indicator: Indicator | CquinIndicator, value: np.ndarray) -> np.ndarray:
     """Credit (0..1) earned year to date, ``[replication, month]``, from :func:`indicator_value`.
 
     A share that is NaN (nobody started yet this year) earns full credit: nobody has waited too long.
@@ -84,11 +112,21 @@ def indicator_credit(indicator: Indicator, value: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(value), 1.0, credit)
 
 
+def mean_credit(
+    indicators: Sequence[Indicator | CquinIndicator],
+    weights: Sequence[float],
+    measures: Mapping[str, np.ndarray],
+    month_days: np.ndarray,
+) -> np.ndarray:
+    """Weighted mean credit of ``indicators``, year to date, ``[replication, month]`` (0..1)."""
+    weights = np.asarray(weights, dtype=float)
+    credits = [indicator_credit(i, indicator_value(i.measure, measures, month_days)) for i in indicators]
+    return sum(w * c for w, c in zip(weights, credits, strict=True)) / weights.sum()
+
+
 def outcome_credit(outcomes: Outcomes, measures: Mapping[str, np.ndarray], month_days: np.ndarray) -> np.ndarray:
     """Weighted credit of all indicators, year to date, ``[replication, month]`` (0..1)."""
-    weights = np.array([i.weight for i in outcomes.indicators], dtype=float)
-    credits = [indicator_credit(i, indicator_value(i.measure, measures, month_days)) for i in outcomes.indicators]
-    return sum(w * c for w, c in zip(weights, credits, strict=True)) / weights.sum()
+    return mean_credit(outcomes.indicators, [i.weight for i in outcomes.indicators], measures, month_days)
 
 
 def outcome_payment(
