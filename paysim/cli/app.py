@@ -16,6 +16,7 @@ from paysim import __version__
 from paysim.io import (
     OutputError,
 )
+from paysim.limits import shown_name
 from paysim.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
@@ -161,6 +162,9 @@ def bad_input() -> Iterator[None]:
         yield
     except (ScenarioError, OutputError, RunError, BadInput) as exc:
         message = str(exc)
+    except OSError as exc:  # a file name the system refuses (too long, say) that no check above caught
+        where = f"{shown_name(exc.filename)}: " if exc.filename else ""
+        message = f"{where}{exc.strerror or exc}"
     except (ValueError, RecursionError) as exc:  # a YAML value that cannot be constructed, say
         message = f"the scenario cannot be read: {exc}"
     else:
@@ -188,13 +192,18 @@ def check_count(option: str, value: int) -> None:
 def resolve(scenario: str) -> Path:
     """A scenario argument as a file: the path itself, or a bundled scenario of that name."""
     path = Path(scenario)
-    if path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as exc:  # a name the system cannot take: too long, a NUL character
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError(f"{shown_name(scenario)}: not a usable file name ({reason})") from None
+    if exists:
         return path
     bundled = bundled_scenarios()
     if scenario in bundled:
         return bundled[scenario]
     names = ", ".join(bundled) or "none"
-    raise ScenarioError(f"{scenario}: no such scenario file (bundled scenarios: {names})")
+    raise ScenarioError(f"{shown_name(scenario)}: no such scenario file (bundled scenarios: {names})")
 
 
 def load(scenario: str, overrides: list[str] | None, seed: int | None = None) -> Scenario:

@@ -32,6 +32,7 @@ from paysim.cli.display import format_value, money, unit
 from paysim.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
+    check_output_folder,
     check_output_path,
     write_json,
     write_table,
@@ -307,8 +308,8 @@ def report(
         check_count("--tornado-reps", tornado_reps)
         check_count("--workers", workers)
         check_output_path(out, (".xlsx",), "--out")
-        if tables is not None and not tables.is_dir():
-            raise BadInput(f"--tables {tables}: the folder does not exist")
+        if tables is not None:
+            check_output_folder(tables, "--tables")
         model = load(scenario, set_, seed)
         if change:
             model.with_overrides(list(change))
