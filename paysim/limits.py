@@ -259,7 +259,7 @@ def number(value: Any) -> str:
     if value == int(value) and 10_000 <= abs(value) < 1e9:
         return f"{int(value):,}"
     if isinstance(value, int):
-        return str(value) if abs(value) < 10**15 else _short(f"{value:.3g}")
+        return str(value) if abs(value) < 10**19 else _short(f"{value:.3g}")
     text = repr(value)
     if "e" in text or len(text) > 12:
         text = _short(f"{value:.6g}")

@@ -5,6 +5,17 @@ errors (with a did-you-mean suggestion), every number is range-checked, and ever
 and the dotted key. ``--set KEY=VALUE`` overrides are applied to the raw mapping before validation, so
 they are checked exactly like the file.
 
+**Declaring a numeric key** (here, in :mod:`paysim.terms`, :mod:`paysim.distributions` or
+:mod:`paysim.uncertainty`): give it both bounds in its ``Field``, once, and say why a bound that is a
+plausibility choice sits where it does::
+
+    beds: int = Field(ge=0, le=5000, description="local adult acute beds",
+                      json_schema_extra=why(maximum="a trust's adult acute beds; England has 6,660 in all"))
+
+or use a shared type (``Share``, ``YearlyChange``, ``Days``, ``Wte``, ...). Infinity and NaN are refused by
+every model (:data:`paysim.limits.MODEL_CONFIG`). The full convention is in :mod:`paysim.limits`;
+``tests/test_limits_fuzz.py`` fails on a key that breaks it.
+
 Time conventions used throughout paysim: time is in days; the counted horizon is ``[0, 365 * years)``
 and starts on the first day of calendar month ``start_month``; ``warmup_days`` are simulated before it
 (``[-warmup_days, 0)``) and not counted. Years have 365 days; months have their calendar lengths.
@@ -294,7 +305,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
         raise ScenarioError(f"{name}: cannot be read ({exc})") from None
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            f"{name}: is larger than {MAX_FILE_BYTES // 2**20} MiB; a scenario file is a few kilobytes of YAML"
+            f"{name}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
         )
     return scenario_from_yaml(text, source=name, overrides=overrides)
 
@@ -652,20 +663,34 @@ def _shown(value: Any) -> str:
 def limits_table() -> str:
     """The plausibility limits of every numeric key, as a Markdown table (the README's): key, range, reason.
 
-    A number-or-list key (an indicator's target) has one row; so has a key that several branches of a union
-    hold with the same range (an uncertain parameter's ``low``).
+    Keys that differ only in the referral line (``<line>``) or, under a line, in the currency (``<unit>``:
+    contact, course, episode) share a row when they share a range; so do a number-or-list key (an indicator's
+    target) and the branches of a union with the same range (an uncertain parameter's ``low``).
     """
-    rows: dict[str, tuple[str, str]] = {}
+    groups: dict[str, dict[str, tuple[str, str]]] = {}  # general name -> {full name: row}
     for key in numeric_keys(json_schema()):
-        name = key.key.removesuffix(".<n>") if key.path[-1] == "<n>" and len(key.path) > 1 else key.key
-        if key.path[-1] == "<n>" and key.path[-2] != "parameters" and name in rows:
-            continue
+        path = list(key.path[:-1] if key.path[-1] == "<n>" and key.path[-2] != "<key>" else key.path)
+        general = [
+            "<line>" if part in LINES else "<unit>" if i and path[i - 1] in LINES and part in _UNITS else part
+            for i, part in enumerate(path)
+        ]
         reasons = dict(key.reasons)
         reason = reasons.get("maximum") or reasons.get("minimum") or "by definition"
         if "minimum" in reasons and reasons["minimum"] != reasons.get("maximum"):
             reason += f"; minimum: {reasons['minimum']}"
-        whole = " (whole)" if key.integer else ""
-        rows.setdefault(name, (key.range_text() + whole, reason))
+        row = (key.range_text() + (" (whole)" if key.integer else ""), reason)
+        name = ".".join(path)
+        dist = key.fixed.get(3, {}).get("dist")
+        same_name = groups.setdefault(".".join(general), {})
+        if name in same_name and same_name[name] != row and dist:  # a union branch with its own range
+            name = f"{name} ({dist})"
+        same_name.setdefault(name, row)
     lines = ["| key | range | why the limit is there |", "| --- | --- | --- |"]
-    lines += [f"| `{name}` | {span} | {reason} |" for name, (span, reason) in rows.items()]
+    for general, rows in groups.items():
+        if len(rows) > 1 and len(set(rows.values())) == 1:
+            rows = {general: next(iter(rows.values()))}
+        lines += [f"| `{name}` | {span} | {reason} |" for name, (span, reason) in rows.items()]
     return "\n".join(lines)
+
+
+_UNITS = ("contact", "course", "episode")

@@ -6,6 +6,11 @@ These are plain validated data; the payment rules in :mod:`paysim.payment` and t
 Units: money in cash GBP of the first contract year (prices and costs are rolled forward by the uplift and
 inflation terms); rates and shares as fractions (``0.05`` = 5 %); volumes per year unless said otherwise.
 
+Ranges: every number has both bounds in its ``Field`` and, where a bound is a plausibility choice, the reason
+(``json_schema_extra=why(maximum=...)``); money and rates use the shared types of :mod:`paysim.limits`
+(``AnnualGBP``, ``UnitGBP``, ``BedDayGBP``, ``YearlyChange``, ``Share``, ...), so a new price or growth key gets
+its range by its type. See :mod:`paysim.limits` for the convention and the reasons.
+
 Currencies (units of activity that can carry a price or a unit cost), per service line:
 
 * ``inpatient``: ``bed_day`` (occupied local bed day), ``oap_bed_day`` (out-of-area bed day the provider

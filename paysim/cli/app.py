@@ -21,6 +21,7 @@ from paysim.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
     RunError,
+    RunTooLarge,
     dask_executor,
 )
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
@@ -176,9 +177,13 @@ def bad_input() -> Iterator[None]:
 @contextmanager
 def machine_errors() -> Iterator[None]:
     """Turn what stops a valid run on this machine (a full disk, a folder gone mid-run) into a message on
-    stderr and exit status 1, never a traceback; files being written are left untouched (atomic writes)."""
+    stderr and exit status 1, never a traceback; files being written are left untouched (atomic writes).
+    A run too large for the memory free is bad input (exit status 2): it is refused before anything runs."""
     try:
         yield
+    except RunTooLarge as exc:
+        typer.echo(f"paysim: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except (OSError, RunError) as exc:
         typer.echo(f"paysim: {exc}", err=True)
         raise typer.Exit(1) from None
