@@ -17,7 +17,8 @@ memory of one chunk in a fresh process, less what the process held before it) an
   (8 bytes a place). A referral line is simulated with numba one replication per thread, each holding the
   replication's draws (:data:`NUMBA_BYTES_PER_REFERRAL` per referral), or with NumPy window by window
   (:data:`NUMPY_BYTES_PER_REFERRAL` per referral in a window of at least seven days of the chunk's rows).
-* **the run**: ``min(workers, chunks)`` processes run a chunk each; :func:`paysim.montecarlo.run_replications`
+* **the run**: ``min(workers, chunks)`` processes run a chunk each (a worker process also holds its own imports
+  and compiled kernels, :data:`WORKER_BYTES`); :func:`paysim.montecarlo.run_replications`
   keeps every measure of every replication by month (:func:`activity_bytes`), :func:`paysim.batch.run_batch`
   one value per replication and column (:func:`table_bytes`).
 
@@ -53,6 +54,9 @@ NUMBA_BYTES_PER_CRISIS_REFERRAL = 48
 """As :data:`NUMBA_BYTES_PER_REFERRAL`, with each referral's bed need and bed request."""
 NUMPY_BYTES_PER_REFERRAL = 100
 """Bytes the NumPy kernels hold per referral in a window of a chunk (its draws, queue and tallies)."""
+WORKER_BYTES = {"vector": 250 * 2**20, "des": 120 * 2**20}
+"""What a worker process holds before it simulates anything: Python, NumPy and paysim (about 110 MiB) and, for
+the vector engine, numba's compiled kernels (about 140 MiB more; ``benchmarks/bench_memory.py``)."""
 RESULT_BYTES = 16
 """Bytes per value kept for every replication: 8, held twice while chunks are joined or tabled."""
 
@@ -148,6 +152,9 @@ def run_footprint(
         parts = _vector_parts(model, min(rows, vector_chunk_size(model)), processes, threads)
     else:
         parts = _des_parts(model, processes)
+    if processes > 1:
+        each = WORKER_BYTES.get(engine, WORKER_BYTES["des"])
+        parts.append(Part(processes * each, f"{processes} worker processes' own imports and kernels", ("--workers",)))
     if kept_per_replication:
         parts.append(Part(reps * kept_per_replication, f"the results kept for {reps:,} replications", ("--reps",)))
     return Footprint(tuple(parts))

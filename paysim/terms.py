@@ -38,10 +38,11 @@ from paysim.limits import (
     why,
 )
 
-_Value = TypeVar("_Value")
+_Value = TypeVar("_Value", bound=float)
 Trajectory = _Value | list[_Value]
 """One value for every contract year, or a list with one per year (the last value repeats); ``Trajectory[T]``
-bounds each value as ``T`` does (``Trajectory[YearlyChange]``)."""
+bounds each value as ``T`` does (``Trajectory[YearlyChange]``). A bare ``Trajectory`` is unbounded floats, which
+``tests/test_limits_fuzz.py`` refuses."""
 
 UnitsPerYear = Annotated[
     float,
