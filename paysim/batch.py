@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyarrow as pa
 
-from paysim import finance, psa
+from paysim import finance, footprint, montecarlo, psa
 from paysim.io import monthly_table, results_columns, run_metadata, summary, table_writer
 from paysim.montecarlo import RunError, iter_chunks, no_progress
 from paysim.uncertainty import central, param_columns, sampled_scenarios
@@ -211,10 +211,7 @@ def run_batch(
     """
     plan_on_expected = psa.plans_on_expected(central(scenario))
     uncertain = uncertainty and scenario.uncertain is not None
-    if uncertain:
-        model, chunk_size, runner = psa.uncertain_plan(scenario, reps, workers, chunk_size)
-    else:
-        model, runner = central(scenario), None
+    model, chunk_size, runner = _plan(scenario, reps, workers, uncertain, chunk_size)
 
     def scenarios_of(activity: Activity) -> list[Scenario]:
         """Each row's scenario: its own parameter set under uncertainty, else one shared central scenario."""
@@ -222,7 +219,8 @@ def run_batch(
             return sampled_scenarios(scenario, activity.replications)
         return [model] * activity.n_replications
 
-    chunks = iter_chunks(model, reps, engine, workers, chunk_size, progress, executor, runner, reuse)
+    keeps = footprint.table_bytes(scenario)
+    chunks = iter_chunks(model, reps, engine, workers, chunk_size, progress, executor, runner, reuse, keeps)
     budget = MEMORY_BUDGET if memory_budget is None else memory_budget
     with ChunkStore(budget, spill_folder) as store:
         units: dict[int, dict[str, np.ndarray]] = {}
@@ -246,6 +244,38 @@ def run_batch(
         columns.update(param_columns(scenario, columns["replication"]))
     table = pa.table({name: pa.array(values) for name, values in columns.items()}).replace_schema_metadata(metadata)
     return BatchRun(scenario, engine_name, table, totals, spilled)
+
+
+def check_memory(
+    scenario: Scenario,
+    reps: int,
+    engine: str = "vector",
+    workers: int = 1,
+    executor: Executor | None = None,
+    uncertainty: bool = True,
+    chunk_size: int | None = None,
+) -> footprint.Footprint:
+    """Check that :func:`run_batch` with these arguments fits in the memory this machine has free, without
+    running it (:func:`paysim.montecarlo.check_memory`; :func:`run_batch` checks too, as it starts).
+
+    Raises
+    ------
+    paysim.montecarlo.RunTooLarge
+        If it would not fit.
+    """
+    uncertain = uncertainty and scenario.uncertain is not None
+    model, chunk_size, _ = _plan(scenario, reps, workers, uncertain, chunk_size)
+    return montecarlo.check_memory(model, reps, engine, workers, chunk_size, executor, footprint.table_bytes(scenario))
+
+
+def _plan(
+    scenario: Scenario, reps: int, workers: int, uncertain: bool, chunk_size: int | None
+) -> tuple[Scenario, int | None, Callable[[Scenario, list[int], str], Activity] | None]:
+    """The scenario to simulate, the chunk size and the chunk runner (each replication's own parameter set under
+    uncertainty; see :func:`paysim.psa.uncertain_plan`)."""
+    if uncertain:
+        return psa.uncertain_plan(scenario, reps, workers, chunk_size)
+    return central(scenario), chunk_size, None
 
 
 def _level(units: dict[int, dict[str, np.ndarray]], reps: int, shared: bool) -> dict[str, np.ndarray]:
@@ -309,4 +339,4 @@ def _fill(target: dict[str, np.ndarray], rows: np.ndarray, part: Mapping[str, np
         target[name][rows] = values
 
 
-__all__ = ["MEMORY_BUDGET", "BatchRun", "ChunkStore", "run_batch"]
+__all__ = ["MEMORY_BUDGET", "BatchRun", "ChunkStore", "check_memory", "run_batch"]

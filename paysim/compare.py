@@ -27,7 +27,7 @@ import numpy as np
 from paysim import finance
 from paysim.activity import Activity
 from paysim.analysis import paired_comparison, paired_difference
-from paysim.batch import BatchRun, run_batch
+from paysim.batch import BatchRun, check_memory, run_batch
 from paysim.engines.reuse import LineCache
 from paysim.io import results_columns
 from paysim.scenario import Scenario
@@ -121,7 +121,10 @@ def compare_scenarios(
 
     # the two runs share every line the change does not reach (in this process; see LineCache); each is
     # priced chunk by chunk (paysim.batch), so memory does not grow with reps beyond a value per column
-    runs = {"engine": engine, "workers": workers, "executor": executor, "uncertainty": False, "reuse": LineCache()}
+    runs = {"engine": engine, "workers": workers, "executor": executor, "uncertainty": False}
+    for scenario in (base, other):  # both must fit before either starts
+        check_memory(scenario, reps, **runs)
+    runs["reuse"] = LineCache()
     base_columns = _with_system_cost(run_batch(base, reps, progress=step(0), **runs))
     other_columns = _with_system_cost(run_batch(other, reps, progress=step(1), **runs))
     return Comparison(

@@ -36,6 +36,7 @@ import pyarrow.parquet as pq
 
 from paysim.activity import Activity, measure_kinds
 from paysim.analysis import summarise
+from paysim.limits import shown_name
 from paysim.scenario import LINES, Scenario
 
 TABLE_SUFFIXES = (".csv", ".parquet")
@@ -197,19 +198,47 @@ def check_output_path(path: str | Path, suffixes: tuple[str, ...], option: str =
         If the suffix is not one of ``suffixes`` or the folder does not exist or is not writable.
     """
     path = Path(path)
+    name = shown_name(path)
     suffix = path.suffix.lower()
     if suffix not in suffixes:
         raise OutputError(
-            f"{option} {path}: cannot write a {suffix or 'suffix-less'} file; use one of {', '.join(suffixes)}"
+            f"{option} {name}: cannot write a {shown_name(suffix, 20) or 'suffix-less'} file; use one of "
+            f"{', '.join(suffixes)}"
         )
-    folder = path.parent
-    if not folder.is_dir():
-        raise OutputError(f"{option} {path}: the folder {folder} does not exist")
-    if not os.access(folder, os.W_OK):
-        raise OutputError(f"{option} {path}: the folder {folder} is not writable")
-    if path.is_dir():
-        raise OutputError(f"{option} {path}: is a folder")
+    check_output_folder(path.parent, option, path)
+    try:
+        if path.is_dir():
+            raise OutputError(f"{option} {name}: is a folder")
+        os.stat(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError) as exc:  # a name the system cannot take: too long, a NUL character
+        raise OutputError(f"{option} {name}: not a usable file name ({_why_not(exc)})") from None
     return path
+
+
+def check_output_folder(folder: str | Path, option: str = "--tables", path: str | Path | None = None) -> Path:
+    """Check that ``folder`` exists, is a folder and is writable (``path``: the file in it, for messages).
+
+    Raises
+    ------
+    OutputError
+        Naming the option and the folder, if not.
+    """
+    folder = Path(folder)
+    head = f"{option} {shown_name(path if path is not None else folder)}: "
+    try:
+        if not folder.is_dir():
+            raise OutputError(f"{head}the folder {shown_name(folder)} does not exist")
+    except (OSError, ValueError) as exc:
+        raise OutputError(f"{head}not a usable folder name ({_why_not(exc)})") from None
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{head}the folder {shown_name(folder)} is not writable")
+    return folder
+
+
+def _why_not(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def write_table(table: pa.Table, path: str | Path) -> Path:

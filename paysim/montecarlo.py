@@ -9,6 +9,9 @@ result is bit-identical for any number of workers and any chunk size.
 
 Engines are looked up by name in :data:`ENGINES`; an engine is a module with a function
 ``run(scenario, replications) -> Activity``.
+
+Before anything runs, :func:`check_memory` estimates the run's peak memory (:mod:`paysim.footprint`) and stops a
+run that cannot fit in the memory this machine has free with :class:`RunTooLarge`.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from paysim import footprint
 from paysim.activity import Activity
 from paysim.scenario import Scenario
 
@@ -67,6 +71,11 @@ AUTO_DES_MAX_REPS = 5
 
 class RunError(ValueError):
     """Bad arguments to a batch run (unknown engine, reps < 1, ...); the message is ready to show."""
+
+
+class RunTooLarge(RunError):
+    """A run whose peak memory would exceed the memory this machine has free; the message (one paragraph) says
+    how much it needs, what drives it and which scenario keys to lower."""
 
 
 def choose_engine(engine: str, reps: int) -> str:
@@ -236,7 +245,9 @@ def run_replications(
     RunError
         On an unknown engine or ``reps``, ``workers`` or ``chunk_size`` below 1.
     """
-    parts = dict(iter_chunks(scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse))
+    keeps = footprint.activity_bytes(scenario)
+    chunks = iter_chunks(scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse, keeps)
+    parts = dict(chunks)
     return Activity.concat([parts[index] for index in sorted(parts)])
 
 
@@ -250,6 +261,7 @@ def iter_chunks(
     executor: Executor | None = None,
     chunk_runner: ChunkRunner | None = None,
     reuse: LineCache | None = None,
+    keeps: float = 0.0,
 ) -> Iterator[tuple[int, Activity]]:
     """Simulate replications ``0 .. reps - 1`` chunk by chunk, yielding ``(chunk number, Activity)`` as each
     chunk finishes (in any order when chunks run in parallel), so that a caller can use each chunk and let it
@@ -257,7 +269,13 @@ def iter_chunks(
 
     Chunk ``k`` holds the ``k``-th consecutive range of replications (rows in replication order); joining
     the chunks in chunk order gives :func:`run_replications`. Parameters are as for
-    :func:`run_replications`, and are checked before anything runs.
+    :func:`run_replications`, and are checked before anything runs, the run's memory included
+    (:func:`check_memory`; ``keeps``: bytes the caller keeps per replication it is given).
+
+    Raises
+    ------
+    RunError
+        On bad arguments; :class:`RunTooLarge` if the run cannot fit in the memory this machine has free.
     """
     _check_count("reps", reps)
     _check_count("workers", workers)
@@ -265,7 +283,50 @@ def iter_chunks(
         _check_count("chunk_size", chunk_size)
     engine_run(engine)  # fail early, in this process, on an unknown engine
     size = chunk_size if chunk_size is not None else default_chunk_size(reps, workers, engine)
+    check_memory(scenario, reps, engine, workers, size, executor, keeps)
     return _chunks(scenario, chunk_replications(reps, size), engine, workers, progress, executor, chunk_runner, reuse)
+
+
+def check_memory(
+    scenario: Scenario,
+    reps: int,
+    engine: str = "des",
+    workers: int = 1,
+    chunk_size: int | None = None,
+    executor: Executor | None = None,
+    keeps: float = 0.0,
+) -> footprint.Footprint:
+    """Check a run fits in the memory this machine has free, before it starts (see :mod:`paysim.footprint`).
+
+    Parameters are as for :func:`iter_chunks`: ``min(workers, chunks)`` chunks of ``chunk_size`` replications
+    run at once (so many processes), and the caller keeps ``keeps`` bytes per replication. An ``executor``'s
+    workers are taken to share this machine too (a local Dask cluster).
+
+    Returns
+    -------
+    footprint.Footprint
+        The estimate, when the run fits (or the system does not say how much memory is free).
+
+    Raises
+    ------
+    RunTooLarge
+        If the estimated peak exceeds :func:`paysim.footprint.available_memory`.
+    RunError
+        On ``reps``, ``workers`` or ``chunk_size`` below 1.
+    """
+    _check_count("reps", reps)
+    _check_count("workers", workers)
+    if chunk_size is not None:
+        _check_count("chunk_size", chunk_size)
+    size = chunk_size if chunk_size is not None else default_chunk_size(reps, workers, engine)
+    chunks = math.ceil(reps / size)
+    processes = 1 if executor is None and (workers == 1 or chunks == 1) else min(workers, chunks)
+    per_chunk = 64.0 / size  # the list of chunks itself
+    estimate = footprint.run_footprint(scenario, reps, engine, min(size, reps), processes, keeps + per_chunk)
+    available = footprint.available_memory()
+    if available is not None and estimate.total > available:
+        raise RunTooLarge(estimate.explain(scenario.name, available))
+    return estimate
 
 
 def _chunks(

@@ -5,6 +5,17 @@ errors (with a did-you-mean suggestion), every number is range-checked, and ever
 and the dotted key. ``--set KEY=VALUE`` overrides are applied to the raw mapping before validation, so
 they are checked exactly like the file.
 
+**Declaring a numeric key** (here, in :mod:`paysim.terms`, :mod:`paysim.distributions` or
+:mod:`paysim.uncertainty`): give it both bounds in its ``Field``, once, and say why a bound that is a
+plausibility choice sits where it does::
+
+    beds: int = Field(ge=0, le=5000, description="local adult acute beds",
+                      json_schema_extra=why(maximum="a trust's adult acute beds; England has 6,660 in all"))
+
+or use a shared type (``Share``, ``YearlyChange``, ``Days``, ``Wte``, ...). Infinity and NaN are refused by
+every model (:data:`paysim.limits.MODEL_CONFIG`). The full convention is in :mod:`paysim.limits`;
+``tests/test_limits_fuzz.py`` fails on a key that breaks it.
+
 Time conventions used throughout paysim: time is in days; the counted horizon is ``[0, 365 * years)``
 and starts on the first day of calendar month ``start_month``; ``warmup_days`` are simulated before it
 (``[-warmup_days, 0)``) and not counted. Years have 365 days; months have their calendar lengths.
@@ -18,13 +29,30 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic.fields import FieldInfo
 
 from paysim.distributions import Duration
+from paysim.limits import (
+    LIMITS,
+    LONGEST_DAYS,
+    MODEL_CONFIG,
+    TEN_YEARS,
+    Days,
+    Share,
+    Wte,
+    YearlyChange,
+    number,
+    numeric_keys,
+    shown_name,
+    why,
+)
 from paysim.terms import Contracts, Costs
 from paysim.uncertainty import Uncertain, check_keys, check_support
 
@@ -37,10 +65,12 @@ class ScenarioError(ValueError):
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
 
-Share = Annotated[float, Field(ge=0, le=1)]
+REFERRALS_PER_YEAR = 2_000_000
+"""Most referrals a year on one line: above England's talking therapies referrals (1.83m in 2023/24), the largest
+line nationally."""
 
 
 class Seasonality(_Model):
@@ -51,36 +81,50 @@ class Seasonality(_Model):
 
 
 class _Demand(_Model):
-    growth: float = Field(0.0, gt=-1, le=1, description="yearly growth of demand, e.g. 0.03")
+    growth: YearlyChange = Field(0.0, description="yearly growth of demand, e.g. 0.03")
     seasonality: Seasonality = Seasonality()
 
 
 class ReferralLine(_Demand):
     """A community-based line: referrals wait FIFO for a free place, then have an episode of care."""
 
-    referrals_per_year: float = Field(ge=0, description="referrals per year at the start of the horizon")
+    referrals_per_year: float = Field(
+        ge=0,
+        le=REFERRALS_PER_YEAR,
+        description="referrals per year at the start of the horizon",
+        json_schema_extra=why(maximum="England's talking therapies referrals are 1.83m a year, the most of any line"),
+    )
     episode_days: Duration
-    standard_days: float = Field(gt=0, description="waiting standard, days from referral to start")
-    patience_days: float | None = Field(
+    standard_days: Days = Field(description="waiting standard, days from referral to start")
+    patience_days: Days | None = Field(
         None,
-        gt=0,
         description="mean time (days, exponential) a person waits before leaving the list; null = never",
     )
 
 
 class TalkingTherapiesCapacity(_Model):
-    courses: int = Field(ge=0, description="courses of treatment that can run at once")
+    courses: int = Field(
+        ge=0,
+        le=500_000,
+        description="courses of treatment that can run at once",
+        json_schema_extra=why(maximum="England's 1.83m referrals a year keep about 400,000 courses running"),
+    )
 
 
 class TalkingTherapies(ReferralLine):
-    standard_days: float = Field(42.0, gt=0, description="6-week standard, days")
-    long_standard_days: float = Field(126.0, gt=0, description="18-week standard, days")
+    standard_days: Days = Field(42.0, description="6-week standard, days")
+    long_standard_days: Days = Field(126.0, description="18-week standard, days")
     capacity: TalkingTherapiesCapacity
 
 
 class CommunityCapacity(_Model):
-    staff_wte: float = Field(ge=0, description="funded whole-time-equivalent clinical staff")
-    caseload_per_wte: float = Field(gt=0, description="people on the caseload per WTE")
+    staff_wte: Wte = Field(description="funded whole-time-equivalent clinical staff")
+    caseload_per_wte: float = Field(
+        gt=0,
+        le=100,
+        description="people on the caseload per WTE",
+        json_schema_extra=why(maximum="three times the largest caseloads audited (20-35 per care coordinator)"),
+    )
     vacancy_rate: Share = Field(0.0, description="share of funded WTE vacant, 0..1")
     agency_cover: Share = Field(0.0, description="share of vacancies filled by agency staff, 0..1")
 
@@ -96,16 +140,21 @@ class CommunityCapacity(_Model):
 
 
 class Community(ReferralLine):
-    standard_days: float = Field(28.0, gt=0, description="4-week standard, days")
+    standard_days: Days = Field(28.0, description="4-week standard, days")
     capacity: CommunityCapacity
 
 
 class CrisisCapacity(_Model):
-    places: int = Field(ge=0, description="open home-treatment episodes the team can hold at once")
+    places: int = Field(
+        ge=0,
+        le=20_000,
+        description="open home-treatment episodes the team can hold at once",
+        json_schema_extra=why(maximum="twice England's crisis teams' caseload: about 380 teams of 20-30 open cases"),
+    )
 
 
 class Crisis(ReferralLine):
-    standard_days: float = Field(1.0, gt=0, description="crisis waiting standard, days")
+    standard_days: Days = Field(1.0, description="crisis waiting standard, days")
     capacity: CrisisCapacity
     admission_share: Share = Field(description="share of crisis referrals that need a bed")
     admission_share_when_full: Share | None = Field(
@@ -143,6 +192,8 @@ class OutOfArea(_Model):
     wait_days: float = Field(
         0.0,
         ge=0,
+        le=LONGEST_DAYS,
+        json_schema_extra=why(maximum=TEN_YEARS),
         description="days a bed request may wait locally for a free bed before it is placed out of area; "
         "0 = placed at once",
     )
@@ -150,7 +201,11 @@ class OutOfArea(_Model):
         True, description="placed patients come back to a free local bed (first placed, first back); false = never"
     )
     repatriate_after_days: float = Field(
-        0.0, ge=0, description="minimum days out of area before a patient is brought back (with repatriate)"
+        0.0,
+        ge=0,
+        le=LONGEST_DAYS,
+        json_schema_extra=why(maximum=TEN_YEARS),
+        description="minimum days out of area before a patient is brought back (with repatriate)",
     )
     repatriate_keep_free: Share = Field(
         0.0,
@@ -166,11 +221,27 @@ class OutOfArea(_Model):
 class Inpatient(_Demand):
     """Adult acute beds; overflow goes to out-of-area placements (unlimited capacity)."""
 
-    admissions_per_year: float = Field(ge=0, description="bed requests per year not coming via crisis")
-    beds: int = Field(ge=0, description="local adult acute beds")
+    admissions_per_year: float = Field(
+        ge=0,
+        le=200_000,
+        description="bed requests per year not coming via crisis",
+        json_schema_extra=why(maximum="England admits about 70,000 a year to its 6,660 adult acute beds"),
+    )
+    beds: int = Field(
+        ge=0,
+        le=5000,
+        description="local adult acute beds",
+        json_schema_extra=why(maximum="a trust's adult acute beds; England has 6,660 in all"),
+    )
     los_days: Duration
     readmission_share: Share = Field(0.0, description="share of discharges readmitted within the window")
-    readmission_window_days: float = Field(30.0, gt=0, description="readmissions fall uniformly in this")
+    readmission_window_days: float = Field(
+        30.0,
+        gt=0,
+        le=365,
+        description="readmissions fall uniformly in this",
+        json_schema_extra=why(maximum="a year; readmissions are counted within 30 days to two months"),
+    )
     oap: OutOfArea = OutOfArea()
 
 
@@ -195,13 +266,20 @@ class Scenario(_Model):
     name: str = Field(min_length=1)
     description: str = ""
     years: int = Field(ge=1, le=10, description="counted horizon, years of 365 days")
-    seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream")
-    warmup_days: int = Field(0, ge=0, le=3650, description="simulated before counting starts")
+    seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (a 63-bit whole number)")
+    warmup_days: int = Field(
+        0,
+        ge=0,
+        le=LONGEST_DAYS,
+        description="simulated before counting starts",
+        json_schema_extra=why(maximum="ten years, the longest horizon"),
+    )
     start_month: int = Field(4, ge=1, le=12, description="calendar month the horizon starts (4 = April)")
     population: float | None = Field(
         None,
         gt=0,
         le=60e6,
+        json_schema_extra=why(maximum="England has about 57 million people"),
         description="people the provider serves, all ages (scales the per-head comparisons of paysim realism)",
     )
     services: Services
@@ -246,18 +324,46 @@ class Scenario(_Model):
 # --- loading ------------------------------------------------------------------------------------------
 
 
+MAX_FILE_BYTES = 16 * 2**20
+"""Largest scenario file read (16 MiB): a scenario is a few kilobytes, and a device or pipe that never ends
+(``/dev/zero``) must not fill the memory."""
+MAX_VALUES = 100_000
+"""Most values (numbers, texts, mappings, lists) a scenario may hold once YAML anchors are expanded: a scenario
+has a few hundred, and a few anchors repeated in each other (a "billion laughs") would expand to billions."""
+
+
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Scenario:
     """Load, override and validate a scenario file; raise :class:`ScenarioError` on any problem."""
     path = Path(path)
+    name = shown_name(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+        text = raw.decode("utf-8")
     except FileNotFoundError:
-        raise ScenarioError(f"{path}: no such scenario file") from None
+        raise ScenarioError(f"{name}: no such scenario file") from None
     except IsADirectoryError:
-        raise ScenarioError(f"{path}: is a directory, not a scenario file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot be read ({exc})") from None
-    return scenario_from_yaml(text, source=str(path), overrides=overrides)
+        raise ScenarioError(f"{name}: is a directory, not a scenario file") from None
+    except OSError as exc:
+        raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    except ValueError as exc:  # not UTF-8, or a NUL in the name
+        raise ScenarioError(f"{name}: cannot be read ({exc})") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{name}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
+        )
+    return scenario_from_yaml(text, source=name, overrides=overrides)
+
+
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader, reading ``1e12`` and ``2E-3`` as numbers (as YAML 1.2 does; YAML 1.1 needs a dot)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def scenario_from_yaml(
@@ -265,7 +371,7 @@ def scenario_from_yaml(
 ) -> Scenario:
     """Parse YAML text into a validated scenario; ``source`` names it in error messages."""
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         where = ""
         mark = getattr(exc, "problem_mark", None)
@@ -304,7 +410,7 @@ def parse_override(text: str, source: str = "") -> tuple[str, Any]:
     if any(not part for part in key.split(".")):
         raise ScenarioError(f"{where}--set {text!r}: {key!r} is not a dotted key like services.inpatient.beds")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None
     except (yaml.YAMLError, ValueError, RecursionError) as exc:
         reason = f" ({exc})" if isinstance(exc, ValueError) and not isinstance(exc, yaml.YAMLError) else ""
         raise ScenarioError(f"{where}--set {text!r}: the value {raw!r} is not valid YAML{reason}") from None
@@ -320,7 +426,8 @@ def apply_overrides(
     distribution (and its correlations) is dropped, so ``--set services.inpatient.beds=40`` means 40 beds
     in every replication.
     """
-    result = _deep_copy(data)
+    budget = [MAX_VALUES]
+    result = _deep_copy(data, budget, source)
     if isinstance(overrides, Mapping):
         items = overrides.items()
     else:
@@ -360,11 +467,19 @@ def _pin(data: dict[str, Any], key: str) -> None:
         ]
 
 
-def _deep_copy(data: Any) -> Any:
+def _deep_copy(data: Any, budget: list[int], source: str) -> Any:
+    """A copy of nested mappings and lists; ``budget[0]`` values at most (see :data:`MAX_VALUES`)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        where = "" if source == "--set" else f"{source}: "
+        raise ScenarioError(
+            f"{where}holds more than {MAX_VALUES:,} values (YAML anchors repeated inside each other?); a scenario "
+            "has a few hundred"
+        )
     if isinstance(data, Mapping):
-        return {k: _deep_copy(v) for k, v in data.items()}
+        return {k: _deep_copy(v, budget, source) for k, v in data.items()}
     if isinstance(data, list):
-        return [_deep_copy(v) for v in data]
+        return [_deep_copy(v, budget, source) for v in data]
     return data
 
 
@@ -389,14 +504,18 @@ def bundled_scenarios() -> dict[str, Path]:
 _KEYED = re.compile(r"^([a-z_][a-z0-9_.]*): (.*)$", re.DOTALL)
 
 _MESSAGES = {
-    "greater_than_equal": "must be >= {ge:g}",
-    "greater_than": "must be > {gt:g}",
-    "less_than_equal": "must be <= {le:g}",
-    "less_than": "must be < {lt:g}",
+    "greater_than_equal": "must be >= {ge}",
+    "greater_than": "must be > {gt}",
+    "less_than_equal": "must be <= {le}",
+    "less_than": "must be < {lt}",
     "missing": "is required",
+    "finite_number": "must be a finite number",
     "int_from_float": "must be a whole number",
     "int_parsing": "must be a whole number",
     "float_parsing": "must be a number",
+    "float_type": "must be a number",
+    "int_type": "must be a whole number",
+    "list_type": "must be a list",
     "bool_parsing": "must be true or false",
     "string_type": "must be text",
     "string_too_short": "must not be empty",
@@ -404,14 +523,22 @@ _MESSAGES = {
     "model_attributes_type": "must be a mapping of keys",
     "dict_type": "must be a mapping of keys",
 }
+_SIDE = {
+    "greater_than_equal": "minimum",
+    "greater_than": "minimum",
+    "less_than_equal": "maximum",
+    "less_than": "maximum",
+}
+_BOUNDS = {"ge": "greater_than_equal", "gt": "greater_than", "le": "less_than_equal", "lt": "less_than"}
 
 
 def format_validation_error(exc: ValidationError, source: str) -> str:
-    """One line per problem: ``FILE: dotted.key: what is wrong, got VALUE`` (with suggestions)."""
+    """One line per problem: ``FILE: dotted.key: what is wrong, got VALUE`` (with suggestions, and the reason
+    for a plausibility limit: ``must be <= 5000 (a trust's adult acute beds; ...), got 1e12``)."""
     lines = []
-    for err in exc.errors(include_url=False):
-        loc = [str(p) for p in err["loc"]]
-        text = _describe(err, loc)
+    for err, where in _relevant(exc.errors(include_url=False)):
+        loc = where.parts
+        text = _describe(err, where)
         inner = _KEYED.match(text) if err["type"] == "value_error" else None
         if inner:  # a model-level check names the key it is about: "sd: ..."
             loc, text = [*loc, *inner.group(1).split(".")], inner.group(2)
@@ -422,49 +549,193 @@ def format_validation_error(exc: ValidationError, source: str) -> str:
     return head + "\n".join(lines)
 
 
-def _describe(err: Mapping[str, Any], loc: list[str]) -> str:
+@dataclass(frozen=True)
+class _Where:
+    """Where a pydantic error points in the scenario model.
+
+    ``parts``: the dotted key's parts (union branch tags dropped); ``union``: the location of the union the error
+    came through (None if none); ``reasons`` and ``bounds``: the key's plausibility reasons (see
+    :func:`paysim.limits.why`) and bounds ``{"le": 5000, ...}``; ``allowed``: the keys allowed beside an unknown
+    one.
+    """
+
+    parts: list[str]
+    union: tuple[Any, ...] | None = None
+    reasons: Mapping[str, str] = dataclass_field(default_factory=dict)
+    bounds: Mapping[str, Any] = dataclass_field(default_factory=dict)
+    allowed: list[str] = dataclass_field(default_factory=list)
+
+
+def _relevant(errors: list[Mapping[str, Any]]) -> list[tuple[Mapping[str, Any], _Where]]:
+    """The errors worth showing, each with where it points: a value that fails one branch of a union because it
+    plainly belongs to the other (a list where a number goes, or a number where a list goes) is not reported
+    when the other branch has a problem of its own."""
+    located = [(err, _locate(err["loc"])) for err in errors]
+
+    def noise(err: Mapping[str, Any], where: _Where) -> bool:
+        kind = err["type"]
+        return where.union is not None and (
+            kind == "list_type" or (kind in ("float_type", "int_type") and isinstance(err.get("input"), list))
+        )
+
+    unions = {where.union for err, where in located if where.union is not None and not noise(err, where)}
+    return [(err, where) for err, where in located if not (noise(err, where) and where.union in unions)]
+
+
+def _locate(loc: Iterable[Any]) -> _Where:
+    """Follow a pydantic error location through the scenario model (fields, mappings, lists, unions)."""
+    node: Any = Scenario
+    parts: list[str] = []
+    union: tuple[Any, ...] | None = None
+    info: list[Any] = []  # the FieldInfo objects of the key reached
+    allowed: list[str] = []
+    seen: list[Any] = []
+    for part in loc:
+        node, found = _bare(node)
+        info.extend(found)
+        options = _options(node)
+        if options is not None:  # a union: this part names the branch the error came through
+            node = _branch(options, part)
+            union = union if union is not None else tuple(seen)
+            seen.append(part)
+            continue
+        seen.append(part)
+        parts.append(str(part))
+        info = []
+        origin = typing.get_origin(node)
+        if isinstance(node, type) and issubclass(node, BaseModel):
+            field = node.model_fields.get(str(part))
+            allowed = list(node.model_fields) if field is None else []
+            node = None if field is None else field.annotation
+            info = [] if field is None else [field]
+        elif origin in (dict, Mapping) or node is dict:
+            node = (typing.get_args(node) or (Any, Any))[-1]
+        elif origin in (list, tuple) or node in (list, tuple):
+            node = (typing.get_args(node) or (Any,))[0]
+        else:
+            node = None
+    _, found = _bare(node)
+    info.extend(found)
+    reasons: dict[str, str] = {}
+    bounds: dict[str, Any] = {}
+    for field in info:
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, Mapping) else {}
+        reasons.update(extra.get(LIMITS, {}))
+        for constraint in field.metadata:
+            bounds.update({name: getattr(constraint, name) for name in _BOUNDS if hasattr(constraint, name)})
+    return _Where(parts, union, reasons, bounds, allowed)
+
+
+def _bare(annotation: Any) -> tuple[Any, list[Any]]:
+    """An annotation without ``Annotated`` and ``None`` options, and the FieldInfo objects taken off it."""
+    found: list[Any] = []
+    while True:
+        if typing.get_origin(annotation) is Annotated:
+            annotation, *metadata = typing.get_args(annotation)
+            found.extend(m for m in metadata if isinstance(m, FieldInfo))
+            continue
+        options = _options(annotation, keep_none=True)
+        if options is not None and type(None) in options:
+            rest = [o for o in options if o is not type(None)]
+            annotation = rest[0] if len(rest) == 1 else typing.Union[tuple(rest)]  # noqa: UP007
+            continue
+        return annotation, found
+
+
+def _options(annotation: Any, keep_none: bool = False) -> tuple[Any, ...] | None:
+    """The options of a union annotation (without ``None`` unless asked), or None if it is not a union."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return None
+    args = typing.get_args(annotation)
+    return args if keep_none else tuple(a for a in args if a is not type(None))
+
+
+def _branch(options: tuple[Any, ...], tag: Any) -> Any:
+    """The union option a pydantic location tag names: a list, a model by its ``dist`` (discriminator), or a
+    single value."""
+    for option in options:
+        bare, _ = _bare(option)
+        if isinstance(bare, type) and issubclass(bare, BaseModel) and "dist" in bare.model_fields:
+            if tag in typing.get_args(bare.model_fields["dist"].annotation):
+                return option
+    is_list = str(tag).startswith("list[")
+    for option in options:
+        if (typing.get_origin(_bare(option)[0]) is list) == is_list:
+            return option
+    return options[0]
+
+
+def _describe(err: Mapping[str, Any], where: _Where) -> str:
     kind = err["type"]
-    ctx = err.get("ctx") or {}
+    ctx = dict(err.get("ctx") or {})
     value = err.get("input")
     if kind == "extra_forbidden":
-        allowed = _fields_at(loc[:-1])
-        hint = difflib.get_close_matches(loc[-1], allowed, n=1, cutoff=0.6)
+        hint = difflib.get_close_matches(where.parts[-1], where.allowed, n=1, cutoff=0.6)
         text = "unknown key"
         if hint:
             text += f"; did you mean {hint[0]!r}?"
-        if allowed:
-            text += f" (allowed here: {', '.join(allowed)})"
+        if where.allowed:
+            text += f" (allowed here: {', '.join(where.allowed)})"
         return text
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {value!r}"
+        return f"must be one of {ctx.get('expected')}, got {_shown(value)}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
+    if kind == "int_parsing_size" and ("le" in where.bounds or "lt" in where.bounds):  # a whole number too large
+        bound = "le" if "le" in where.bounds else "lt"
+        kind, ctx = _BOUNDS[bound], {bound: where.bounds[bound]}
     template = _MESSAGES.get(kind)
-    text = template.format(**ctx) if template else err["msg"][0].lower() + err["msg"][1:]
+    if template:
+        text = template.format(**{name: number(bound) for name, bound in ctx.items()})
+    else:
+        text = err["msg"][0].lower() + err["msg"][1:]
+    reason = where.reasons.get(_SIDE.get(kind, ""))
+    if reason:
+        text += f" ({reason})"
     if kind != "missing":
-        text += f", got {value!r}"
+        text += f", got {_shown(value)}"
     return text
 
 
-def _fields_at(loc: list[str]) -> list[str]:
-    """Field names allowed at a location of the scenario model (for did-you-mean hints)."""
-    model: Any = Scenario
-    for part in loc:
-        field = model.model_fields.get(part) if isinstance(model, type) else None
-        if field is None:
-            return []
-        model = _model_of(field.annotation)
-        if model is None:
-            return []
-    return list(model.model_fields) if isinstance(model, type) and issubclass(model, BaseModel) else []
+def _shown(value: Any) -> str:
+    """A value as an error message shows it: numbers short (``1e12``), long text cut to its start and length."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return number(value)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
 
 
-def _model_of(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        for arg in typing.get_args(annotation):
-            found = _model_of(arg)
-            if found is not None:
-                return found
-    return None
+def limits_table() -> str:
+    """The plausibility limits of every numeric key, as a Markdown table (the README's): key, range, reason.
+
+    Keys that differ only in the referral line (``<line>``) or, under a line, in the currency (``<unit>``:
+    contact, course, episode) share a row when they share a range; so do a number-or-list key (an indicator's
+    target) and the branches of a union with the same range (an uncertain parameter's ``low``).
+    """
+    groups: dict[str, dict[str, tuple[str, str]]] = {}  # general name -> {full name: row}
+    for key in numeric_keys(json_schema()):
+        path = list(key.path[:-1] if key.path[-1] == "<n>" and key.path[-2] != "<key>" else key.path)
+        general = [
+            "<line>" if part in LINES else "<unit>" if i and path[i - 1] in LINES and part in _UNITS else part
+            for i, part in enumerate(path)
+        ]
+        reasons = dict(key.reasons)
+        reason = reasons.get("maximum") or reasons.get("minimum") or "by definition"
+        if "minimum" in reasons and reasons["minimum"] != reasons.get("maximum"):
+            reason += f"; minimum: {reasons['minimum']}"
+        row = (key.range_text() + (" (whole)" if key.integer else ""), reason)
+        name = ".".join(path)
+        dist = key.fixed.get(3, {}).get("dist")
+        same_name = groups.setdefault(".".join(general), {})
+        if name in same_name and same_name[name] != row and dist:  # a union branch with its own range
+            name = f"{name} ({dist})"
+        same_name.setdefault(name, row)
+    lines = ["| key | range | why the limit is there |", "| --- | --- | --- |"]
+    for general, rows in groups.items():
+        if len(rows) > 1 and len(set(rows.values())) == 1:
+            rows = {general: next(iter(rows.values()))}
+        lines += [f"| `{name}` | {span} | {reason} |" for name, (span, reason) in rows.items()]
+    return "\n".join(lines)
+
+
+_UNITS = ("contact", "course", "episode")

@@ -6,6 +6,11 @@ These are plain validated data; the payment rules in :mod:`paysim.payment` and t
 Units: money in cash GBP of the first contract year (prices and costs are rolled forward by the uplift and
 inflation terms); rates and shares as fractions (``0.05`` = 5 %); volumes per year unless said otherwise.
 
+Ranges: every number has both bounds in its ``Field`` and, where a bound is a plausibility choice, the reason
+(``json_schema_extra=why(maximum=...)``); money and rates use the shared types of :mod:`paysim.limits`
+(``AnnualGBP``, ``UnitGBP``, ``BedDayGBP``, ``YearlyChange``, ``Share``, ...), so a new price or growth key gets
+its range by its type. See :mod:`paysim.limits` for the convention and the reasons.
+
 Currencies (units of activity that can carry a price or a unit cost), per service line:
 
 * ``inpatient``: ``bed_day`` (occupied local bed day), ``oap_bed_day`` (out-of-area bed day the provider
@@ -17,14 +22,37 @@ Currencies (units of activity that can carry a price or a unit cost), per servic
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
-Share = Annotated[float, Field(ge=0, le=1)]
-YearlyChange = Annotated[float, Field(gt=-1, le=1)]
-Trajectory = float | list[float]
-"""One value for every contract year, or a list with one per year (the last value repeats)."""
+from paysim.limits import (
+    MODEL_CONFIG,
+    UNITS_PER_YEAR,
+    AnnualGBP,
+    BedDayGBP,
+    Share,
+    UnitGBP,
+    Wte,
+    YearlyChange,
+    why,
+)
+
+_Value = TypeVar("_Value", bound=float)
+Trajectory = _Value | list[_Value]
+"""One value for every contract year, or a list with one per year (the last value repeats); ``Trajectory[T]``
+bounds each value as ``T`` does (``Trajectory[YearlyChange]``). A bare ``Trajectory`` is unbounded floats, which
+``tests/test_limits_fuzz.py`` refuses."""
+
+UnitsPerYear = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=UNITS_PER_YEAR,
+        json_schema_extra=why(maximum="100 million a year, about two for every person in England"),
+    ),
+]
+"""Planned units of activity a year (bed days, contacts, courses, episodes)."""
 
 REFERRAL_LINES = ("talking_therapies", "community", "crisis")
 LINE_CURRENCIES = ("contact", "course", "episode")
@@ -32,37 +60,48 @@ INPATIENT_CURRENCIES = ("bed_day", "oap_bed_day", "episode")
 
 
 class _Terms(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
 
-# --- currencies: prices, unit costs and planned volumes share one shape ------------------------------
+# --- currencies: prices and unit costs (GBP per unit) and planned volumes (units a year) share one shape ----
 
 
 class LineCurrencies(_Terms):
-    """Amounts per currency of a referral line (GBP per unit, or units per year, as the parent says)."""
+    """GBP per unit of each currency of a referral line (a price or a unit cost, as the parent says)."""
 
-    contact: float | None = Field(None, ge=0, description="per contact (caseload days x contacts per week / 7)")
-    course: float | None = Field(None, ge=0, description="per completed course / episode of care")
-    episode: float | None = Field(None, ge=0, description="per started episode of care")
+    contact: UnitGBP | None = Field(None, description="per contact (caseload days x contacts per week / 7)")
+    course: UnitGBP | None = Field(None, description="per completed course / episode of care")
+    episode: UnitGBP | None = Field(None, description="per started episode of care")
 
 
 class InpatientCurrencies(_Terms):
-    """Amounts per inpatient currency (GBP per unit, or units per year, as the parent says)."""
+    """GBP per unit of each inpatient currency (a price or a unit cost, as the parent says)."""
 
-    bed_day: float | None = Field(None, ge=0, description="per occupied local bed day")
-    oap_bed_day: float | None = Field(
-        None, ge=0, description="per out-of-area placement bed day the provider pays for (see oap_paid_by)"
+    bed_day: BedDayGBP | None = Field(None, description="per occupied local bed day")
+    oap_bed_day: BedDayGBP | None = Field(
+        None, description="per out-of-area placement bed day the provider pays for (see oap_paid_by)"
     )
-    episode: float | None = Field(None, ge=0, description="per local admission")
+    episode: UnitGBP | None = Field(None, description="per local admission")
 
 
-class Currencies(_Terms):
+class LineUnits(_Terms):
+    """Planned units a year of each currency of a referral line."""
+
+    contact: UnitsPerYear | None = Field(None, description="contacts a year")
+    course: UnitsPerYear | None = Field(None, description="completed courses / episodes of care a year")
+    episode: UnitsPerYear | None = Field(None, description="started episodes of care a year")
+
+
+class InpatientUnits(_Terms):
+    """Planned units a year of each inpatient currency."""
+
+    bed_day: UnitsPerYear | None = Field(None, description="occupied local bed days a year")
+    oap_bed_day: UnitsPerYear | None = Field(None, description="out-of-area bed days the provider pays for, a year")
+    episode: UnitsPerYear | None = Field(None, description="local admissions a year")
+
+
+class _ByLine(_Terms):
     """Amounts per service line and currency; ``items()`` gives ``{"line.currency": amount}``."""
-
-    talking_therapies: LineCurrencies | None = None
-    community: LineCurrencies | None = None
-    crisis: LineCurrencies | None = None
-    inpatient: InpatientCurrencies | None = None
 
     def items(self) -> dict[str, float]:
         """Every amount that is set, keyed ``"<line>.<currency>"`` (e.g. ``"inpatient.bed_day"``)."""
@@ -75,6 +114,24 @@ class Currencies(_Terms):
                 if value is not None:
                     out[f"{line}.{currency}"] = float(value)
         return out
+
+
+class Currencies(_ByLine):
+    """GBP per unit, per service line and currency (prices, unit costs)."""
+
+    talking_therapies: LineCurrencies | None = None
+    community: LineCurrencies | None = None
+    crisis: LineCurrencies | None = None
+    inpatient: InpatientCurrencies | None = None
+
+
+class PlannedUnits(_ByLine):
+    """Units a year, per service line and currency (a blended contract's fixed baseline)."""
+
+    talking_therapies: LineUnits | None = None
+    community: LineUnits | None = None
+    crisis: LineUnits | None = None
+    inpatient: InpatientUnits | None = None
 
 
 # --- contract elements shared by rules ---------------------------------------------------------------
@@ -101,7 +158,18 @@ IndicatorName = Literal[
 ]
 
 
-def _as_list(value: Trajectory) -> list[float]:
+IndicatorLevel = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=1e6,
+        json_schema_extra=why(maximum="a share is at most 1; England's OAP bed days were about 240,000 a year in 2021"),
+    ),
+]
+"""An indicator's level: a share (0..1) or OAP bed days a year."""
+
+
+def _as_list(value: Trajectory[float]) -> list[float]:
     return list(value) if isinstance(value, list) else [value]
 
 
@@ -142,12 +210,18 @@ class Indicator(_Terms):
     """
 
     measure: IndicatorName = Field(description="what is measured (see INDICATORS)")
-    weight: float = Field(1.0, gt=0, description="relative weight among the indicators (normalised to sum 1)")
-    target: Trajectory = Field(
+    weight: float = Field(
+        1.0,
+        gt=0,
+        le=1000,
+        description="relative weight among the indicators (normalised to sum 1)",
+        json_schema_extra=why(maximum="1,000 to 1 between indicators; schemes weight 6-15 indicators"),
+    )
+    target: Trajectory[IndicatorLevel] = Field(
         description="value that earns full credit; a list gives one per contract year (the last repeats); "
         "OAP bed days per year"
     )
-    partial_from: Trajectory | None = Field(
+    partial_from: Trajectory[IndicatorLevel] | None = Field(
         None,
         description="value that earns no credit, on the worse side of the target; credit is linear in "
         "between; null = all or nothing",
@@ -216,7 +290,7 @@ class Baseline(_Terms):
         le=1,
         description="baseline error: plan = (1 + error) x level; -0.05 = set 5 % too low (last_year: year 1 only)",
     )
-    units: Currencies | None = Field(None, description="planned units per year in year 1 (source: fixed)")
+    units: PlannedUnits | None = Field(None, description="planned units per year in year 1 (source: fixed)")
     growth: YearlyChange = Field(
         0.0, description="yearly growth of the plan: of the fixed plan (fixed), on last year's outturn (last_year)"
     )
@@ -250,7 +324,7 @@ UPLIFT_DESCRIPTION = (
 class BlockTerms(_Terms):
     """Block contract: a fixed annual sum paid in twelfths, rolled forward each year."""
 
-    annual_value: float = Field(ge=0, description="GBP per year in the first contract year")
+    annual_value: AnnualGBP = Field(description="GBP per year in the first contract year")
     uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of the value)")
     rebase: bool = Field(
         False,
@@ -299,11 +373,25 @@ class BlendedTerms(_Terms):
 class CapitationTerms(_Terms):
     """Capitation: a rate per weighted head per year for a population, paid in twelfths."""
 
-    population: float = Field(gt=0, description="people covered in the first contract year")
-    need_weight: float = Field(
-        1.0, gt=0, description="weighted-capitation index of need (1 = England average): weighted heads / heads"
+    population: float = Field(
+        gt=0,
+        le=60_000_000,
+        description="people covered in the first contract year",
+        json_schema_extra=why(maximum="England's population, 57 million"),
     )
-    rate_per_head: float = Field(ge=0, description="GBP per weighted head per year in the first contract year")
+    need_weight: float = Field(
+        1.0,
+        gt=0,
+        le=10,
+        description="weighted-capitation index of need (1 = England average): weighted heads / heads",
+        json_schema_extra=why(maximum="ten times England-average need; area indices lie within about 0.6-1.6"),
+    )
+    rate_per_head: float = Field(
+        ge=0,
+        le=100_000,
+        description="GBP per weighted head per year in the first contract year",
+        json_schema_extra=why(maximum="half an adult acute bed for a year (575 x 365 = £210,000) for every head"),
+    )
     uplift: YearlyChange | None = Field(None, description=f"{UPLIFT_DESCRIPTION} (of the rate)")
     population_growth: YearlyChange = Field(0.0, description="yearly growth of the population")
     outcomes: Outcomes | None = Field(None, description="outcome-contingent share of the value")
@@ -319,11 +407,11 @@ class CquinIndicator(_Terms):
     outcome :class:`Indicator`, but CQUIN indicators are equally weighted, so there is no ``weight``)."""
 
     measure: IndicatorName = Field(description="what is measured (see INDICATORS)")
-    target: Trajectory = Field(
+    target: Trajectory[IndicatorLevel] = Field(
         description="value that earns full credit; a list gives one per contract year (the last repeats); "
         "OAP bed days per year"
     )
-    partial_from: Trajectory | None = Field(
+    partial_from: Trajectory[IndicatorLevel] | None = Field(
         None,
         description="value that earns no credit, on the worse side of the target; credit is linear in "
         "between; null = all or nothing",
@@ -418,24 +506,23 @@ class RollForward(_Terms):
 
 
 def _check_trajectory(name: str, value: Trajectory) -> None:
-    values = _as_list(value)
-    if not values or any(v <= -1 or v > 1 for v in values):
-        raise ValueError(f"{name}: each must be > -1 and <= 1, got {value}")
+    """A trajectory is one number or a non-empty list (each value is bounded by its type)."""
+    if not _as_list(value):
+        raise ValueError(f"{name}: give a number or a non-empty list, one per year")
 
 
 class OtherSpend(_Terms):
     """The ICB's qualifying mental-health spend outside this provider in the year before the horizon, GBP."""
 
-    other_providers: float = Field(0.0, ge=0, description="other NHS mental-health providers")
-    independent_sector: float = Field(
+    other_providers: AnnualGBP = Field(0.0, description="other NHS mental-health providers")
+    independent_sector: AnnualGBP = Field(
         0.0,
-        ge=0,
         description="independent sector; OAPs the commissioner buys directly from the simulation are counted "
         "already, not here",
     )
-    voluntary_sector: float = Field(0.0, ge=0, description="voluntary and community sector")
-    prescribing: float = Field(0.0, ge=0, description="mental-health prescribing")
-    continuing_healthcare: float = Field(0.0, ge=0, description="mental-health continuing healthcare")
+    voluntary_sector: AnnualGBP = Field(0.0, description="voluntary and community sector")
+    prescribing: AnnualGBP = Field(0.0, description="mental-health prescribing")
+    continuing_healthcare: AnnualGBP = Field(0.0, description="mental-health continuing healthcare")
 
     @property
     def total(self) -> float:
@@ -457,15 +544,14 @@ class MHIS(_Terms):
     it buys directly included) + the ICB's other qualifying spend, grown by ``other_spend_growth`` a year.
     """
 
-    allocation_growth: Trajectory = Field(
+    allocation_growth: Trajectory[YearlyChange] = Field(
         description="yearly growth of the commissioner's programme allocation; a list gives one per year"
     )
-    mental_health_increment: Trajectory = Field(
+    mental_health_increment: Trajectory[YearlyChange] = Field(
         0.0, description="added to the allocation growth for the required growth; a list gives one per year"
     )
-    prior_year_spend: float | None = Field(
+    prior_year_spend: AnnualGBP | None = Field(
         None,
-        ge=0,
         description="qualifying spend with this provider in the year before the horizon (after exclusions), GBP; "
         "null = year 1 is not assessed",
     )
@@ -477,7 +563,7 @@ class MHIS(_Terms):
     other_spend: OtherSpend = Field(
         OtherSpend(), description="the ICB's qualifying mental-health spend elsewhere in the prior year, GBP"
     )
-    other_spend_growth: Trajectory = Field(
+    other_spend_growth: Trajectory[YearlyChange] = Field(
         0.0, description="yearly growth of that other spend; a list gives one per year"
     )
 
@@ -530,24 +616,46 @@ class Contracts(_Terms):
 # --- costs --------------------------------------------------------------------------------------------
 
 
+COST_PER_WTE = 1_000_000
+COST_PER_WTE_WHY = "ten times a band 6 nurse with overheads (£98,800); a consultant costs about a quarter of it"
+
+
 class StaffGroup(_Terms):
     """A line's clinical staff: funded WTE, their cost, vacancies and agency cover."""
 
-    wte: float = Field(ge=0, description="funded whole-time-equivalent staff")
-    cost_per_wte: float = Field(ge=0, description="GBP per substantive WTE per year, with on-costs (year-1 pay)")
+    wte: Wte = Field(description="funded whole-time-equivalent staff")
+    cost_per_wte: float = Field(
+        ge=0,
+        le=COST_PER_WTE,
+        description="GBP per substantive WTE per year, with on-costs (year-1 pay)",
+        json_schema_extra=why(maximum=COST_PER_WTE_WHY),
+    )
     vacancy_rate: Share = Field(0.0, description="share of funded WTE vacant, 0..1")
     agency_cover: Share = Field(0.0, description="share of vacancies filled by agency staff, 0..1")
     agency_premium: float = Field(
-        0.5, ge=0, le=5, description="extra cost of an agency WTE over a substantive one (0.5 = 1.5 x)"
+        0.5,
+        ge=0,
+        le=5,
+        description="extra cost of an agency WTE over a substantive one (0.5 = 1.5 x)",
+        json_schema_extra=why(maximum="agency staff at six times substantive pay"),
     )
 
 
 class CommunityStaff(_Terms):
     """Community team pay; WTE, vacancies and agency cover come from services.community.capacity."""
 
-    cost_per_wte: float = Field(ge=0, description="GBP per substantive WTE per year, with on-costs (year-1 pay)")
+    cost_per_wte: float = Field(
+        ge=0,
+        le=COST_PER_WTE,
+        description="GBP per substantive WTE per year, with on-costs (year-1 pay)",
+        json_schema_extra=why(maximum=COST_PER_WTE_WHY),
+    )
     agency_premium: float = Field(
-        0.5, ge=0, le=5, description="extra cost of an agency WTE over a substantive one (0.5 = 1.5 x)"
+        0.5,
+        ge=0,
+        le=5,
+        description="extra cost of an agency WTE over a substantive one (0.5 = 1.5 x)",
+        json_schema_extra=why(maximum="agency staff at six times substantive pay"),
     )
 
 
@@ -564,10 +672,14 @@ class Beds(_Terms):
     """Costs of adult acute beds, local and out of area."""
 
     fixed_per_bed_per_year: float = Field(
-        0.0, ge=0, description="GBP per local bed per year that does not vary with occupancy (ward staff, estate)"
+        0.0,
+        ge=0,
+        le=1_000_000,
+        description="GBP per local bed per year that does not vary with occupancy (ward staff, estate)",
+        json_schema_extra=why(maximum="five times a bed's whole cost for a year (575 x 365 = £210,000)"),
     )
-    per_occupied_bed_day: float = Field(0.0, ge=0, description="GBP per occupied local bed day (variable cost)")
-    oap_per_bed_day: float = Field(0.0, ge=0, description="GBP per out-of-area placement bed day (price paid)")
+    per_occupied_bed_day: BedDayGBP = Field(0.0, description="GBP per occupied local bed day (variable cost)")
+    oap_per_bed_day: BedDayGBP = Field(0.0, description="GBP per out-of-area placement bed day (price paid)")
 
 
 class UnitCosts(_Terms):
@@ -582,18 +694,25 @@ class UnitCosts(_Terms):
         return Currencies(**self.model_dump()).items()
 
 
+ContactsPerWeek = Annotated[
+    float,
+    Field(ge=0, le=50, json_schema_extra=why(maximum="seven contacts a day; home treatment gives several a week")),
+]
+"""Contacts per person in treatment per week."""
+
+
 class ContactRates(_Terms):
     """Contacts per person in treatment per week, by line: turns caseloads into contacts."""
 
-    talking_therapies: float = Field(1.0, ge=0, description="contacts per person in treatment per week")
-    community: float = Field(0.5, ge=0, description="contacts per person in treatment per week")
-    crisis: float = Field(3.0, ge=0, description="contacts per person in treatment per week")
+    talking_therapies: ContactsPerWeek = Field(1.0, description="contacts per person in treatment per week")
+    community: ContactsPerWeek = Field(0.5, description="contacts per person in treatment per week")
+    crisis: ContactsPerWeek = Field(3.0, description="contacts per person in treatment per week")
 
 
 class Overheads(_Terms):
     """Corporate overheads: a fixed sum and a share of direct costs."""
 
-    per_year: float = Field(0.0, ge=0, description="GBP per year in year 1")
+    per_year: AnnualGBP = Field(0.0, description="GBP per year in year 1")
     share_of_direct: float = Field(0.0, ge=0, le=1, description="added on top of direct costs, e.g. 0.1")
 
 

@@ -31,9 +31,10 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, Field, model_validator
 from scipy import stats
 
+from paysim.limits import MAX_CV, MODEL_CONFIG, PARAMETER_LIMIT, why
 from paysim.streams import stream
 
 if TYPE_CHECKING:
@@ -49,8 +50,18 @@ MONEY_ROOTS = ("contracts", "costs")
 """Keys under these blocks change money only: no re-simulation is needed when only they change."""
 
 
+_WIDEST = "ten times the widest range of a key that can be uncertain; the key's own range is checked too"
+Figure = Annotated[
+    float,
+    Field(ge=-PARAMETER_LIMIT, le=PARAMETER_LIMIT, json_schema_extra=why(maximum=_WIDEST, minimum=_WIDEST)),
+]
+"""A distribution's low, mode, high or mean (in the key's own units)."""
+Spread = Annotated[float, Field(gt=0, le=PARAMETER_LIMIT, json_schema_extra=why(maximum=_WIDEST))]
+"""A distribution's standard deviation (in the key's own units)."""
+
+
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
     def frozen(self) -> Any:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -73,8 +84,8 @@ class Uniform(_Spec):
     """Every value between ``low`` and ``high`` equally likely."""
 
     dist: Literal["uniform"] = "uniform"
-    low: float
-    high: float
+    low: Figure
+    high: Figure
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -90,9 +101,9 @@ class Triangular(_Spec):
     """Triangular on ``low..high`` with its peak at ``mode``."""
 
     dist: Literal["triangular"] = "triangular"
-    low: float
-    mode: float
-    high: float
+    low: Figure
+    mode: Figure
+    high: Figure
 
     @model_validator(mode="after")
     def _ordered(self) -> Triangular:
@@ -123,10 +134,10 @@ class Normal(_Spec):
     """Normal with ``mean`` and ``sd``, truncated to ``low..high`` when they are given."""
 
     dist: Literal["normal"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float | None = None
-    high: float | None = None
+    mean: Figure
+    sd: Spread
+    low: Figure | None = None
+    high: Figure | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Normal:
@@ -148,8 +159,17 @@ class LogNormal(_Spec):
     """Lognormal with the given ``mean`` and ``sd`` of the value (not of its logarithm); positive values."""
 
     dist: Literal["lognormal"]
-    mean: float = Field(gt=0)
-    sd: float = Field(gt=0)
+    mean: float = Field(gt=0, le=PARAMETER_LIMIT, json_schema_extra=why(maximum=_WIDEST))
+    sd: Spread
+
+    @model_validator(mode="after")
+    def _spread(self) -> LogNormal:
+        if self.sd > MAX_CV * self.mean:
+            raise ValueError(
+                f"sd: must be at most {MAX_CV} x the mean ({MAX_CV * self.mean:g}), got {self.sd:g}: a coefficient "
+                f"of variation of {self.sd / self.mean:.3g}"
+            )
+        return self
 
     def frozen(self) -> Any:
         sigma2 = math.log1p((self.sd / self.mean) ** 2)
@@ -160,10 +180,10 @@ class Beta(_Spec):
     """Beta with ``mean`` and ``sd`` on ``low..high`` (default 0..1), e.g. for a share."""
 
     dist: Literal["beta"]
-    mean: float
-    sd: float = Field(gt=0)
-    low: float = 0.0
-    high: float = 1.0
+    mean: Figure
+    sd: Spread
+    low: Figure = 0.0
+    high: Figure = 1.0
 
     @model_validator(mode="after")
     def _feasible(self) -> Beta:
@@ -194,7 +214,7 @@ def _range_shorthand(value: Any) -> Any:
     return value
 
 
-Range = Annotated[list[float], Field(min_length=2, max_length=2, description="[low, high]: uniform")]
+Range = Annotated[list[Figure], Field(min_length=2, max_length=2, description="[low, high]: uniform")]
 
 Distribution = Annotated[
     Uniform | Triangular | Pert | Normal | LogNormal | Beta,
@@ -209,7 +229,7 @@ Distribution = Annotated[
 class PairCorrelation(BaseModel):
     """Correlation ``rho`` (-1..1) between two uncertain parameters, in the Gaussian copula."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
     between: tuple[str, str] = Field(description="the two dotted keys")
     rho: float = Field(ge=-1, le=1, description="correlation of their normal scores")
@@ -218,7 +238,7 @@ class PairCorrelation(BaseModel):
 class Uncertain(BaseModel):
     """The ``uncertain:`` block: a distribution per dotted key and optional pairwise correlations."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = MODEL_CONFIG
 
     parameters: dict[str, Distribution] = Field(
         min_length=1, description="dotted scenario key -> distribution or [low, high] range"

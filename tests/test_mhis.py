@@ -151,14 +151,14 @@ def test_mhis_per_rule_keeps_the_core_split_of_the_qualifying_spend_with_the_pro
         (
             "contracts.mhis.mental_health_increment",
             2,
-            "contracts.mhis.mental_health_increment: each must be > -1 and <= 1",
+            "contracts.mhis.mental_health_increment: must be <= 1",
         ),
         (
             "contracts.mhis.mental_health_increment",
             [0.01, -1.2],
-            "contracts.mhis.mental_health_increment: each must be",
+            "contracts.mhis.mental_health_increment.1: must be >= -0.5",
         ),
-        ("contracts.mhis.other_spend_growth", -1, "contracts.mhis.other_spend_growth: each must be > -1 and <= 1"),
+        ("contracts.mhis.other_spend_growth", -1, "contracts.mhis.other_spend_growth: must be >= -0.5"),
         ("contracts.mhis.other_spend.prescribing", -5, "contracts.mhis.other_spend.prescribing: must be >= 0, got -5"),
         (
             "contracts.mhis.other_spend.learning_disability",
@@ -166,7 +166,7 @@ def test_mhis_per_rule_keeps_the_core_split_of_the_qualifying_spend_with_the_pro
             "contracts.mhis.other_spend.learning_disability: unknown key",
         ),
         ("contracts.mhis.other_spend", 5e6, "contracts.mhis.other_spend: must be a mapping of keys"),
-        ("contracts.mhis.allocation_growth", 1.5, "contracts.mhis.allocation_growth: each must be > -1 and <= 1"),
+        ("contracts.mhis.allocation_growth", 1.5, "contracts.mhis.allocation_growth: must be <= 1"),
     ],
 )
 def test_bad_mhis_values_name_the_key(key, value, message):

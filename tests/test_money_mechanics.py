@@ -240,14 +240,14 @@ def test_unknown_rules_raise_instead_of_falling_through():
         ("contracts.roll_forward.pay_share", 1.2, "contracts.roll_forward.pay_share: must be <= 1"),
         ("contracts.roll_forward.cost_uplift", 2, "contracts.roll_forward.cost_uplift: must be <= 1"),
         ("contracts.roll_forward.efficiency", -0.01, "contracts.roll_forward.efficiency: must be >= 0"),
-        ("contracts.roll_forward.growth", -1, "contracts.roll_forward.growth: must be > -1"),
+        ("contracts.roll_forward.growth", -1, "contracts.roll_forward.growth: must be >= -0.5"),
         (
             "contracts.roll_forward.pay_in_cost_uplift",
             "x",
             "contracts.roll_forward.pay_in_cost_uplift: must be a number",
         ),
         ("contracts.roll_forward.uplift", 0.02, "contracts.roll_forward.uplift: unknown key"),
-        ("contracts.block.uplift", -1, "contracts.block.uplift: must be > -1"),
+        ("contracts.block.uplift", -1, "contracts.block.uplift: must be >= -0.5"),
     ],
 )
 def test_bad_roll_forward_values_name_the_key(key, value, message):

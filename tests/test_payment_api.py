@@ -170,7 +170,7 @@ def test_bad_baselines_are_refused_with_the_key():
         scenario({"api": {"prices": BED_DAY, "baseline": {"source": "last_yaer"}}})
     with pytest.raises(ScenarioError, match=r"contracts.api.baseline.units: a fixed baseline needs planned units"):
         scenario({"api": {"prices": BED_DAY, "baseline": {"source": "fixed"}}})
-    with pytest.raises(ScenarioError, match=r"contracts.api.baseline.growth: must be > -1"):
+    with pytest.raises(ScenarioError, match=r"contracts.api.baseline.growth: must be >= -0.5"):
         scenario({"api": {"prices": BED_DAY, "baseline": {"source": "last_year", "growth": -1}}})
 
 
@@ -207,7 +207,7 @@ def test_weighted_cquin_indicators_are_refused():
         ("contracts.api.cquin.share", 1.5, "contracts.api.cquin.share: must be <= 1, got 1.5"),
         ("contracts.api.variable.rate_above", 2, "contracts.api.variable.rate_above: must be <= 1, got 2"),
         ("contracts.api.variable.dead_band", -0.1, "contracts.api.variable.dead_band: must be >= 0"),
-        ("contracts.api.uplift", -1.5, "contracts.api.uplift: must be > -1"),
+        ("contracts.api.uplift", -1.5, "contracts.api.uplift: must be >= -0.5"),
         ("contracts.api.baseline.error", 2, "contracts.api.baseline.error: must be <= 1"),
         ("contracts.api.prices.inpatient.bed_day", -1, "contracts.api.prices.inpatient.bed_day: must be >= 0"),
         (

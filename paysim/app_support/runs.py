@@ -15,7 +15,8 @@ from paysim.app_support.levers import _dump
 from paysim.costs import ProviderCosts, provider_costs
 from paysim.engines.reuse import LineCache
 from paysim.finance import Ledger, MHISCheck, ledgers, mhis
-from paysim.montecarlo import ENGINES, RunError, engine_run
+from paysim.footprint import activity_bytes
+from paysim.montecarlo import ENGINES, RunError, check_memory, engine_run
 from paysim.scenario import Scenario, scenario_from_yaml
 from paysim.terms import RULES
 from paysim.uncertainty import central
@@ -110,10 +111,14 @@ def pieces(reps: int) -> list[range]:
 
 def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity:
     """Simulate replications ``first .. stop - 1`` of the scenario in :func:`activity_yaml` text (one of
-    :func:`pieces`; :meth:`~paysim.activity.Activity.concat` joins them into the whole run)."""
+    :func:`pieces`; :meth:`~paysim.activity.Activity.concat` joins them into the whole run).
+
+    Raises :class:`~paysim.montecarlo.RunTooLarge` (a ValueError the page shows) if the piece cannot fit in the
+    memory free."""
     from paysim.montecarlo import run_chunk
 
     scenario = scenario_from_yaml(activity_text, source="activity")
+    check_memory(scenario, stop - first, engine, keeps=activity_bytes(scenario))
     return run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
 
 

@@ -17,10 +17,12 @@ from paysim.finance import missing_measures
 from paysim.io import (
     OutputError,
 )
+from paysim.limits import shown_name
 from paysim.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
     RunError,
+    RunTooLarge,
     dask_executor,
 )
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
@@ -162,6 +164,9 @@ def bad_input() -> Iterator[None]:
         yield
     except (ScenarioError, OutputError, RunError, BadInput) as exc:
         message = str(exc)
+    except OSError as exc:  # a file name the system refuses (too long, say) that no check above caught
+        where = f"{shown_name(exc.filename)}: " if exc.filename else ""
+        message = f"{where}{exc.strerror or exc}"
     except (ValueError, RecursionError) as exc:  # a YAML value that cannot be constructed, say
         message = f"the scenario cannot be read: {exc}"
     else:
@@ -173,9 +178,13 @@ def bad_input() -> Iterator[None]:
 @contextmanager
 def machine_errors() -> Iterator[None]:
     """Turn what stops a valid run on this machine (a full disk, a folder gone mid-run) into a message on
-    stderr and exit status 1, never a traceback; files being written are left untouched (atomic writes)."""
+    stderr and exit status 1, never a traceback; files being written are left untouched (atomic writes).
+    A run too large for the memory free is bad input (exit status 2): it is refused before anything runs."""
     try:
         yield
+    except RunTooLarge as exc:
+        typer.echo(f"paysim: {exc}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
     except (OSError, RunError) as exc:
         typer.echo(f"paysim: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -189,13 +198,18 @@ def check_count(option: str, value: int) -> None:
 def resolve(scenario: str) -> Path:
     """A scenario argument as a file: the path itself, or a bundled scenario of that name."""
     path = Path(scenario)
-    if path.exists():
+    try:
+        exists = path.exists()
+    except (OSError, ValueError) as exc:  # a name the system cannot take: too long, a NUL character
+        reason = getattr(exc, "strerror", None) or str(exc)
+        raise ScenarioError(f"{shown_name(scenario)}: not a usable file name ({reason})") from None
+    if exists:
         return path
     bundled = bundled_scenarios()
     if scenario in bundled:
         return bundled[scenario]
     names = ", ".join(bundled) or "none"
-    raise ScenarioError(f"{scenario}: no such scenario file (bundled scenarios: {names})")
+    raise ScenarioError(f"{shown_name(scenario)}: no such scenario file (bundled scenarios: {names})")
 
 
 def load(scenario: str, overrides: list[str] | None, seed: int | None = None) -> Scenario:

@@ -11,7 +11,7 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
-from paysim.batch import run_batch
+from paysim.batch import check_memory, run_batch
 from paysim.cli.app import (
     BadInput,
     EngineOption,
@@ -94,6 +94,7 @@ def run(
             if out is not None and out.resolve() == monthly.resolve():
                 raise BadInput(f"--out and --monthly are the same file ({out}); give two different files")
         model = load(scenario, set_, seed)
+        check_memory(model, reps, engine, workers, uncertainty=not no_uncertainty)
 
     errors = Console(stderr=True)
     started = time.perf_counter()
@@ -202,6 +203,8 @@ def compare(
             raise BadInput("compare needs OTHER or at least one --change KEY=VALUE for the other scenario")
         base_model = load(base, set_, seed)
         other_model = load(other if other is not None else base, [*(set_ or []), *(change or [])], seed)
+        for model in (base_model, other_model):
+            check_memory(model, reps, engine, workers, uncertainty=False)
 
     errors = Console(stderr=True)
     with (

@@ -25,6 +25,7 @@ from paysim.cli.app import (
     check_count,
     executor_for,
     load,
+    machine_errors,
     progress_bar,
     resolve,
 )
@@ -32,6 +33,7 @@ from paysim.cli.display import format_value, money, unit
 from paysim.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
+    check_output_folder,
     check_output_path,
     write_json,
     write_table,
@@ -92,7 +94,11 @@ def sensitivity(
             raise BadInput(f"{resolve(scenario)}: {exc}") from None
 
     errors = Console(stderr=True)
-    with executor_for(scheduler, workers) as executor, progress_bar(errors, f"{model.name}: {method}", 1) as progress:
+    with (
+        machine_errors(),
+        executor_for(scheduler, workers) as executor,
+        progress_bar(errors, f"{model.name}: {method}", 1) as progress,
+    ):
         if method == "oneway":
             result = sens.one_way(model, measure, reps, engine, workers, interval, progress, executor)
             rows, columns = result.rows, sens.TORNADO_COLUMNS
@@ -227,6 +233,7 @@ def design(
     errors = Console(stderr=True)
     bounds = (low, high) if low is not None and high is not None else None
     with (
+        machine_errors(),
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{model.name}: replications", reps) as progress,
     ):
@@ -307,8 +314,8 @@ def report(
         check_count("--tornado-reps", tornado_reps)
         check_count("--workers", workers)
         check_output_path(out, (".xlsx",), "--out")
-        if tables is not None and not tables.is_dir():
-            raise BadInput(f"--tables {tables}: the folder does not exist")
+        if tables is not None:
+            check_output_folder(tables, "--tables")
         model = load(scenario, set_, seed)
         if change:
             model.with_overrides(list(change))
@@ -319,7 +326,7 @@ def report(
                 raise BadInput(f"{resolve(scenario)}: {exc}") from None
 
     errors = Console(stderr=True)
-    with progress_bar(errors, f"{model.name}: replications", reps) as progress:
+    with machine_errors(), progress_bar(errors, f"{model.name}: replications", reps) as progress:
         result = rp.report_tables(
             model, reps, measure, list(change or []), engine, workers, tornado_reps, progress=progress
         )

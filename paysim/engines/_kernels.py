@@ -525,6 +525,14 @@ def numba_available() -> bool:
     return True
 
 
+def numba_chosen(use_numba: bool | None = None) -> bool:
+    """Whether :func:`kernels` gives the numba kernels: ``use_numba`` if given, else numba if it is importable
+    and the environment variable ``PAYSIM_NUMBA`` is not ``0``."""
+    if use_numba is not None:
+        return bool(use_numba)
+    return os.environ.get("PAYSIM_NUMBA", "1").strip() not in ("0", "false", "no", "off") and numba_available()
+
+
 def kernels(use_numba: bool | None = None) -> NumpyKernels | NumbaKernels:
     """The kernel set to use.
 
@@ -535,11 +543,7 @@ def kernels(use_numba: bool | None = None) -> NumpyKernels | NumbaKernels:
         environment variable ``PAYSIM_NUMBA`` is not ``0``.
     """
     global _NUMBA
-    if use_numba is None:
-        use_numba = os.environ.get("PAYSIM_NUMBA", "1").strip() not in ("0", "false", "no", "off") and (
-            numba_available()
-        )
-    if not use_numba:
+    if not numba_chosen(use_numba):
         return NumpyKernels()
     if _NUMBA is None:
         from paysim.engines._numba_kernels import NumbaKernels
