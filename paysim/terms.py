@@ -12,7 +12,7 @@ Currencies (units of activity that can carry a price or a unit cost), per servic
   buys: all of them when it pays for OAPs, its share when ``shared``, none when the commissioner buys them
   directly), ``episode`` (local admission);
 * ``talking_therapies``, ``community``, ``crisis``: ``contact`` (caseload days x contacts per week / 7),
-  ``course`` (completed episode of care), ``episode`` (started episode of care).
+  ``course`` (finished course or episode of care; dropouts not counted), ``episode`` (started episode of care).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class LineCurrencies(_Terms):
     """Amounts per currency of a referral line (GBP per unit, or units per year, as the parent says)."""
 
     contact: float | None = Field(None, ge=0, description="per contact (caseload days x contacts per week / 7)")
-    course: float | None = Field(None, ge=0, description="per completed course / episode of care")
+    course: float | None = Field(None, ge=0, description="per finished course / episode of care (dropouts not counted)")
     episode: float | None = Field(None, ge=0, description="per started episode of care")
 
 

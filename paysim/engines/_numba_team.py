@@ -6,7 +6,10 @@ chunk of replications: arrival times, the queue, then the monthly tallies, each 
 (drawn by numpy in bulk, from the same streams in the same order) and does the rest customer by customer:
 sort each day's arrivals, merge in the ward's step-downs, run the FIFO queue and add each customer to the
 monthly tallies as soon as its start and end are known. Nothing is held per customer but the draws, so
-the work stays in cache: 10-20 % faster (one / two threads) than the staged kernels it replaced.
+the work stays in cache: 10-20 % faster (one / two threads) than the staged kernels it replaced. Referral
+outcomes (assessed and not treated, dropout, recovery; :mod:`paysim.engines.referral_outcomes`) come in as
+per-referral flags computed by numpy (empty arrays when a key is at its default), with a dropout's episode
+already shortened.
 
 It does the same arithmetic on the same numbers as the reference (``tests/test_vector_exact.py`` checks
 bit-identical results). The caller runs replications on threads; the kernel releases the GIL.
@@ -55,13 +58,14 @@ def _build():
 
     @numba.njit(cache=True, nogil=True)
     def kernel(
-        counts, days, uniforms, episodes, patience, bed_need, gate,
+        counts, days, uniforms, episodes, patience, assessed_only, dropped_out, recovers, bed_need, gate,
         share, share_full, places, extra_time, extra_episode, extra_patience,
         edges, day_month, standard, long_standard, out, bed_time, bed_index,
     ):  # fmt: skip
         """One replication of a team (arguments as :meth:`paysim.engines.vector._Chunk.team_numba` passes
         them). Adds its tallies to ``out`` and returns how many gatekept bed requests it wrote to
-        ``bed_time``/``bed_index`` (time, and the referral's number in the replication)."""
+        ``bed_time``/``bed_index`` (time, and the referral's number in the replication). ``assessed_only``,
+        ``dropped_out``, ``recovers``: per external referral, or empty when nobody is."""
         months = edges.size - 1
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
@@ -87,6 +91,9 @@ def _build():
         n_bed = 0
         iu = 0
         ix = 0
+        assessing = assessed_only.size > 0
+        dropping = dropped_out.size > 0
+        recovering = recovers.size > 0
 
         while True:
             # --- next referral: today's next external one or the next step-down, whichever is first ---
@@ -126,6 +133,9 @@ def _build():
             gatekept = False
             bed_u = 0.0
             bed_number = 0
+            assessed = False
+            leaves = False  # a dropout
+            recovered = False
             if a_ext <= a_sd:
                 a = a_ext
                 q += 1
@@ -135,12 +145,25 @@ def _build():
                     gatekept = True
                     bed_u = bed_need[ix]
                     bed_number = ix
+                if assessing:
+                    assessed = assessed_only[ix]
+                if dropping:
+                    leaves = dropped_out[ix]
+                if recovering:
+                    recovered = recovers[ix]
                 ix += 1
             else:
                 a = a_sd
                 hold = extra_episode[j]
                 deadline = a + extra_patience[j]
                 j += 1
+
+            if assessed:  # assessed and not treated: a referral in its month, never on the list
+                if a >= 0.0 and a < horizon:
+                    m = day_month[np.int64(a)]
+                    out[0, m] += 1
+                    out[11, m] += 1
+                continue
 
             # --- FIFO: start at the earliest free place unless that is after the deadline --------------
             earliest = heap[0] if places > 0 else np.inf
@@ -196,7 +219,12 @@ def _build():
                     me = day_month[np.int64(e)]
                     e_pos = me
                     e_tick = np.int64(np.floor(e * ticks_per_day))
-                    out[9, me] += 1
+                    if leaves:
+                        out[12, me] += 1
+                    else:
+                        out[9, me] += 1
+                        if recovered:
+                            out[13, me] += 1
                 elif e >= horizon:
                     e_pos = months
                     e_tick = x[months]
