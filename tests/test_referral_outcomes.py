@@ -119,6 +119,21 @@ def test_the_command_line_names_the_key(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_validate_describes_the_keys_a_scenario_sets(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(small_trust().to_yaml(), encoding="utf-8")
+    plain = CliRunner().invoke(app, ["validate", str(path)])
+    assert plain.exit_code == 0 and "treated after assessment" not in plain.output
+    keys = ["services.talking_therapies.treated_share=0.67", "services.talking_therapies.recovery_share=0.484",
+            "services.community.dropout_share=0.2"]  # fmt: skip
+    result = CliRunner().invoke(app, ["validate", str(path), *(arg for key in keys for arg in ("--set", key))])
+    assert result.exit_code == 0
+    assert "1,200 referrals/yr, 240 courses, 67% treated after assessment, 48% of finished courses recover" in (
+        result.output
+    )
+    assert "20% of starters drop out" in result.output
+
+
 def test_defaults_and_the_schema_say_what_each_key_means():
     scenario = small_trust()
     tt, community = scenario.services.talking_therapies, scenario.services.community
