@@ -21,21 +21,22 @@ import numpy as np
 
 from paysim.engines._kernels import TICKS_PER_DAY
 
-_kernel = None
+_kernels: dict = {}
 
 
 _sift = None
 
 
-def team_line():
-    """The compiled kernel (built, or loaded from numba's cache, on first use)."""
-    global _kernel
-    if _kernel is None:
-        _kernel = _build()
-    return _kernel
+def team_line(outcomes: bool = False):
+    """The compiled kernel (built, or loaded from numba's cache, on first use). ``outcomes``: the build that
+    reads the referral-outcome flags, for a line that sets one of their keys; the other build has that code
+    compiled out, so a line without them runs exactly the kernel it ran before the keys existed."""
+    if outcomes not in _kernels:
+        _kernels[outcomes] = _build(outcomes)
+    return _kernels[outcomes]
 
 
-def _build():
+def _build(outcomes: bool):
     import numba
 
     from paysim.engines import _numba_kernels
@@ -45,6 +46,7 @@ def _build():
     _sift = _numba_kernels._sift  # a module global, not a closure cell, so numba's cache keeps hitting
     inline = numba.njit(inline="always", nogil=True, cache=True)
     ticks_per_day = TICKS_PER_DAY
+    with_outcomes = bool(outcomes)  # a closure constant: the two builds compile (and cache) apart
 
     @inline
     def month_ends_before(t, edges, day_month, horizon, months):
@@ -91,9 +93,9 @@ def _build():
         n_bed = 0
         iu = 0
         ix = 0
-        assessing = assessed_only.size > 0
-        dropping = dropped_out.size > 0
-        recovering = recovers.size > 0
+        assessing = with_outcomes and assessed_only.size > 0
+        dropping = with_outcomes and dropped_out.size > 0
+        recovering = with_outcomes and recovers.size > 0
 
         while True:
             # --- next referral: today's next external one or the next step-down, whichever is first ---

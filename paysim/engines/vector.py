@@ -318,11 +318,11 @@ class _Chunk:
         long_standard = INF if long_standard is None else float(long_standard)
         share = float(line.admission_share) if gatekeeping else -1.0
         share_full = float(line.share_when_full) if gatekeeping else -1.0
-        kernel = team_line()
+        outcome_draws = outcome_streams(name, line)
+        kernel = team_line(outcomes=bool(outcome_draws))
         out = np.zeros((self.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
         none = np.zeros(0)
         nobody = np.zeros(0, dtype=bool)  # an outcome flag at its key's default
-        outcome_draws = outcome_streams(name, line)
         seed = scenario.seed
 
         def one(row: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
