@@ -11,6 +11,7 @@
 * Scenarios that leave the keys at their defaults draw nothing more and give the same results bit for bit
   as before the keys existed (digests recorded on commit e685c2d).
 * The line cache: an outcome key reaches only its own line.
+* numba's cache: a new process loads both builds of the team kernel instead of compiling them again.
 
 The statistical checks (shares and Little's law over many replications) are in
 ``test_referral_outcomes_slow.py``.
@@ -20,6 +21,10 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -517,3 +522,34 @@ def test_an_outcome_key_resimulates_only_its_line(change, monkeypatch):
     reused = vector.run(variant, range(4), use_numba=False, reuse=cache)
     assert set(seen) == expected
     assert_same(reused, reference)
+
+
+# --- numba's cache --------------------------------------------------------------------------------------
+
+LOAD_A_TEAM = """
+import sys
+sys.path.insert(0, "tests")
+from builders import community_only
+from paysim.engines import vector
+scenario = community_only(100, 5, {"dist": "fixed", "mean": 10}, dropout_share=float(sys.argv[1]))
+vector.run(scenario, [0], use_numba=True)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+@pytest.mark.parametrize("dropout_share", [0.0, 0.3], ids=["keys-at-defaults", "keys-set"])
+def test_a_new_process_loads_each_team_kernel_from_numbas_cache(dropout_share, tmp_path):
+    # the first process compiles the kernel and saves it; the next one must load it, not compile it again
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path), "NUMBA_DEBUG_CACHE": "1", "PYTHONPATH": str(root)}
+    logs = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", LOAD_A_TEAM, str(dropout_share)], cwd=root, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        logs.append([line for line in (done.stdout + done.stderr).splitlines() if "_numba_team" in line])
+    assert any("data saved" in line for line in logs[0])
+    assert any("data loaded" in line for line in logs[1])
+    assert not any("data saved" in line for line in logs[1]), logs[1]

@@ -25,6 +25,7 @@ _kernels: dict = {}
 
 
 _sift = None
+_month_ends_before = None
 
 
 def team_line(outcomes: bool = False):
@@ -41,22 +42,28 @@ def _build(outcomes: bool):
 
     from paysim.engines import _numba_kernels
 
-    global _sift
+    global _sift, _month_ends_before
     _numba_kernels._build_numba_kernels()  # the 4-ary heap step the ward uses too (inlined)
-    _sift = _numba_kernels._sift  # a module global, not a closure cell, so numba's cache keeps hitting
+    # The helpers are module globals, not closure cells: a cell holding a dispatcher pickles differently in
+    # every process, so numba's cache would miss (and compile the kernel again, about a second) in each one.
+    _sift = _numba_kernels._sift
     inline = numba.njit(inline="always", nogil=True, cache=True)
     ticks_per_day = TICKS_PER_DAY
     with_outcomes = bool(outcomes)  # a closure constant: the two builds compile (and cache) apart
 
-    @inline
-    def month_ends_before(t, edges, day_month, horizon, months):
-        """Number of month ends strictly before t (for levels at month ends)."""
-        if t >= 0.0 and t < horizon:
-            m = day_month[np.int64(t)]
-            return m if t > edges[m] else max(m - 1, 0)
-        if t >= horizon:
-            return months if t > horizon else months - 1
-        return 0
+    if _month_ends_before is None:
+
+        @inline
+        def month_ends_before(t, edges, day_month, horizon, months):
+            """Number of month ends strictly before t (for levels at month ends)."""
+            if t >= 0.0 and t < horizon:
+                m = day_month[np.int64(t)]
+                return m if t > edges[m] else max(m - 1, 0)
+            if t >= horizon:
+                return months if t > horizon else months - 1
+            return 0
+
+        _month_ends_before = month_ends_before
 
     @numba.njit(cache=True, nogil=True)
     def kernel(
@@ -193,11 +200,11 @@ def _build(outcomes: bool):
                 bed_index[n_bed] = bed_number
                 n_bed += 1
                 continue
-            waiting[month_ends_before(a, edges, day_month, horizon, months)] += 1
+            waiting[_month_ends_before(a, edges, day_month, horizon, months)] += 1
             if s < np.inf:
                 wait = s - a
-                s_ends = month_ends_before(s, edges, day_month, horizon, months)
-                e_ends = month_ends_before(e, edges, day_month, horizon, months)
+                s_ends = _month_ends_before(s, edges, day_month, horizon, months)
+                e_ends = _month_ends_before(e, edges, day_month, horizon, months)
                 # month and tick of s and of e for the caseload area, written out twice: an inlined helper
                 # returning the pair measured about 20 % slower for the whole kernel
                 s_pos = 0
@@ -240,7 +247,7 @@ def _build(outcomes: bool):
             else:
                 if deadline >= 0.0 and deadline < horizon:
                     out[8, day_month[np.int64(deadline)]] += 1
-                waiting[month_ends_before(deadline, edges, day_month, horizon, months)] -= 1
+                waiting[_month_ends_before(deadline, edges, day_month, horizon, months)] -= 1
 
         treat = 0
         wait_level = 0
