@@ -5,8 +5,10 @@ read nothing else. Names follow DESIGN.md (``inpatient.oap_bed_days``, ``communi
 
 Counting rules (the horizon is ``[0, 365 * years)`` days, after ``warmup_days`` not counted):
 
-* **Events** (referrals, starts, admissions, repatriations, discharges, withdrawals) count in the month in
-  which they happen; events in the warm-up or after the horizon are not counted.
+* **Events** (referrals, assessments without treatment, starts, withdrawals, finished courses, dropouts,
+  recoveries, admissions, repatriations, discharges) count in the month in which they happen; events in the
+  warm-up or after the horizon are not counted. A referral assessed and not treated counts in its referral
+  month; a dropout in the month it leaves; a reliable recovery in the month its course ends.
 * **Bed days and caseloads** are areas under the occupancy curve inside each month: a stay that began in the
   warm-up counts only its days inside the horizon, and a stay that runs past the end counts only its days up
   to the end (bed days are never attributed to the month of admission).
@@ -69,8 +71,12 @@ MEASURE_UNITS: dict[str, str] = {
     "caseload_mean": "people",
     "waiting_end": "people",
     "wait_days_mean": "days",
+    "assessed_only": "referrals",
+    "dropped_out": "people",
+    "recovered": "people",
 }
-"""Unit of each public measure, by the last part of its name (``occupancy_mean`` is a share shown in %)."""
+"""Unit of each public measure (and of the referral-outcome bookkeeping measures), by the last part of its
+name (``occupancy_mean`` is a share shown in %)."""
 
 OAP_LENGTH_BANDS: dict[str, float] = {
     "oap_ended_1_7": 7.0,
@@ -101,14 +107,27 @@ EXTRA_LINE: dict[str, Kind] = {
     "completed": "count",
     "in_treatment_end": "stock",
 }
-"""Further measures of each referral line."""
+"""Further measures of each referral line. ``completed`` counts finished courses only (not dropouts)."""
+
+TREATMENT_LINES = ("talking_therapies", "community")
+"""Lines whose referrals are assessed and whose starters may drop out (``treated_share``, ``dropout_share``)."""
+
+EXTRA_TREATMENT: dict[str, Kind] = {
+    "assessed_only": "count",
+    "dropped_out": "count",
+}
+"""Measures of each of :data:`TREATMENT_LINES`: referrals assessed and not treated (in their referral month),
+starters who left before finishing (in the month they left); zero when the line leaves the key at its default."""
 
 EXTRA_SPECIFIC: dict[str, Kind] = {
     "talking_therapies.started_within_long_standard": "count",
     "crisis.admissions": "count",
     "community.stepdowns": "count",
+    "talking_therapies.recovered": "count",
 }
-"""Measures that belong to one line only: 18-week starts, crisis bed requests, step-downs from wards."""
+"""Measures that belong to one line only: 18-week starts, crisis bed requests, step-downs from wards, finished
+courses that ended in reliable recovery (in the month the course ends; zero when ``recovery_share`` is null,
+i.e. recovery is not modelled)."""
 
 
 def measure_kinds(lines: Iterable[str], inpatient: bool, public_only: bool = False) -> dict[str, Kind]:
@@ -125,6 +144,9 @@ def measure_kinds(lines: Iterable[str], inpatient: bool, public_only: bool = Fal
         kinds.update(EXTRA_INPATIENT)
     for line in lines:
         kinds.update({f"{line}.{m}": k for m, k in EXTRA_LINE.items()})
+    for line in lines:
+        if line in TREATMENT_LINES:
+            kinds.update({f"{line}.{m}": k for m, k in EXTRA_TREATMENT.items()})
     for name, kind in EXTRA_SPECIFIC.items():
         line = name.split(".")[0]
         if line in lines and (line != "crisis" or inpatient) and (line != "community" or inpatient):

@@ -102,6 +102,23 @@ class ReferralLine(_Demand):
     )
 
 
+class TreatmentLine(ReferralLine):
+    """A line whose referrals are assessed before they join the list, and whose starters may leave early
+    (talking therapies, community; not crisis, whose gatekeeping is its own). Step-downs from a ward into
+    community are always treated and never drop out."""
+
+    treated_share: Share = Field(
+        1.0,
+        description="share of referrals that, after assessment, join the waiting list for treatment; the "
+        "rest are assessed and not treated (signposted, declined), 0..1",
+    )
+    dropout_share: Share = Field(
+        0.0,
+        description="share of people starting treatment who leave before finishing; a dropout holds its place "
+        "for a uniform fraction of its episode, 0..1",
+    )
+
+
 class TalkingTherapiesCapacity(_Model):
     courses: int = Field(
         ge=0,
@@ -111,10 +128,14 @@ class TalkingTherapiesCapacity(_Model):
     )
 
 
-class TalkingTherapies(ReferralLine):
+class TalkingTherapies(TreatmentLine):
     standard_days: Days = Field(42.0, description="6-week standard, days")
     long_standard_days: Days = Field(126.0, description="18-week standard, days")
     capacity: TalkingTherapiesCapacity
+    recovery_share: Share | None = Field(
+        None,
+        description="share of people finishing a course who reliably recover, 0..1; null = recovery not modelled",
+    )
 
 
 class CommunityCapacity(_Model):
@@ -139,7 +160,7 @@ class CommunityCapacity(_Model):
         return int(self.staffed_wte * self.caseload_per_wte + 1e-9)
 
 
-class Community(ReferralLine):
+class Community(TreatmentLine):
     standard_days: Days = Field(28.0, description="4-week standard, days")
     capacity: CommunityCapacity
 

@@ -17,7 +17,7 @@ Currencies (units of activity that can carry a price or a unit cost), per servic
   buys: all of them when it pays for OAPs, its share when ``shared``, none when the commissioner buys them
   directly), ``episode`` (local admission);
 * ``talking_therapies``, ``community``, ``crisis``: ``contact`` (caseload days x contacts per week / 7),
-  ``course`` (completed episode of care), ``episode`` (started episode of care).
+  ``course`` (finished course or episode of care; dropouts not counted), ``episode`` (started episode of care).
 """
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ class LineCurrencies(_Terms):
     """GBP per unit of each currency of a referral line (a price or a unit cost, as the parent says)."""
 
     contact: UnitGBP | None = Field(None, description="per contact (caseload days x contacts per week / 7)")
-    course: UnitGBP | None = Field(None, description="per completed course / episode of care")
+    course: UnitGBP | None = Field(None, description="per finished course / episode of care (dropouts not counted)")
     episode: UnitGBP | None = Field(None, description="per started episode of care")
 
 

@@ -14,7 +14,7 @@ from paysim.activity import MEASURE_UNITS
 from paysim.compare import Comparison
 from paysim.demand import MONTH_NAMES
 from paysim.payment import yearly_change
-from paysim.scenario import Scenario
+from paysim.scenario import Scenario, TreatmentLine
 from paysim.terms import PLANNED_RULES, Costs
 
 
@@ -30,13 +30,16 @@ def describe(scenario: Scenario) -> list[str]:
     lines.append(f"horizon: {horizon}; seed {scenario.seed}")
     if s.talking_therapies is not None:
         tt = s.talking_therapies
-        lines.append(f"talking_therapies: {_demand(tt.referrals_per_year, tt.growth)}, {tt.capacity.courses:,} courses")
+        lines.append(
+            f"talking_therapies: {_demand(tt.referrals_per_year, tt.growth)}, {tt.capacity.courses:,} courses"
+            + _outcomes(tt)
+        )
     if s.community is not None:
         c = s.community.capacity
         lines.append(
             f"community: {_demand(s.community.referrals_per_year, s.community.growth)}, {c.places:,} places "
             f"({c.staff_wte:g} WTE x {c.caseload_per_wte:g}, {c.vacancy_rate:.0%} vacant, "
-            f"{c.agency_cover:.0%} of vacancies agency-covered)"
+            f"{c.agency_cover:.0%} of vacancies agency-covered)" + _outcomes(s.community)
         )
     if s.crisis is not None:
         cr = s.crisis
@@ -115,6 +118,19 @@ def _contract_lines(scenario: Scenario) -> list[str]:
             text += f"; {m.excluded_share:.0%} of the spend with this provider excluded"
         lines.append(text)
     return lines
+
+
+def _outcomes(line: TreatmentLine) -> str:
+    """The referral-outcome keys a line sets (nothing for keys at their defaults)."""
+    parts = []
+    if line.treated_share < 1:
+        parts.append(f"{line.treated_share:.0%} treated after assessment")
+    if line.dropout_share > 0:
+        parts.append(f"{line.dropout_share:.0%} of starters drop out")
+    recovery = getattr(line, "recovery_share", None)
+    if recovery is not None:
+        parts.append(f"{recovery:.0%} of finished courses recover")
+    return "".join(f", {part}" for part in parts)
 
 
 def _demand(per_year: float, growth: float, what: str = "referrals") -> str:

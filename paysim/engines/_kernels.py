@@ -323,6 +323,7 @@ integer sums do not depend on their order, so the NumPy and numba tallies agree 
 TEAM_TALLIES = (
     "referrals", "started", "started_within_standard", "started_within_long_standard", "wait_ticks",
     "caseload_ticks", "in_treatment_end", "waiting_end", "withdrawn", "completed", "admissions",
+    "assessed_only", "dropped_out", "recovered",
 )  # fmt: skip
 """What :meth:`NumpyKernels.tally_team` returns, each ``[R, month]`` int64."""
 
@@ -404,11 +405,30 @@ def tally_team_numpy(
     to_bed: np.ndarray,
     standard: float,
     long_standard: float,
+    assessed_only: np.ndarray | None = None,
+    dropped_out: np.ndarray | None = None,
+    recovers: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Monthly tallies of a block of a team's customers (all ``[R, K]``), see :data:`TEAM_TALLIES`."""
+    """Monthly tallies of a block of a team's customers (all ``[R, K]``), see :data:`TEAM_TALLIES`.
+
+    ``assessed_only``, ``dropped_out``, ``recovers`` (bool ``[R, K]``, or None when nobody is) are the
+    referral outcomes of :mod:`paysim.engines.referral_outcomes`: an assessed-only referral counts in its
+    referral month and never joins the list; a dropout's end counts as ``dropped_out``, not ``completed``.
+    """
     present = arrival < INF
     served = start < INF
     joined = present & ~to_bed
+    zero = np.zeros((arrival.shape[0], edges.size - 1), dtype=np.int64)
+    assessed = zero
+    if assessed_only is not None:
+        joined &= ~assessed_only
+        assessed = count_by_month(edges, arrival, present & assessed_only)
+    finished = served
+    dropped = zero
+    if dropped_out is not None:
+        finished = served & ~dropped_out
+        dropped = count_by_month(edges, end, served & dropped_out)
+    recovered = zero if recovers is None else count_by_month(edges, end, finished & recovers)
     with np.errstate(invalid="ignore"):
         wait = np.where(served, start - arrival, 0.0)
     return {
@@ -421,8 +441,11 @@ def tally_team_numpy(
         "in_treatment_end": level_by_month(edges, start, end, served),
         "waiting_end": level_by_month(edges, arrival, np.where(served, start, deadline), joined),
         "withdrawn": count_by_month(edges, deadline, joined & ~served),
-        "completed": count_by_month(edges, end, served),
+        "completed": count_by_month(edges, end, finished),
         "admissions": count_by_month(edges, arrival, to_bed),
+        "assessed_only": assessed,
+        "dropped_out": dropped,
+        "recovered": recovered,
     }
 
 

@@ -6,7 +6,10 @@ chunk of replications: arrival times, the queue, then the monthly tallies, each 
 (drawn by numpy in bulk, from the same streams in the same order) and does the rest customer by customer:
 sort each day's arrivals, merge in the ward's step-downs, run the FIFO queue and add each customer to the
 monthly tallies as soon as its start and end are known. Nothing is held per customer but the draws, so
-the work stays in cache: 10-20 % faster (one / two threads) than the staged kernels it replaced.
+the work stays in cache: 10-20 % faster (one / two threads) than the staged kernels it replaced. Referral
+outcomes (assessed and not treated, dropout, recovery; :mod:`paysim.engines.referral_outcomes`) come in as
+per-referral flags computed by numpy (empty arrays when a key is at its default), with a dropout's episode
+already shortened.
 
 It does the same arithmetic on the same numbers as the reference (``tests/test_vector_exact.py`` checks
 bit-identical results). The caller runs replications on threads; the kernel releases the GIL.
@@ -18,50 +21,60 @@ import numpy as np
 
 from paysim.engines._kernels import TICKS_PER_DAY
 
-_kernel = None
+_kernels: dict = {}
 
 
 _sift = None
+_month_ends_before = None
 
 
-def team_line():
-    """The compiled kernel (built, or loaded from numba's cache, on first use)."""
-    global _kernel
-    if _kernel is None:
-        _kernel = _build()
-    return _kernel
+def team_line(outcomes: bool = False):
+    """The compiled kernel (built, or loaded from numba's cache, on first use). ``outcomes``: the build that
+    reads the referral-outcome flags, for a line that sets one of their keys; the other build has that code
+    compiled out, so a line without them runs exactly the kernel it ran before the keys existed."""
+    if outcomes not in _kernels:
+        _kernels[outcomes] = _build(outcomes)
+    return _kernels[outcomes]
 
 
-def _build():
+def _build(outcomes: bool):
     import numba
 
     from paysim.engines import _numba_kernels
 
-    global _sift
+    global _sift, _month_ends_before
     _numba_kernels._build_numba_kernels()  # the 4-ary heap step the ward uses too (inlined)
-    _sift = _numba_kernels._sift  # a module global, not a closure cell, so numba's cache keeps hitting
+    # The helpers are module globals, not closure cells: a cell holding a dispatcher pickles differently in
+    # every process, so numba's cache would miss (and compile the kernel again, about a second) in each one.
+    _sift = _numba_kernels._sift
     inline = numba.njit(inline="always", nogil=True, cache=True)
     ticks_per_day = TICKS_PER_DAY
+    with_outcomes = bool(outcomes)  # a closure constant: the two builds compile (and cache) apart
 
-    @inline
-    def month_ends_before(t, edges, day_month, horizon, months):
-        """Number of month ends strictly before t (for levels at month ends)."""
-        if t >= 0.0 and t < horizon:
-            m = day_month[np.int64(t)]
-            return m if t > edges[m] else max(m - 1, 0)
-        if t >= horizon:
-            return months if t > horizon else months - 1
-        return 0
+    if _month_ends_before is None:
+
+        @inline
+        def month_ends_before(t, edges, day_month, horizon, months):
+            """Number of month ends strictly before t (for levels at month ends)."""
+            if t >= 0.0 and t < horizon:
+                m = day_month[np.int64(t)]
+                return m if t > edges[m] else max(m - 1, 0)
+            if t >= horizon:
+                return months if t > horizon else months - 1
+            return 0
+
+        _month_ends_before = month_ends_before
 
     @numba.njit(cache=True, nogil=True)
     def kernel(
-        counts, days, uniforms, episodes, patience, bed_need, gate,
+        counts, days, uniforms, episodes, patience, assessed_only, dropped_out, recovers, bed_need, gate,
         share, share_full, places, extra_time, extra_episode, extra_patience,
         edges, day_month, standard, long_standard, out, bed_time, bed_index,
     ):  # fmt: skip
         """One replication of a team (arguments as :meth:`paysim.engines.vector._Chunk.team_numba` passes
         them). Adds its tallies to ``out`` and returns how many gatekept bed requests it wrote to
-        ``bed_time``/``bed_index`` (time, and the referral's number in the replication)."""
+        ``bed_time``/``bed_index`` (time, and the referral's number in the replication). ``assessed_only``,
+        ``dropped_out``, ``recovers``: per external referral, or empty when nobody is."""
         months = edges.size - 1
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
@@ -87,6 +100,9 @@ def _build():
         n_bed = 0
         iu = 0
         ix = 0
+        assessing = with_outcomes and assessed_only.size > 0
+        dropping = with_outcomes and dropped_out.size > 0
+        recovering = with_outcomes and recovers.size > 0
 
         while True:
             # --- next referral: today's next external one or the next step-down, whichever is first ---
@@ -126,6 +142,9 @@ def _build():
             gatekept = False
             bed_u = 0.0
             bed_number = 0
+            assessed = False
+            leaves = False  # a dropout
+            recovered = False
             if a_ext <= a_sd:
                 a = a_ext
                 q += 1
@@ -135,12 +154,25 @@ def _build():
                     gatekept = True
                     bed_u = bed_need[ix]
                     bed_number = ix
+                if assessing:
+                    assessed = assessed_only[ix]
+                if dropping:
+                    leaves = dropped_out[ix]
+                if recovering:
+                    recovered = recovers[ix]
                 ix += 1
             else:
                 a = a_sd
                 hold = extra_episode[j]
                 deadline = a + extra_patience[j]
                 j += 1
+
+            if assessed:  # assessed and not treated: a referral in its month, never on the list
+                if a >= 0.0 and a < horizon:
+                    m = day_month[np.int64(a)]
+                    out[0, m] += 1
+                    out[11, m] += 1
+                continue
 
             # --- FIFO: start at the earliest free place unless that is after the deadline --------------
             earliest = heap[0] if places > 0 else np.inf
@@ -168,11 +200,11 @@ def _build():
                 bed_index[n_bed] = bed_number
                 n_bed += 1
                 continue
-            waiting[month_ends_before(a, edges, day_month, horizon, months)] += 1
+            waiting[_month_ends_before(a, edges, day_month, horizon, months)] += 1
             if s < np.inf:
                 wait = s - a
-                s_ends = month_ends_before(s, edges, day_month, horizon, months)
-                e_ends = month_ends_before(e, edges, day_month, horizon, months)
+                s_ends = _month_ends_before(s, edges, day_month, horizon, months)
+                e_ends = _month_ends_before(e, edges, day_month, horizon, months)
                 # month and tick of s and of e for the caseload area, written out twice: an inlined helper
                 # returning the pair measured about 20 % slower for the whole kernel
                 s_pos = 0
@@ -196,7 +228,12 @@ def _build():
                     me = day_month[np.int64(e)]
                     e_pos = me
                     e_tick = np.int64(np.floor(e * ticks_per_day))
-                    out[9, me] += 1
+                    if leaves:
+                        out[12, me] += 1
+                    else:
+                        out[9, me] += 1
+                        if recovered:
+                            out[13, me] += 1
                 elif e >= horizon:
                     e_pos = months
                     e_tick = x[months]
@@ -210,7 +247,7 @@ def _build():
             else:
                 if deadline >= 0.0 and deadline < horizon:
                     out[8, day_month[np.int64(deadline)]] += 1
-                waiting[month_ends_before(deadline, edges, day_month, horizon, months)] -= 1
+                waiting[_month_ends_before(deadline, edges, day_month, horizon, months)] -= 1
 
         treat = 0
         wait_level = 0

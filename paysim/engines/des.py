@@ -6,6 +6,10 @@ out-of-area placements. The flows between them:
 
 * **talking therapies, community, crisis**: a referral waits FIFO for a free place (or, with
   ``patience_days``, leaves the list after an exponential time), then holds the place for its episode.
+  In talking therapies and community a share ``1 - treated_share`` of referrals is assessed and not
+  treated (never on the list), and a share ``dropout_share`` of starters leaves part-way through its
+  episode (see :mod:`paysim.engines.referral_outcomes`); the others finish (and in talking therapies a share
+  ``recovery_share`` of them reliably recovers).
 * **crisis -> bed**: each crisis referral needs a bed with probability ``admission_share``, or
   ``admission_share_when_full`` if every team place is taken when it arrives; it then goes to the ward
   instead of the team.
@@ -32,8 +36,9 @@ import simpy
 
 from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
+from paysim.engines.referral_outcomes import Outcomes, outcome_streams, referral_outcomes
 from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
-from paysim.scenario import Crisis, OutOfArea, ReferralLine, Scenario
+from paysim.scenario import Crisis, OutOfArea, ReferralLine, Scenario, TalkingTherapies, TreatmentLine
 from paysim.streams import Draws, stream
 
 NEVER = float("inf")
@@ -112,9 +117,12 @@ class Team:
         self.in_treatment = Level()
         self.waiting = Level()
         self.referrals = Events()
+        self.assessed_only = Events()  # referrals assessed and not treated
         self.starts = Events()  # value: wait in days
         self.withdrawals = Events()
-        self.completions = Events()
+        self.completions = Events()  # finished courses
+        self.dropouts = Events()
+        self.recoveries = Events()  # finished courses that ended in reliable recovery
 
     @property
     def full(self) -> bool:
@@ -133,12 +141,24 @@ class Team:
         self._start_next()
         return person.place
 
-    def release(self) -> None:
-        """An episode ends: the place goes to the next person on the list."""
+    def assess_only(self) -> None:
+        """A referral assessed and not treated: counted, never on the list."""
+        now = self.env.now
+        self.referrals.add(now)
+        self.assessed_only.add(now)
+
+    def release(self, dropped_out: bool = False, recovered: bool = False) -> None:
+        """Someone leaves treatment (a finished course, or a dropout): the place goes to the next person on the
+        list. ``recovered``: the course ended in reliable recovery."""
         now = self.env.now
         self.busy -= 1
         self.in_treatment.change(now, -1)
-        self.completions.add(now)
+        if dropped_out:
+            self.dropouts.add(now)
+        else:
+            self.completions.add(now)
+            if recovered:
+                self.recoveries.add(now)
         self._start_next()
 
     def _start_next(self) -> None:
@@ -181,19 +201,30 @@ class Team:
             "completed": self.completions.monthly_count(edges),
             "in_treatment_end": self.in_treatment.at_month_ends(edges),
         }
-        long_standard = getattr(self.line, "long_standard_days", None)
-        if long_standard is not None:
-            long_within = Events(self.starts.times, list((waits <= long_standard).astype(float)))
+        if isinstance(self.line, TreatmentLine):
+            out["assessed_only"] = self.assessed_only.monthly_count(edges)
+            out["dropped_out"] = self.dropouts.monthly_count(edges)
+        if isinstance(self.line, TalkingTherapies):
+            long_within = Events(self.starts.times, list((waits <= self.line.long_standard_days).astype(float)))
             out["started_within_long_standard"] = long_within.monthly_sum(edges)
+            out["recovered"] = self.recoveries.monthly_count(edges)
         return {f"{name}.{key}": value for key, value in out.items()}
 
 
-def referral(env: simpy.Environment, team: Team, episode_days: float, patience_days: float):
-    """One person referred to a team: waits FIFO for a place (unless they withdraw first), then holds
-    the place for the episode."""
+def referral(
+    env: simpy.Environment,
+    team: Team,
+    held_days: float,
+    patience_days: float,
+    dropped_out: bool = False,
+    recovers: bool = False,
+):
+    """One person referred to a team: waits FIFO for a place (unless they withdraw first), then holds the
+    place for ``held_days`` (the episode, or a dropout's part of it) and leaves: dropped out, or a finished
+    course (reliably recovered when ``recovers``)."""
     yield team.refer(patience_days)
-    yield env.timeout(episode_days)
-    team.release()
+    yield env.timeout(held_days)
+    team.release(dropped_out, recovers)
 
 
 def arrivals(env: simpy.Environment, times: np.ndarray, start: Callable[[int], None]):
@@ -410,12 +441,32 @@ class TrustModel:
                     env.process(self.stay(los[i]))
                 else:
                     env.process(referral(env, team, episode[i], patience[i]))
+        elif outcome_streams(name, line):
+            outcomes = self._outcomes(name, line, episode)
+            no = np.zeros(n, dtype=bool)
+            assessed_only = no if outcomes.assessed_only is None else outcomes.assessed_only
+            dropped_out = no if outcomes.dropped_out is None else outcomes.dropped_out
+            recovers = no if outcomes.recovers is None else outcomes.recovers
+
+            def start(i: int) -> None:
+                if assessed_only[i]:
+                    team.assess_only()
+                else:
+                    held = outcomes.held[i]
+                    env.process(referral(env, team, held, patience[i], dropped_out[i], recovers[i]))
         else:
 
             def start(i: int) -> None:
                 env.process(referral(env, team, episode[i], patience[i]))
 
         env.process(arrivals(env, times, start))
+
+    def _outcomes(self, name: str, line: ReferralLine, episode: np.ndarray) -> Outcomes:
+        """What becomes of each external referral (assessment, dropout, recovery), from one draw per referral
+        of each stream in use (:mod:`paysim.engines.referral_outcomes`)."""
+        n = len(episode)
+        draws = {key: self._rng(stream_name).random(n) for key, stream_name in outcome_streams(name, line).items()}
+        return referral_outcomes(line, episode, draws)
 
     def _start_direct_admissions(self) -> None:
         inpatient = self.scenario.services.inpatient
@@ -442,7 +493,8 @@ class TrustModel:
         return draw
 
     def stay(self, los: float, readmission: bool = False):
-        """A bed request and the stay that follows; then step-down to community and maybe readmission."""
+        """A bed request and the stay that follows; then step-down to community (always treated, never a
+        dropout: the outcome keys apply to external referrals only) and maybe readmission."""
         ward = self.ward
         assert ward is not None
         if readmission:

@@ -5,14 +5,15 @@ Same scenario in, same :class:`~paysim.activity.Activity` out (every measure of
 replications with array operations instead of one SimPy process per patient.
 
 **Same model, same random numbers.** Every random number is drawn from the stream the SimPy model uses
-for it (``<line>.arrivals``, ``<line>.episode_days``, ``<line>.patience``, ``crisis.bed_need``,
+for it (``<line>.arrivals``, ``<line>.episode_days``, ``<line>.patience``, and when their keys are set
+``<line>.assessment``, ``<line>.dropout``, ``talking_therapies.recovery``; ``crisis.bed_need``,
 ``crisis.los``, ``inpatient.los``, ``inpatient.readmission``, ``inpatient.readmission_delay``,
 ``inpatient.readmission_los``, ``community.stepdown_episode``, ``community.stepdown_patience``), in the
-same order, so replication *r* here sees the same referrals, episodes, patience, bed needs and lengths of
-stay as replication *r* of the SimPy model, and a variant with more beds or places reuses them (common
-random numbers). The two engines then agree replication by replication up to floating-point rounding of
-event times (the SimPy clock adds delays to the current time), which ``tests/test_vector_agreement.py``
-checks, besides the statistical agreement and the closed forms.
+same order, so replication *r* here sees the same referrals, episodes, patience, referral outcomes, bed
+needs and lengths of stay as replication *r* of the SimPy model, and a variant with more beds or places
+reuses them (common random numbers). The two engines then agree replication by replication up to
+floating-point rounding of event times (the SimPy clock adds delays to the current time), which
+``tests/test_vector_agreement.py`` checks, besides the statistical agreement and the closed forms.
 
 **No time step.** Every line is a FIFO queue with ``c`` places solved exactly in continuous time (see
 :mod:`paysim.engines._kernels`): customer *k* starts at ``max(arrival_k, earliest free place)``, so
@@ -23,12 +24,13 @@ is the request time itself (Erlang's loss system).
 
 **The flow of one chunk**, line by line in the order their inputs become known:
 
-1. talking therapies: referrals -> team;
+1. talking therapies: referrals (less those assessed and not treated) -> team;
 2. crisis: referrals -> team, or to a bed when gatekept (more often when the team is full on arrival);
 3. inpatient: direct and crisis bed requests merged in time order with readmissions as they arise
    (per-request draws in request order), then the ward's queue for its beds (the requests do not depend
    on the beds, so a :class:`~paysim.engines.reuse.LineCache` keeps them apart);
-4. community: referrals merged with step-downs from the ward's discharges -> team.
+4. community: referrals (less those assessed and not treated) merged with step-downs from the ward's
+   discharges (always treated, never dropouts) -> team.
 
 With the NumPy kernels, referral lines are streamed in windows of days, so memory holds one window of
 customers per replication (``[replications, customers in window]``) plus each team's free-place heap; with
@@ -56,6 +58,7 @@ from paysim.engines._kernels import INF, TEAM_TALLIES, kernels
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
 from paysim.engines._rows import Sampler, compact, exponential, merge_sorted, never, pad, per_row, uniform
 from paysim.engines._tally import Tally
+from paysim.engines.referral_outcomes import FLAGS, outcome_streams, referral_outcomes
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
@@ -216,15 +219,20 @@ class _Chunk:
         return self.team(name, line, feed)
 
     def referrals(self, name: str, bed_draws: bool = False) -> Iterator[dict[str, np.ndarray]]:
-        """External referrals of line ``name``, window by window: ``arrival``, ``episode``, ``patience``
-        (and for crisis gatekeeping ``bed_u`` and ``index``, the referral's number in its replication),
-        each ``[R, K]``, sorted by arrival, ``+inf`` padding."""
+        """External referrals of line ``name``, window by window: ``arrival``, ``episode`` (days a starter
+        holds its place: a dropout's part of its episode), ``patience``, the referral outcomes in use
+        (``assessed_only``, ``dropped_out``, ``recovers``: bool, see
+        :mod:`paysim.engines.referral_outcomes`), and for crisis gatekeeping ``bed_u`` and ``index`` (the
+        referral's number in its replication), each ``[R, K]``, sorted by arrival, ``+inf`` padding."""
         line = getattr(self.scenario.services, name)
         attributes: dict[str, tuple[str, Sampler]] = {"episode": (f"{name}.episode_days", line.episode_days.sample)}
         if line.patience_days is not None:
             attributes["patience"] = (f"{name}.patience", exponential(line.patience_days))
         if bed_draws:
             attributes["bed_u"] = ("crisis.bed_need", uniform)
+        outcome_draws = outcome_streams(name, line)
+        for key, stream_name in outcome_draws.items():
+            attributes[key] = (stream_name, uniform)
         arrivals = _Arrivals(self, name, line)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
@@ -237,6 +245,12 @@ class _Chunk:
                 block[key] = pad(per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
             if "patience" not in block:
                 block["patience"] = np.full(times.shape, INF)
+            if outcome_draws:
+                outcomes = referral_outcomes(line, block["episode"], {key: block.pop(key) for key in outcome_draws})
+                block["episode"] = outcomes.held
+                for key in FLAGS:
+                    if getattr(outcomes, key) is not None:
+                        block[key] = getattr(outcomes, key)
             if bed_draws:
                 block["index"] = seen[:, None] + np.arange(times.shape[1])
                 seen = seen + counts
@@ -258,6 +272,9 @@ class _Chunk:
         for block in feed:
             arrival = block["arrival"]
             deadline = arrival + block["patience"]
+            assessed_only = block.get("assessed_only")
+            if assessed_only is not None:  # never on the list: a deadline before arrival keeps them off the queue
+                deadline = np.where(assessed_only, -INF, deadline)
             if gatekeeping:
                 start, end, to_bed = self.kern.queue_block(
                     heap, arrival, deadline, block["episode"], False,
@@ -267,7 +284,7 @@ class _Chunk:
                 start, end, to_bed = self.kern.queue_block(heap, arrival, deadline, block["episode"], False)
             sums = self.kern.tally_team(
                 tally.edges, arrival, start, end, deadline, to_bed, standard,
-                INF if long_standard is None else long_standard,
+                INF if long_standard is None else long_standard, **{key: block.get(key) for key in FLAGS},
             )  # fmt: skip
             tally.add(name, sums)
             if gatekeeping:
@@ -301,9 +318,11 @@ class _Chunk:
         long_standard = INF if long_standard is None else float(long_standard)
         share = float(line.admission_share) if gatekeeping else -1.0
         share_full = float(line.share_when_full) if gatekeeping else -1.0
-        kernel = team_line()
+        outcome_draws = outcome_streams(name, line)
+        kernel = team_line(outcomes=bool(outcome_draws))
         out = np.zeros((self.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
         none = np.zeros(0)
+        nobody = np.zeros(0, dtype=bool)  # an outcome flag at its key's default
         seed = scenario.seed
 
         def one(row: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
@@ -318,6 +337,12 @@ class _Chunk:
             else:
                 patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
             bed_need = stream(seed, r, "crisis.bed_need").random(n) if gatekeeping else none
+            flags = (nobody, nobody, nobody)
+            if outcome_draws:
+                draws = {key: stream(seed, r, stream_name).random(n) for key, stream_name in outcome_draws.items()}
+                outcomes = referral_outcomes(line, episodes, draws)
+                episodes = outcomes.held
+                flags = tuple(nobody if getattr(outcomes, key) is None else getattr(outcomes, key) for key in FLAGS)
             if stepdowns is None:
                 extra = (none, none, none)
             else:
@@ -325,7 +350,7 @@ class _Chunk:
             room = n if gatekeeping else 0
             bed_time, bed_index = np.empty(room), np.empty(room)
             k = kernel(
-                counts, self.days, uniforms, episodes, patience, bed_need, gatekeeping, share, share_full,
+                counts, self.days, uniforms, episodes, patience, *flags, bed_need, gatekeeping, share, share_full,
                 places, *extra, edges, day_month, float(line.standard_days), long_standard, out[row], bed_time,
                 bed_index,
             )  # fmt: skip
@@ -505,17 +530,19 @@ class _StepDowns:
 def _merge_windows(
     feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns, kern
 ) -> Iterator[dict[str, np.ndarray]]:
-    """Merge step-down referrals into a line's windows of external referrals, in time order."""
+    """Merge step-down referrals into a line's windows of external referrals, in time order. Step-downs are
+    always treated and never drop out: their referral-outcome flags are false."""
     lo = None
     for block in feed:
         if lo is None:
             lo = np.zeros(block["arrival"].shape[0], dtype=np.intp)
         extra, lo = stepdowns.between(lo, float(block["window_end"]))
-        times, (episode, patience) = kern.merge_rows(
-            block["arrival"], extra["arrival"], [block["episode"], block["patience"]],
-            [extra["episode"], extra["patience"]],
-        )  # fmt: skip
-        yield {"arrival": times, "episode": episode, "patience": patience}
+        keys = ["episode", "patience", *(key for key in FLAGS if key in block)]
+        no = np.zeros(extra["arrival"].shape, dtype=bool)
+        times, merged = kern.merge_rows(
+            block["arrival"], extra["arrival"], [block[key] for key in keys], [extra.get(key, no) for key in keys]
+        )
+        yield {"arrival": times, **dict(zip(keys, merged, strict=True))}
 
 
 class _AfterStayDraws:

@@ -7,7 +7,7 @@ currency key           units per month, ``[replication, month]``
 ``inpatient.oap_bed_day``  ``inpatient.oap_bed_days``
 ``inpatient.episode``  ``inpatient.local_admissions``
 ``<line>.contact``     ``<line>.caseload_mean`` x days in month x contacts per week / 7
-``<line>.course``      ``<line>.completed`` (episodes of care that ended)
+``<line>.course``      ``<line>.completed`` (finished courses; dropouts not counted)
 ``<line>.episode``     ``<line>.started``
 =====================  ===============================================================
 """
