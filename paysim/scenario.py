@@ -354,8 +354,17 @@ has a few hundred, and a few anchors repeated in each other (a "billion laughs")
 
 
 def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str] = ()) -> Scenario:
-    """Load, override and validate a scenario file; raise :class:`ScenarioError` on any problem."""
+    """Load, override and validate a scenario file; raise :class:`ScenarioError` on any problem.
+
+    A file may build on another with ``extends: NAME`` (see :func:`extend`): NAME is a file next to it
+    (``NAME`` or ``NAME.yaml``) or a bundled scenario.
+    """
     path = Path(path)
+    return scenario_from_yaml(_read(path), source=shown_name(path), overrides=overrides, folder=path.parent)
+
+
+def _read(path: Path) -> str:
+    """A scenario file's text (at most :data:`MAX_FILE_BYTES`), or a :class:`ScenarioError` naming it."""
     name = shown_name(path)
     try:
         with path.open("rb") as file:
@@ -373,7 +382,7 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
         raise ScenarioError(
             f"{name}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
         )
-    return scenario_from_yaml(text, source=name, overrides=overrides)
+    return text
 
 
 class _Loader(yaml.SafeLoader):
@@ -388,9 +397,21 @@ _Loader.add_implicit_resolver(
 
 
 def scenario_from_yaml(
-    text: str, source: str = "<text>", overrides: Mapping[str, Any] | Iterable[str] = ()
+    text: str,
+    source: str = "<text>",
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+    folder: Path | None = None,
 ) -> Scenario:
-    """Parse YAML text into a validated scenario; ``source`` names it in error messages."""
+    """Parse YAML text into a validated scenario; ``source`` names it in error messages. ``extends:`` names a
+    file in ``folder`` or a bundled scenario (:func:`extend`)."""
+    data = _parse(text, source)
+    if "extends" in data:
+        data = extend(data, source, folder)
+    return scenario_from_dict(apply_overrides(data, overrides, source), source)
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    """YAML text as a mapping, or a :class:`ScenarioError` naming ``source``."""
     try:
         data = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
@@ -409,7 +430,80 @@ def scenario_from_yaml(
         raise ScenarioError(
             f"{source}: must be a mapping of keys (name, years, services, ...), got a {type(data).__name__}"
         )
-    return scenario_from_dict(apply_overrides(data, overrides, source), source)
+    return data
+
+
+MAX_EXTENDS = 8
+"""Most scenarios a chain of ``extends:`` may go through."""
+
+
+def extend(data: Mapping[str, Any], source: str, folder: Path | None = None, chain: tuple[str, ...] = ()) -> dict:
+    """A scenario mapping with ``extends: NAME`` made whole: NAME's mapping with this one's keys over it.
+
+    Mappings merge key by key; any other value (a number, a text, a list) replaces the base's. Every key the
+    extending file sets is pinned, as ``--set`` pins it: a distribution the base gave it in ``uncertain:`` is
+    dropped (an ``uncertain:`` block in the extending file then adds or replaces distributions). NAME is a file
+    in ``folder`` (``NAME`` or ``NAME.yaml``), else a bundled scenario; a base may extend another, up to
+    :data:`MAX_EXTENDS` deep, never in a circle. The extending file must give its own ``name``.
+    """
+    budget = [MAX_VALUES]
+    own = _deep_copy(data, budget, source)
+    base_name = own.pop("extends")
+    if not isinstance(base_name, str) or not base_name.strip():
+        raise ScenarioError(f"{source}: extends: give the name of a scenario to build on, e.g. extends: default")
+    if "name" not in own:
+        raise ScenarioError(f"{source}: name: a scenario that extends {base_name!r} needs a name of its own")
+    path = _base_path(base_name, source, folder)
+    key = str(path.resolve())
+    if key in chain:
+        raise ScenarioError(f"{source}: extends: {base_name!r} extends this scenario again (a circle)")
+    if len(chain) >= MAX_EXTENDS:
+        raise ScenarioError(f"{source}: extends: more than {MAX_EXTENDS} scenarios deep")
+    base_source = shown_name(path)
+    base = _parse(_read(path), base_source)
+    if "extends" in base:
+        base = extend(base, base_source, path.parent, (*chain, key))
+    base = _deep_copy(base, budget, source)
+    uncertain = own.pop("uncertain", None)
+    merged = _merged(base, own)
+    for dotted in _leaf_keys(own):
+        _pin(merged, dotted)
+    if uncertain is not None:
+        merged = _merged(merged, {"uncertain": uncertain})
+    return merged
+
+
+def _base_path(name: str, source: str, folder: Path | None) -> Path:
+    if folder is not None:
+        for candidate in (folder / name, folder / f"{name}.yaml"):
+            if candidate.is_file():
+                return candidate
+    bundled = bundled_scenarios()
+    if name in bundled:
+        return bundled[name]
+    near = f" in {shown_name(folder)} or" if folder is not None else ""
+    hint = difflib.get_close_matches(name, list(bundled), n=1)
+    did_you_mean = f"; did you mean {hint[0]!r}?" if hint else ""
+    raise ScenarioError(
+        f"{source}: extends: no scenario {name!r}{near} among the bundled ones ({', '.join(bundled)}){did_you_mean}"
+    )
+
+
+def _merged(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``over`` on top: mappings merge key by key, other values replace."""
+    out = dict(base)
+    for k, v in over.items():
+        out[k] = _merged(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), dict) else v
+    return out
+
+
+def _leaf_keys(data: Mapping[str, Any], prefix: str = "") -> list[str]:
+    """Dotted keys of every value in nested mappings that is not itself a mapping."""
+    keys = []
+    for k, v in data.items():
+        dotted = f"{prefix}{k}"
+        keys.extend(_leaf_keys(v, f"{dotted}.") if isinstance(v, Mapping) and v else [dotted])
+    return keys
 
 
 def scenario_from_dict(data: Mapping[str, Any], source: str = "<mapping>") -> Scenario:
@@ -505,9 +599,26 @@ def _deep_copy(data: Any, budget: list[int], source: str) -> Any:
 
 
 def json_schema() -> dict[str, Any]:
-    """JSON Schema of a scenario file (for editors and the app)."""
+    """JSON Schema of a scenario file (for editors and the app).
+
+    A whole scenario matches it. A file with ``extends:`` holds only what it changes, so it is checked against the
+    schema once made whole (:func:`extend`); the schema lists ``extends`` and, for such a file, asks only for a
+    ``name``.
+    """
     schema = Scenario.model_json_schema()
     schema["title"] = "paysim scenario"
+    schema["properties"] = {
+        "extends": {
+            "type": "string",
+            "description": "a scenario this one builds on (a file next to it, or a bundled scenario); this file "
+            "then gives only its name and what it changes (see paysim.scenario.extend)",
+        },
+        **schema["properties"],
+    }
+    required = schema.pop("required", [])
+    schema["if"] = {"required": ["extends"]}
+    schema["then"] = {"required": ["extends", "name"]}
+    schema["else"] = {"required": required}
     return schema
 
 

@@ -30,7 +30,7 @@ def test_saving_split_adds_up_exactly_per_replication(small_with_contracts):
     other = base.with_overrides({"services.inpatient.beds": 13, "contracts.oap_paid_by": "commissioner"})
     columns = [scenario_columns(s, run_replications(s, 6, engine="vector")) for s in (base, other)]
     rows = saving_split(*columns)
-    assert [row["rule"] for row in rows] == ["block", "activity", "blended", "capitation"]
+    assert [row["rule"] for row in rows] == ["block", "activity", "blended", "capitation", "api"]
     for row in rows:
         rule = row["rule"]
         saving = columns[0][f"{rule}.system_cost"] - columns[1][f"{rule}.system_cost"]
@@ -69,7 +69,7 @@ def test_compare_command_writes_json_and_rejects_missing_change(small_with_contr
     )
     assert result.exit_code == 0, result.output
     written = json.loads(out.read_text())
-    assert {row["rule"] for row in written["saving_split"]} == {"block", "activity", "blended", "capitation"}
+    assert {row["rule"] for row in written["saving_split"]} == {"block", "activity", "blended", "capitation", "api"}
     assert "who captures the saving" in result.stdout
     bad = runner.invoke(app, ["compare", str(path), "--reps", "4", "--out", str(tmp_path / "x.csv")])
     assert bad.exit_code == 2 and "--change" in bad.stderr and not (tmp_path / "x.csv").exists()

@@ -31,6 +31,7 @@ from paysim.scenario import (
     parse_override,
     scenario_from_yaml,
 )
+from paysim.uncertainty import central, is_whole
 
 runner = CliRunner()
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -251,12 +252,12 @@ def test_footprint_worked_example_of_a_team(monkeypatch):
 
 def test_uncertain_keys_are_estimated_at_the_top_of_their_range():
     base = load_scenario(bundled_scenarios()["default"])
-    top = base.with_overrides({"services.inpatient.admissions_per_year": 800})  # the default's range is 600-800
-    top = top.with_overrides(["services.inpatient.readmission_share=0.13", "services.community.growth=0.08"])
-    top = top.with_overrides(["services.crisis.growth=0.08", "services.inpatient.los_days.mean=45"])
-    top = top.with_overrides(["services.community.capacity.caseload_per_wte=35"])
-    top = top.with_overrides(["services.community.capacity.vacancy_rate=0.15"])
+    tops = {key: base.uncertain.parameters[key].support()[1] for key in base.uncertain.names}
+    tops = {key: round(value) if is_whole(base, key) else value for key, value in tops.items()}
+    top = base.with_overrides(tops)  # every uncertain key pinned at the top of its range
+    assert top.uncertain is None
     assert run_footprint(base, 1, "des").total == pytest.approx(run_footprint(top, 1, "des").total)
+    assert run_footprint(base, 1, "des").total > run_footprint(central(base), 1, "des").total
 
 
 def test_available_memory_is_what_the_system_says():

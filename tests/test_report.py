@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from paysim.cli import app
 from paysim.scenario import load_scenario, scenario_from_dict
+from paysim.terms import RULES
 
 runner = CliRunner()
 
@@ -49,9 +50,9 @@ def test_report_workbook_and_parquet_tables(small_file, tmp_path):
     result = runner.invoke(app, [*args, "--change", "services.inpatient.beds=12"])
     assert result.exit_code == 0, result.output
     workbook = load_workbook(out, read_only=True)
-    assert workbook.sheetnames == ["inputs", "summary", "risk", "tornado", "comparison", "saving_split"]
+    assert workbook.sheetnames == ["inputs", "summary", "cip", "risk", "tornado", "comparison", "saving_split"]
     summary = list(workbook["summary"].values)
-    assert summary[0][0] == "rule" and [row[0] for row in summary[1:]] == ["block", "activity", "blended", "capitation"]
+    assert summary[0][0] == "rule" and [row[0] for row in summary[1:]] == list(RULES)
     tornado = list(workbook["tornado"].values)
     assert tornado[0][:4] == ("measure", "parameter", "low", "high")
     assert {row[1] for row in tornado[1:]} == {"contracts.block.annual_value", "services.inpatient.los_days.mean"}
@@ -60,7 +61,7 @@ def test_report_workbook_and_parquet_tables(small_file, tmp_path):
     saving = pq.read_table(tmp_path / "saving_split.parquet").to_pylist()
     for row in saving:
         assert row["provider"] + row["commissioner"] == pytest.approx(row["saving"], abs=1e-3)
-    assert pq.read_table(tmp_path / "summary.parquet").num_rows == 4
+    assert pq.read_table(tmp_path / "summary.parquet").num_rows == len(RULES)
 
 
 def test_report_rejects_bad_input_before_running(small_file, tmp_path):

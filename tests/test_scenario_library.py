@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import yaml
 
 from paysim.compare import saving_split, scenario_columns
 from paysim.montecarlo import run_replications
 from paysim.scenario import bundled_scenarios, load_scenario
 
-LIBRARY = ("block-growth", "oap-heavy", "collaborative-capitation", "integrated-care")
+LIBRARY = ("block-growth", "oap-heavy", "capitation-outcomes", "integrated-care")
 VARIANTS = {
-    "more-beds": {"services.inpatient.beds": 210},
-    "bigger-crisis-team": {"services.crisis.capacity.places": 360, "costs.staff.crisis.wte": 202},
-    "more-community-staff": {"services.community.capacity.staff_wte": 237},
+    "more-beds": {"services.inpatient.beds": 128},
+    "bigger-crisis-team": {"services.crisis.capacity.places": 200, "costs.staff.crisis.wte": 112},
+    "more-community-staff": {"services.community.capacity.staff_wte": 176},
+    "oap-pressure": {"services.inpatient.beds": 108},
 }
 
 
@@ -34,15 +36,41 @@ def dump(name):
     return flat(data)
 
 
-@pytest.mark.parametrize("name", [*LIBRARY, *VARIANTS, "default", "growth", "oap-pressure", "blended-baseline-error"])
-def test_bundled_scenarios_validate_and_carry_sourced_uncertainty(name):
+def test_the_library_is_every_bundled_scenario():
+    assert set(bundled_scenarios()) == {*LIBRARY, *VARIANTS, "default", "growth", "blended-baseline-error"}
+
+
+def numbers_without_a_comment(text: str) -> list[str]:
+    """Lines of a scenario file that set a number (anywhere: a key, a flow mapping, a list) with no comment on
+    the line; ``seed`` and ``years`` need none."""
+    lines = text.splitlines()
+    found = []
+
+    def walk(node, key=None):
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                walk(v, k.value)
+        elif isinstance(node, yaml.SequenceNode):
+            for item in node.value:
+                walk(item, key)
+        elif node.tag.endswith((":int", ":float")) and key not in ("seed", "years"):
+            line = lines[node.start_mark.line]
+            if "#" not in line:
+                found.append(line.strip())
+
+    walk(yaml.compose(text))
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(bundled_scenarios()))
+def test_bundled_scenarios_validate_and_every_figure_says_where_it_comes_from(name):
     path = bundled_scenarios()[name]
     scenario = load_scenario(path)
     assert scenario.uncertain is not None and len(scenario.uncertain.names) >= 8
-    block = path.read_text().split("\nuncertain:\n", 1)[1]
-    for line in block.splitlines():
-        if line.strip().startswith(("services.", "contracts.", "costs.", "- {between")):
-            assert "#" in line, f"{name}: figure without a source: {line.strip()}"
+    text = path.read_text()
+    if name != "default":
+        assert text.startswith("#") and "\nextends: default\n" in text  # says what it changes, and why, first
+    assert numbers_without_a_comment(text) == [], f"{name}: figures without a source or 'modelling choice'"
 
 
 @pytest.mark.parametrize(("name", "changes"), VARIANTS.items())
@@ -54,9 +82,10 @@ def test_intervention_variants_change_only_what_they_say(name, changes):
         assert other[key] == value
 
 
-def test_integrated_care_cuts_length_of_stay_by_the_tower_hamlets_figure():
+def test_integrated_care_cuts_length_of_stay_on_the_tower_hamlets_cohort():
     base, other = dump("default"), dump("integrated-care")
-    assert other["services.inpatient.los_days.mean"] == pytest.approx(33 * (1 - 0.127), abs=0.05)
+    cohort_share = 0.6  # the modelling choice the file states
+    assert other["services.inpatient.los_days.mean"] == pytest.approx(33 * (1 - 0.127 * cohort_share), abs=0.05)
     cv = base["services.inpatient.los_days.sd"] / base["services.inpatient.los_days.mean"]
     assert other["services.inpatient.los_days.sd"] / other["services.inpatient.los_days.mean"] == pytest.approx(
         cv, rel=0.01
@@ -72,10 +101,10 @@ def test_integrated_care_cuts_length_of_stay_by_the_tower_hamlets_figure():
 
 def test_library_contracts():
     assert load_scenario(bundled_scenarios()["block-growth"]).contracts.rules == ["block"]
-    capitation = load_scenario(bundled_scenarios()["collaborative-capitation"])
-    assert capitation.contracts.rules == ["capitation"] and capitation.contracts.capitation.outcomes.share == 0.2
+    capitation = load_scenario(bundled_scenarios()["capitation-outcomes"])
+    assert capitation.contracts.capitation.outcomes.share == 0.2 and capitation.years == 5
     oap = load_scenario(bundled_scenarios()["oap-heavy"])
-    assert oap.contracts.oap_paid_by == "commissioner" and oap.services.inpatient.beds == 170
+    assert oap.contracts.oap_paid_by == "commissioner" and oap.services.inpatient.beds == 100
 
 
 def test_integrated_care_saving_split_adds_up_exactly():

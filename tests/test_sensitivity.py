@@ -20,9 +20,11 @@ runner = CliRunner()
 
 @pytest.fixture(scope="module")
 def toy():
-    """The small trust for one year with the default's costs and a block contract only."""
+    """The small trust for one year with the default's costs (without its cost-improvement programme) and a block
+    contract only."""
     default = load_scenario("scenarios/default.yaml").model_dump(mode="json", exclude_none=True)
     default.pop("uncertain", None)
+    default["costs"].pop("cip")
     services = small_trust(seed=5).model_dump(mode="json", exclude_none=True)["services"]
     return {
         **default,
