@@ -7,7 +7,7 @@ nothing itself: it takes the run's Activity and ledgers (:func:`paysim.finance.l
 them; the README's table "How realistic is the default trust" is its output.
 
 Figures per million people use England's population of about 57 million; the sources are collected in
-``DOMAIN.md`` (its last section holds the 2026-11 corrections).
+``docs/sources.md`` (its last section holds the 2026-11 corrections).
 """
 
 from __future__ import annotations

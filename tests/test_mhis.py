@@ -84,7 +84,7 @@ def test_no_other_spend_no_increment_no_exclusions_are_todays_numbers_bit_for_bi
         core,
         spend - core,
     )
-    # the DOMAIN.md example: 5 % on 100m gives 105m, so 104m fails by 1m
+    # the docs/sources.md example: 5 % on 100m gives 105m, so 104m fails by 1m
     assert today.minimum[0, 0] == pytest.approx(105e6) and today.shortfall[0, 0] == pytest.approx(1e6)
     for name in ("spend", "minimum", "shortfall", "core_spend", "talking_therapies_spend", "provider_spend"):
         assert np.array_equal(getattr(today, name), getattr(neutral, name), equal_nan=True), name

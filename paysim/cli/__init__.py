@@ -10,6 +10,7 @@
     paysim sensitivity SCENARIO --measure COLUMN ...
     paysim design SCENARIO --goal GOAL --term KEY ...
     paysim report SCENARIO --out report.xlsx ...
+    paysim realism SCENARIO [--reps N] [--year Y] [--markdown]
 
 ``SCENARIO`` is a file or the name of a scenario shipped with paysim (``default``, ``oap-pressure``, ...).
 Bad input (an invalid scenario or ``--set``, an unknown engine, ``--reps 0``, an output file type paysim
@@ -18,7 +19,7 @@ anything is simulated or written.
 
 Modules: :mod:`paysim.cli.app` (the Typer app, shared options, input checks, progress),
 :mod:`paysim.cli.display` (tables and number formats), :mod:`paysim.cli.commands` (run, validate, schema,
-compare) and :mod:`paysim.cli.decide` (sensitivity, design, report).
+compare), :mod:`paysim.cli.decide` (sensitivity, design, report) and :mod:`paysim.cli.realism` (realism).
 """
 
 from paysim.cli import commands, decide, realism  # noqa: F401  (registers the commands on the app)

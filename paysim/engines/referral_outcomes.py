@@ -1,7 +1,7 @@
 """What becomes of a referral to talking therapies or community: assessed and not treated, dropped out, or a
 finished course (and, in talking therapies, reliable recovery).
 
-NHS Talking Therapies figures (DOMAIN.md, last section): about 67 % of referrals enter treatment, about 55 %
+NHS Talking Therapies figures (docs/sources.md, last section): about 67 % of referrals enter treatment, about 55 %
 of starters finish a course, and about 48-50 % of finishers reliably recover. The scenario keys
 ``treated_share``, ``dropout_share`` (talking therapies and community) and ``recovery_share`` (talking
 therapies) set these shares; both engines turn them into per-referral outcomes here, from one uniform per

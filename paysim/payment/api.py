@@ -1,6 +1,6 @@
 """Aligned payment and incentive (API): how NHS mental-health providers have been paid since 2022/23.
 
-Three parts (DOMAIN.md, "Corrections and national figures added 2026-11"; HFMA, Jan and Mar 2022):
+Three parts (docs/sources.md, "Corrections and national figures added 2026-11"; HFMA, Jan and Mar 2022):
 
 1. **fixed payment** agreed on planned activity and cost: ``F = sum_c plan_c x price_c`` per contract year
    (prices x the uplift index; the plan from ``baseline``, as for the blended rule), paid in twelfths;

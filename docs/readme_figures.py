@@ -1,0 +1,143 @@
+"""Regenerate the README's figures from the commands that make them, or check that they still hold.
+
+    .venv/bin/python docs/readme_figures.py           # rewrite every block in README.md
+    .venv/bin/python docs/readme_figures.py --check   # exit 1 and name the blocks that differ (tests/test_readme.py)
+
+A block sits between ``<!-- figures: NAME -->`` and ``<!-- /figures -->`` in README.md. Each is the output of
+paysim commands on bundled scenarios with their own seeds, so it is the same on every machine; a command whose
+output carries a time is not used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from paysim import finance
+from paysim.cli import app
+from paysim.cli.realism import simulated
+from paysim.montecarlo import run_replications
+from paysim.realism import realism
+from paysim.scenario import bundled_scenarios, load_scenario
+from paysim.uncertainty import central
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+WIDTH = "120"
+"""Terminal width the text blocks are printed at."""
+
+
+def command(line: str, keep_from: str | None = None) -> Callable[[], str]:
+    """A block: ``$ paysim ...`` and what it prints (from the line starting ``keep_from``, if given)."""
+
+    def run() -> str:
+        result = CliRunner().invoke(app, line.split()[1:], env={"COLUMNS": WIDTH, "NO_COLOR": "1"})
+        if result.exit_code != 0:
+            raise RuntimeError(f"{line}: exit status {result.exit_code}\n{result.output}")
+        lines = [text.rstrip() for text in result.stdout.splitlines()]
+        if keep_from is not None:
+            start = next(i for i, text in enumerate(lines) if text.strip().startswith(keep_from))
+            lines = lines[start:]
+        while lines and not lines[-1]:
+            lines.pop()
+        return "```text\n$ " + line + "\n" + "\n".join(lines) + "\n```"
+
+    return run
+
+
+def markdown(line: str) -> Callable[[], str]:
+    """A block: the Markdown a ``paysim ... --markdown`` command prints, under the command."""
+
+    def run() -> str:
+        result = CliRunner().invoke(app, line.split()[1:], env={"COLUMNS": WIDTH})
+        if result.exit_code != 0:
+            raise RuntimeError(f"{line}: exit status {result.exit_code}\n{result.output}")
+        return f"`{line}`:\n\n" + result.stdout.strip()
+
+    return run
+
+
+LIBRARY_FIGURES = {
+    "oap_started": "OAPs started",
+    "oap_bed_days": "OAP bed days",
+    "occupancy": "occupancy",
+    "tt_6_weeks": "talking therapies within 6 weeks",
+    "community_4_weeks": "community within 4 weeks",
+    "block_margin": "block surplus / income",
+}
+
+
+def library(reps: int = 100) -> str:
+    """Every bundled scenario's first year on the figures that tell them apart (central values)."""
+    header = "| scenario | " + " | ".join(LIBRARY_FIGURES.values()) + " |"
+    rows = [header, "| --- |" + " ---: |" * len(LIBRARY_FIGURES)]
+    for name, path in bundled_scenarios().items():
+        scenario = central(load_scenario(path))
+        activity = run_replications(scenario, reps, "vector")
+        checks = {c.name: c for c in realism(scenario, activity, finance.ledgers(scenario, activity))}
+        cells = [simulated(checks[key]) if key in checks else "-" for key in LIBRARY_FIGURES]
+        rows.append(f"| `{name}` | " + " | ".join(cells) + " |")
+    return (
+        f"First contract year, {reps} replications at central values of each (`docs/readme_figures.py`):\n\n"
+        + "\n".join(rows)
+    )
+
+
+BLOCKS: dict[str, Callable[[], str]] = {
+    "realism-default": markdown("paysim realism default --reps 200 --markdown"),
+    "realism-library": library,
+    "compare-integrated-care": command(
+        "paysim compare default integrated-care --reps 50 --set years=1", keep_from="rule "
+    ),
+    "sensitivity-default": command(
+        "paysim sensitivity default --measure block.provider_surplus --reps 20 --set years=1"
+    ),
+    "design-default": command(
+        "paysim design default --goal p-deficit --term contracts.block.annual_value --reps 200 --set years=1"
+    ),
+}
+"""Each README block and how it is made."""
+
+MARKER = re.compile(r"(<!-- figures: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(\n<!-- /figures -->)", re.DOTALL)
+
+
+def blocks_in(text: str) -> dict[str, str]:
+    """The README's blocks by name, as they stand."""
+    return {m.group("name"): m.group("body") for m in MARKER.finditer(text)}
+
+
+def rewrite(text: str, made: dict[str, str]) -> str:
+    """``text`` with every block replaced by what was made for it."""
+    return MARKER.sub(lambda m: m.group(1) + made[m.group("name")] + m.group(4), text)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only check; exit 1 if a block differs")
+    parser.add_argument("names", nargs="*", help="blocks to make (default: all)")
+    args = parser.parse_args(argv)
+    text = README.read_text(encoding="utf-8")
+    present = blocks_in(text)
+    unknown = set(present) - set(BLOCKS)
+    if unknown:
+        print(f"README.md has blocks this script cannot make: {sorted(unknown)}", file=sys.stderr)
+        return 2
+    names = args.names or list(present)
+    made = {name: BLOCKS[name]() if name in names else body for name, body in present.items()}
+    if args.check:
+        differ = [name for name in names if made[name] != present[name]]
+        for name in differ:
+            print(f"README.md block {name!r} differs from what docs/readme_figures.py makes", file=sys.stderr)
+        return 1 if differ else 0
+    README.write_text(rewrite(text, made), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("COLUMNS", WIDTH)
+    sys.exit(main())
