@@ -15,7 +15,9 @@ Counting rules (the horizon is ``[0, 365 * years)`` days, after ``warmup_days`` 
 * **Waits**: ``wait_days_mean`` is the mean wait of the people who *started* treatment in the month
   (including any part of that wait spent in the warm-up); people still waiting at the end are counted in
   ``waiting_end`` (the list size at the end of the month; over the horizon, at its end), not in the mean.
-  ``started_within_standard`` counts starts whose wait was at most the line's standard.
+  ``started_within_standard`` counts starts whose wait was at most the line's standard. A start is the place
+  allocated; with ``first_appointment_days`` (talking therapies, community) the wait runs on to the first
+  appointment, that many days later, and still counts in the month the place was allocated.
 * **Means over the horizon**: ``occupancy_mean`` (share of local beds occupied) and ``caseload_mean``
   (people in treatment) are time-averages, i.e. monthly values weighted by days in the month;
   ``wait_days_mean`` over the horizon weights monthly means by starts. Counts are summed; end-of-month

@@ -103,9 +103,10 @@ class ReferralLine(_Demand):
 
 
 class TreatmentLine(ReferralLine):
-    """A line whose referrals are assessed before they join the list, and whose starters may leave early
-    (talking therapies, community; not crisis, whose gatekeeping is its own). Step-downs from a ward into
-    community are always treated and never drop out."""
+    """A line whose referrals are assessed before they join the list, whose first appointment may come some
+    days after a place is allocated, and whose starters may leave early (talking therapies, community; not
+    crisis, whose gatekeeping is its own). Step-downs from a ward into community are always treated, have their
+    first appointment at once and never drop out."""
 
     treated_share: Share = Field(
         1.0,
@@ -116,6 +117,11 @@ class TreatmentLine(ReferralLine):
         0.0,
         description="share of people starting treatment who leave before finishing; a dropout holds its place "
         "for a uniform fraction of its episode, 0..1",
+    )
+    first_appointment_days: Duration | None = Field(
+        None,
+        description="days from a place being allocated to the first treatment appointment (the place is held "
+        "meanwhile); waits against the standards run to the first appointment; null = at once",
     )
 
 

@@ -121,10 +121,13 @@ def _contract_lines(scenario: Scenario) -> list[str]:
 
 
 def _outcomes(line: TreatmentLine) -> str:
-    """The referral-outcome keys a line sets (nothing for keys at their defaults)."""
+    """The referral-outcome and first-appointment keys a line sets (nothing for keys at their defaults)."""
     parts = []
     if line.treated_share < 1:
         parts.append(f"{line.treated_share:.0%} treated after assessment")
+    booking = line.first_appointment_days
+    if booking is not None:
+        parts.append(f"first appointment {booking.mean:g} days (mean, {booking.dist}) after a place is allocated")
     if line.dropout_share > 0:
         parts.append(f"{line.dropout_share:.0%} of starters drop out")
     recovery = getattr(line, "recovery_share", None)

@@ -408,12 +408,16 @@ def tally_team_numpy(
     assessed_only: np.ndarray | None = None,
     dropped_out: np.ndarray | None = None,
     recovers: np.ndarray | None = None,
+    first_appointment: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Monthly tallies of a block of a team's customers (all ``[R, K]``), see :data:`TEAM_TALLIES`.
 
     ``assessed_only``, ``dropped_out``, ``recovers`` (bool ``[R, K]``, or None when nobody is) are the
     referral outcomes of :mod:`paysim.engines.referral_outcomes`: an assessed-only referral counts in its
     referral month and never joins the list; a dropout's end counts as ``dropped_out``, not ``completed``.
+    ``first_appointment`` (days ``[R, K]``, or None when every first appointment is at once) is added to each
+    starter's wait, ``start - arrival``: the wait the mean and the standards count runs to the first
+    appointment, while the start (the place allocated) keeps its month.
     """
     present = arrival < INF
     served = start < INF
@@ -431,6 +435,8 @@ def tally_team_numpy(
     recovered = zero if recovers is None else count_by_month(edges, end, finished & recovers)
     with np.errstate(invalid="ignore"):
         wait = np.where(served, start - arrival, 0.0)
+    if first_appointment is not None:
+        wait = wait + first_appointment
     return {
         "referrals": count_by_month(edges, arrival, present),
         "started": count_by_month(edges, start, served),

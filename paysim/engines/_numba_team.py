@@ -9,7 +9,8 @@ monthly tallies as soon as its start and end are known. Nothing is held per cust
 the work stays in cache: 10-20 % faster (one / two threads) than the staged kernels it replaced. Referral
 outcomes (assessed and not treated, dropout, recovery; :mod:`paysim.engines.referral_outcomes`) come in as
 per-referral flags computed by numpy (empty arrays when a key is at its default), with a dropout's episode
-already shortened.
+already shortened; so do the days from allocation to the first appointment (already in the time a place is
+held; added here to the wait).
 
 It does the same arithmetic on the same numbers as the reference (``tests/test_vector_exact.py`` checks
 bit-identical results). The caller runs replications on threads; the kernel releases the GIL.
@@ -30,8 +31,9 @@ _month_ends_before = None
 
 def team_line(outcomes: bool = False):
     """The compiled kernel (built, or loaded from numba's cache, on first use). ``outcomes``: the build that
-    reads the referral-outcome flags, for a line that sets one of their keys; the other build has that code
-    compiled out, so a line without them runs exactly the kernel it ran before the keys existed."""
+    reads the referral-outcome flags and the days to the first appointment, for a line that sets one of their
+    keys; the other build has that code compiled out, so a line without them runs exactly the kernel it ran
+    before the keys existed."""
     if outcomes not in _kernels:
         _kernels[outcomes] = _build(outcomes)
     return _kernels[outcomes]
@@ -67,14 +69,16 @@ def _build(outcomes: bool):
 
     @numba.njit(cache=True, nogil=True)
     def kernel(
-        counts, days, uniforms, episodes, patience, assessed_only, dropped_out, recovers, bed_need, gate,
-        share, share_full, places, extra_time, extra_episode, extra_patience,
+        counts, days, uniforms, episodes, patience, assessed_only, dropped_out, recovers, first_appointment,
+        bed_need, gate, share, share_full, places, extra_time, extra_episode, extra_patience,
         edges, day_month, standard, long_standard, out, bed_time, bed_index,
     ):  # fmt: skip
         """One replication of a team (arguments as :meth:`paysim.engines.vector._Chunk.team_numba` passes
         them). Adds its tallies to ``out`` and returns how many gatekept bed requests it wrote to
         ``bed_time``/``bed_index`` (time, and the referral's number in the replication). ``assessed_only``,
-        ``dropped_out``, ``recovers``: per external referral, or empty when nobody is."""
+        ``dropped_out``, ``recovers``: per external referral, or empty when nobody is; ``first_appointment``:
+        days from allocation to the first appointment per external referral (already in ``episodes``), or
+        empty when every first appointment is at once."""
         months = edges.size - 1
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
@@ -103,6 +107,7 @@ def _build(outcomes: bool):
         assessing = with_outcomes and assessed_only.size > 0
         dropping = with_outcomes and dropped_out.size > 0
         recovering = with_outcomes and recovers.size > 0
+        booking = with_outcomes and first_appointment.size > 0
 
         while True:
             # --- next referral: today's next external one or the next step-down, whichever is first ---
@@ -145,6 +150,7 @@ def _build(outcomes: bool):
             assessed = False
             leaves = False  # a dropout
             recovered = False
+            booked = 0.0  # days from allocation to the first appointment (0 for a step-down)
             if a_ext <= a_sd:
                 a = a_ext
                 q += 1
@@ -160,6 +166,8 @@ def _build(outcomes: bool):
                     leaves = dropped_out[ix]
                 if recovering:
                     recovered = recovers[ix]
+                if booking:
+                    booked = first_appointment[ix]
                 ix += 1
             else:
                 a = a_sd
@@ -203,6 +211,8 @@ def _build(outcomes: bool):
             waiting[_month_ends_before(a, edges, day_month, horizon, months)] += 1
             if s < np.inf:
                 wait = s - a
+                if booking:
+                    wait = wait + booked  # the wait runs to the first appointment
                 s_ends = _month_ends_before(s, edges, day_month, horizon, months)
                 e_ends = _month_ends_before(e, edges, day_month, horizon, months)
                 # month and tick of s and of e for the caseload area, written out twice: an inlined helper

@@ -9,7 +9,8 @@ out-of-area placements. The flows between them:
   In talking therapies and community a share ``1 - treated_share`` of referrals is assessed and not
   treated (never on the list), and a share ``dropout_share`` of starters leaves part-way through its
   episode (see :mod:`paysim.engines.referral_outcomes`); the others finish (and in talking therapies a share
-  ``recovery_share`` of them reliably recovers).
+  ``recovery_share`` of them reliably recovers). With ``first_appointment_days``, a person allocated a place
+  has their first appointment some days later: the place is held meanwhile, and their wait runs to it.
 * **crisis -> bed**: each crisis referral needs a bed with probability ``admission_share``, or
   ``admission_share_when_full`` if every team place is taken when it arrives; it then goes to the ward
   instead of the team.
@@ -36,7 +37,7 @@ import simpy
 
 from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines.referral_outcomes import Outcomes, outcome_streams, referral_outcomes
+from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
 from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
 from paysim.scenario import Crisis, OutOfArea, ReferralLine, Scenario, TalkingTherapies, TreatmentLine
 from paysim.streams import Draws, stream
@@ -91,13 +92,14 @@ class Events:
 
 
 class Waiting:
-    """A person on a team's waiting list."""
+    """A person on a team's waiting list; ``first_appointment``: days from allocation to the first appointment."""
 
-    __slots__ = ("place", "referred", "withdrawn")
+    __slots__ = ("first_appointment", "place", "referred", "withdrawn")
 
-    def __init__(self, place: simpy.Event, referred: float) -> None:
+    def __init__(self, place: simpy.Event, referred: float, first_appointment: float) -> None:
         self.place = place
         self.referred = referred
+        self.first_appointment = first_appointment
         self.withdrawn = False
 
 
@@ -118,7 +120,7 @@ class Team:
         self.waiting = Level()
         self.referrals = Events()
         self.assessed_only = Events()  # referrals assessed and not treated
-        self.starts = Events()  # value: wait in days
+        self.starts = Events()  # places allocated; value: wait in days, to the first appointment
         self.withdrawals = Events()
         self.completions = Events()  # finished courses
         self.dropouts = Events()
@@ -129,10 +131,11 @@ class Team:
         """True when every place is taken (so a new referral would have to wait)."""
         return self.busy >= self.places
 
-    def refer(self, patience_days: float) -> simpy.Event:
-        """Join the list; the returned event succeeds (value: the wait in days) when treatment starts."""
+    def refer(self, patience_days: float, first_appointment: float = 0.0) -> simpy.Event:
+        """Join the list; the returned event succeeds (value: the wait in days) when a place is allocated and
+        treatment starts. The wait runs to the first appointment, ``first_appointment`` days after that."""
         now = self.env.now
-        person = Waiting(self.env.event(), now)
+        person = Waiting(self.env.event(), now, first_appointment)
         self.referrals.add(now)
         self.waiting.change(now, +1)
         self.queue.append(person)
@@ -167,7 +170,7 @@ class Team:
             if person.withdrawn:
                 continue
             now = self.env.now
-            wait = now - person.referred
+            wait = now - person.referred + person.first_appointment
             self.busy += 1
             self.waiting.change(now, -1)
             self.in_treatment.change(now, +1)
@@ -218,11 +221,13 @@ def referral(
     patience_days: float,
     dropped_out: bool = False,
     recovers: bool = False,
+    first_appointment: float = 0.0,
 ):
     """One person referred to a team: waits FIFO for a place (unless they withdraw first), then holds the
-    place for ``held_days`` (the episode, or a dropout's part of it) and leaves: dropped out, or a finished
-    course (reliably recovered when ``recovers``)."""
-    yield team.refer(patience_days)
+    place for ``held_days`` (the ``first_appointment`` days to their first appointment, then the episode or a
+    dropout's part of it) and leaves: dropped out, or a finished course (reliably recovered when ``recovers``).
+    Their wait runs from referral to the first appointment."""
+    yield team.refer(patience_days, first_appointment)
     yield env.timeout(held_days)
     team.release(dropped_out, recovers)
 
@@ -441,19 +446,20 @@ class TrustModel:
                     env.process(self.stay(los[i]))
                 else:
                     env.process(referral(env, team, episode[i], patience[i]))
-        elif outcome_streams(name, line):
+        elif uses_outcomes(name, line):
             outcomes = self._outcomes(name, line, episode)
             no = np.zeros(n, dtype=bool)
             assessed_only = no if outcomes.assessed_only is None else outcomes.assessed_only
             dropped_out = no if outcomes.dropped_out is None else outcomes.dropped_out
             recovers = no if outcomes.recovers is None else outcomes.recovers
+            first_appointment = np.zeros(n) if outcomes.first_appointment is None else outcomes.first_appointment
 
             def start(i: int) -> None:
                 if assessed_only[i]:
                     team.assess_only()
                 else:
-                    held = outcomes.held[i]
-                    env.process(referral(env, team, held, patience[i], dropped_out[i], recovers[i]))
+                    held, booked = outcomes.held[i], float(first_appointment[i])
+                    env.process(referral(env, team, held, patience[i], dropped_out[i], recovers[i], booked))
         else:
 
             def start(i: int) -> None:
@@ -462,11 +468,10 @@ class TrustModel:
         env.process(arrivals(env, times, start))
 
     def _outcomes(self, name: str, line: ReferralLine, episode: np.ndarray) -> Outcomes:
-        """What becomes of each external referral (assessment, dropout, recovery), from one draw per referral
-        of each stream in use (:mod:`paysim.engines.referral_outcomes`)."""
-        n = len(episode)
-        draws = {key: self._rng(stream_name).random(n) for key, stream_name in outcome_streams(name, line).items()}
-        return referral_outcomes(line, episode, draws)
+        """What becomes of each external referral (assessment, dropout, recovery, the days from allocation to
+        the first appointment), from one draw per referral of each stream in use
+        (:mod:`paysim.engines.referral_outcomes`)."""
+        return draw_outcomes(name, line, episode, self._rng)
 
     def _start_direct_admissions(self) -> None:
         inpatient = self.scenario.services.inpatient
@@ -493,8 +498,9 @@ class TrustModel:
         return draw
 
     def stay(self, los: float, readmission: bool = False):
-        """A bed request and the stay that follows; then step-down to community (always treated, never a
-        dropout: the outcome keys apply to external referrals only) and maybe readmission."""
+        """A bed request and the stay that follows; then step-down to community (always treated, first
+        appointment at once, never a dropout: the outcome keys apply to external referrals only) and maybe
+        readmission."""
         ward = self.ward
         assert ward is not None
         if readmission:

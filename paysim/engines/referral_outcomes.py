@@ -20,15 +20,28 @@ stream                          key (default)      referral *k* with uniform ``u
 ==============================  =================  ==========================================================
 
 Given ``u < p``, ``u / p`` is uniform on ``[0, 1)``, so one draw decides both whether a starter drops out and
-how much of its episode it stays: a dropout's mean time in treatment is half the mean episode. A stream is
-drawn only when its key is away from its default, so a scenario that does not use a key draws exactly
-the numbers it drew before these keys existed. Step-down referrals from a ward into community are not
-external referrals: they are always treated and never drop out.
+how much of its episode it stays: a dropout's mean time in treatment is half the mean episode.
+
+**The first appointment.** The waiting standards count from referral to the *first treatment appointment*,
+and once a place is allocated (a therapist or care coordinator has room) that appointment still has to be
+booked. With ``first_appointment_days`` set (a :class:`~paysim.distributions.Duration`), referral *k* draws
+``b_k`` days from the stream ``<line>.first_appointment`` (one draw per external referral in arrival order,
+whatever becomes of it, as ``<line>.episode_days``). A referral allocated a place at ``s_k`` holds it from
+``s_k`` to ``s_k + b_k + time in treatment`` (its episode, or a dropout's part of it: ``b_k`` comes first), and
+its wait is ``s_k - referral_k + b_k``: that is the wait ``wait_days_mean`` and the standards count. ``started``
+and the caseload keep their timing (an allocated patient is on a clinician's caseload from ``s_k``). In a big
+FIFO team everybody allocated a place on the same day has waited about as long, so without this the share
+within a standard is near 0 or near 1; the dispersion of real waits comes from here.
+
+A stream is drawn only when its key is away from its default, so a scenario that does not use a key draws
+exactly the numbers it drew before these keys existed. Step-down referrals from a ward into community are not
+external referrals: they are always treated, have their first appointment at once (``b = 0``) and never drop
+out; they draw from streams of their own (``community.stepdown_*``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +50,20 @@ from paysim.scenario import ReferralLine, TalkingTherapies, TreatmentLine
 
 FLAGS = ("assessed_only", "dropped_out", "recovers")
 """The per-referral flags of :class:`Outcomes` (each None when its key is at its default)."""
+
+
+def first_appointment_stream(name: str, line: ReferralLine) -> str | None:
+    """The stream of line ``name``'s days from allocation to first appointment, or None when
+    ``first_appointment_days`` is null (the first appointment at once; nothing drawn) or the line has no such key
+    (crisis)."""
+    if isinstance(line, TreatmentLine) and line.first_appointment_days is not None:
+        return f"{name}.first_appointment"
+    return None
+
+
+def uses_outcomes(name: str, line: ReferralLine) -> bool:
+    """True when line ``name`` sets any key of this module (an outcome share or the first appointment)."""
+    return bool(outcome_streams(name, line)) or first_appointment_stream(name, line) is not None
 
 
 def outcome_streams(name: str, line: ReferralLine) -> dict[str, str]:
@@ -61,22 +88,32 @@ class Outcomes:
     Attributes
     ----------
     held:
-        Days a referral holds its place if it starts: its episode, or for a dropout the part it stays.
+        Days a referral holds its place if it starts: the days to its first appointment, then its episode, or for
+        a dropout the part of it it stays.
     assessed_only:
         Assessed and not treated: counted as a referral (and ``<line>.assessed_only``), never on the list.
     dropped_out:
         Leaves treatment after ``held`` days without finishing (``<line>.dropped_out``, not ``completed``).
     recovers:
         Finishes its course and reliably recovers (``talking_therapies.recovered``); never a dropout.
+    first_appointment:
+        Days from the place being allocated to the first appointment (float; None when
+        ``first_appointment_days`` is null): added to the referral's wait, and included in ``held``.
     """
 
     held: np.ndarray
     assessed_only: np.ndarray | None = None
     dropped_out: np.ndarray | None = None
     recovers: np.ndarray | None = None
+    first_appointment: np.ndarray | None = None
 
 
-def referral_outcomes(line: ReferralLine, episode: np.ndarray, draws: Mapping[str, np.ndarray]) -> Outcomes:
+def referral_outcomes(
+    line: ReferralLine,
+    episode: np.ndarray,
+    draws: Mapping[str, np.ndarray],
+    first_appointment: np.ndarray | None = None,
+) -> Outcomes:
     """Outcomes of external referrals from their episode lengths and outcome draws.
 
     Parameters
@@ -88,11 +125,14 @@ def referral_outcomes(line: ReferralLine, episode: np.ndarray, draws: Mapping[st
     draws:
         ``{draw: uniforms}`` of the same shape as ``episode``, for exactly the draws of
         :func:`outcome_streams`.
+    first_appointment:
+        Days from allocation to the first appointment (``episode``'s shape, drawn from
+        :func:`first_appointment_stream`), or None when the line's ``first_appointment_days`` is null.
 
     Returns
     -------
     Outcomes
-        Arrays of ``episode``'s shape.
+        Arrays of ``episode``'s shape; ``held`` is ``first_appointment + time in treatment``.
     """
     held = episode
     assessed_only = dropped_out = recovers = None
@@ -107,4 +147,21 @@ def referral_outcomes(line: ReferralLine, episode: np.ndarray, draws: Mapping[st
         recovers = draws["recovery"] < line.recovery_share
         if dropped_out is not None:
             recovers = recovers & ~dropped_out
-    return Outcomes(held, assessed_only, dropped_out, recovers)
+    if first_appointment is not None:
+        held = first_appointment + held
+    return Outcomes(held, assessed_only, dropped_out, recovers, first_appointment)
+
+
+def draw_outcomes(
+    name: str, line: ReferralLine, episode: np.ndarray, rng: Callable[[str], np.random.Generator]
+) -> Outcomes:
+    """Outcomes of all ``n`` external referrals of one replication (``episode``: ``[n]`` days), drawing
+    ``n`` values from each stream in use (``rng(stream name)`` gives its generator), as the SimPy model and the
+    vector engine's numba path take them; the NumPy path draws the same values window by window."""
+    n = len(episode)
+    draws = {key: rng(stream_name).random(n) for key, stream_name in outcome_streams(name, line).items()}
+    appointment_stream = first_appointment_stream(name, line)
+    first_appointment = None
+    if appointment_stream is not None:
+        first_appointment = line.first_appointment_days.sample(rng(appointment_stream), n)
+    return referral_outcomes(line, episode, draws, first_appointment)

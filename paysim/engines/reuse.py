@@ -37,8 +37,8 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
     """For each line of ``scenario``, a digest of everything its simulated results depend on.
 
     Two scenarios give a line the same key exactly when they give it the same inputs: the seed, the
-    clock (warm-up, years, first month), the line's own section (its referral-outcome keys included) and what
-    flows into it from upstream.
+    clock (warm-up, years, first month), the line's own section (its referral-outcome keys and
+    ``first_appointment_days`` included) and what flows into it from upstream.
     The crisis team depends on whether there is a ward to send patients to (not on its lengths of stay,
     which the engine draws for those patients at the ward). The ward's bed requests (and so the community
     team's step-downs, with their episodes and patience) depend on the crisis team and on the ward's demand,
@@ -76,7 +76,8 @@ def _inputs(scenario: Scenario) -> tuple[dict[str, Any], dict[str, Any], dict[st
     stepdowns = None
     if ward is not None:
         requests = {"crisis": crisis, "ward": {k: v for k, v in ward.items() if k not in ("beds", "oap")}}
-        # step-downs are always treated and never drop out: community's treated and dropout shares do not reach them
+        # step-downs are always treated, have their first appointment at once and never drop out: community's
+        # treated and dropout shares and first_appointment_days do not reach them
         stepdown = community and {k: community[k] for k in ("episode_days", "patience_days")}
         stepdowns = {**requests, "stepdown": stepdown}
     inputs = {

@@ -6,12 +6,13 @@ replications with array operations instead of one SimPy process per patient.
 
 **Same model, same random numbers.** Every random number is drawn from the stream the SimPy model uses
 for it (``<line>.arrivals``, ``<line>.episode_days``, ``<line>.patience``, and when their keys are set
-``<line>.assessment``, ``<line>.dropout``, ``talking_therapies.recovery``; ``crisis.bed_need``,
-``crisis.los``, ``inpatient.los``, ``inpatient.readmission``, ``inpatient.readmission_delay``,
-``inpatient.readmission_los``, ``community.stepdown_episode``, ``community.stepdown_patience``), in the
-same order, so replication *r* here sees the same referrals, episodes, patience, referral outcomes, bed
-needs and lengths of stay as replication *r* of the SimPy model, and a variant with more beds or places
-reuses them (common random numbers). The two engines then agree replication by replication up to
+``<line>.assessment``, ``<line>.dropout``, ``talking_therapies.recovery``, ``<line>.first_appointment``;
+``crisis.bed_need``, ``crisis.los``, ``inpatient.los``, ``inpatient.readmission``,
+``inpatient.readmission_delay``, ``inpatient.readmission_los``, ``community.stepdown_episode``,
+``community.stepdown_patience``), in the same order, so replication *r* here sees the same referrals,
+episodes, patience, referral outcomes, days to first appointments, bed needs and lengths of stay as
+replication *r* of the SimPy model, and a variant with more beds or places reuses them (common random
+numbers). The two engines then agree replication by replication up to
 floating-point rounding of event times (the SimPy clock adds delays to the current time), which
 ``tests/test_vector_agreement.py`` checks, besides the statistical agreement and the closed forms.
 
@@ -58,7 +59,14 @@ from paysim.engines._kernels import INF, TEAM_TALLIES, kernels
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
 from paysim.engines._rows import Sampler, compact, exponential, merge_sorted, never, pad, per_row, uniform
 from paysim.engines._tally import Tally
-from paysim.engines.referral_outcomes import FLAGS, outcome_streams, referral_outcomes
+from paysim.engines.referral_outcomes import (
+    FLAGS,
+    draw_outcomes,
+    first_appointment_stream,
+    outcome_streams,
+    referral_outcomes,
+    uses_outcomes,
+)
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
 from paysim.scenario import Crisis, ReferralLine, Scenario
 from paysim.streams import stream
@@ -220,8 +228,9 @@ class _Chunk:
 
     def referrals(self, name: str, bed_draws: bool = False) -> Iterator[dict[str, np.ndarray]]:
         """External referrals of line ``name``, window by window: ``arrival``, ``episode`` (days a starter
-        holds its place: a dropout's part of its episode), ``patience``, the referral outcomes in use
-        (``assessed_only``, ``dropped_out``, ``recovers``: bool, see
+        holds its place: the days to its first appointment, then its episode or a dropout's part of it),
+        ``patience``, the referral outcomes in use (``assessed_only``, ``dropped_out``, ``recovers``: bool;
+        ``first_appointment``: days from allocation to the first appointment; see
         :mod:`paysim.engines.referral_outcomes`), and for crisis gatekeeping ``bed_u`` and ``index`` (the
         referral's number in its replication), each ``[R, K]``, sorted by arrival, ``+inf`` padding."""
         line = getattr(self.scenario.services, name)
@@ -233,6 +242,10 @@ class _Chunk:
         outcome_draws = outcome_streams(name, line)
         for key, stream_name in outcome_draws.items():
             attributes[key] = (stream_name, uniform)
+        appointment_stream = first_appointment_stream(name, line)
+        if appointment_stream is not None:
+            attributes["first_appointment"] = (appointment_stream, line.first_appointment_days.sample)
+        outcomes_used = uses_outcomes(name, line)
         arrivals = _Arrivals(self, name, line)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
@@ -245,8 +258,9 @@ class _Chunk:
                 block[key] = pad(per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
             if "patience" not in block:
                 block["patience"] = np.full(times.shape, INF)
-            if outcome_draws:
-                outcomes = referral_outcomes(line, block["episode"], {key: block.pop(key) for key in outcome_draws})
+            if outcomes_used:
+                draws = {key: block.pop(key) for key in outcome_draws}
+                outcomes = referral_outcomes(line, block["episode"], draws, block.get("first_appointment"))
                 block["episode"] = outcomes.held
                 for key in FLAGS:
                     if getattr(outcomes, key) is not None:
@@ -284,7 +298,8 @@ class _Chunk:
                 start, end, to_bed = self.kern.queue_block(heap, arrival, deadline, block["episode"], False)
             sums = self.kern.tally_team(
                 tally.edges, arrival, start, end, deadline, to_bed, standard,
-                INF if long_standard is None else long_standard, **{key: block.get(key) for key in FLAGS},
+                INF if long_standard is None else long_standard,
+                **{key: block.get(key) for key in (*FLAGS, "first_appointment")},
             )  # fmt: skip
             tally.add(name, sums)
             if gatekeeping:
@@ -318,8 +333,8 @@ class _Chunk:
         long_standard = INF if long_standard is None else float(long_standard)
         share = float(line.admission_share) if gatekeeping else -1.0
         share_full = float(line.share_when_full) if gatekeeping else -1.0
-        outcome_draws = outcome_streams(name, line)
-        kernel = team_line(outcomes=bool(outcome_draws))
+        outcomes_used = uses_outcomes(name, line)
+        kernel = team_line(outcomes=outcomes_used)
         out = np.zeros((self.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
         none = np.zeros(0)
         nobody = np.zeros(0, dtype=bool)  # an outcome flag at its key's default
@@ -338,11 +353,13 @@ class _Chunk:
                 patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
             bed_need = stream(seed, r, "crisis.bed_need").random(n) if gatekeeping else none
             flags = (nobody, nobody, nobody)
-            if outcome_draws:
-                draws = {key: stream(seed, r, stream_name).random(n) for key, stream_name in outcome_draws.items()}
-                outcomes = referral_outcomes(line, episodes, draws)
+            first_appointment = none  # at once
+            if outcomes_used:
+                outcomes = draw_outcomes(name, line, episodes, lambda stream_name: stream(seed, r, stream_name))
                 episodes = outcomes.held
                 flags = tuple(nobody if getattr(outcomes, key) is None else getattr(outcomes, key) for key in FLAGS)
+                if outcomes.first_appointment is not None:
+                    first_appointment = outcomes.first_appointment
             if stepdowns is None:
                 extra = (none, none, none)
             else:
@@ -350,9 +367,9 @@ class _Chunk:
             room = n if gatekeeping else 0
             bed_time, bed_index = np.empty(room), np.empty(room)
             k = kernel(
-                counts, self.days, uniforms, episodes, patience, *flags, bed_need, gatekeeping, share, share_full,
-                places, *extra, edges, day_month, float(line.standard_days), long_standard, out[row], bed_time,
-                bed_index,
+                counts, self.days, uniforms, episodes, patience, *flags, first_appointment, bed_need, gatekeeping,
+                share, share_full, places, *extra, edges, day_month, float(line.standard_days), long_standard,
+                out[row], bed_time, bed_index,
             )  # fmt: skip
             return bed_time[:k], bed_index[:k]
 
@@ -531,16 +548,20 @@ def _merge_windows(
     feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns, kern
 ) -> Iterator[dict[str, np.ndarray]]:
     """Merge step-down referrals into a line's windows of external referrals, in time order. Step-downs are
-    always treated and never drop out: their referral-outcome flags are false."""
+    always treated, have their first appointment at once and never drop out: their referral-outcome flags are
+    false and their ``first_appointment`` is 0."""
     lo = None
     for block in feed:
         if lo is None:
             lo = np.zeros(block["arrival"].shape[0], dtype=np.intp)
         extra, lo = stepdowns.between(lo, float(block["window_end"]))
-        keys = ["episode", "patience", *(key for key in FLAGS if key in block)]
-        no = np.zeros(extra["arrival"].shape, dtype=bool)
+        keys = ["episode", "patience", *(key for key in (*FLAGS, "first_appointment") if key in block)]
+        shape = extra["arrival"].shape
         times, merged = kern.merge_rows(
-            block["arrival"], extra["arrival"], [block[key] for key in keys], [extra.get(key, no) for key in keys]
+            block["arrival"],
+            extra["arrival"],
+            [block[key] for key in keys],
+            [extra[key] if key in extra else np.zeros(shape, dtype=block[key].dtype) for key in keys],
         )
         yield {"arrival": times, **dict(zip(keys, merged, strict=True))}
 
