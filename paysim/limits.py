@@ -266,6 +266,17 @@ def number(value: Any) -> str:
     return text.removesuffix(".0")
 
 
+def shown_value(value: Any) -> str:
+    """A value as an error message shows it: ``true``, numbers short (``1e12``), long text cut to its start and
+    length (a value of megabytes must not fill the screen)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return number(value)
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+
+
 def shown_name(path: Any, width: int = 100) -> str:
     """A file name as a message shows it: whole if short, else its start and end and its length in characters
     (an argument of 5,000 characters must not fill the screen)."""

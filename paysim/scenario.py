@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -51,6 +53,7 @@ from paysim.limits import (
     number,
     numeric_keys,
     shown_name,
+    shown_value,
     why,
 )
 from paysim.terms import Contracts, Costs
@@ -370,25 +373,56 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
 
 
 def _read(path: Path) -> str:
-    """A scenario file's text (at most :data:`MAX_FILE_BYTES`), or a :class:`ScenarioError` naming it."""
+    """A scenario file's text, or a :class:`ScenarioError` naming it.
+
+    Only a regular file is read, and only up to :data:`MAX_FILE_BYTES`: a device (``/dev/zero``), a named pipe
+    (which would wait for a writer forever) or a socket is refused before anything is read.
+    """
     name = shown_name(path)
     try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
-        text = raw.decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ScenarioError(f"{name}: no such scenario file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{name}: is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    except ValueError as exc:  # not UTF-8, or a NUL in the name
+    except ValueError as exc:  # a NUL in the name
         raise ScenarioError(f"{name}: cannot be read ({exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ScenarioError(f"{name}: is a directory, not a scenario file")
+        if not stat.S_ISREG(mode):
+            raise ScenarioError(f"{name}: is {_file_kind(mode)}, not a scenario file (only a regular file is read)")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            raw = file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+    return decode(raw, name)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    kinds += ((stat.S_ISSOCK, "a socket"),)
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
+
+
+def decode(raw: bytes, source: str) -> str:
+    """The text of a scenario file's bytes (UTF-8, with or without a byte-order mark), or a :class:`ScenarioError`
+    naming ``source``: the check that a file read from disk and an upload share."""
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            f"{name}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
+            f"{source}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
         )
-    return text
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{source}: is not UTF-8 text ({exc.reason} at byte {exc.start:,}); a scenario is YAML text"
+        ) from None
 
 
 class _Loader(yaml.SafeLoader):
@@ -418,18 +452,7 @@ def scenario_from_yaml(
 
 def _parse(text: str, source: str) -> dict[str, Any]:
     """YAML text as a mapping, or a :class:`ScenarioError` naming ``source``."""
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{source}: is not valid YAML{where}: {problem}") from None
-    except (ValueError, RecursionError) as exc:  # PyYAML's own checks (bad dates, tags) and deep nesting
-        reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"({exc})"
-        raise ScenarioError(f"{source}: is not valid YAML {reason}") from None
+    data = load_yaml(text, f"{source}: ")
     if data is None:
         raise ScenarioError(f"{source}: is empty; a scenario is a mapping with at least name, years, services")
     if not isinstance(data, dict):
@@ -437,6 +460,105 @@ def _parse(text: str, source: str) -> dict[str, Any]:
             f"{source}: must be a mapping of keys (name, years, services, ...), got a {type(data).__name__}"
         )
     return data
+
+
+def load_yaml(text: str, where: str, prefix: str = "", subject: str = "") -> Any:
+    """Parse YAML text safely: checked before any value is built, so a hostile text cannot hang or fill the memory.
+
+    Refused, each with a :class:`ScenarioError` starting ``where`` (``"FILE: "``): text that is not YAML; a key
+    given twice in one mapping (YAML would keep the last silently), named by its dotted key (``prefix`` before it)
+    and both lines; more than :data:`MAX_VALUES` values once anchors are expanded (a "billion laughs"); an anchor
+    used inside itself; nesting deeper than Python can follow. ``subject`` names what is not valid YAML when
+    ``where`` alone does not (``"the value '[1' "``).
+    """
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(loader, node, where, prefix)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        at = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            at = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{where}{subject}is not valid YAML{at}: {problem}") from None
+    except (ValueError, RecursionError) as exc:  # PyYAML's own checks (bad dates, huge numbers) and deep nesting
+        if isinstance(exc, ScenarioError):
+            raise
+        reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"({exc})"
+        raise ScenarioError(f"{where}{subject}is not valid YAML {reason}") from None
+    finally:
+        loader.dispose()
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _check_nodes(loader: _Loader, root: yaml.Node, where: str, prefix: str) -> None:
+    """Walk YAML's node graph (aliases are shared nodes, not copies) once: count the values it expands to, find
+    anchors used inside themselves and keys given twice. Linear in the text's size, whatever the aliases."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def dotted(path: tuple[str, ...]) -> str:
+        return ".".join((prefix, *path) if prefix else path)
+
+    def size(node: yaml.Node, path: tuple[str, ...]) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            at = f"{dotted(path)}: " if path or prefix else ""
+            raise ScenarioError(
+                f"{where}{at}an anchor is used inside itself (line {node.start_mark.line + 1}); YAML anchors may "
+                "repeat a value, not contain it"
+            )
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                name = _key_of(loader, key_node)
+                line = key_node.start_mark.line + 1
+                if key_node.tag != _MERGE and name in lines:
+                    raise ScenarioError(
+                        f"{where}{dotted((*path, str(name)))}: is given twice in one mapping (lines {lines[name]} "
+                        f"and {line}); give each key once"
+                    )
+                lines.setdefault(name, line)
+                total += size(key_node, path) + size(value_node, (*path, str(name)))
+                if total > MAX_VALUES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for position, item in enumerate(node.value):
+                total += size(item, (*path, str(position)))
+                if total > MAX_VALUES:
+                    break
+        if total > MAX_VALUES:
+            raise ScenarioError(
+                f"{where}holds more than {MAX_VALUES:,} values once its YAML anchors are expanded; a scenario has a "
+                "few hundred"
+            )
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, ())
+
+
+def _key_of(loader: _Loader, node: yaml.Node) -> Any:
+    """A mapping key as YAML will build it (``1`` and ``01`` are one key), for finding keys given twice."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            value = loader.construct_object(node)
+            hash(value)
+            return value
+        except (yaml.YAMLError, ValueError, TypeError):
+            pass
+    return (node.tag, id(node))
 
 
 MAX_EXTENDS = 8
@@ -521,21 +643,21 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<mapping>") -> Sc
 
 
 def parse_override(text: str, source: str = "") -> tuple[str, Any]:
-    """Split ``KEY=VALUE``; the value is read as YAML (``40``, ``0.5``, ``true``, ``lognormal``).
-    ``source`` (the scenario file) starts error messages when given."""
+    """Split ``KEY=VALUE``; the value is read as YAML (``40``, ``0.5``, ``true``, ``lognormal``), as safely as a
+    file (:func:`load_yaml`). ``source`` (the scenario file) starts error messages when given."""
     where = f"{source}: " if source else ""
     key, sep, raw = text.partition("=")
     key = key.strip()
+    shown = shown_value(text)
     if not sep or not key:
-        raise ScenarioError(f"{where}--set {text!r}: expected KEY=VALUE, e.g. services.inpatient.beds=40")
+        raise ScenarioError(f"{where}--set {shown}: expected KEY=VALUE, e.g. services.inpatient.beds=40")
     if any(not part for part in key.split(".")):
-        raise ScenarioError(f"{where}--set {text!r}: {key!r} is not a dotted key like services.inpatient.beds")
-    try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        reason = f" ({exc})" if isinstance(exc, ValueError) and not isinstance(exc, yaml.YAMLError) else ""
-        raise ScenarioError(f"{where}--set {text!r}: the value {raw!r} is not valid YAML{reason}") from None
-    return key, value
+        raise ScenarioError(
+            f"{where}--set {shown}: {shown_value(key)} is not a dotted key like services.inpatient.beds"
+        )
+    if not raw.strip():
+        return key, None
+    return key, load_yaml(raw, f"{where}--set {shown}: ", prefix=key, subject=f"the value {shown_value(raw)} ")
 
 
 def apply_overrides(
@@ -816,7 +938,7 @@ def _describe(err: Mapping[str, Any], where: _Where) -> str:
             text += f" (allowed here: {', '.join(where.allowed)})"
         return text
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {_shown(value)}"
+        return f"must be one of {ctx.get('expected')}, got {shown_value(value)}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind == "int_parsing_size" and ("le" in where.bounds or "lt" in where.bounds):  # a whole number too large
@@ -831,16 +953,8 @@ def _describe(err: Mapping[str, Any], where: _Where) -> str:
     if reason:
         text += f" ({reason})"
     if kind != "missing":
-        text += f", got {_shown(value)}"
+        text += f", got {shown_value(value)}"
     return text
-
-
-def _shown(value: Any) -> str:
-    """A value as an error message shows it: numbers short (``1e12``), long text cut to its start and length."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return number(value)
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
 
 
 def limits_table() -> str:
