@@ -21,7 +21,9 @@ floating-point rounding of event times (the SimPy clock adds delays to the curre
 arrivals and discharges on the same day are taken in their true order. The ward is such a queue too:
 places = local beds, a request that finds no free bed waits out of area, and repatriation (first placed,
 first back) is FIFO service with the discharge time as the deadline; without repatriation the deadline
-is the request time itself (Erlang's loss system).
+is the request time itself (Erlang's loss system). A team whose capacity grows (``capacity.growth``) is the same
+queue: a place added at the start of contract year ``y`` is a place busy until day ``365 y``
+(:func:`opening_times`), so its heap of free times starts from those times instead of ``-inf``.
 
 **The flow of one chunk**, line by line in the order their inputs become known:
 
