@@ -5,7 +5,9 @@ Cost parts (each GBP per month, ``[replication, month]``), named ``<service>.<it
 ============================  ====================================================================
 ``<line>.staff``              funded WTE x cost per WTE / 12 x ((1 - v) + v x a x (1 + premium)) x pay index,
                               with vacancy rate ``v`` and agency cover ``a``: vacancies save pay, agency cover
-                              costs a premium (community WTE, ``v`` and ``a`` from services.community.capacity)
+                              costs a premium (community WTE, ``v`` and ``a`` from services.community.capacity;
+                              its funded WTE grows with ``capacity.growth``: ``staff_wte x (1 + growth) ** y``
+                              in contract year ``y``)
 ``inpatient.ward``            local beds x fixed cost per bed per year / 12 x pay index
 ``inpatient.bed_days``        occupied local bed days x variable cost per bed day x price index
 ``inpatient.oap``             OAP bed days x OAP price x price index x the provider's share of OAP spend
@@ -76,9 +78,10 @@ def inflation_index(rate: float, start_month: int, months: int) -> np.ndarray:
 
 
 def staff_cost_per_year(
-    wte: float, cost_per_wte: float, vacancy_rate: float, agency_cover: float, agency_premium: float
-) -> float:
-    """Yearly pay bill of a staff group, GBP per year (before inflation).
+    wte: float | np.ndarray, cost_per_wte: float, vacancy_rate: float, agency_cover: float, agency_premium: float
+) -> float | np.ndarray:
+    """Yearly pay bill of a staff group, GBP per year (before inflation); ``wte`` may be an array (the funded WTE
+    of each month, when it grows), giving the bill at each.
 
     Filled posts cost ``cost_per_wte``; vacant posts cost nothing unless covered by agency staff, who cost
     ``cost_per_wte x (1 + agency_premium)``. Example: 100 WTE at 50,000, 10 % vacant, half covered,
@@ -238,7 +241,8 @@ def cost_of_activity(
     beds : int
         Local adult acute beds (for the fixed ward cost).
     community_capacity : CommunityCapacity, optional
-        ``services.community.capacity`` (funded WTE, vacancy rate, agency cover) for community staff.
+        ``services.community.capacity`` (funded WTE and its yearly growth, vacancy rate, agency cover) for
+        community staff.
     oap_provider_share : float
         Share of OAP spend the provider pays (1 provider, 0 commissioner).
 
@@ -261,8 +265,9 @@ def cost_of_activity(
             if community_capacity is None:
                 raise ValueError("costs.staff.community: the scenario has no services.community to staff")
             c = community_capacity
+            funded = np.array([c.funded_wte(int(year)) for year in contract_year(months)])  # [month]
             yearly = staff_cost_per_year(
-                c.staff_wte, group.cost_per_wte, c.vacancy_rate, c.agency_cover, group.agency_premium
+                funded, group.cost_per_wte, c.vacancy_rate, c.agency_cover, group.agency_premium
             )
         else:
             yearly = staff_cost_per_year(

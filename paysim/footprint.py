@@ -38,7 +38,7 @@ from paysim.demand import DemandCurve
 from paysim.engines import _kernels
 from paysim.engines.vector import BLOCK_ELEMENTS
 from paysim.engines.vector import default_chunk_size as vector_chunk_size
-from paysim.scenario import Scenario, ScenarioError
+from paysim.scenario import Scenario, ScenarioError, places_by_year
 from paysim.uncertainty import central, is_whole
 
 DES_BYTES_PER_PERSON = 500
@@ -285,20 +285,23 @@ def _peak_per_day(scenario: Scenario, line: str) -> float:
 
 
 def _places(scenario: Scenario, name: str) -> int:
-    services = scenario.services
-    if name == "talking_therapies":
-        return services.talking_therapies.capacity.courses
-    if name == "community":
-        return services.community.capacity.places
-    if name == "crisis":
-        return services.crisis.capacity.places
-    return services.inpatient.beds
+    """A team's places in the last contract year (the most, when its capacity grows), or the ward's beds."""
+    if name == "inpatient":
+        return scenario.services.inpatient.beds
+    return places_by_year(getattr(scenario.services, name), scenario.years)[-1]
 
 
 def _capacity_keys(name: str) -> tuple[str, ...]:
     return {
-        "talking_therapies": ("services.talking_therapies.capacity.courses",),
-        "community": ("services.community.capacity.staff_wte", "services.community.capacity.caseload_per_wte"),
+        "talking_therapies": (
+            "services.talking_therapies.capacity.courses",
+            "services.talking_therapies.capacity.growth",
+        ),
+        "community": (
+            "services.community.capacity.staff_wte",
+            "services.community.capacity.caseload_per_wte",
+            "services.community.capacity.growth",
+        ),
         "crisis": ("services.crisis.capacity.places",),
         "inpatient": ("services.inpatient.beds",),
     }[name]

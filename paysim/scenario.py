@@ -128,13 +128,53 @@ class TreatmentLine(ReferralLine):
     )
 
 
+YEAR_DAYS = 365
+"""Days in a year of the model: contract year ``y`` (0 = first) is ``[365 y, 365 (y + 1))`` of the horizon, the
+warm-up belonging to year 0."""
+
+CapacityGrowth = Annotated[
+    float,
+    Field(
+        ge=0,
+        le=1,
+        description="yearly growth of the team's capacity from the second contract year, e.g. 0.03: in contract "
+        "year y (0 = first) the places are floor(first year's x (1 + growth) ** y), added at the start of each "
+        "year; places are only added, never taken away",
+        json_schema_extra=why(
+            maximum="a team that doubles every year; mental-health investment (MHIS) grows about 4 % a year",
+            minimum="places are only added: a place is never taken from someone in treatment",
+        ),
+    ),
+]
+"""Yearly growth of a team's places (staff or courses), 0..1; the places in each year are
+:func:`grown_places`."""
+
+
+def grown_places(amount: float) -> int:
+    """Whole places from a number of places that may not be whole: rounded down, with a product that rounding
+    leaves within 1e-9 below a whole number counting as that number (``2.9999999999`` -> 3)."""
+    return int(amount + 1e-9)
+
+
+def growth_factor(growth: float, year: int) -> float:
+    """``(1 + growth) ** year``: how far a capacity growing by ``growth`` a year has grown in contract year
+    ``year`` (0 = first, factor 1)."""
+    return (1.0 + growth) ** year
+
+
 class TalkingTherapiesCapacity(_Model):
     courses: int = Field(
         ge=0,
         le=500_000,
-        description="courses of treatment that can run at once",
+        description="courses of treatment that can run at once in the first contract year",
         json_schema_extra=why(maximum="England's 1.83m referrals a year keep about 400,000 courses running"),
     )
+    growth: CapacityGrowth = 0.0
+
+    def places_in(self, year: int) -> int:
+        """Courses that can run at once in contract year ``year`` (0 = first):
+        ``floor(courses x (1 + growth) ** year)``."""
+        return grown_places(self.courses * growth_factor(self.growth, year))
 
 
 class TalkingTherapies(TreatmentLine):
@@ -157,16 +197,27 @@ class CommunityCapacity(_Model):
     )
     vacancy_rate: Share = Field(0.0, description="share of funded WTE vacant, 0..1")
     agency_cover: Share = Field(0.0, description="share of vacancies filled by agency staff, 0..1")
+    growth: CapacityGrowth = 0.0
 
     @property
     def staffed_wte(self) -> float:
-        """WTE actually working: funded less vacancies not covered by agency staff."""
+        """WTE actually working in the first contract year: funded less vacancies not covered by agency staff."""
         return self.staff_wte * (1.0 - self.vacancy_rate * (1.0 - self.agency_cover))
+
+    def funded_wte(self, year: int) -> float:
+        """Funded WTE in contract year ``year`` (0 = first): ``staff_wte x (1 + growth) ** year``."""
+        return self.staff_wte * growth_factor(self.growth, year)
+
+    def places_in(self, year: int) -> int:
+        """Caseload capacity (people treated at once) in contract year ``year`` (0 = first):
+        ``floor(staffed WTE x (1 + growth) ** year x caseload per WTE)``; vacancies and agency cover stay the
+        same shares of the funded WTE as it grows."""
+        return grown_places(self.staffed_wte * growth_factor(self.growth, year) * self.caseload_per_wte)
 
     @property
     def places(self) -> int:
-        """Caseload capacity (people treated at once) = floor(staffed WTE x caseload per WTE)."""
-        return int(self.staffed_wte * self.caseload_per_wte + 1e-9)
+        """Caseload capacity in the first contract year = floor(staffed WTE x caseload per WTE)."""
+        return self.places_in(0)
 
 
 class Community(TreatmentLine):
@@ -181,6 +232,10 @@ class CrisisCapacity(_Model):
         description="open home-treatment episodes the team can hold at once",
         json_schema_extra=why(maximum="twice England's crisis teams' caseload: about 380 teams of 20-30 open cases"),
     )
+
+    def places_in(self, year: int) -> int:
+        """Open episodes the team can hold in contract year ``year``: the same every year (no growth key)."""
+        return self.places
 
 
 class Crisis(ReferralLine):
@@ -273,6 +328,14 @@ class Inpatient(_Demand):
         json_schema_extra=why(maximum="a year; readmissions are counted within 30 days to two months"),
     )
     oap: OutOfArea = OutOfArea()
+
+
+def places_by_year(line: TalkingTherapies | Community | Crisis, years: int) -> tuple[int, ...]:
+    """Places of a referral line in each contract year ``0 .. years - 1``: talking therapies' courses, community's
+    caseload capacity, crisis places (the same every year). Non-decreasing: the places added at the start of
+    contract year ``y`` (day ``365 y`` of the horizon) are ``places[y] - places[y - 1]``; the warm-up runs at
+    ``places[0]``. Both engines, the costs' funded WTE and the memory estimate take the places from here."""
+    return tuple(line.capacity.places_in(year) for year in range(years))
 
 
 class Services(_Model):

@@ -14,7 +14,7 @@ from paysim.activity import MEASURE_UNITS
 from paysim.compare import Comparison
 from paysim.demand import MONTH_NAMES
 from paysim.payment import yearly_change
-from paysim.scenario import Scenario, TreatmentLine
+from paysim.scenario import Community, Scenario, TalkingTherapies, TreatmentLine, places_by_year
 from paysim.terms import PLANNED_RULES, Costs
 
 
@@ -32,6 +32,7 @@ def describe(scenario: Scenario) -> list[str]:
         tt = s.talking_therapies
         lines.append(
             f"talking_therapies: {_demand(tt.referrals_per_year, tt.growth)}, {tt.capacity.courses:,} courses"
+            + _growing(tt, scenario.years)
             + _outcomes(tt)
         )
     if s.community is not None:
@@ -39,7 +40,9 @@ def describe(scenario: Scenario) -> list[str]:
         lines.append(
             f"community: {_demand(s.community.referrals_per_year, s.community.growth)}, {c.places:,} places "
             f"({c.staff_wte:g} WTE x {c.caseload_per_wte:g}, {c.vacancy_rate:.0%} vacant, "
-            f"{c.agency_cover:.0%} of vacancies agency-covered)" + _outcomes(s.community)
+            f"{c.agency_cover:.0%} of vacancies agency-covered)"
+            + _growing(s.community, scenario.years)
+            + _outcomes(s.community)
         )
     if s.crisis is not None:
         cr = s.crisis
@@ -134,6 +137,15 @@ def _outcomes(line: TreatmentLine) -> str:
     if recovery is not None:
         parts.append(f"{recovery:.0%} of finished courses recover")
     return "".join(f", {part}" for part in parts)
+
+
+def _growing(line: TalkingTherapies | Community, years: int) -> str:
+    """The capacity's yearly growth and the places it reaches in the last contract year (nothing without it)."""
+    growth = line.capacity.growth
+    if not growth:
+        return ""
+    last = places_by_year(line, years)[-1]
+    return f", growing {growth:+.1%}/yr from the second year ({last:,} places in year {years})"
 
 
 def _demand(per_year: float, growth: float, what: str = "referrals") -> str:

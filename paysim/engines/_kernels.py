@@ -59,15 +59,26 @@ class NumpyKernels:
     name = "numpy"
 
     @staticmethod
-    def new_heap(replications: int, places: int) -> np.ndarray:
-        """Free times of ``places`` places per replication, all free since ever.
+    def new_heap(replications: int, opening: np.ndarray) -> np.ndarray:
+        """Free times of a team's places per replication, each place free from its opening time.
+
+        Parameters
+        ----------
+        replications:
+            Rows of the heap.
+        opening:
+            ``[places]`` time (days) each place opens, ascending: ``-inf`` = free since ever, ``T`` = a place
+            added at ``T``, which in a FIFO queue is a place busy until ``T``
+            (:func:`paysim.engines.vector.opening_times`). Ascending values are a valid heap of any arity.
 
         Returns
         -------
         ndarray, shape ``[replications, places + 1]``
-            A 16-ary min-heap per row (``-inf`` = free since ever) and a ``+inf`` sentinel column.
+            A 16-ary min-heap per row and a ``+inf`` sentinel column.
         """
-        heap = np.full((replications, places + 1), -INF)
+        places = opening.size
+        heap = np.empty((replications, places + 1))
+        heap[:, :places] = opening
         heap[:, places] = INF
         return heap
 

@@ -316,9 +316,10 @@ class NumbaKernels:
         return self._serial[name](*args)
 
     @staticmethod
-    def new_heap(replications: int, places: int) -> np.ndarray:
-        """``[replications, places]`` 4-ary min-heaps of free times (``-inf`` = free since ever)."""
-        return np.full((replications, places), -INF)
+    def new_heap(replications: int, opening: np.ndarray) -> np.ndarray:
+        """``[replications, places]`` 4-ary min-heaps of free times, each place free from its opening time
+        (``opening``: ``[places]`` ascending, ``-inf`` = free since ever; see :meth:`NumpyKernels.new_heap`)."""
+        return np.repeat(np.asarray(opening, dtype=float)[None, :], replications, axis=0)
 
     def queue_block(
         self,

@@ -70,7 +70,7 @@ def _build(outcomes: bool):
     @numba.njit(cache=True, nogil=True)
     def kernel(
         counts, days, uniforms, episodes, patience, assessed_only, dropped_out, recovers, first_appointment,
-        bed_need, gate, share, share_full, places, extra_time, extra_episode, extra_patience,
+        bed_need, gate, share, share_full, opening, extra_time, extra_episode, extra_patience,
         edges, day_month, standard, long_standard, out, bed_time, bed_index,
     ):  # fmt: skip
         """One replication of a team (arguments as :meth:`paysim.engines.vector._Chunk.team_numba` passes
@@ -78,7 +78,9 @@ def _build(outcomes: bool):
         ``bed_time``/``bed_index`` (time, and the referral's number in the replication). ``assessed_only``,
         ``dropped_out``, ``recovers``: per external referral, or empty when nobody is; ``first_appointment``:
         days from allocation to the first appointment per external referral (already in ``episodes``), or
-        empty when every first appointment is at once."""
+        empty when every first appointment is at once. ``opening``: when each place opens, ascending (``-inf``
+        for the first year's places, ``365 y`` for those added at the start of contract year ``y``; see
+        :func:`paysim.engines.vector.opening_times`), the heap's first state."""
         months = edges.size - 1
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
@@ -87,7 +89,8 @@ def _build(outcomes: bool):
         full = np.zeros(months + 1, np.int64)  # caseload area: whole months and partial ticks
         part = np.zeros(months + 1, np.int64)
 
-        heap = np.full(places, -np.inf)  # free times of the places (-inf: free since ever)
+        places = opening.size
+        heap = opening.copy()  # free times of the places (-inf: free since ever; a place added at T: busy until T)
 
         n_days = counts.size
         widest = 1

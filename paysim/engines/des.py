@@ -1,8 +1,9 @@
 """The SimPy model: patient by patient, in continuous time (the reference engine).
 
-One replication simulates ``[-warmup_days, 365 * years)`` days. Each referral line is a team with a fixed
-number of places and a FIFO waiting list; the inpatient line is a ward of local beds that overflows to
-out-of-area placements. The flows between them:
+One replication simulates ``[-warmup_days, 365 * years)`` days. Each referral line is a team with a number of
+places and a FIFO waiting list (talking therapies and community may add places at the start of each contract
+year, ``capacity.growth``: the new places go at once to the next people on the list); the inpatient line is a
+ward of local beds that overflows to out-of-area placements. The flows between them:
 
 * **talking therapies, community, crisis**: a referral waits FIFO for a free place (or, with
   ``patience_days``, leaves the list after an exponential time), then holds the place for its episode.
@@ -39,7 +40,16 @@ from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
 from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
 from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
-from paysim.scenario import Crisis, OutOfArea, ReferralLine, Scenario, TalkingTherapies, TreatmentLine
+from paysim.scenario import (
+    YEAR_DAYS,
+    Crisis,
+    OutOfArea,
+    ReferralLine,
+    Scenario,
+    TalkingTherapies,
+    TreatmentLine,
+    places_by_year,
+)
 from paysim.streams import Draws, stream
 
 NEVER = float("inf")
@@ -104,7 +114,8 @@ class Waiting:
 
 
 class Team:
-    """A team with ``places`` people treated at once and a FIFO waiting list.
+    """A team with ``places`` people treated at once (more from a contract year's start when its capacity grows,
+    :meth:`add_places`) and a FIFO waiting list.
 
     A person's place is an event that succeeds when they reach the front of the list and a place is free.
     Someone whose patience runs out first is taken off the list; their event never succeeds.
@@ -149,6 +160,12 @@ class Team:
         now = self.env.now
         self.referrals.add(now)
         self.assessed_only.add(now)
+
+    def add_places(self, added: int) -> None:
+        """Places added (the capacity's growth at the start of a contract year): they go at once to the next
+        people on the list."""
+        self.places += added
+        self._start_next()
 
     def release(self, dropped_out: bool = False, recovered: bool = False) -> None:
         """Someone leaves treatment (a finished course, or a dropout): the place goes to the next person on the
@@ -230,6 +247,15 @@ def referral(
     yield team.refer(patience_days, first_appointment)
     yield env.timeout(held_days)
     team.release(dropped_out, recovers)
+
+
+def capacity_growth(env: simpy.Environment, team: Team, places: Sequence[int]):
+    """Adds ``places[y] - places[y - 1]`` places to the team at the start of each contract year ``y >= 1``
+    (day ``365 y`` of the horizon); ``places``: the team's places in each contract year."""
+    for year in range(1, len(places)):
+        yield env.timeout(YEAR_DAYS * year - env.now)
+        if places[year] > places[year - 1]:
+            team.add_places(places[year] - places[year - 1])
 
 
 def arrivals(env: simpy.Environment, times: np.ndarray, start: Callable[[int], None]):
@@ -403,9 +429,10 @@ class TrustModel:
         self.stepdowns = Events()  # discharged inpatients referred to the community team
         services = scenario.services
         for name in scenario.lines():
-            line = getattr(services, name)
-            places = line.capacity.courses if name == "talking_therapies" else line.capacity.places
-            self.teams[name] = Team(self.env, line, places)
+            places = places_by_year(getattr(services, name), scenario.years)
+            team = self.teams[name] = Team(self.env, getattr(services, name), places[0])
+            if places[-1] > places[0]:  # the capacity grows: places are added at the start of later years
+                self.env.process(capacity_growth(self.env, team, places))
         if services.inpatient is not None:
             self.ward = Ward(self.env, services.inpatient.beds, services.inpatient.oap)
             self._after_stay = self._after_stay_draws()

@@ -37,8 +37,8 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
     """For each line of ``scenario``, a digest of everything its simulated results depend on.
 
     Two scenarios give a line the same key exactly when they give it the same inputs: the seed, the
-    clock (warm-up, years, first month), the line's own section (its referral-outcome keys and
-    ``first_appointment_days`` included) and what flows into it from upstream.
+    clock (warm-up, years, first month), the line's own section (its referral-outcome keys,
+    ``first_appointment_days`` and ``capacity.growth`` included) and what flows into it from upstream.
     The crisis team depends on whether there is a ward to send patients to (not on its lengths of stay,
     which the engine draws for those patients at the ward). The ward's bed requests (and so the community
     team's step-downs, with their episodes and patience) depend on the crisis team and on the ward's demand,

@@ -21,7 +21,9 @@ floating-point rounding of event times (the SimPy clock adds delays to the curre
 arrivals and discharges on the same day are taken in their true order. The ward is such a queue too:
 places = local beds, a request that finds no free bed waits out of area, and repatriation (first placed,
 first back) is FIFO service with the discharge time as the deadline; without repatriation the deadline
-is the request time itself (Erlang's loss system).
+is the request time itself (Erlang's loss system). A team whose capacity grows (``capacity.growth``) is the same
+queue: a place added at the start of contract year ``y`` is a place busy until day ``365 y``
+(:func:`opening_times`), so its heap of free times starts from those times instead of ``-inf``.
 
 **The flow of one chunk**, line by line in the order their inputs become known:
 
@@ -68,7 +70,7 @@ from paysim.engines.referral_outcomes import (
     uses_outcomes,
 )
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
-from paysim.scenario import Crisis, ReferralLine, Scenario
+from paysim.scenario import YEAR_DAYS, Crisis, ReferralLine, Scenario, places_by_year
 from paysim.streams import stream
 
 ENGINE = "vector"
@@ -128,7 +130,7 @@ def run(
 def default_chunk_size(scenario: Scenario) -> int:
     """Replications per chunk so that one chunk's arrays stay near :data:`MEMORY_BUDGET` bytes."""
     services = scenario.services
-    places = [_places(getattr(services, name), name) for name in scenario.lines()]
+    places = [places_by_year(getattr(services, name), scenario.years)[-1] for name in scenario.lines()]
     per_rep = 8.0 * (max(places, default=0) + 1)
     if services.inpatient is not None:
         per_rep += 8.0 * 16 * _expected_requests(scenario)
@@ -275,8 +277,7 @@ class _Chunk:
         """Run a team's FIFO queue over its referrals and tally its measures; for crisis with a ward,
         return the gatekept bed requests ``(times, referral numbers)``, each ``[R, n]`` (see
         :meth:`crisis_stays`)."""
-        places = _places(line, name)
-        heap = self.kern.new_heap(self.rows, places)
+        heap = self.kern.new_heap(self.rows, opening_times(line, self.scenario.years))
         gatekeeping = isinstance(line, Crisis) and self.scenario.services.inpatient is not None
         beds_t: list[np.ndarray] = []
         beds_index: list[np.ndarray] = []
@@ -326,7 +327,7 @@ class _Chunk:
         gatekeeping = isinstance(line, Crisis) and inpatient is not None
         curve = DemandCurve.for_line(line, scenario.start_month)
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)
-        places = _places(line, name)
+        opening = opening_times(line, scenario.years)
         edges = np.asarray(self.tally.edges, dtype=float)
         day_month = _day_month(edges)
         long_standard = getattr(line, "long_standard_days", None)
@@ -368,7 +369,7 @@ class _Chunk:
             bed_time, bed_index = np.empty(room), np.empty(room)
             k = kernel(
                 counts, self.days, uniforms, episodes, patience, *flags, first_appointment, bed_need, gatekeeping,
-                share, share_full, places, *extra, edges, day_month, float(line.standard_days), long_standard,
+                share, share_full, opening, *extra, edges, day_month, float(line.standard_days), long_standard,
                 out[row], bed_time, bed_index,
             )  # fmt: skip
             return bed_time[:k], bed_index[:k]
@@ -596,11 +597,20 @@ class _AfterStayDraws:
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def _places(line, name: str) -> int:
-    """Places of a referral line: talking therapies courses, community caseload, crisis places."""
-    if name == "talking_therapies":
-        return int(line.capacity.courses)
-    return int(line.capacity.places)
+def opening_times(line: ReferralLine, years: int) -> np.ndarray:
+    """When each place of a team opens (days from the horizon start), ascending, ``[places in the last year]``:
+    ``-inf`` (free since ever) for the first contract year's places, ``365 y`` for those added at the start of
+    contract year ``y`` (:func:`~paysim.scenario.places_by_year`).
+
+    In a FIFO queue a place that opens at ``T`` is a place busy until ``T``, so a team whose capacity grows is the
+    same queue with its free-time heap starting from these values (ascending values are a valid heap of any
+    arity); the tallies count only the people treated, so such a place adds no caseload before it opens.
+    """
+    places = places_by_year(line, years)
+    opening = np.full(places[-1], -INF)
+    for year in range(1, years):
+        opening[places[year - 1] : places[year]] = float(YEAR_DAYS * year)
+    return opening
 
 
 def _expected_requests(scenario: Scenario) -> float:
