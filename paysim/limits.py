@@ -36,7 +36,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 """Configuration of every scenario model: unknown keys are errors, values are frozen, numbers are finite."""
 
 LIMITS = "x-limits"

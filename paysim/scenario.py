@@ -432,11 +432,12 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
     (``NAME`` or ``NAME.yaml``) or a bundled scenario.
     """
     path = Path(path)
-    return scenario_from_yaml(_read(path), source=shown_name(path), overrides=overrides, folder=path.parent)
+    return scenario_from_bytes(_read(path), source=shown_name(path), overrides=overrides, folder=path.parent)
 
 
-def _read(path: Path) -> str:
-    """A scenario file's text, or a :class:`ScenarioError` naming it.
+def _read(path: Path) -> bytes:
+    """A scenario file's bytes (at most one more than :data:`MAX_FILE_BYTES`), or a :class:`ScenarioError` naming
+    it.
 
     Only a regular file is read, and only up to :data:`MAX_FILE_BYTES`: a device (``/dev/zero``), a named pipe
     (which would wait for a writer forever) or a socket is refused before anything is read.
@@ -459,12 +460,11 @@ def _read(path: Path) -> str:
         if not stat.S_ISREG(mode):
             raise ScenarioError(f"{name}: is {_file_kind(mode)}, not a scenario file (only a regular file is read)")
         with os.fdopen(fd, "rb", closefd=False) as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
+            return file.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
     finally:
         os.close(fd)
-    return decode(raw, name)
 
 
 def _file_kind(mode: int) -> str:
@@ -484,7 +484,7 @@ def decode(raw: bytes, source: str) -> str:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ScenarioError(
-            f"{source}: is not UTF-8 text ({exc.reason} at byte {exc.start:,}); a scenario is YAML text"
+            f"{source}: is not a text file (a scenario is YAML text, UTF-8: {exc.reason} at byte {exc.start:,})"
         ) from None
 
 
@@ -497,6 +497,17 @@ _Loader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
+
+
+def scenario_from_bytes(
+    raw: bytes,
+    source: str = "<bytes>",
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+    folder: Path | None = None,
+) -> Scenario:
+    """A scenario from a file's bytes, read from disk or uploaded to the app: the one safe path for both (size,
+    UTF-8, then :func:`scenario_from_yaml`)."""
+    return scenario_from_yaml(decode(raw, source), source, overrides, folder)
 
 
 def scenario_from_yaml(
@@ -515,6 +526,10 @@ def scenario_from_yaml(
 
 def _parse(text: str, source: str) -> dict[str, Any]:
     """YAML text as a mapping, or a :class:`ScenarioError` naming ``source``."""
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{source}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
+        )
     data = load_yaml(text, f"{source}: ")
     if data is None:
         raise ScenarioError(f"{source}: is empty; a scenario is a mapping with at least name, years, services")
@@ -651,7 +666,7 @@ def extend(data: Mapping[str, Any], source: str, folder: Path | None = None, cha
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(f"{source}: extends: more than {MAX_EXTENDS} scenarios deep")
     base_source = shown_name(path)
-    base = _parse(_read(path), base_source)
+    base = _parse(decode(_read(path), base_source), base_source)
     if "extends" in base:
         base = extend(base, base_source, path.parent, (*chain, key))
     base = _deep_copy(base, budget, source)
@@ -840,6 +855,7 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "list_type": "must be a list",
     "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
     "string_type": "must be text",
     "string_too_short": "must not be empty",
     "model_type": "must be a mapping of keys",
@@ -1007,6 +1023,10 @@ def _describe(err: Mapping[str, Any], where: _Where) -> str:
     if kind == "int_parsing_size" and ("le" in where.bounds or "lt" in where.bounds):  # a whole number too large
         bound = "le" if "le" in where.bounds else "lt"
         kind, ctx = _BOUNDS[bound], {bound: where.bounds[bound]}
+    if kind in _STRICT:
+        kind, ctx, detail = _strict_type(kind, value, where)
+        if detail:
+            return f"{_MESSAGES[kind]}{detail}, got {shown_value(value)}"
     template = _MESSAGES.get(kind)
     if template:
         text = template.format(**{name: number(bound) for name, bound in ctx.items()})
@@ -1018,6 +1038,42 @@ def _describe(err: Mapping[str, Any], where: _Where) -> str:
     if kind != "missing":
         text += f", got {shown_value(value)}"
     return text
+
+
+_STRICT = ("int_type", "float_type", "bool_type")
+"""Pydantic's strict type errors: scenario models take no conversions (:data:`paysim.limits.MODEL_CONFIG`)."""
+
+
+def _strict_type(kind: str, value: Any, where: _Where) -> tuple[str, dict[str, Any], str]:
+    """A strict type error said for a person: ``(kind, ctx, detail)``, where ``detail`` follows the kind's message.
+
+    A float for a whole-number key is reported as pydantic's lax mode would (not finite, not whole, out of range)
+    so the message names the real problem; a whole float in range (``40.0``) is refused too -- a count is written
+    as a count. ``true`` is not a number, ``"40"`` is text, ``1`` is not ``true``.
+    """
+    if kind == "int_type" and isinstance(value, float):
+        if not math.isfinite(value):
+            return "finite_number", {}, ""
+        if value != int(value):
+            return "int_type", {}, ""
+        for bound, inside in (("le", float.__le__), ("lt", float.__lt__), ("ge", float.__ge__), ("gt", float.__gt__)):
+            if bound in where.bounds and not inside(value, float(where.bounds[bound])):
+                return _BOUNDS[bound], {bound: where.bounds[bound]}, ""
+        return "int_type", {}, ", written without a decimal point"
+    if isinstance(value, bool) and kind != "bool_type":
+        return kind, {}, " (true and false are not numbers)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            numeric = False
+        else:
+            numeric = True
+        if kind != "bool_type" and numeric:
+            return kind, {}, ", written without quotes"
+        if kind == "bool_type" and value.strip().lower() in ("true", "false", "yes", "no", "on", "off"):
+            return kind, {}, ", written without quotes"
+    return kind, {}, ""
 
 
 def limits_table() -> str:
