@@ -21,6 +21,7 @@ import importlib
 import math
 import multiprocessing
 import numbers
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
@@ -84,6 +85,29 @@ def choose_engine(engine: str, reps: int) -> str:
     if engine != "auto":
         return engine
     return "des" if reps <= AUTO_DES_MAX_REPS else "vector"
+
+
+def why_engine(reps: int) -> str:
+    """Why ``engine="auto"`` chose the engine it did for ``reps`` replications, as the command line says it."""
+    if reps <= AUTO_DES_MAX_REPS:
+        return (
+            f"the SimPy reference model (des) for {reps} replication{'s' if reps != 1 else ''}, as auto does for up "
+            f"to {AUTO_DES_MAX_REPS}; --engine vector gives the same results far faster"
+        )
+    return f"the vector engine for {reps:,} replications, as auto does above {AUTO_DES_MAX_REPS}"
+
+
+MAX_REPS = 1_000_000
+"""Most replications one run may have: a million replications of the default keep about 1.3 GiB of results and
+estimate a mean to a thousandth of its spread; more is a slip (an extra digit or two)."""
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system says, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 @contextmanager
