@@ -330,10 +330,20 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.close(fd)
         os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, path)
+        _WRITTEN.append(str(path))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+_WRITTEN: list[str] = []
+
+
+def written_files() -> tuple[str, ...]:
+    """The files this process has written whole (:func:`atomic_path`), in order: what a command stopped by a
+    signal says it wrote before (:func:`paysim.interrupts.message`)."""
+    return tuple(_WRITTEN)
 
 
 def _temporary_file(path: Path) -> Path:

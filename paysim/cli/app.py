@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from paysim import __main__ as entry
 from paysim import __version__
 from paysim.finance import missing_measures
 from paysim.footprint import Footprint, duration, run_seconds, size
@@ -88,8 +89,9 @@ class BadInput(Exception):
 
 
 def main() -> None:
-    """Entry point of the ``paysim`` console script."""
-    app()
+    """The ``paysim`` command, with SIGINT, SIGTERM and SIGHUP handled (:func:`paysim.__main__.main`, the console
+    script's entry point, which installs the handlers before these modules are imported)."""
+    entry.main()
 
 
 def _version(value: bool) -> None:
