@@ -549,8 +549,9 @@ def load_yaml(text: str, where: str, prefix: str = "", subject: str = "") -> Any
     used inside itself; nesting deeper than Python can follow. ``subject`` names what is not valid YAML when
     ``where`` alone does not (``"the value '[1' "``).
     """
-    loader = _Loader(text)
+    loader: _Loader | None = None
     try:
+        loader = _Loader(text)  # reads the text at once: characters YAML does not allow are refused here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -569,7 +570,8 @@ def load_yaml(text: str, where: str, prefix: str = "", subject: str = "") -> Any
         reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"({exc})"
         raise ScenarioError(f"{where}{subject}is not valid YAML {reason}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 _MERGE = "tag:yaml.org,2002:merge"
