@@ -48,7 +48,8 @@ ScenarioArg = Annotated[
     str,
     typer.Argument(
         metavar="SCENARIO",
-        help="Scenario YAML file, or the name of a bundled scenario (default, oap-pressure, growth).",
+        help=f"Scenario YAML file, or the name of a bundled scenario ({', '.join(bundled_scenarios())}; "
+        "'paysim scenarios' describes each).",
         show_default=False,
     ),
 ]

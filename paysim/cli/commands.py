@@ -31,7 +31,7 @@ from paysim.cli.app import (
     progress_bar,
     resolve,
 )
-from paysim.cli.display import comparison_table, describe, money_table, saving_table, summary_table
+from paysim.cli.display import comparison_table, describe, money_table, one_line, saving_table, summary_table
 from paysim.compare import check_comparable, compare_scenarios
 from paysim.io import (
     SUMMARY_SUFFIXES,
@@ -45,7 +45,7 @@ from paysim.montecarlo import (
     choose_engine,
     engine_run,
 )
-from paysim.scenario import json_schema
+from paysim.scenario import bundled_scenarios, json_schema, load_scenario
 
 # --- commands -----------------------------------------------------------------------------------------
 
@@ -147,6 +147,16 @@ def validate(scenario: ScenarioArg, set_: SetOption = None) -> None:
     typer.echo(f"ok: {resolve(scenario)}")
     for line in describe(model):
         typer.echo(f"  {line}")
+
+
+@app.command()
+def scenarios() -> None:
+    """List the bundled scenarios, each with its one-line description; give a name as SCENARIO."""
+    bundled = bundled_scenarios()
+    width = max(map(len, bundled), default=0)
+    for name, path in bundled.items():
+        with bad_input():
+            typer.echo(f"{name:<{width}}  {one_line(load_scenario(path).description)}")
 
 
 @app.command()
