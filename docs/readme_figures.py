@@ -17,9 +17,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from typer.testing import CliRunner
-
 import numpy as np
+from typer.testing import CliRunner
 
 from paysim import finance
 from paysim.cli import app
