@@ -17,14 +17,16 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner
 
 from paysim import finance
 from paysim.cli import app
 from paysim.cli.realism import simulated
+from paysim.costs import provider_costs
 from paysim.montecarlo import run_replications
 from paysim.realism import realism
-from paysim.scenario import bundled_scenarios, load_scenario
+from paysim.scenario import bundled_scenarios, load_scenario, places_by_year
 from paysim.uncertainty import central
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -88,7 +90,37 @@ def library(reps: int = 100) -> str:
     )
 
 
+def capacity_growth(reps: int = 100) -> str:
+    """The default trust's community team with its capacity growing 0, 3 and 5 % a year: waits and pay by year."""
+    header = (
+        "| `services.community.capacity.growth` | places by year | within 4 weeks, years 1-3 | mean wait (days) "
+        "| community pay bill (£m) |"
+    )
+    rows = [header, "| --- | --- | --- | --- | --- |"]
+    base = central(load_scenario(bundled_scenarios()["default"]))
+    for growth in (0.0, 0.03, 0.05):
+        scenario = base.with_overrides({"services.community.capacity.growth": growth})
+        activity = run_replications(scenario, reps, "vector")
+        started = activity.yearly("community.started").sum(axis=0)
+        within = activity.yearly("community.started_within_standard").sum(axis=0) / started
+        waited = np.nan_to_num(activity["community.wait_days_mean"]) * activity["community.started"]
+        wait = waited.reshape(reps, -1, 12).sum(axis=2).sum(axis=0) / started
+        pay = provider_costs(scenario, activity).parts["community.staff"].reshape(reps, -1, 12).sum(axis=2)[0]
+        places = places_by_year(scenario.services.community, scenario.years)
+        shown = "as in the file" if growth == base.services.community.capacity.growth else ""
+        rows.append(
+            f"| {growth:g}{f' ({shown})' if shown else ''} | {', '.join(f'{p:,}' for p in places)} | "
+            f"{', '.join(f'{w:.1%}' for w in within)} | {', '.join(f'{w:.0f}' for w in wait)} | "
+            f"{', '.join(f'{p / 1e6:.2f}' for p in pay)} |"
+        )
+    return (
+        f"The default trust's community team, central values, {reps} replications (`docs/readme_figures.py`):\n\n"
+        + "\n".join(rows)
+    )
+
+
 BLOCKS: dict[str, Callable[[], str]] = {
+    "capacity-growth": capacity_growth,
     "realism-default": markdown("paysim realism default --reps 200 --markdown"),
     "realism-library": library,
     "compare-integrated-care": command(
@@ -103,7 +135,8 @@ BLOCKS: dict[str, Callable[[], str]] = {
 }
 """Each README block and how it is made."""
 
-MARKER = re.compile(r"(<!-- figures: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(\n<!-- /figures -->)", re.DOTALL)
+MARKER = re.compile(r"(<!-- figures: (?P<name>[a-z0-9-]+) -->\n)(?P<body>.*?)(<!-- /figures -->)", re.DOTALL)
+"""A block: its opening marker, its body (empty, or ending in a newline) and its closing marker."""
 
 
 def blocks_in(text: str) -> dict[str, str]:
@@ -128,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"README.md has blocks this script cannot make: {sorted(unknown)}", file=sys.stderr)
         return 2
     names = args.names or list(present)
-    made = {name: BLOCKS[name]() if name in names else body for name, body in present.items()}
+    made = {name: BLOCKS[name]() + "\n" if name in names else body for name, body in present.items()}
     if args.check:
         differ = [name for name in names if made[name] != present[name]]
         for name in differ:

@@ -46,7 +46,7 @@ from paysim.payment import (
 from paysim.payment.currencies import currency_units, measure_for
 from paysim.payment.outcomes import indicator_measures
 from paysim.payment.schedule import by_year, yearly_totals
-from paysim.terms import MHIS, RULES, Contracts, Costs
+from paysim.terms import MHIS, PRICED_RULES, RULES, Contracts, Costs
 
 LEDGERS = ("provider_income", "provider_cost", "provider_surplus", "commissioner_spend")
 """Ledger names, the public contract for result columns ``<rule>.<ledger>``."""
@@ -167,14 +167,15 @@ def priced_units(keys: Iterable[str], contracts: Contracts, costs: Costs, activi
 
 def resolved_uplift(contracts: Contracts, costs: Costs, rule: str) -> float:
     """The yearly change a rule's values and prices move by: its own ``uplift`` if given, else
-    ``contracts.roll_forward``'s yearly change with the pay award ``costs.pay_inflation``, else 0."""
+    ``contracts.roll_forward``'s yearly change with the pay award ``costs.pay_inflation`` (without the agreed
+    growth for a rule paid at prices, :data:`~paysim.terms.PRICED_RULES`), else 0."""
     terms = getattr(contracts, rule)
     if terms is None:
         raise ValueError(f"contracts.{rule}: the scenario has no {rule} contract")
     if terms.uplift is not None:
         return float(terms.uplift)
     if contracts.roll_forward is not None:
-        return yearly_change(contracts.roll_forward, costs.pay_inflation)
+        return yearly_change(contracts.roll_forward, costs.pay_inflation, prices=rule in PRICED_RULES)
     return 0.0
 
 

@@ -333,9 +333,26 @@ class Inpatient(_Demand):
 def places_by_year(line: TalkingTherapies | Community | Crisis, years: int) -> tuple[int, ...]:
     """Places of a referral line in each contract year ``0 .. years - 1``: talking therapies' courses, community's
     caseload capacity, crisis places (the same every year). Non-decreasing: the places added at the start of
-    contract year ``y`` (day ``365 y`` of the horizon) are ``places[y] - places[y - 1]``; the warm-up runs at
-    ``places[0]``. Both engines, the costs' funded WTE and the memory estimate take the places from here."""
+    contract year ``y`` (day ``365 y`` of the horizon) are ``places[y] - places[y - 1]``. The costs' funded WTE,
+    the description and the memory estimate take the places from here; the engines from :func:`place_openings`,
+    which adds the warm-up's years."""
     return tuple(line.capacity.places_in(year) for year in range(years))
+
+
+def place_openings(
+    line: TalkingTherapies | Community | Crisis, warmup_days: int, years: int
+) -> tuple[tuple[float, int], ...]:
+    """When a referral line's places change over the simulated time: ``((day, places from that day), ...)``, the
+    first day ``-inf`` (the start of the warm-up), then day ``365 y`` for each later contract year ``y``.
+
+    The warm-up's days belong to the contract years before the first (``y < 0``), whose places are the
+    capacity's growth run backwards, ``places_in(y)``: a team whose capacity grows as fast as its demand then
+    starts the counted horizon as loaded as it will stay, not with the short list of a warm-up run at the first
+    year's places against the lower demand before it. Both engines take a team's places from here."""
+    first = -math.ceil(warmup_days / YEAR_DAYS)  # the contract year holding the warm-up's first day
+    openings = [(-math.inf, line.capacity.places_in(first))]
+    openings += [(float(YEAR_DAYS * year), line.capacity.places_in(year)) for year in range(first + 1, years)]
+    return tuple(openings)
 
 
 class Services(_Model):

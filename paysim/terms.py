@@ -582,6 +582,9 @@ incentive, the regime in force for mental health since 2022/23)."""
 PLANNED_RULES = ("blended", "api")
 """Rules paid on planned activity (a :class:`Baseline`)."""
 
+PRICED_RULES = ("activity", "blended", "api")
+"""Rules paid per unit of activity at prices (their ``uplift`` moves prices; volume pays for growth)."""
+
 
 class Contracts(_Terms):
     """The payment rules a scenario runs; every rule present is applied to the same Activity."""

@@ -21,6 +21,7 @@ The statistical checks (matching growth holds the wait; Little's law) are in ``t
 from __future__ import annotations
 
 import heapq
+import itertools
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from paysim.demand import DemandCurve, month_edges
 from paysim.engines import _kernels, des, vector
 from paysim.engines.reuse import LineCache, line_keys, requests_key
 from paysim.footprint import run_footprint
-from paysim.scenario import Scenario, ScenarioError, places_by_year, scenario_from_dict
+from paysim.scenario import Scenario, ScenarioError, place_openings, places_by_year, scenario_from_dict
 from paysim.streams import stream
 
 HAS_NUMBA = _kernels.numba_available()
@@ -145,7 +146,7 @@ def test_the_simpy_team_opens_the_new_place_at_the_year_start(places, expected):
     line = one_line("community", 10, {"staff_wte": 1, "caseload_per_wte": 1}, {"dist": "fixed", "mean": 1})
     env = simpy.Environment()
     team = des.Team(env, line.services.community, places[0])
-    env.process(des.capacity_growth(env, team, places))
+    env.process(des.capacity_growth(env, team, [(365.0, places[1])]))
 
     def person(arrival: float, hold: float):
         yield env.timeout(arrival)
@@ -175,22 +176,26 @@ def test_opening_times_are_a_heap_in_the_order_places_open():
     )
     # places 3, 4 (4.5), 6 (6.75), 10 (10.125): one opens at 365, two at 730, four at 1095
     np.testing.assert_array_equal(
-        vector.opening_times(line.services.community, 4), [-np.inf] * 3 + [365.0] + [730.0] * 2 + [1095.0] * 4
+        vector.opening_times(line.services.community, 0, 4), [-np.inf] * 3 + [365.0] + [730.0] * 2 + [1095.0] * 4
     )
-    np.testing.assert_array_equal(vector.opening_times(line.services.community, 1), [-np.inf] * 3)
+    np.testing.assert_array_equal(vector.opening_times(line.services.community, 0, 1), [-np.inf] * 3)
+    # a warm-up runs in the years before the first, at the growth run backwards: 2 places (3 / 1.5) in year -1,
+    # 1 (3 / 2.25 = 1.33) in year -2; so a 400-day warm-up starts with 1 place, one more at day -365, one at 0
+    np.testing.assert_array_equal(vector.opening_times(line.services.community, 400, 2), [-np.inf, -365.0, 0.0, 365.0])
+    assert place_openings(line.services.community, 365, 1) == ((-np.inf, 2), (0.0, 3))
 
 
 def fifo_by_hand(scenario: Scenario, name: str, replication: int) -> dict[str, np.ndarray]:
     """Starts, ends and monthly measures of a team with fixed episodes, nobody leaving the list, from the model's
-    arrival stream; a FIFO in plain Python over places that open when :func:`places_by_year` says."""
+    arrival stream; a FIFO in plain Python over places that open when :func:`place_openings` says."""
     line = getattr(scenario.services, name)
     curve = DemandCurve.for_line(line, scenario.start_month)
     rng = stream(scenario.seed, replication, f"{name}.arrivals")
     t = curve.arrivals(rng, -scenario.warmup_days, scenario.horizon_days)
-    places = places_by_year(line, scenario.years)
-    free = [-np.inf] * places[0]
-    for year in range(1, scenario.years):
-        free += [365.0 * year] * (places[year] - places[year - 1])
+    openings = place_openings(line, scenario.warmup_days, scenario.years)
+    free = [-np.inf] * openings[0][1]
+    for (_, before), (day, places) in itertools.pairwise(openings):
+        free += [day] * (places - before)
     heapq.heapify(free)
     episode = float(line.episode_days.mean)
     start = np.empty(t.size)
@@ -214,7 +219,8 @@ def fifo_by_hand(scenario: Scenario, name: str, replication: int) -> dict[str, n
 
 
 HAND_CASES = {
-    # one care coordinator, a second from the second year; 8 referrals a year of 90 days: a list at day 365
+    # one care coordinator, a second from the second year (none in the warm-up: half a place is none); 8
+    # referrals a year of 90 days: a list at day 0 and at day 365
     "community": lambda: one_line(
         "community", 8, {"staff_wte": 1, "caseload_per_wte": 1, "growth": 1.0}, {"dist": "fixed", "mean": 90},
         seed=3, warmup_days=60,
@@ -274,7 +280,7 @@ STOCKS = {"waiting_end", "in_treatment_end"}
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_the_first_year_is_the_team_without_growth_and_the_list_takes_the_new_places(engine):
-    grown = growing_trust(years=2)
+    grown = growing_trust(years=2, warmup_days=0)  # a warm-up would run at the growth run backwards
     fixed = grown.with_overrides(
         {"services.talking_therapies.capacity.growth": 0, "services.community.capacity.growth": 0}
     )

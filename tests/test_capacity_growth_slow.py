@@ -78,8 +78,7 @@ def test_growth_matching_demand_holds_the_wait(runs):
     assert first > 1.0  # a wait worth holding: about 2 days on average, with a list every year
     change, se = mean_se(grown[:, 2] - grown[:, 0])
     assert abs(change) + Z * se <= CLOSE * first, f"year 3 - year 1: {change:.3f} +- {se:.3f} days of {first:.3f}"
-    # the same team with fixed places: same first year, then the load climbs and the wait with it
-    assert np.array_equal(fixed[:, 0], grown[:, 0])
+    # the same team with fixed places: the load climbs and the wait with it
     drift, se = mean_se(fixed[:, 2] - fixed[:, 0])
     assert drift - Z * se > 0.5 * first, f"fixed places, year 3 - year 1: {drift:.3f} +- {se:.3f}"
     # and a growing share leaves the list, where growth holds it

@@ -165,12 +165,25 @@ def test_yearly_change_worked_examples(extra, pay_award, change):
     assert yearly_change(RollForward(**NATIONAL, **extra), pay_award) == pytest.approx(change, abs=1e-15)
 
 
+def test_agreed_growth_moves_contract_values_not_prices():
+    roll = {**NATIONAL, "growth": 0.01, "pay_award_funded": 1.0, "pay_share": 0.7}
+    sc = rolled_with(roll, {"block": {"annual_value": 1_200_000}, "activity": {"prices": PRICES}})
+    resolved = finance.contract_terms(sc.contracts, sc.costs)
+    assert resolved.block.uplift == pytest.approx(0.0483)  # 1.8 % + 1 % growth + 0.7 x 2.9 %
+    assert resolved.activity.uplift == pytest.approx(0.0383)  # prices: more activity is paid through the units
+    assert yearly_change(RollForward(**roll), 0.05, prices=True) == pytest.approx(0.0383)
+
+
 ROLL = {**NATIONAL, "pay_award_funded": 1.0, "pay_share": 0.7}
 PRICES = {"inpatient": {"bed_day": 400}}
 
 
 def rolled(contracts: dict, pay_inflation: float = 0.05):
-    return scenario({**contracts, "roll_forward": ROLL}, {**COSTS, "pay_inflation": pay_inflation})
+    return rolled_with(ROLL, contracts, pay_inflation)
+
+
+def rolled_with(roll: dict, contracts: dict, pay_inflation: float = 0.05):
+    return scenario({**contracts, "roll_forward": roll}, {**COSTS, "pay_inflation": pay_inflation})
 
 
 def test_rules_without_uplift_take_the_roll_forward_and_rules_with_one_keep_it():

@@ -184,6 +184,25 @@ SCENARIOS = {
             "services.inpatient.beds": 8,
         }
     ),
+    # every key the fidelity work added to the services, at once: the placement policy, assessment, dropout,
+    # recovery, first appointments and capacity growing by year (on the lines that have them)
+    "every-new-key": lambda: small_trust(seed=9, years=2, warmup_days=400).with_overrides(
+        {
+            "services.inpatient.oap.wait_days": 1.0,
+            "services.inpatient.oap.repatriate_after_days": 10,
+            "services.inpatient.oap.repatriate_keep_free": 0.1,
+            "services.inpatient.beds": 9,
+            "services.talking_therapies.treated_share": 0.67,
+            "services.talking_therapies.dropout_share": 0.45,
+            "services.talking_therapies.recovery_share": 0.484,
+            "services.talking_therapies.first_appointment_days": {"dist": "lognormal", "mean": 18, "sd": 36},
+            "services.talking_therapies.capacity.growth": 0.1,
+            "services.community.treated_share": 0.8,
+            "services.community.dropout_share": 0.2,
+            "services.community.first_appointment_days": {"dist": "gamma", "mean": 14, "sd": 10},
+            "services.community.capacity.growth": 0.2,
+        }
+    ),
 }
 
 
@@ -199,7 +218,7 @@ def test_each_replication_matches_the_simpy_model(name, use_numba):
         np.testing.assert_allclose(reference[measure], fast[measure], rtol=1e-9, atol=1e-9, err_msg=measure)
     placed_or_ended = fast.total("inpatient.oap_admissions") + fast.total("inpatient.ended_waiting")
     assert placed_or_ended.sum() > 0  # the policy is exercised
-    if "repatriate_after" in name or name == "trust-with-policy":
+    if "repatriate_after" in name or name in ("trust-with-policy", "every-new-key"):
         assert fast.total("inpatient.repatriations").sum() > 0
 
 

@@ -15,7 +15,7 @@ LIBRARY = ("block-growth", "oap-heavy", "capitation-outcomes", "integrated-care"
 VARIANTS = {
     "more-beds": {"services.inpatient.beds": 128},
     "bigger-crisis-team": {"services.crisis.capacity.places": 200, "costs.staff.crisis.wte": 112},
-    "more-community-staff": {"services.community.capacity.staff_wte": 176},
+    "more-community-staff": {"services.community.capacity.staff_wte": 153},
     "oap-pressure": {"services.inpatient.beds": 108},
 }
 

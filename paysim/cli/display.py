@@ -15,7 +15,7 @@ from paysim.compare import Comparison
 from paysim.demand import MONTH_NAMES
 from paysim.payment import yearly_change
 from paysim.scenario import Community, Scenario, TalkingTherapies, TreatmentLine, places_by_year
-from paysim.terms import PLANNED_RULES, Costs
+from paysim.terms import PLANNED_RULES, PRICED_RULES, Costs
 
 
 def describe(scenario: Scenario) -> list[str]:
@@ -109,7 +109,10 @@ def _contract_lines(scenario: Scenario) -> list[str]:
                 f" + {r.pay_award_funded:.0%} of the pay award ({costs.pay_inflation:.1%}) above "
                 f"{r.pay_in_cost_uplift:.1%} on a {r.pay_share:.0%} pay share"
             )
-        lines.append(f"{text} = {yearly_change(r, costs.pay_inflation):+.2%} a year")
+        text += f" = {yearly_change(r, costs.pay_inflation):+.2%} a year"
+        if r.growth and any(rule in PRICED_RULES for rule in k.rules):
+            text += f" ({yearly_change(r, costs.pay_inflation, prices=True):+.2%} for prices, which volume grows)"
+        lines.append(text)
     if k.mhis is not None:
         m = k.mhis
         text = "mhis: the ICB's qualifying spend must grow at least by the allocation growth"

@@ -41,14 +41,13 @@ from paysim.demand import DemandCurve, month_edges
 from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
 from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
 from paysim.scenario import (
-    YEAR_DAYS,
     Crisis,
     OutOfArea,
     ReferralLine,
     Scenario,
     TalkingTherapies,
     TreatmentLine,
-    places_by_year,
+    place_openings,
 )
 from paysim.streams import Draws, stream
 
@@ -249,13 +248,15 @@ def referral(
     team.release(dropped_out, recovers)
 
 
-def capacity_growth(env: simpy.Environment, team: Team, places: Sequence[int]):
-    """Adds ``places[y] - places[y - 1]`` places to the team at the start of each contract year ``y >= 1``
-    (day ``365 y`` of the horizon); ``places``: the team's places in each contract year."""
-    for year in range(1, len(places)):
-        yield env.timeout(YEAR_DAYS * year - env.now)
-        if places[year] > places[year - 1]:
-            team.add_places(places[year] - places[year - 1])
+def capacity_growth(env: simpy.Environment, team: Team, openings: Sequence[tuple[float, int]]):
+    """Adds places to the team as its capacity grows: ``openings`` are ``(day, places from that day)`` after the
+    first (:func:`~paysim.scenario.place_openings`)."""
+    places = team.places
+    for day, now_places in openings:
+        yield env.timeout(day - env.now)
+        if now_places > places:
+            team.add_places(now_places - places)
+            places = now_places
 
 
 def arrivals(env: simpy.Environment, times: np.ndarray, start: Callable[[int], None]):
@@ -429,10 +430,10 @@ class TrustModel:
         self.stepdowns = Events()  # discharged inpatients referred to the community team
         services = scenario.services
         for name in scenario.lines():
-            places = places_by_year(getattr(services, name), scenario.years)
-            team = self.teams[name] = Team(self.env, getattr(services, name), places[0])
-            if places[-1] > places[0]:  # the capacity grows: places are added at the start of later years
-                self.env.process(capacity_growth(self.env, team, places))
+            openings = place_openings(getattr(services, name), scenario.warmup_days, scenario.years)
+            team = self.teams[name] = Team(self.env, getattr(services, name), openings[0][1])
+            if openings[-1][1] > openings[0][1]:  # the capacity grows: places are added at the start of years
+                self.env.process(capacity_growth(self.env, team, openings[1:]))
         if services.inpatient is not None:
             self.ward = Ward(self.env, services.inpatient.beds, services.inpatient.oap)
             self._after_stay = self._after_stay_draws()

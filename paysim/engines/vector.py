@@ -52,6 +52,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -70,7 +71,7 @@ from paysim.engines.referral_outcomes import (
     uses_outcomes,
 )
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
-from paysim.scenario import YEAR_DAYS, Crisis, ReferralLine, Scenario, places_by_year
+from paysim.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
 from paysim.streams import stream
 
 ENGINE = "vector"
@@ -277,7 +278,7 @@ class _Chunk:
         """Run a team's FIFO queue over its referrals and tally its measures; for crisis with a ward,
         return the gatekept bed requests ``(times, referral numbers)``, each ``[R, n]`` (see
         :meth:`crisis_stays`)."""
-        heap = self.kern.new_heap(self.rows, opening_times(line, self.scenario.years))
+        heap = self.kern.new_heap(self.rows, opening_times(line, self.scenario.warmup_days, self.scenario.years))
         gatekeeping = isinstance(line, Crisis) and self.scenario.services.inpatient is not None
         beds_t: list[np.ndarray] = []
         beds_index: list[np.ndarray] = []
@@ -327,7 +328,7 @@ class _Chunk:
         gatekeeping = isinstance(line, Crisis) and inpatient is not None
         curve = DemandCurve.for_line(line, scenario.start_month)
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)
-        opening = opening_times(line, scenario.years)
+        opening = opening_times(line, scenario.warmup_days, scenario.years)
         edges = np.asarray(self.tally.edges, dtype=float)
         day_month = _day_month(edges)
         long_standard = getattr(line, "long_standard_days", None)
@@ -597,19 +598,19 @@ class _AfterStayDraws:
 # --- helpers ------------------------------------------------------------------------------------------
 
 
-def opening_times(line: ReferralLine, years: int) -> np.ndarray:
-    """When each place of a team opens (days from the horizon start), ascending, ``[places in the last year]``:
-    ``-inf`` (free since ever) for the first contract year's places, ``365 y`` for those added at the start of
-    contract year ``y`` (:func:`~paysim.scenario.places_by_year`).
+def opening_times(line: ReferralLine, warmup_days: int, years: int) -> np.ndarray:
+    """When each place of a team opens (days from the horizon start), ascending, ``[most places]``: ``-inf`` (free
+    since ever) for the places at the start of the warm-up, ``365 y`` for those added at the start of contract
+    year ``y`` (:func:`~paysim.scenario.place_openings`; ``y`` is negative in the warm-up).
 
     In a FIFO queue a place that opens at ``T`` is a place busy until ``T``, so a team whose capacity grows is the
     same queue with its free-time heap starting from these values (ascending values are a valid heap of any
     arity); the tallies count only the people treated, so such a place adds no caseload before it opens.
     """
-    places = places_by_year(line, years)
-    opening = np.full(places[-1], -INF)
-    for year in range(1, years):
-        opening[places[year - 1] : places[year]] = float(YEAR_DAYS * year)
+    openings = place_openings(line, warmup_days, years)
+    opening = np.full(openings[-1][1], -INF)
+    for (_, before), (day, places) in pairwise(openings):
+        opening[before:places] = day
     return opening
 
 

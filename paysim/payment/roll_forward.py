@@ -9,8 +9,11 @@ yearly change of every value and price under ``contracts.roll_forward`` is::
              + pay_award_funded x pay_share x max(pay_inflation - pay_in_cost_uplift, 0)
 
 with ``pay_inflation`` the pay award actually paid (``costs.pay_inflation``) and ``pay_share`` the share of
-the contract value that pays for staff. A rule's own ``uplift``, when given, is used instead
-(:func:`paysim.finance.contract_terms` resolves this once for every rule).
+the contract value that pays for staff. The agreed ``growth`` moves a **contract value** (block, capitation);
+a **price** (activity, blended, API: :data:`paysim.terms.PRICED_RULES`) moves without it, since a rule that pays
+per unit is paid for more activity through the units (a planned rule's plan grows by its ``baseline.growth``).
+A rule's own ``uplift``, when given, is used instead (:func:`paysim.finance.contract_terms` resolves this once
+for every rule).
 
 Example: cost uplift 2.9 %, efficiency 1.1 %, no growth: 1.8 % a year. With a 5 % pay award against the 2.1 %
 the cost uplift assumed, funded in full on a 70 % pay share: 1.8 % + 0.7 x 2.9 % = 3.83 % a year.
@@ -21,8 +24,8 @@ from __future__ import annotations
 from paysim.terms import RollForward
 
 
-def yearly_change(roll_forward: RollForward, pay_inflation: float) -> float:
-    """The yearly change of every contract value and price (0.018 = +1.8 % a year).
+def yearly_change(roll_forward: RollForward, pay_inflation: float, prices: bool = False) -> float:
+    """The yearly change of a contract value, or of prices (0.018 = +1.8 % a year).
 
     Parameters
     ----------
@@ -30,10 +33,13 @@ def yearly_change(roll_forward: RollForward, pay_inflation: float) -> float:
         The scenario's ``contracts.roll_forward``.
     pay_inflation : float
         The pay award actually paid each year, ``costs.pay_inflation`` (0.05 = 5 %).
+    prices : bool
+        True for the prices of a rule paid per unit: the agreed ``growth`` is left out (see the module docstring).
     """
     r = roll_forward
     pay_top_up = 0.0
     if r.pay_award_funded > 0:
         assert r.pay_share is not None  # required by validation when pay_award_funded > 0
         pay_top_up = r.pay_award_funded * r.pay_share * max(pay_inflation - r.pay_in_cost_uplift, 0.0)
-    return r.cost_uplift - r.efficiency + r.growth + pay_top_up
+    growth = 0.0 if prices else r.growth
+    return r.cost_uplift - r.efficiency + growth + pay_top_up
