@@ -274,7 +274,8 @@ def shown_value(value: Any) -> str:
     if isinstance(value, int | float):
         return number(value)
     text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(text):,} characters)"
+    length = len(value) if isinstance(value, str) else len(text)  # text: its own length, not its quoted form's
+    return text if len(text) <= 80 else f"{text[:60]}... ({length:,} characters)"
 
 
 def shown_name(path: Any, width: int = 100) -> str:

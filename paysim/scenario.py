@@ -71,6 +71,11 @@ class _Model(BaseModel):
     model_config = MODEL_CONFIG
 
 
+NAME_CHARACTERS = 200
+"""Longest scenario name: it heads every table, file and chart (a name of megabytes would fill the screen)."""
+DESCRIPTION_CHARACTERS = 10_000
+"""Longest scenario description: a few paragraphs."""
+
 REFERRALS_PER_YEAR = 2_000_000
 """Most referrals a year on one line: above England's talking therapies referrals (1.83m in 2023/24), the largest
 line nationally."""
@@ -373,8 +378,8 @@ class Services(_Model):
 class Scenario(_Model):
     """One provider's demand, capacity and contracts; see the module docstring for time conventions."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=NAME_CHARACTERS)
+    description: str = Field(default="", max_length=DESCRIPTION_CHARACTERS)
     years: int = Field(ge=1, le=10, description="counted horizon, years of 365 days")
     seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (a 63-bit whole number)")
     warmup_days: int = Field(
@@ -877,6 +882,7 @@ _MESSAGES = {
     "bool_type": "must be true or false",
     "string_type": "must be text",
     "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters",
     "model_type": "must be a mapping of keys",
     "model_attributes_type": "must be a mapping of keys",
     "dict_type": "must be a mapping of keys",

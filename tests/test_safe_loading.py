@@ -235,3 +235,10 @@ def test_a_pair_correlated_twice_is_an_error():
         _correlated([(beds, los, 0.5), (beds, los, 0.5)]), "are correlated twice (both rho 0.5); give each pair once"
     )
     assert len(scenario_from_yaml(_correlated([(beds, los, 0.5)])).uncertain.correlations) == 1
+
+
+def test_a_name_of_megabytes_is_refused_with_a_short_message():
+    text = SMALL.replace("name: inpatient-only", "name: " + "n" * 5_000_000)
+    message = refused(text, "f.yaml: name: must be at most 200 characters, got 'nnn", "(5,000,000 characters)")
+    assert len(message) < 300
+    refused(SMALL.replace("description: ''", "description: " + "d" * 10_001), "must be at most 10,000 characters")
