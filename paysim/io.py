@@ -237,10 +237,11 @@ def check_output_folder(folder: str | Path, option: str = "--tables", path: str 
     folder = Path(folder)
     head = f"{option} {shown_name(path if path is not None else folder)}: "
     try:
-        if not folder.is_dir():
-            raise OutputError(f"{head}the folder {shown_name(folder)} does not exist")
+        is_folder = folder.is_dir()
     except (OSError, ValueError) as exc:
         raise OutputError(f"{head}not a usable folder name ({_why_not(exc)})") from None
+    if not is_folder:
+        raise OutputError(f"{head}the folder {shown_name(folder)} does not exist")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{head}the folder {shown_name(folder)} is not writable")
     return folder

@@ -176,3 +176,9 @@ def test_scenarios_of_different_horizons_are_not_compared(ward):
     )
     with pytest.raises(RunError, match="from month 4 and OTHER 1 years from month 1"):
         check_comparable(WARD, WARD.with_overrides({"start_month": 1}))
+
+
+def test_a_missing_folder_is_named_once(ward, tmp_path):
+    missing = tmp_path / "nofolder"
+    message = f"--out {missing}/x.csv: the folder {missing} does not exist"
+    refused(["run", str(ward), "--out", str(missing / "x.csv")], message)
