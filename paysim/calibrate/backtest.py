@@ -143,13 +143,13 @@ def holdout_backtest(
     base: Any = "default",
     holdout: int = DEFAULT_HOLDOUT,
     reps: int = DEFAULT_REPS,
-    **options: Any,
+    fit_options: dict[str, Any] | None = None,
 ) -> tuple[Calibration, Backtest]:
-    """Fit on all but the last ``holdout`` months and check the fit on those (``options`` go to
+    """Fit on all but the last ``holdout`` months and check the fit on those (``fit_options`` go to
     :func:`paysim.calibrate.calibrate`)."""
     if not 0 < holdout < data.n_months:
         raise DataError(f"--holdout: must be between 1 and {data.n_months - 1} months, got {holdout}")
-    fitted = calibrate(data.head(data.n_months - holdout), base, **options)
+    fitted = calibrate(data.head(data.n_months - holdout), base, **(fit_options or {}))
     return fitted, backtest(fitted, data, holdout, reps)
 
 

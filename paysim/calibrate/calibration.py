@@ -66,7 +66,10 @@ CAPACITY_KEYS = {
     "crisis": ("services.crisis.capacity.places", True),
     "community": ("services.community.capacity.caseload_per_wte", False),
 }
-"""The capacity key solved from each line's waiting list, and whether it is a whole number."""
+"""The capacity key solved from each line's waiting list (or caseload), and whether it is a whole number."""
+FULL_MONTHS = 0.9
+"""A line with a waiting list in at least this share of months is always full: its capacity is solved from its mean
+caseload (the places in use), else from its mean waiting list."""
 
 
 @dataclass
@@ -336,7 +339,7 @@ def calibrate(
     _Fitter(calibration, seasonal).run()
     for key in calibration.dropped_uncertain():
         calibration.notes.append(
-            f"uncertain.parameters.{key}: the base's range is not valid beside the fitted values; left out"
+            f"uncertain.parameters.{key}: its distribution reaches values not valid beside the fitted ones; left out"
         )
     return calibration
 
@@ -413,8 +416,10 @@ class _Fitter:
     def add(
         self, key: str, value: Any, se: float, source: str, method: str, carrier: str = "normal", **kw: Any
     ) -> None:
+        """Record an estimate (replacing an earlier one of the same key: a value fitted again)."""
         if isinstance(value, float):
             value = rounded(value, 6)
+        self.c.estimates[:] = [e for e in self.c.estimates if e.key != key]
         self.c.estimates.append(Estimate(key, value, se, _value_of(self.base, key), source, method, carrier, **kw))  # type: ignore[arg-type]
 
     def fitted(self, key: str) -> Any:
@@ -429,6 +434,7 @@ class _Fitter:
         return f"{' and '.join(names)} {self.data.span()} ({self.data.source})"
 
     def keep(self, part: str, why: str) -> None:
+        self.c.kept[:] = [k for k in self.c.kept if k[0] != part]
         self.c.kept.append((part, why))
 
     def current(self, months: int | None = None) -> Scenario:
@@ -622,10 +628,14 @@ class _Fitter:
                 "share",
             )
 
-    def stays(self) -> None:
+    def stays(self, wait: float | None = None, local_waits: np.ndarray | None = None) -> None:
+        """Length of stay (Little's law) and its spread. ``wait``: the local wait before a placement (default the
+        base's); ``local_waits``: days spent waiting locally for a bed per month, ``[M]``, added to the days when
+        the data do not give ``inpatient.bed_wait_days`` (the simulated ones, once the wait is fitted)."""
         ward = self.base.services.inpatient
         if ward is None:
             return
+        wait = ward.oap.wait_days if wait is None else wait
         days_measures = ["inpatient.local_bed_days", "inpatient.oap_bed_days"]
         stays_measure = next(
             (m for m in ("inpatient.bed_requests", "inpatient.discharges") if self.given(m)),
@@ -643,13 +653,17 @@ class _Fitter:
         else:
             used = [*days_measures, *(["inpatient.bed_wait_days"] if self.given("inpatient.bed_wait_days") else [])]
             days = sum(np.nan_to_num(self.data[m]) for m in used)
+            method = "Little's law: days in a stay / stays begun"
+            if local_waits is not None and "inpatient.bed_wait_days" not in used:
+                days = days + local_waits
+                method += " (with the simulated days waiting locally for a bed)"
             stay = flows.little_stay(days, self.data[stays_measure], self.days, dist, cv)
             self.add(
                 "services.inpatient.los_days.mean",
                 rounded(stay.mean),
                 stay.se,
                 self.src(*used, stays_measure),
-                "Little's law: days in a stay / stays begun",
+                method,
                 "positive",
             )
             if los.dist != dist:
@@ -681,7 +695,7 @@ class _Fitter:
                 dist, mean, cv * mean, "placements are repatriated, so their lengths are not lengths of stay", keep=True
             )
             return
-        spread = flows.fit_spread(counts, dist, mean, ward.oap.wait_days, cv * mean)
+        spread = flows.fit_spread(counts, dist, mean, wait, cv * mean)
         self.add(
             "services.inpatient.los_days.sd",
             rounded(spread.sd),
@@ -860,6 +874,9 @@ class _Fitter:
         if np.nanmean(observed) < 1:
             self.keep(key, f"{measure} is about 0: the line is not at capacity, so the data cannot tell its capacity")
             return
+        full = float(np.mean(np.nan_to_num(observed) >= 1)) >= FULL_MONTHS
+        if full and self.given(f"{line}.caseload_mean"):  # always at capacity: the caseload is the capacity in use
+            measure, observed = f"{line}.caseload_mean", self.data[f"{line}.caseload_mean"]
         base_value = float(_value_of(self.base, key))
         simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
         limits = (1.0, 500_000.0) if whole else (0.5, 100.0)
@@ -873,7 +890,8 @@ class _Fitter:
             whole=whole,
             limits=limits,
         )
-        self._root_estimate(key, root, whole, measure, "simulated mean waiting list = observed (common random numbers)")
+        what = "caseload" if measure.endswith("caseload_mean") else "waiting list"
+        self._root_estimate(key, root, whole, measure, f"simulated mean {what} = observed (common random numbers)")
 
     def oap_policy(self) -> None:
         ward = self.base.services.inpatient
@@ -894,6 +912,7 @@ class _Fitter:
             return
         simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
         base_wait = float(ward.oap.wait_days)
+        joint = not self.given("inpatient.bed_wait_days") and self.c.estimate("services.inpatient.los_days.mean")
         root = roots.solve(
             simulator,
             "services.inpatient.oap.wait_days",
@@ -901,7 +920,10 @@ class _Fitter:
             self.data["inpatient.oap_admissions"],
             (0.0, max(2.0, 4 * base_wait)),
             limits=(0.0, 365.0),
+            extra=self._stays_at if joint else None,
         )
+        if joint:
+            self.stays(wait=root.value, local_waits=self._local_waits(root.value))
         self._root_estimate(
             "services.inpatient.oap.wait_days",
             root,
@@ -928,6 +950,21 @@ class _Fitter:
                 "inpatient.oap_bed_days",
                 "simulated OAP bed days = observed (common random numbers)",
             )
+
+    def _local_waits(self, wait: float) -> np.ndarray:
+        """Days waiting locally for a bed per month ``[M]``, simulated at this wait with the values fitted so far."""
+        simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
+        activity = simulator.run({"services.inpatient.oap.wait_days": wait})
+        return activity["inpatient.bed_wait_days"][:, : self.data.n_months].mean(axis=0)
+
+    def _stays_at(self, wait: float) -> dict[str, object]:
+        """The stays fitted again at a trial wait: the data do not give the days spent waiting locally for a bed,
+        which count in a stay, so they are simulated at that wait (a wait and its stays are solved together)."""
+        self.stays(wait=wait, local_waits=self._local_waits(wait))
+        return {
+            "services.inpatient.los_days.mean": self.fitted("services.inpatient.los_days.mean"),
+            "services.inpatient.los_days.sd": self.fitted("services.inpatient.los_days.sd"),
+        }
 
     def _root_estimate(self, key: str, root: roots.Root, whole: bool, measure: str, method: str) -> None:
         value: Any = int(root.value) if whole else rounded(root.value, 4)

@@ -63,10 +63,11 @@ class Estimate:
 
     @property
     def uncertain(self) -> bool:
-        """Whether the estimate goes into ``uncertain:`` (a finite, positive standard error)."""
+        """Whether the estimate goes into ``uncertain:``: a finite standard error above 1e-4 of the value (a value the
+        data fix, such as places always full, is not uncertain)."""
         if self.carrier == "share" and not 0 < float(self.value) < 1:
             return False
-        return self.carrier != "none" and math.isfinite(self.se) and self.se > 0
+        return self.carrier != "none" and math.isfinite(self.se) and self.se > 1e-4 * abs(float(self.value))
 
     def comment(self) -> str:
         """The comment written beside the value."""

@@ -191,7 +191,9 @@ def solve(
     root = trial(root)
     at_root = simulated(root)
     sd = float(at_root.std(ddof=1)) if len(at_root) > 1 else float("nan")
-    step = max(1.0, round(0.1 * abs(root))) if whole else max(0.05 * abs(root), 0.05 * (high - low), 1e-3)
+    # the slope over a quarter of the bracket (or of the root) either side: wide enough that the replications'
+    # common-random-number steps average out
+    step = max(1.0, round(0.05 * abs(root))) if whole else max(0.25 * abs(root), 0.25 * (high - low), 1e-3)
     lo_x, hi_x = max(root - step, limits[0]), min(root + step, limits[1])
     slope = (gap(hi_x) - gap(lo_x)) / (trial(hi_x) - trial(lo_x)) if trial(hi_x) > trial(lo_x) else float("nan")
     if at_bound or not math.isfinite(slope) or slope == 0:
