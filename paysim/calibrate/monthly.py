@@ -379,7 +379,7 @@ def _number(cell: _Cell, kind: Kind, source: str) -> float:
         raise DataError(f"{where}: must be >= 0 (a count, days or a mean), got {number:g}")
     if kind in ("count", "stock") and abs(number - round(number)) > 1e-6:
         raise DataError(f"{where}: a count must be a whole number, got {number:g}")
-    if cell.measure == "inpatient.occupancy_mean" and number > 1:
+    if cell.measure == "inpatient.occupancy_mean" and number > 1 + 1e-9:
         raise DataError(f"{where}: the share of local beds occupied must be <= 1 (0.95 = 95 %), got {number:g}")
     return number
 
