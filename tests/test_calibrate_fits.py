@@ -282,3 +282,28 @@ def test_an_oap_return_alone_fits_the_placement_policy_and_its_cost(tmp_path):
     assert 550 < cost.value < 650
     assert fit.start == month_after("2016-12")
     assert fit.scenario.start_month == 1
+
+
+def test_check_writes_the_chart_and_its_data_beside_out(small_history, tmp_path):
+    data, truth = small_history
+    table = tmp_path / "history.csv"
+    names = ["talking_therapies.referrals", "talking_therapies.waiting_end", "crisis.referrals"]
+    with table.open("w") as file:
+        file.write(",".join(["month", *names]) + "\n")
+        for i, month in enumerate(data.months):
+            file.write(",".join([month, *(f"{data[n][i]:g}" for n in names)]) + "\n")
+    base = tmp_path / "base.yaml"
+    base.write_text(truth.to_yaml())
+    out = tmp_path / "ours.yaml"
+    args = ["calibrate", str(table), "--base", str(base), "--out", str(out), "--check", "--reps", "4",
+            "--check-reps", "10"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "back-test, 10 replications: the last 12 months, held out of the fit" in result.output
+    chart, csv_path = tmp_path / "ours-backtest.png", tmp_path / "ours-backtest.csv"
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    rows = csv_path.read_text().splitlines()
+    assert rows[0].split(",")[:4] == ['"measure"', '"month"', '"observed"', '"p5"']
+    assert len(rows) == 1 + 3 * 24
+    result = CliRunner().invoke(app, [*args[:-4], "--check", "--holdout", "20"])
+    assert result.exit_code == 2 and "a seasonal fit needs 12" in result.output

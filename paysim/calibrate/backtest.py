@@ -192,7 +192,7 @@ def chart(result: Backtest, columns: int = 3) -> alt.FacetChart:
     return (
         alt.layer(*layers, data=alt.Data(values=values))
         .properties(width=260, height=150)
-        .facet(facet=alt.Facet("measure:N", title=None), columns=columns)
+        .facet(facet=alt.Facet("measure:N", title=None, sort=result.measures), columns=columns)
         .resolve_scale(y="independent")
         .properties(title=title)
     )

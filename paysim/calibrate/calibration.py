@@ -418,7 +418,7 @@ class _Fitter:
     ) -> None:
         """Record an estimate (replacing an earlier one of the same key: a value fitted again)."""
         if isinstance(value, float):
-            value = rounded(value, 6)
+            value = rounded(value, 5)
         self.c.estimates[:] = [e for e in self.c.estimates if e.key != key]
         self.c.estimates.append(Estimate(key, value, se, _value_of(self.base, key), source, method, carrier, **kw))  # type: ignore[arg-type]
 

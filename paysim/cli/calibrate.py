@@ -2,14 +2,16 @@
 
 ::
 
-    paysim calibrate DATA --base SCENARIO --out FILE.yaml [--check] [--holdout N] [--start YYYY-MM]
+    paysim calibrate DATA --base SCENARIO [--set KEY=VALUE ...] --out FILE.yaml [--check] [--holdout N]
+                     [--start YYYY-MM]
     paysim calibrate --oap-return FILE [FILE ...] --provider CODE --base SCENARIO --out FILE.yaml
 
-Files after ``--oap-return`` (or given with it as arguments) that are NHS Digital OAP open-data files are read as
-the OAP return; at most one other file is the monthly table. ``--check`` fits on all but the last ``--holdout``
-months (12 by default; 0 checks the full fit on every month), simulates the data's months and writes the chart
-``<out>-backtest.png`` and its data ``<out>-backtest.csv`` beside ``--out``. Nothing is written unless every step
-succeeds; bad data stops with exit status 2 and a message naming the file, row and column.
+``--set`` changes the base before the fit (its beds, say). Files after ``--oap-return`` (or given with it as
+arguments) that are NHS Digital OAP open-data files are read as the OAP return; at most one other file is the
+monthly table. ``--check`` fits on all but the last ``--holdout`` months (12 by default; 0 checks the full fit on
+every month), simulates the data's months and writes the chart ``<out>-backtest.png`` and its data
+``<out>-backtest.csv`` beside ``--out``. Nothing is written unless every step succeeds; bad data stops with exit
+status 2 and a message naming the file, row and column.
 """
 
 from __future__ import annotations
@@ -37,9 +39,10 @@ from paysim.calibrate.monthly import DataError
 from paysim.calibrate.oap_return import LAYOUTS
 from paysim.calibrate.roots import DEFAULT_REPS as FIT_REPS
 from paysim.calibrate.writer import write_scenario
-from paysim.cli.app import BadInput, app, bad_input, check_count, machine_errors, resolve
+from paysim.cli.app import BadInput, SetOption, app, bad_input, check_count, load, machine_errors
 from paysim.io import check_output_path
 from paysim.limits import shown_name
+from paysim.scenario import Scenario
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 
@@ -75,6 +78,7 @@ def calibrate_command(
     base: Annotated[
         str, typer.Option(help="Scenario whose other values are kept: a file or a bundled name.")
     ] = "default",
+    set_: SetOption = None,
     out: Annotated[
         Path | None,
         typer.Option(help="The calibrated scenario, .yaml.", show_default=False, dir_okay=False),
@@ -133,11 +137,11 @@ def calibrate_command(
                 f"give one monthly table, got {', '.join(shown_name(p) for p in data_files)} (OAP files go after "
                 "--oap-return)"
             )
-        base_path = resolve(base)
+        base_model = load(base, set_)
         try:
             fit = calibrate(
                 data_files[0] if data_files else None,
-                base_path,
+                base_model,
                 oap_return=oap_files,
                 provider=provider,
                 start=start,
@@ -145,7 +149,7 @@ def calibrate_command(
                 reps=reps,
                 name=name or out.stem,
             )
-            result = _check(fit, holdout, check_reps, seasonality, reps, base_path) if check else None
+            result = _check(fit, holdout, check_reps, seasonality, reps, base_model) if check else None
         except DataError as exc:
             raise BadInput(str(exc)) from None
 
@@ -177,7 +181,7 @@ def _check(
     reps: int,
     seasonal: bool,
     fit_reps: int,
-    base: Path,
+    base: Scenario,
 ) -> Backtest:
     """The back-test asked for: in-sample (``holdout`` 0) or a fit on the first months checked on the rest."""
     data = fit.data
