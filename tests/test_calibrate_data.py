@@ -144,16 +144,23 @@ def bad(path: Path, *expected: str) -> str:
 
 
 def test_unknown_measure_names_row_and_column_with_did_you_mean(tmp_path):
-    bad(wide(tmp_path / "w.csv", **{"crisis.referals": [1] * 14}), "row 1, column 'crisis.referals'",
-        "did you mean 'crisis.referrals'")  # fmt: skip
+    bad(
+        wide(tmp_path / "w.csv", **{"crisis.referals": [1] * 14}),
+        "row 1, column 'crisis.referals'",
+        "did you mean 'crisis.referrals'",
+    )
     rows = [["month", "measure", "value"], ["2024-01", "inpatient.bed_request", 5]]
     bad(write_csv(tmp_path / "l.csv", rows), "row 2, column 'measure'", "did you mean 'inpatient.bed_requests'")
 
 
 def test_month_missing_names_the_gap(tmp_path):
     rows = [["month", "crisis.referrals"], ["2024-01", 1], ["2024-02", 2], ["2024-05", 3]]
-    bad(write_csv(tmp_path / "t.csv", rows), "row 4, column 'month'", "months missing between 2024-02 and 2024-05",
-        "2024-03, 2024-04")  # fmt: skip
+    bad(
+        write_csv(tmp_path / "t.csv", rows),
+        "row 4, column 'month'",
+        "months missing between 2024-02 and 2024-05",
+        "2024-03, 2024-04",
+    )
 
 
 def test_month_given_twice(tmp_path):
@@ -184,8 +191,12 @@ def test_negative_and_non_numeric_and_fractional_counts(tmp_path):
 
 
 def test_a_measure_missing_some_months(tmp_path):
-    rows = [["month", "measure", "value"], ["2024-01", "crisis.referrals", 1], ["2024-02", "crisis.referrals", 2],
-            ["2024-01", "crisis.started", 1]]  # fmt: skip
+    rows = [
+        ["month", "measure", "value"],
+        ["2024-01", "crisis.referrals", 1],
+        ["2024-02", "crisis.referrals", 2],
+        ["2024-01", "crisis.started", 1],
+    ]
     bad(write_csv(tmp_path / "t.csv", rows), "column 'crisis.started'", "no value for 2024-02")
 
 

@@ -10,12 +10,14 @@ import math
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 import yaml
 from scipy import stats
 from typer.testing import CliRunner
 
 from paysim.calibrate import calibrate, demand_fit, flows
+from paysim.calibrate.backtest import Backtest, read_table, save_table
 from paysim.calibrate.estimate import Estimate
 from paysim.calibrate.monthly import MonthlyData, from_activity, month_after
 from paysim.calibrate.writer import write_scenario
@@ -84,10 +86,19 @@ def test_a_covariate_share_is_fitted_with_the_curve():
 def test_projection_along_growth_by_hand():
     """Rate three years on = rate x 1.05^3; its standard error by the delta method."""
     fit = demand_fit.DemandFit(
-        per_year=1000.0, growth=0.05, amplitude=0.0, peak_month=1, share=float("nan"),
-        names=("per_year", "growth"), covariance=np.array([[100.0, 0.05], [0.05, 1e-4]]), family="poisson",
-        alpha=0.0, overdispersion_p=1.0, loglike=0.0, expected=np.zeros(1),
-    )  # fmt: skip
+        per_year=1000.0,
+        growth=0.05,
+        amplitude=0.0,
+        peak_month=1,
+        share=float("nan"),
+        names=("per_year", "growth"),
+        covariance=np.array([[100.0, 0.05], [0.05, 1e-4]]),
+        family="poisson",
+        alpha=0.0,
+        overdispersion_p=1.0,
+        loglike=0.0,
+        expected=np.zeros(1),
+    )
     value, cov = fit.projected(3 * 365)
     assert value == pytest.approx(1000 * 1.05**3)
     d_rate, d_growth = 1.05**3, 1000 * 3 * 1.05**2
@@ -107,8 +118,9 @@ def test_share_by_hand():
 
 def test_little_stay_by_hand():
     """3,300 days in stays over 100 stays begun: 33 days; the error of a mean of 100 stays plus the edges."""
-    stay = flows.little_stay(np.array([1650.0, 1650.0]), np.array([50.0, 50.0]), np.array([30.0, 30.0]), "lognormal",
-                             1.0)  # fmt: skip
+    stay = flows.little_stay(
+        np.array([1650.0, 1650.0]), np.array([50.0, 50.0]), np.array([30.0, 30.0]), "lognormal", 1.0
+    )
     assert stay.mean == 33.0
     m1, _, m3 = flows.duration_moments("lognormal", 33.0, 33.0)
     occupancy = 3300 / 60
@@ -272,8 +284,10 @@ def test_an_oap_return_alone_fits_the_placement_policy_and_its_cost(tmp_path):
             "costs": {"beds": {"oap_per_bed_day": 660}},
         }
     )
-    files = [Path(__file__).resolve().parent.parent / "data" / "oaps" / f"oaps-open-data-{m}-2016.csv"
-             for m in ("oct", "nov", "dec")]  # fmt: skip
+    files = [
+        Path(__file__).resolve().parent.parent / "data" / "oaps" / f"oaps-open-data-{m}-2016.csv"
+        for m in ("oct", "nov", "dec")
+    ]
     fit = calibrate(None, base, oap_return=files, provider="RW1", reps=6)
     keys = {e.key for e in fit.estimates}
     assert "services.inpatient.oap.wait_days" in keys
@@ -295,8 +309,19 @@ def test_check_writes_the_chart_and_its_data_beside_out(small_history, tmp_path)
     base = tmp_path / "base.yaml"
     base.write_text(truth.to_yaml())
     out = tmp_path / "ours.yaml"
-    args = ["calibrate", str(table), "--base", str(base), "--out", str(out), "--check", "--reps", "4",
-            "--check-reps", "10"]  # fmt: skip
+    args = [
+        "calibrate",
+        str(table),
+        "--base",
+        str(base),
+        "--out",
+        str(out),
+        "--check",
+        "--reps",
+        "4",
+        "--check-reps",
+        "10",
+    ]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "back-test, 10 replications: the last 12 months, held out of the fit" in result.output
@@ -307,3 +332,55 @@ def test_check_writes_the_chart_and_its_data_beside_out(small_history, tmp_path)
     assert len(rows) == 1 + 3 * 24
     result = CliRunner().invoke(app, [*args[:-4], "--check", "--holdout", "20"])
     assert result.exit_code == 2 and "a seasonal fit needs 12" in result.output
+
+
+def test_the_report_takes_a_back_test_section(tmp_path):
+    rows = [
+        {
+            "measure": "crisis.referrals",
+            "month": f"2024-0{i + 1}",
+            "observed": 10.0 + i,
+            "p5": 8.0,
+            "p25": 9.0,
+            "p50": 10.0,
+            "p75": 11.0,
+            "p95": 12.0,
+            "inside_50": 9.0 <= 10 + i <= 11,
+            "inside_90": 10 + i <= 12,
+            "checked": i >= 2,
+        }
+        for i in range(4)
+    ]
+    result = Backtest(rows, 2, 10, "x", ["crisis.referrals"])
+    save_table(result, tmp_path / "ours-backtest.csv")
+    back = read_table(tmp_path / "ours-backtest.csv")
+    assert back.holdout == 2
+    # the checked months observed 12 and 13 against a 50 % band of 9-11 and a 90 % band of 8-12
+    assert back.coverage()["crisis.referrals"] == {
+        "months": 2,
+        "inside_50": 0.0,
+        "inside_90": 0.5,
+        "observed": 12.5,
+        "p50": 10.0,
+    }
+    scenario = tmp_path / "small.yaml"
+    scenario.write_text(small_trust(years=1).to_yaml())
+    out = tmp_path / "report.xlsx"
+    args = [
+        "report",
+        str(scenario),
+        "--out",
+        str(out),
+        "--reps",
+        "3",
+        "--backtest",
+        str(tmp_path / "ours-backtest.csv"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert {"backtest_coverage", "backtest"} <= set(book.sheetnames)
+    assert [c.value for c in book["backtest_coverage"][1]][:3] == ["measure", "months", "inside_50"]
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    result = CliRunner().invoke(app, [*args[:-1], str(tmp_path / "other.csv")])
+    assert result.exit_code == 2 and "no column 'measure'" in result.output

@@ -11,7 +11,8 @@ observed months inside it should be about 90 % for a trust the model describes w
 fitted scenario on those last months only: the honest test, since the model never saw them.
 
 The chart (:func:`chart`) draws the bands, the median and the observed months, one panel a measure, and is saved as
-PNG with vl-convert (no browser); :func:`table` is the data behind it.
+PNG with vl-convert (no browser); :func:`table` is the data behind it. :func:`read_table` reads that table back,
+and :func:`report_sheets` makes it the back-test section of ``paysim report --backtest FILE``.
 """
 
 from __future__ import annotations
@@ -22,10 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import altair as alt
 import numpy as np
 import pyarrow as pa
-import vl_convert
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
 from paysim.calibrate.calibration import Calibration, calibrate
 from paysim.calibrate.monthly import DataError, MonthlyData
@@ -161,8 +162,13 @@ def table(result: Backtest) -> pa.Table:
     return pa.Table.from_pylist(result.rows)
 
 
-def chart(result: Backtest, columns: int = 3) -> alt.FacetChart:
-    """Bands, median and observed months, one panel a measure (independent y scales)."""
+def chart(result: Backtest, columns: int = 3) -> Any:
+    """Bands, median and observed months, one panel a measure (independent y scales): an Altair facet chart.
+
+    Altair is imported here, not with the module, so that every ``paysim`` command does not pay for it.
+    """
+    import altair as alt
+
     values = [
         dict(r, date=f"{r['month']}-01", where="inside 90 %" if r["inside_90"] else "outside") for r in result.rows
     ]
@@ -200,6 +206,8 @@ def chart(result: Backtest, columns: int = 3) -> alt.FacetChart:
 
 def save_chart(result: Backtest, path: str | Path, scale: float = 2.0) -> Path:
     """Render :func:`chart` to a PNG file atomically (vl-convert, no browser)."""
+    import vl_convert
+
     spec = json.dumps(chart(result).to_dict())
     png = vl_convert.vegalite_to_png(spec, scale=scale)
     path = Path(path)
@@ -211,3 +219,40 @@ def save_chart(result: Backtest, path: str | Path, scale: float = 2.0) -> Path:
 def save_table(result: Backtest, path: str | Path) -> Path:
     """Write :func:`table` as CSV or Parquet, atomically."""
     return write_table(table(result), path)
+
+
+COLUMNS = ("measure", "month", "observed", "p5", "p25", "p50", "p75", "p95", "inside_50", "inside_90", "checked")
+"""The columns of the back-test's table (:func:`table`), in order."""
+
+
+def read_table(path: str | Path) -> Backtest:
+    """A back-test table written by :func:`save_table` (``--check``'s ``<out>-backtest.csv``), read back.
+
+    Raises
+    ------
+    DataError
+        If the file cannot be read or lacks a column of :data:`COLUMNS`.
+    """
+    path = Path(path)
+    try:
+        data = pacsv.read_csv(path) if path.suffix.lower() == ".csv" else pq.read_table(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(f"--backtest {path}: cannot be read as a back-test table ({exc})") from None
+    missing = [c for c in COLUMNS if c not in data.column_names]
+    if missing:
+        raise DataError(
+            f"--backtest {path}: row 1: no column {', '.join(repr(c) for c in missing)}; give the table paysim "
+            "calibrate --check writes (<out>-backtest.csv)"
+        )
+    rows = data.select(list(COLUMNS)).to_pylist()
+    measures = list(dict.fromkeys(r["measure"] for r in rows))
+    checked = [r for r in rows if r["checked"]]
+    holdout = 0 if len(checked) == len(rows) else len(checked) // max(len(measures), 1)
+    return Backtest(rows, holdout, 0, path.stem, measures)
+
+
+def report_sheets(result: Backtest) -> dict[str, list[dict[str, Any]]]:
+    """The back-test as report sheets: ``backtest_coverage`` (one row per measure: months checked, observed and
+    simulated means, shares inside the 50 % and 90 % bands) and ``backtest`` (every measure and month)."""
+    coverage = [{"measure": m, **c} for m, c in result.coverage().items()]
+    return {"backtest_coverage": coverage, "backtest": [dict(r) for r in result.rows]}
