@@ -628,7 +628,9 @@ class _Fitter:
                 "share",
             )
 
-    def stays(self, wait: float | None = None, local_waits: np.ndarray | None = None) -> None:
+    def stays(
+        self, wait: float | None = None, local_waits: np.ndarray | None = None, wait_se: float = 0.0
+    ) -> None:
         """Length of stay (Little's law) and its spread. ``wait``: the local wait before a placement (default the
         base's); ``local_waits``: days spent waiting locally for a bed per month, ``[M]``, added to the days when
         the data do not give ``inpatient.bed_wait_days`` (the simulated ones, once the wait is fitted)."""
@@ -697,7 +699,7 @@ class _Fitter:
             return
         fitted_mean = self.c.estimate("services.inpatient.los_days.mean")
         mean_se = fitted_mean.se if fitted_mean is not None and math.isfinite(fitted_mean.se) else 0.0
-        spread = flows.fit_spread(counts, dist, mean, wait, cv * mean, mean_se)
+        spread = flows.fit_spread(counts, dist, mean, wait, cv * mean, mean_se, wait_se)
         self.add(
             "services.inpatient.los_days.sd",
             rounded(spread.sd),
@@ -928,8 +930,8 @@ class _Fitter:
             limits=(0.0, 365.0),
             extra=self._stays_at if joint else None,
         )
-        if joint:
-            self.stays(wait=root.value, local_waits=self._local_waits(root.value))
+        if joint:  # the stays at the solved wait, their spread carrying the wait's error too
+            self.stays(wait=root.value, local_waits=self._local_waits(root.value), wait_se=root.se)
         self._root_estimate(
             "services.inpatient.oap.wait_days",
             root,

@@ -157,21 +157,37 @@ class Spread:
 
 
 def fit_spread(
-    counts: np.ndarray, dist: str, mean: float, wait: float, start_sd: float, mean_se: float = 0.0
+    counts: np.ndarray,
+    dist: str,
+    mean: float,
+    wait: float,
+    start_sd: float,
+    mean_se: float = 0.0,
+    wait_se: float = 0.0,
 ) -> Spread:
     """Maximum-likelihood sd of the stay distribution (mean fixed) from ended placements by band ``[4]``.
 
-    The likelihood holds the mean fixed, so its standard error alone understates the sd's; with ``mean_se`` (the
-    mean's standard error) the fit is repeated at the mean +/- its error and the slope carries it through:
-    ``se^2 = se_fit^2 + (d sd / d mean x mean_se)^2``."""
+    The likelihood holds the mean and the local wait fixed, so its standard error alone understates the sd's; with
+    ``mean_se`` and ``wait_se`` (their standard errors) the fit is repeated a step either side of each and the
+    slopes carry them through: ``se^2 = se_fit^2 + (d sd / d mean x mean_se)^2 + (d sd / d wait x wait_se)^2``
+    (the two taken as independent)."""
     spread = _fit_spread(counts, dist, mean, wait, start_sd)
-    if not (mean_se > 0 and math.isfinite(mean_se) and math.isfinite(spread.se)):
+    if not math.isfinite(spread.se):
         return spread
-    step = min(mean_se, 0.5 * mean)
-    high = _fit_spread(counts, dist, mean + step, wait, spread.sd).sd
-    low = _fit_spread(counts, dist, mean - step, wait, spread.sd).sd
-    slope = (high - low) / (2 * step)
-    return Spread(spread.sd, math.hypot(spread.se, slope * mean_se), spread.placements)
+    variance = spread.se**2
+    if mean_se > 0 and math.isfinite(mean_se):
+        step = min(mean_se, 0.5 * mean)
+        slope = _slope(lambda m: _fit_spread(counts, dist, m, wait, spread.sd).sd, mean - step, mean + step)
+        variance += (slope * mean_se) ** 2
+    if wait_se > 0 and math.isfinite(wait_se):
+        low = max(wait - wait_se, 0.0)  # a wait is not negative: one-sided at 0
+        slope = _slope(lambda w: _fit_spread(counts, dist, mean, w, spread.sd).sd, low, wait + wait_se)
+        variance += (slope * wait_se) ** 2
+    return Spread(spread.sd, math.sqrt(variance), spread.placements)
+
+
+def _slope(fit, low: float, high: float) -> float:
+    return (fit(high) - fit(low)) / (high - low)
 
 
 def _fit_spread(counts: np.ndarray, dist: str, mean: float, wait: float, start_sd: float) -> Spread:
