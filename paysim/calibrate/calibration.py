@@ -628,9 +628,7 @@ class _Fitter:
                 "share",
             )
 
-    def stays(
-        self, wait: float | None = None, local_waits: np.ndarray | None = None, wait_se: float = 0.0
-    ) -> None:
+    def stays(self, wait: float | None = None, local_waits: np.ndarray | None = None, wait_se: float = 0.0) -> None:
         """Length of stay (Little's law) and its spread. ``wait``: the local wait before a placement (default the
         base's); ``local_waits``: days spent waiting locally for a bed per month, ``[M]``, added to the days when
         the data do not give ``inpatient.bed_wait_days`` (the simulated ones, once the wait is fitted)."""
@@ -918,6 +916,20 @@ class _Fitter:
         if not self.given("inpatient.oap_admissions"):
             self.keep("services.inpatient.oap", "no inpatient.oap_admissions: the placement policy kept from the base")
             return
+        repatriate = bool(self.fitted("services.inpatient.oap.repatriate"))
+        # the minimum time out of area, on the repatriations where given (they fall steeply as it grows: a 120-bed
+        # ward's 480 in three years at 0 days are 320 at 14), else on the OAP bed days (a weaker signal)
+        target = next((m for m in ("inpatient.repatriations", "inpatient.oap_bed_days") if self.given(m)), None)
+        both = repatriate and target is not None
+        # the wait and the minimum time out each move both targets: with both, solved in turn, twice
+        for _ in range(2 if both else 1):
+            self._solve_wait(ward)
+            if both:
+                self._solve_repatriation(ward, target)
+
+    def _solve_wait(self, ward) -> None:
+        """The local wait before a placement: simulated OAP starts = observed (with the stays, when the data do
+        not give the days spent waiting locally, since those count in a stay)."""
         simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
         base_wait = float(ward.oap.wait_days)
         joint = not self.given("inpatient.bed_wait_days") and self.c.estimate("services.inpatient.los_days.mean")
@@ -939,25 +951,27 @@ class _Fitter:
             "inpatient.oap_admissions",
             "simulated OAP starts = observed (common random numbers)",
         )
-        repatriate = bool(self.fitted("services.inpatient.oap.repatriate"))
-        if repatriate and self.given("inpatient.oap_bed_days"):
-            simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
-            after = float(ward.oap.repatriate_after_days)
-            root = roots.solve(
-                simulator,
-                "services.inpatient.oap.repatriate_after_days",
-                "inpatient.oap_bed_days",
-                self.data["inpatient.oap_bed_days"],
-                (0.0, max(7.0, 2 * after)),
-                limits=(0.0, 365.0),
-            )
-            self._root_estimate(
-                "services.inpatient.oap.repatriate_after_days",
-                root,
-                False,
-                "inpatient.oap_bed_days",
-                "simulated OAP bed days = observed (common random numbers)",
-            )
+
+    def _solve_repatriation(self, ward, target: str) -> None:
+        """The minimum time out of area before a patient comes back: simulated ``target`` = observed."""
+        simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
+        after = float(ward.oap.repatriate_after_days)
+        root = roots.solve(
+            simulator,
+            "services.inpatient.oap.repatriate_after_days",
+            target,
+            self.data[target],
+            (0.0, max(7.0, 2 * after)),
+            limits=(0.0, 365.0),
+        )
+        what = "repatriations" if target == "inpatient.repatriations" else "OAP bed days"
+        self._root_estimate(
+            "services.inpatient.oap.repatriate_after_days",
+            root,
+            False,
+            target,
+            f"simulated {what} = observed (common random numbers)",
+        )
 
     def _local_waits(self, wait: float) -> np.ndarray:
         """Days waiting locally for a bed per month ``[M]``, simulated at this wait with the values fitted so far."""
