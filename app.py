@@ -19,9 +19,10 @@ import streamlit as st
 
 from paysim import app_support as ui
 from paysim.activity import Activity
+from paysim.calibrate import DataError
 from paysim.design import Design, DesignError
 from paysim.finance import missing_measures
-from paysim.scenario import Scenario, ScenarioError
+from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
 from paysim.sensitivity import SensitivityError, SobolResult, Tornado
 
 st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
@@ -54,6 +55,12 @@ def sobol(scenario_yaml: str, measure: str, samples: int, reps: int, engine: str
 def contract_design(results_key: str, choice: str, target: float | None, _run: ui.Run) -> Design:
     """A design answer on the run the page shows (``results_key`` fingerprints its inputs and activity)."""
     return ui.run_design(_run, next(c for c in ui.DESIGN_CHOICES if c.name == choice), target)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def fit_data(name: str, content: bytes, base_yaml: str) -> ui.AppCalibration:
+    """A scenario (its YAML) fitted to an uploaded monthly table, with its back-test, shared by every session."""
+    return ui.fit_upload(name, content, scenario_from_yaml(base_yaml, source="the chosen scenario"))
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -108,8 +115,51 @@ except ScenarioError as problem:
     stop_with(str(problem))
 if upload is not None:
     sidebar.caption(f"Using the uploaded file **{upload.name}**; remove it to go back to the list.")
+
+# Start from your data: a trust's monthly figures fitted to the scenario above; the fitted scenario replaces it.
+data_box = sidebar.expander("Start from your data", expanded=False)
+data_upload = data_box.file_uploader(
+    "Your trust's monthly figures (CSV, Parquet or Excel)",
+    type=["csv", "parquet", "xlsx"],
+    key="data_upload",
+    help="Long (month, measure, value) or wide (month and one column per measure), months YYYY-MM, paysim's "
+    "measure names (README: Calibrating to your trust). The scenario above is fitted to it; what the data do "
+    "not give keeps the scenario's values.",
+)
+calibrated: ui.AppCalibration | None = None
+if data_upload is not None:
+    try:
+        with st.spinner("Fitting the scenario to your data and back-testing it..."):
+            calibrated = fit_data(data_upload.name, data_upload.getvalue(), loaded.to_yaml())
+    except (DataError, ScenarioError) as problem:
+        stop_with(str(problem))
+    loaded = calibrated.scenario
+    data_box.caption(
+        f"Using **{loaded.name}**: the scenario fitted to {data_upload.name} "
+        f"({calibrated.calibration.data.span()}); remove the file to go back."
+    )
 if loaded.description:
     sidebar.caption(loaded.description)
+if calibrated is not None:
+    fit = calibrated.calibration
+    with st.expander(f"Fitted to your data: {fit.data.span()}, starting {fit.start}", expanded=True):
+        st.markdown(
+            f"**{loaded.name}** is the chosen scenario fitted to your figures: the values below replace the "
+            "scenario's (rates projected to the month after the data), each with its standard error; everything "
+            "else keeps the scenario's values. Every lever and tab now works on it. The chart simulates your "
+            "months with the fitted scenario: the bands should hold about 90 % of the observed months."
+        )
+        st.dataframe(ui.fitted_table(fit), hide_index=True)
+        for line in ui.kept_lines(fit):
+            st.caption(line)
+        check = calibrated.check
+        which = f"the last {check.holdout} months, held out of the fit" if check.holdout else "every month"
+        st.markdown(
+            f"**Back-test** ({check.reps} replications, {which}): {check.overall():.0%} of observed months lie "
+            "inside the simulated 90 % band."
+        )
+        st.dataframe(ui.coverage_table(check), hide_index=True)
+        show_chart(ui.backtest_chart(check), width="stretch")
 if loaded.uncertain is not None:
     st.info(
         "This scenario describes parameter uncertainty (an `uncertain:` block). The app runs it at its central "

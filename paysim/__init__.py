@@ -33,7 +33,10 @@ if TYPE_CHECKING:
     from paysim.activity import Activity
     from paysim.scenario import Scenario, ScenarioError, load_scenario
 
-__all__ = ["Activity", "Scenario", "ScenarioError", "load_scenario"]
+# isort: split
+from paysim import calibrate  # a callable package: paysim.calibrate(DATA, base=...) -> Calibration
+
+__all__ = ["Activity", "Scenario", "ScenarioError", "calibrate", "load_scenario"]
 __version__ = "0.1.0"
 
 _HOMES = {"Activity": "paysim.activity", "Scenario": "paysim.scenario", "ScenarioError": "paysim.scenario"}

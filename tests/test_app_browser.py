@@ -215,7 +215,7 @@ def test_a_slider_change_updates_the_numbers(page):
 
 def test_a_bad_upload_shows_its_error(page):
     bad = SMALL.read_bytes().replace(b"    beds: 8", b"    bedz: 8")
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.locator('.st-key-upload [data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "my-trust.yaml", "mimeType": "application/x-yaml", "buffer": bad}]
     )
     alert = page.locator('[data-testid="stAlertContainer"]').filter(has_text="services.inpatient.bedz")
@@ -268,7 +268,7 @@ def with_uncertainty() -> bytes:
 
 
 def test_sensitivity_and_contract_design_tabs(page):
-    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(
+    page.locator('.st-key-upload [data-testid="stFileUploaderDropzoneInput"]').set_input_files(
         files=[{"name": "uncertain.yaml", "mimeType": "application/x-yaml", "buffer": with_uncertainty()}]
     )
     page.get_by_text("app-small-uncertain").first.wait_for(state="visible", timeout=RUN_TIMEOUT)

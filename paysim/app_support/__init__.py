@@ -21,6 +21,9 @@ without a browser. The parts, in the order the app uses them:
   :func:`run_tornado`, :func:`tornado_display`, :func:`tornado_chart`, :func:`run_sobol`, :func:`sobol_chart`
   (on :mod:`paysim.sensitivity`); :func:`design_choices`, :func:`run_design` (on the page's Activity, money
   only), :func:`design_answer`, :func:`design_display`, :func:`design_chart` (on :mod:`paysim.design`).
+* **Start from your data** (:mod:`paysim.app_support.calibration`): :func:`fit_upload` (an uploaded monthly
+  table fitted to the chosen scenario, with a back-test), :func:`fitted_table`, :func:`kept_lines`,
+  :func:`coverage_table`, :func:`backtest_chart`.
 * **Formatting**: :func:`gbp`, :func:`gbp_change`, :func:`percent`.
 
 Money is cash GBP; arrays are ``[replication, month]`` as everywhere in paysim. This module needs the
@@ -33,6 +36,14 @@ this package, as ``from paysim import app_support as ui``.
 
 from __future__ import annotations
 
+from paysim.app_support.calibration import (
+    AppCalibration,
+    backtest_chart,
+    coverage_table,
+    fit_upload,
+    fitted_table,
+    kept_lines,
+)
 from paysim.app_support.charts import (
     HISTOGRAM_HEIGHT,
     activity_fan_chart,
@@ -196,6 +207,7 @@ __all__ = [
     "STAFF",
     "TAIL",
     "TORNADO_COLOURS",
+    "AppCalibration",
     "DesignChoice",
     "Lever",
     "PieceRun",
@@ -205,11 +217,13 @@ __all__ = [
     "activity_table",
     "activity_yaml",
     "available_engines",
+    "backtest_chart",
     "changes_chart",
     "changes_display",
     "changes_table",
     "cip_display",
     "cip_table",
+    "coverage_table",
     "default_measure",
     "default_replications",
     "default_tornado_replications",
@@ -223,6 +237,8 @@ __all__ = [
     "excel_workbook",
     "fan_chart",
     "fan_table",
+    "fit_upload",
+    "fitted_table",
     "flatten",
     "gbp",
     "gbp_axis",
@@ -233,6 +249,7 @@ __all__ = [
     "horizon_text",
     "inputs_key",
     "is_money",
+    "kept_lines",
     "lever_overrides",
     "levers_for",
     "load_choice",

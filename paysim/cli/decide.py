@@ -11,6 +11,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from paysim.calibrate.backtest import read_table as read_backtest
+from paysim.calibrate.backtest import report_sheets as backtest_sheets
+from paysim.calibrate.monthly import DataError
 from paysim.cli.app import (
     BadInput,
     EngineOption,
@@ -306,8 +309,18 @@ def report(
     seed: SeedOption = None,
     workers: WorkersOption = 1,
     set_: SetOption = None,
+    backtest: Annotated[
+        Path | None,
+        typer.Option(
+            help="A calibration's back-test table (paysim calibrate --check's <out>-backtest.csv): adds the sheets "
+            "backtest_coverage and backtest.",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
-    """Write a report workbook: inputs, summary per rule, risk measures, tornado and comparison."""
+    """Write a report workbook: inputs, summary per rule, risk measures, tornado, comparison and, with
+    --backtest, a calibration's back-test."""
     from paysim import report as rp
     from paysim import sensitivity as sens
 
@@ -323,6 +336,10 @@ def report(
         model = load(scenario, set_, seed)
         if change:
             model.with_overrides(list(change))
+        try:
+            checked = read_backtest(backtest) if backtest is not None else None
+        except DataError as exc:
+            raise BadInput(str(exc)) from None
         if measure is not None:
             try:
                 sens.check_measure(model, measure)
@@ -335,6 +352,8 @@ def report(
         result = rp.report_tables(
             model, reps, measure, list(change or []), engine, workers, tornado_reps, progress=progress
         )
+    if checked is not None:
+        result.update(backtest_sheets(checked))
     rp.write_xlsx(result, out)
     typer.echo(f"wrote {out} (sheets: {', '.join(result)})")
     if tables is not None:

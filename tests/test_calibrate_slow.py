@@ -1,0 +1,133 @@
+"""Planted-parameter recovery and the back-test's coverage (long: marked slow and statistical).
+
+The planted trust is data/sample-trust-truth.yaml (the default with known demand, growth, seasonality, stays,
+shares, capacity and a two-day local wait before a placement). Replication ``r`` of it is one possible history of
+that trust: 36 monthly figures of the measures a trust reports (data/make_sample_trust.py's list). Calibrating the
+default on it should recover the planted values within their stated standard errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from paysim.calibrate import calibrate
+from paysim.calibrate.backtest import backtest, holdout_backtest
+from paysim.calibrate.monthly import MonthlyData, from_activity
+from paysim.montecarlo import run_replications
+from paysim.scenario import load_scenario
+from paysim.uncertainty import central
+
+ROOT = Path(__file__).resolve().parent.parent
+TRUTH_FILE = ROOT / "data" / "sample-trust-truth.yaml"
+
+pytestmark = [pytest.mark.slow, pytest.mark.statistical]
+
+
+def reported_measures() -> tuple[str, ...]:
+    """The measures the sample trust reports (the columns of data/sample-trust.csv after ``month``)."""
+    header = (ROOT / "data" / "sample-trust.csv").read_text().splitlines()[0]
+    return tuple(name.strip('"') for name in header.split(",")[1:])
+
+
+@pytest.fixture(scope="module")
+def truth():
+    return central(load_scenario(TRUTH_FILE))
+
+
+@pytest.fixture(scope="module")
+def histories(truth) -> list[MonthlyData]:
+    activity = run_replications(truth, 8, "vector")
+    return [from_activity(activity, "2022-04", r, reported_measures()) for r in range(8)]
+
+
+PLANTED = {
+    "services.talking_therapies.referrals_per_year": 28000,
+    "services.talking_therapies.growth": 0.05,
+    "services.talking_therapies.seasonality.amplitude": 0.12,
+    "services.talking_therapies.treated_share": 0.62,
+    "services.talking_therapies.dropout_share": 0.40,
+    "services.talking_therapies.recovery_share": 0.50,
+    "services.talking_therapies.capacity.courses": 3700,
+    "services.community.referrals_per_year": 9000,
+    "services.community.growth": 0.04,
+    "services.community.seasonality.amplitude": 0.08,
+    "services.community.episode_days.mean": 160,
+    "services.crisis.referrals_per_year": 2800,
+    "services.crisis.growth": 0.03,
+    "services.crisis.admission_share": 0.28,
+    "services.inpatient.admissions_per_year": 420,
+    "services.inpatient.growth": 0.02,
+    "services.inpatient.los_days.mean": 36,
+    "services.inpatient.los_days.sd": 38,
+    "services.inpatient.readmission_share": 0.12,
+    "services.inpatient.oap.wait_days": 2.0,
+}
+"""Planted values (data/sample-trust-truth.yaml) and the keys they are fitted to."""
+
+
+def z_scores(data: MonthlyData) -> dict[str, float]:
+    """(estimate - planted) / stated standard error of every planted key, rates at the data's first month."""
+    fit = calibrate(data, "default", reps=20)
+    z = {}
+    for key, planted in PLANTED.items():
+        estimate = fit.estimate(key)
+        assert estimate is not None, f"{key} was not fitted"
+        z[key] = (float(estimate.value) - planted) / estimate.se
+    return z
+
+
+@pytest.fixture(scope="module")
+def all_z(histories) -> list[dict[str, float]]:
+    return [z_scores(h) for h in histories[:6]]
+
+
+def test_one_history_recovers_every_planted_value_within_3_se(all_z):
+    worst = {k: v for k, v in all_z[0].items() if abs(v) >= 3}
+    assert not worst, worst
+
+
+def test_the_stated_errors_cover_the_planted_values_over_six_histories(all_z):
+    """About 95 % of |z| below 1.96 if the standard errors are right; 120 values, so 85 % is a bound about 4.5
+    binomial standard errors below 95 %. The mean z^2 (1 if right) stays below 2: standard errors not too small
+    by more than 40 %."""
+    z = np.array([list(d.values()) for d in all_z])
+    inside = float(np.mean(np.abs(z) < 1.96))
+    assert inside >= 0.85, dict(zip(PLANTED, np.round(np.mean(z**2, axis=0), 2), strict=True))
+    assert float(np.mean(z**2)) < 2.0
+
+
+def test_holdout_bands_cover_about_90_percent_for_the_right_model(histories):
+    """Fit on 24 months, check the last 12: for a correctly specified trust about 90 % of the held-out months lie
+    inside the 90 % band; over 29 measures x 12 months (months are correlated) we ask 80-100 %."""
+    _, result = holdout_backtest(histories[1], "default", holdout=12, reps=100, fit_options={"reps": 20})
+    assert 0.80 <= result.overall() <= 1.0, result.coverage()
+
+
+def test_holdout_bands_visibly_fail_for_a_changed_trust(truth, histories):
+    """A trust whose talking-therapies referrals jump by 40 % and whose ward loses 15 beds in the held-out year:
+    the model fitted on the first two years no longer covers those months."""
+    changed = truth.with_overrides(
+        {"services.talking_therapies.referrals_per_year": 28000 * 1.4, "services.inpatient.beds": 90}
+    )
+    after = from_activity(run_replications(changed, 2, "vector"), "2022-04", 1, reported_measures())
+    before = histories[1]
+    spliced = MonthlyData(
+        before.months,
+        {m: np.concatenate([before[m][:24], after[m][24:]]) for m in before.values},
+        "a trust that changed",
+    )
+    _, result = holdout_backtest(spliced, "default", holdout=12, reps=100, fit_options={"reps": 20})
+    coverage = result.coverage()
+    assert coverage["talking_therapies.referrals"]["inside_90"] <= 0.25
+    assert coverage["inpatient.local_bed_days"]["inside_90"] <= 0.25
+    assert result.overall() < 0.8
+
+
+def test_in_sample_check_of_the_full_fit(histories):
+    fit = calibrate(histories[2], "default", reps=20)
+    result = backtest(fit, reps=100)
+    assert result.holdout == 0
+    assert 0.8 <= result.overall() <= 1.0
