@@ -202,7 +202,7 @@ def check_count(option: str, value: int) -> None:
         raise BadInput(f"{option}: must be >= 1, got {value}")
 
 
-def check_reps(option: str, reps: int) -> None:
+def check_replications(option: str, reps: int) -> None:
     """``--reps`` (or another count of replications) from 1 to :data:`~paysim.montecarlo.MAX_REPS`."""
     check_count(option, reps)
     if reps > MAX_REPS:

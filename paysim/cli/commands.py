@@ -23,7 +23,7 @@ from paysim.cli.app import (
     announce,
     app,
     bad_input,
-    check_reps,
+    check_replications,
     check_workers,
     executor_for,
     load,
@@ -88,7 +88,7 @@ def run(
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_reps("--reps", reps)
+        check_replications("--reps", reps)
         check_workers(workers, scheduler)
         if out is not None:
             check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
@@ -207,7 +207,7 @@ def compare(
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_reps("--reps", reps)
+        check_replications("--reps", reps)
         check_workers(workers, scheduler)
         if reps < 2:
             raise BadInput("--reps: a paired comparison needs at least 2 replications, got 1")

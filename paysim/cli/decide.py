@@ -25,7 +25,7 @@ from paysim.cli.app import (
     WorkersOption,
     app,
     bad_input,
-    check_reps,
+    check_replications,
     check_workers,
     executor_for,
     load,
@@ -83,7 +83,7 @@ def sensitivity(
         reps = reps or (200 if method == "oneway" else 4)
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_reps("--reps", reps)
+        check_replications("--reps", reps)
         check_workers(workers, scheduler)
         if not 0 < interval < 1:
             raise BadInput(f"--interval: must be between 0 and 1 (exclusive), got {interval}")
@@ -214,7 +214,7 @@ def design(
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_reps("--reps", reps)
+        check_replications("--reps", reps)
         check_workers(workers, scheduler)
         if reps < 2:
             raise BadInput("--reps: a design needs at least 2 replications, got 1")
@@ -327,8 +327,8 @@ def report(
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_reps("--reps", reps)
-        check_reps("--tornado-reps", tornado_reps)
+        check_replications("--reps", reps)
+        check_replications("--tornado-reps", tornado_reps)
         check_workers(workers)
         check_output_path(out, (".xlsx",), "--out")
         if tables is not None:

@@ -18,7 +18,7 @@ from paysim.cli.app import (
     app,
     bad_input,
     check_count,
-    check_reps,
+    check_replications,
     check_workers,
     load,
 )
@@ -39,7 +39,7 @@ def realism_command(
 ) -> None:
     """Compare a scenario's trust with published national figures, scaled to its population."""
     with bad_input():
-        check_reps("--reps", reps)
+        check_replications("--reps", reps)
         check_count("--year", year)
         check_workers(workers)
         model = central(load(scenario, set_, seed))
