@@ -56,6 +56,27 @@ def command(line: str, keep_from: str | None = None) -> Callable[[], str]:
     return run
 
 
+def refused(*lines: str) -> Callable[[], str]:
+    """A block: ``$ paysim ...`` commands that bad input stops (exit status 2), each with the message it prints,
+    run from the repository's root so the file is named as the command names it."""
+
+    def run() -> str:
+        shown = []
+        here = Path.cwd()
+        os.chdir(README.parent)
+        try:
+            for line in lines:
+                result = CliRunner().invoke(app, line.split()[1:], env={"COLUMNS": WIDTH, "NO_COLOR": "1"})
+                if result.exit_code != 2:
+                    raise RuntimeError(f"{line}: exit status {result.exit_code}, not 2\n{result.output}")
+                shown += ["$ " + line, result.stderr.rstrip()]
+        finally:
+            os.chdir(here)
+        return "```text\n" + "\n".join(shown) + "\n```"
+
+    return run
+
+
 def markdown(line: str) -> Callable[[], str]:
     """A block: the Markdown a ``paysim ... --markdown`` command prints, under the command."""
 
@@ -204,6 +225,12 @@ BLOCKS: dict[str, Callable[[], str]] = {
     "realism-library": library,
     "compare-integrated-care": command(
         "paysim compare default integrated-care --reps 50 --set years=1", keep_from="rule "
+    ),
+    "refused-validate": refused("paysim validate scenarios/default.yaml --set services.inpatient.beds=-5"),
+    "refused-limits": refused(
+        "paysim run scenarios/default.yaml --set services.inpatient.beds=1e12",
+        "paysim run scenarios/default.yaml --set services.talking_therapies.referrals_per_year=.inf",
+        "paysim run scenarios/default.yaml --set services.inpatient.beds=true",
     ),
     "sensitivity-default": command(
         "paysim sensitivity default --measure block.provider_surplus --reps 20 --set years=1"

@@ -1,6 +1,36 @@
-"""``python -m paysim``: the same as the ``paysim`` command."""
+"""``python -m paysim`` and the ``paysim`` command.
 
-from paysim.cli import main
+The signal handlers (:mod:`paysim.interrupts`) are installed before the command's modules are imported, so a
+Ctrl-C or SIGTERM during the seconds of start-up ends the command as cleanly as one during a run.
+"""
+
+import contextlib
+import os
+import sys
+
+from paysim import interrupts
+
+
+def main() -> None:
+    """Entry point of the ``paysim`` console script: the Typer app, with SIGINT, SIGTERM and SIGHUP ending it
+    with one line and exit status 128 + the signal's number (:mod:`paysim.interrupts`)."""
+    try:
+        interrupts.install()
+        # imported here, after install(): importing the commands (NumPy, numba, pydantic) takes seconds
+        from paysim.cli import app  # the package registers every command on the app
+
+        app()
+    except interrupts.Interrupted as stop:
+        written = sys.modules["paysim.io"].written_files() if "paysim.io" in sys.modules else ()
+        print(interrupts.message(stop, written), file=sys.stderr)
+        status = interrupts.exit_status(stop.signum)
+        if interrupts.threads_left():  # e.g. a process pool's own thread, left stuck by the stop
+            for stream in (sys.stdout, sys.stderr):
+                with contextlib.suppress(OSError, ValueError):
+                    stream.flush()
+            os._exit(status)  # every clean-up ran on the way here; a normal exit would wait on the thread
+        sys.exit(status)
+
 
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
 """Activity: what the engines simulate, as named arrays ``[replication, month]``.
 
 Both engines return an :class:`Activity` with the same measure names; costs, payment rules and analysis
-read nothing else. Names follow DESIGN.md (``inpatient.oap_bed_days``, ``community.caseload_mean``, ...).
+read nothing else. Names are the README's (*Measures and counting rules*): ``inpatient.oap_bed_days``,
+``community.caseload_mean``, ...
 
 Counting rules (the horizon is ``[0, 365 * years)`` days, after ``warmup_days`` not counted):
 

@@ -38,7 +38,7 @@ import pyarrow as pa
 
 from paysim import finance, footprint, montecarlo, psa
 from paysim.io import monthly_table, results_columns, run_metadata, summary, table_writer
-from paysim.montecarlo import RunError, iter_chunks, no_progress
+from paysim.montecarlo import RunError, closing, iter_chunks, no_progress
 from paysim.uncertainty import central, param_columns, sampled_scenarios
 
 if TYPE_CHECKING:
@@ -222,7 +222,9 @@ def run_batch(
     keeps = footprint.table_bytes(scenario)
     chunks = iter_chunks(model, reps, engine, workers, chunk_size, progress, executor, runner, reuse, keeps)
     budget = MEMORY_BUDGET if memory_budget is None else memory_budget
-    with ChunkStore(budget, spill_folder) as store:
+    # closing: a failure or a signal while a chunk is stored stops the chunks' workers here, not when the
+    # generator is collected
+    with ChunkStore(budget, spill_folder) as store, closing(chunks):
         units: dict[int, dict[str, np.ndarray]] = {}
         for index, activity in chunks:  # pass 1: simulate, keep each chunk and its rows' yearly planned units
             if plan_on_expected:

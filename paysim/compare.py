@@ -30,6 +30,7 @@ from paysim.analysis import paired_comparison, paired_difference
 from paysim.batch import BatchRun, check_memory, run_batch
 from paysim.engines.reuse import LineCache
 from paysim.io import results_columns
+from paysim.montecarlo import RunError
 from paysim.scenario import Scenario
 
 
@@ -106,7 +107,13 @@ def compare_scenarios(
 
     ``other`` takes base's seed, so that the two runs share random numbers (a different seed would make
     the comparison unpaired and much noisier).
+
+    Raises
+    ------
+    paysim.montecarlo.RunError
+        If the two do not share a horizon (:func:`check_comparable`).
     """
+    check_comparable(base, other)
     if other.seed != base.seed:
         other = other.with_overrides({"seed": base.seed})
     done = [0, 0]
@@ -134,6 +141,23 @@ def compare_scenarios(
         rows=paired_comparison(base_columns, other_columns),
         saving_split=saving_split(base_columns, other_columns),
     )
+
+
+def check_comparable(base: Scenario, other: Scenario, names: tuple[str, str] = ("BASE", "OTHER")) -> None:
+    """Refuse a paired comparison of scenarios with different horizons (``years``, ``start_month``): their
+    totals would differ by the months one runs and the other does not, not by the change.
+
+    Raises
+    ------
+    paysim.montecarlo.RunError
+        Naming both horizons (``names``: how to call the two scenarios).
+    """
+    if (base.years, base.start_month) != (other.years, other.start_month):
+        raise RunError(
+            f"{names[0]} runs {base.years} years from month {base.start_month} and {names[1]} {other.years} years "
+            f"from month {other.start_month}: a paired comparison needs one horizon (give both the same years and "
+            "start_month)"
+        )
 
 
 def _with_system_cost(run: BatchRun) -> dict[str, np.ndarray]:

@@ -99,6 +99,36 @@ class Footprint:
         )
 
 
+SECONDS_PER_PERSON = {"des": 7.8e-5, "numpy": 4.4e-6, "numba": 1.8e-7}
+"""Seconds one process spends per referral or bed request of a replication, by engine (and kernels for the vector
+engine): the default trust's 190,839 per replication took 14.9 s in the SimPy model, 0.845 s on the NumPy kernels
+and 29-44 ms with numba on the 2-core development machine (the README's benchmark table). A guide to the order
+of a run's time, not a promise: machines differ by several times."""
+NUMBA_START_SECONDS = 30.0
+"""Seconds a process may spend loading or compiling numba's kernels before its first replication."""
+
+
+def run_seconds(scenario: Scenario, reps: int, engine: str, processes: int = 1) -> float:
+    """A rough estimate of a run's simulation time in seconds (:data:`SECONDS_PER_PERSON`): the expected people
+    of one replication (:func:`expected_people`) x ``reps`` / ``processes``, plus numba's start-up. Pricing and
+    writing are not counted (they take a small part of the time of a run of the default)."""
+    people = sum(expected_people(central(scenario)).values())
+    kind = engine if engine != "vector" else ("numba" if _kernels.numba_chosen(None) else "numpy")
+    seconds = people * reps * SECONDS_PER_PERSON.get(kind, SECONDS_PER_PERSON["des"]) / max(1, processes)
+    return seconds + (NUMBA_START_SECONDS if kind == "numba" else 0.0)
+
+
+def duration(seconds: float) -> str:
+    """Seconds for people, rounded as an estimate deserves: ``40 s``, ``12 min``, ``3.5 h``, ``9 days``."""
+    if seconds < 90:
+        return f"{max(1, round(seconds, -1 if seconds >= 20 else 0)):.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 48 * 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 86400:,.0f} days"
+
+
 def size(nbytes: float) -> str:
     """Bytes for people: ``512 MiB``, ``23.1 GiB``, ``1.2 TiB``."""
     for unit, power in (("PiB", 50), ("TiB", 40), ("GiB", 30), ("MiB", 20), ("KiB", 10)):

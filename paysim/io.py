@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -207,13 +208,21 @@ def check_output_path(path: str | Path, suffixes: tuple[str, ...], option: str =
         )
     check_output_folder(path.parent, option, path)
     try:
-        if path.is_dir():
-            raise OutputError(f"{option} {name}: is a folder")
-        os.stat(path)
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
-        pass
+        mode = None
     except (OSError, ValueError) as exc:  # a name the system cannot take: too long, a NUL character
         raise OutputError(f"{option} {name}: not a usable file name ({_why_not(exc)})") from None
+    if mode is not None and stat.S_ISDIR(mode):
+        raise OutputError(f"{option} {name}: is a folder")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise OutputError(f"{option} {name}: is not a regular file (a device or a pipe); paysim replaces a file whole")
+    if mode is not None and not os.access(path, os.W_OK):
+        raise OutputError(f"{option} {name}: is not writable")
+    try:  # the real test: the temporary file the write will use, created and removed where the file will be
+        _temporary_file(path).unlink()
+    except OSError as exc:
+        raise OutputError(f"{option} {name}: cannot be written there ({_why_not(exc)})") from None
     return path
 
 
@@ -228,10 +237,11 @@ def check_output_folder(folder: str | Path, option: str = "--tables", path: str 
     folder = Path(folder)
     head = f"{option} {shown_name(path if path is not None else folder)}: "
     try:
-        if not folder.is_dir():
-            raise OutputError(f"{head}the folder {shown_name(folder)} does not exist")
+        is_folder = folder.is_dir()
     except (OSError, ValueError) as exc:
         raise OutputError(f"{head}not a usable folder name ({_why_not(exc)})") from None
+    if not is_folder:
+        raise OutputError(f"{head}the folder {shown_name(folder)} does not exist")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{head}the folder {shown_name(folder)} is not writable")
     return folder
@@ -311,9 +321,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     untouched. The final file has mode 0o644 less the process umask.
     """
     path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(name)
+    tmp = _temporary_file(path)
     try:
         yield tmp
         fd = os.open(tmp, os.O_RDONLY)
@@ -323,10 +331,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
             os.close(fd)
         os.chmod(tmp, 0o644 & ~_umask())
         os.replace(tmp, path)
+        _WRITTEN.append(str(path))
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
     _fsync_folder(path.parent)
+
+
+_WRITTEN: list[str] = []
+
+
+def written_files() -> tuple[str, ...]:
+    """The files this process has written whole (:func:`atomic_path`), in order: what a command stopped by a
+    signal says it wrote before (:func:`paysim.interrupts.message`)."""
+    return tuple(_WRITTEN)
+
+
+def _temporary_file(path: Path) -> Path:
+    """A new empty hidden file beside ``path`` (``.NAME.<random>.tmp``, the name cut to 100 characters so a long
+    file name still leaves room), for :func:`atomic_path` and :func:`check_output_path`."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name[:100]}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    return Path(name)
 
 
 _UMASK_LOCK = threading.Lock()

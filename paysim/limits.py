@@ -36,7 +36,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+MODEL_CONFIG = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 """Configuration of every scenario model: unknown keys are errors, values are frozen, numbers are finite."""
 
 LIMITS = "x-limits"
@@ -264,6 +264,18 @@ def number(value: Any) -> str:
     if "e" in text or len(text) > 12:
         text = _short(f"{value:.6g}")
     return text.removesuffix(".0")
+
+
+def shown_value(value: Any) -> str:
+    """A value as an error message shows it: ``true``, numbers short (``1e12``), long text cut to its start and
+    length (a value of megabytes must not fill the screen)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return number(value)
+    text = repr(value)
+    length = len(value) if isinstance(value, str) else len(text)  # text: its own length, not its quoted form's
+    return text if len(text) <= 80 else f"{text[:60]}... ({length:,} characters)"
 
 
 def shown_name(path: Any, width: int = 100) -> str:

@@ -16,18 +16,22 @@ run that cannot fit in the memory this machine has free with :class:`RunTooLarge
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import math
 import multiprocessing
 import numbers
+import os
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from paysim import footprint
+from paysim import footprint, interrupts
 from paysim.activity import Activity
 from paysim.scenario import Scenario
 
@@ -84,6 +88,29 @@ def choose_engine(engine: str, reps: int) -> str:
     if engine != "auto":
         return engine
     return "des" if reps <= AUTO_DES_MAX_REPS else "vector"
+
+
+def why_engine(reps: int) -> str:
+    """Why ``engine="auto"`` chose the engine it did for ``reps`` replications, as the command line says it."""
+    if reps <= AUTO_DES_MAX_REPS:
+        return (
+            f"the SimPy reference model (des) for {reps} replication{'s' if reps != 1 else ''}, as auto does for up "
+            f"to {AUTO_DES_MAX_REPS}; --engine vector gives the same results far faster"
+        )
+    return f"the vector engine for {reps:,} replications, as auto does above {AUTO_DES_MAX_REPS}"
+
+
+MAX_REPS = 1_000_000
+"""Most replications one run may have: a million replications of the default keep about 1.3 GiB of results and
+estimate a mean to a thousandth of its spread; more is a slip (an extra digit or two)."""
+
+
+def available_cores() -> int:
+    """Cores this process may run on (its CPU affinity where the system says, else the machine's count)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 @contextmanager
@@ -247,7 +274,8 @@ def run_replications(
     """
     keeps = footprint.activity_bytes(scenario)
     chunks = iter_chunks(scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse, keeps)
-    parts = dict(chunks)
+    with closing(chunks):
+        parts = dict(chunks)
     return Activity.concat([parts[index] for index in sorted(parts)])
 
 
@@ -358,13 +386,56 @@ def _chunks(
             yield index, part
     else:
         context = multiprocessing.get_context("spawn")
-        pool = ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context)
+        pool = ProcessPoolExecutor(
+            max_workers=min(workers, len(chunks)),
+            mp_context=context,
+            initializer=interrupts.worker_start,
+            initargs=(os.getpid(),),
+        )
         try:
-            yield from _run_on(pool, runner, scenario, chunks, engine, report, reps)
+            yield from _run_on(pool, runner, scenario, chunks, engine, report, reps, own=True)
         except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)
+            stop_pool(pool)
             raise
         pool.shutdown(wait=True)
+
+
+@contextmanager
+def closing(chunks: Iterator[tuple[int, Activity]]) -> Iterator[Iterator[tuple[int, Activity]]]:
+    """Close the chunks (:func:`iter_chunks`) when the block ends, on an error or a signal too, so that their
+    worker processes stop then (:func:`stop_pool`), not when the generator is collected; any iterator will do."""
+    try:
+        yield chunks
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+def stop_pool(pool: ProcessPoolExecutor, wait: float = 10.0) -> None:
+    """Stop a local pool at once (Ctrl-C, SIGTERM, an error): end its worker processes, then let it go, waiting
+    at most ``wait`` seconds in all (a worker that does not end on SIGTERM is killed).
+
+    Its futures are not cancelled one by one: the pool's own thread marks each unfinished one failed when it
+    sees the workers gone, and a future cancelled under it makes that thread fail and ``shutdown`` wait forever
+    (Python 3.11's ``terminate_broken`` sets an exception on every pending future). The workers are reached
+    through the pool's ``_processes``, the only handle it has on them.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError):  # already gone
+            process.terminate()
+    deadline = time.monotonic() + wait
+    for process in processes:
+        with contextlib.suppress(OSError, ValueError, AttributeError, AssertionError):
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+                process.join(1.0)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    if manager is not None:  # it ends once it sees the workers gone; then shutdown only tidies up
+        manager.join(max(0.1, deadline - time.monotonic()))
+    pool.shutdown(wait=manager is None or not manager.is_alive())
 
 
 def _run_on(
@@ -375,22 +446,36 @@ def _run_on(
     engine: str,
     report: Progress,
     reps: int,
+    own: bool = False,
 ) -> Iterator[tuple[int, Activity]]:
-    """Submit every chunk; yield ``(chunk number, Activity)`` and report progress as they finish."""
-    futures: dict[Future[Activity], int] = {
-        executor.submit(runner, scenario, chunk, engine): index for index, chunk in enumerate(chunks)
-    }
+    """Submit every chunk; yield ``(chunk number, Activity)`` and report progress as they finish.
+
+    ``own``: the executor is this run's local pool, whose workers start ignoring SIGINT
+    (:func:`paysim.interrupts.ignoring_interrupts`) and which :func:`stop_pool` stops on an error; another
+    executor's pending chunks are cancelled instead.
+    """
+    with interrupts.ignoring_interrupts() if own else contextlib.nullcontext():
+        futures: dict[Future[Activity], int] = {
+            executor.submit(runner, scenario, chunk, engine): index for index, chunk in enumerate(chunks)
+        }
     done = 0
     try:
         for future in as_completed(futures):
             index = futures.pop(future)
-            part = future.result()
+            try:
+                part = future.result()
+            except BrokenProcessPool:
+                raise RunError(
+                    "a worker process stopped before its replications were done (killed, or out of memory); "
+                    "nothing was written"
+                ) from None
             done += len(chunks[index])
             report(done, reps)
             yield index, part
     except BaseException:
-        for future in futures:
-            future.cancel()
+        if not own:
+            for future in futures:
+                future.cancel()
         raise
 
 

@@ -25,7 +25,9 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
+import stat
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -51,6 +53,7 @@ from paysim.limits import (
     number,
     numeric_keys,
     shown_name,
+    shown_value,
     why,
 )
 from paysim.terms import Contracts, Costs
@@ -67,6 +70,11 @@ class ScenarioError(ValueError):
 class _Model(BaseModel):
     model_config = MODEL_CONFIG
 
+
+NAME_CHARACTERS = 200
+"""Longest scenario name: it heads every table, file and chart (a name of megabytes would fill the screen)."""
+DESCRIPTION_CHARACTERS = 10_000
+"""Longest scenario description: a few paragraphs."""
 
 REFERRALS_PER_YEAR = 2_000_000
 """Most referrals a year on one line: above England's talking therapies referrals (1.83m in 2023/24), the largest
@@ -370,8 +378,8 @@ class Services(_Model):
 class Scenario(_Model):
     """One provider's demand, capacity and contracts; see the module docstring for time conventions."""
 
-    name: str = Field(min_length=1)
-    description: str = ""
+    name: str = Field(min_length=1, max_length=NAME_CHARACTERS)
+    description: str = Field(default="", max_length=DESCRIPTION_CHARACTERS)
     years: int = Field(ge=1, le=10, description="counted horizon, years of 365 days")
     seed: int = Field(0, ge=0, lt=2**63, description="root seed of every random stream (a 63-bit whole number)")
     warmup_days: int = Field(
@@ -446,29 +454,60 @@ def load_scenario(path: str | Path, overrides: Mapping[str, Any] | Iterable[str]
     (``NAME`` or ``NAME.yaml``) or a bundled scenario.
     """
     path = Path(path)
-    return scenario_from_yaml(_read(path), source=shown_name(path), overrides=overrides, folder=path.parent)
+    return scenario_from_bytes(_read(path), source=shown_name(path), overrides=overrides, folder=path.parent)
 
 
-def _read(path: Path) -> str:
-    """A scenario file's text (at most :data:`MAX_FILE_BYTES`), or a :class:`ScenarioError` naming it."""
+def _read(path: Path) -> bytes:
+    """A scenario file's bytes (at most one more than :data:`MAX_FILE_BYTES`), or a :class:`ScenarioError` naming
+    it.
+
+    Only a regular file is read, and only up to :data:`MAX_FILE_BYTES`: a device (``/dev/zero``), a named pipe
+    (which would wait for a writer forever) or a socket is refused before anything is read.
+    """
     name = shown_name(path)
     try:
-        with path.open("rb") as file:
-            raw = file.read(MAX_FILE_BYTES + 1)
-        text = raw.decode("utf-8")
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
         raise ScenarioError(f"{name}: no such scenario file") from None
     except IsADirectoryError:
         raise ScenarioError(f"{name}: is a directory, not a scenario file") from None
     except OSError as exc:
         raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
-    except ValueError as exc:  # not UTF-8, or a NUL in the name
+    except ValueError as exc:  # a NUL in the name
         raise ScenarioError(f"{name}: cannot be read ({exc})") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise ScenarioError(f"{name}: is a directory, not a scenario file")
+        if not stat.S_ISREG(mode):
+            raise ScenarioError(f"{name}: is {_file_kind(mode)}, not a scenario file (only a regular file is read)")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            return file.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise ScenarioError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISCHR, "a device"), (stat.S_ISBLK, "a device"))
+    kinds += ((stat.S_ISSOCK, "a socket"),)
+    return next((kind for test, kind in kinds if test(mode)), "not a regular file")
+
+
+def decode(raw: bytes, source: str) -> str:
+    """The text of a scenario file's bytes (UTF-8, with or without a byte-order mark), or a :class:`ScenarioError`
+    naming ``source``: the check that a file read from disk and an upload share."""
     if len(raw) > MAX_FILE_BYTES:
         raise ScenarioError(
-            f"{name}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
+            f"{source}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
         )
-    return text
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(
+            f"{source}: is not a text file (a scenario is YAML text, UTF-8: {exc.reason} at byte {exc.start:,})"
+        ) from None
 
 
 class _Loader(yaml.SafeLoader):
@@ -480,6 +519,17 @@ _Loader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
+
+
+def scenario_from_bytes(
+    raw: bytes,
+    source: str = "<bytes>",
+    overrides: Mapping[str, Any] | Iterable[str] = (),
+    folder: Path | None = None,
+) -> Scenario:
+    """A scenario from a file's bytes, read from disk or uploaded to the app: the one safe path for both (size,
+    UTF-8, then :func:`scenario_from_yaml`)."""
+    return scenario_from_yaml(decode(raw, source), source, overrides, folder)
 
 
 def scenario_from_yaml(
@@ -498,18 +548,11 @@ def scenario_from_yaml(
 
 def _parse(text: str, source: str) -> dict[str, Any]:
     """YAML text as a mapping, or a :class:`ScenarioError` naming ``source``."""
-    try:
-        data = yaml.load(text, Loader=_Loader)
-    except yaml.YAMLError as exc:
-        where = ""
-        mark = getattr(exc, "problem_mark", None)
-        if mark is not None:
-            where = f" at line {mark.line + 1}, column {mark.column + 1}"
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ScenarioError(f"{source}: is not valid YAML{where}: {problem}") from None
-    except (ValueError, RecursionError) as exc:  # PyYAML's own checks (bad dates, tags) and deep nesting
-        reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"({exc})"
-        raise ScenarioError(f"{source}: is not valid YAML {reason}") from None
+    if len(text) > MAX_FILE_BYTES:
+        raise ScenarioError(
+            f"{source}: is larger than {MAX_FILE_BYTES / 2**20:g} MiB; a scenario file is a few kilobytes of YAML"
+        )
+    data = load_yaml(text, f"{source}: ")
     if data is None:
         raise ScenarioError(f"{source}: is empty; a scenario is a mapping with at least name, years, services")
     if not isinstance(data, dict):
@@ -517,6 +560,107 @@ def _parse(text: str, source: str) -> dict[str, Any]:
             f"{source}: must be a mapping of keys (name, years, services, ...), got a {type(data).__name__}"
         )
     return data
+
+
+def load_yaml(text: str, where: str, prefix: str = "", subject: str = "") -> Any:
+    """Parse YAML text safely: checked before any value is built, so a hostile text cannot hang or fill the memory.
+
+    Refused, each with a :class:`ScenarioError` starting ``where`` (``"FILE: "``): text that is not YAML; a key
+    given twice in one mapping (YAML would keep the last silently), named by its dotted key (``prefix`` before it)
+    and both lines; more than :data:`MAX_VALUES` values once anchors are expanded (a "billion laughs"); an anchor
+    used inside itself; nesting deeper than Python can follow. ``subject`` names what is not valid YAML when
+    ``where`` alone does not (``"the value '[1' "``).
+    """
+    loader: _Loader | None = None
+    try:
+        loader = _Loader(text)  # reads the text at once: characters YAML does not allow are refused here
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        _check_nodes(loader, node, where, prefix)
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        at = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            at = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError(f"{where}{subject}is not valid YAML{at}: {problem}") from None
+    except (ValueError, RecursionError) as exc:  # PyYAML's own checks (bad dates, huge numbers) and deep nesting
+        if isinstance(exc, ScenarioError):
+            raise
+        reason = "is nested too deeply" if isinstance(exc, RecursionError) else f"({exc})"
+        raise ScenarioError(f"{where}{subject}is not valid YAML {reason}") from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+def _check_nodes(loader: _Loader, root: yaml.Node, where: str, prefix: str) -> None:
+    """Walk YAML's node graph (aliases are shared nodes, not copies) once: count the values it expands to, find
+    anchors used inside themselves and keys given twice. Linear in the text's size, whatever the aliases."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def dotted(path: tuple[str, ...]) -> str:
+        return ".".join((prefix, *path) if prefix else path)
+
+    def size(node: yaml.Node, path: tuple[str, ...]) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_nodes:
+            at = f"{dotted(path)}: " if path or prefix else ""
+            raise ScenarioError(
+                f"{where}{at}an anchor is used inside itself (line {node.start_mark.line + 1}); YAML anchors may "
+                "repeat a value, not contain it"
+            )
+        open_nodes.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            lines: dict[Any, int] = {}
+            for key_node, value_node in node.value:
+                name = _key_of(loader, key_node)
+                line = key_node.start_mark.line + 1
+                if key_node.tag != _MERGE and name in lines:
+                    raise ScenarioError(
+                        f"{where}{dotted((*path, str(name)))}: is given twice in one mapping (lines {lines[name]} "
+                        f"and {line}); give each key once"
+                    )
+                lines.setdefault(name, line)
+                total += size(key_node, path) + size(value_node, (*path, str(name)))
+                if total > MAX_VALUES:
+                    break
+        elif isinstance(node, yaml.SequenceNode):
+            for position, item in enumerate(node.value):
+                total += size(item, (*path, str(position)))
+                if total > MAX_VALUES:
+                    break
+        if total > MAX_VALUES:
+            raise ScenarioError(
+                f"{where}holds more than {MAX_VALUES:,} values once its YAML anchors are expanded; a scenario has a "
+                "few hundred"
+            )
+        open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    size(root, ())
+
+
+def _key_of(loader: _Loader, node: yaml.Node) -> Any:
+    """A mapping key as YAML will build it (``1`` and ``01`` are one key), for finding keys given twice."""
+    if isinstance(node, yaml.ScalarNode):
+        try:
+            value = loader.construct_object(node)
+            hash(value)
+            return value
+        except (yaml.YAMLError, ValueError, TypeError):
+            pass
+    return (node.tag, id(node))
 
 
 MAX_EXTENDS = 8
@@ -546,7 +690,7 @@ def extend(data: Mapping[str, Any], source: str, folder: Path | None = None, cha
     if len(chain) >= MAX_EXTENDS:
         raise ScenarioError(f"{source}: extends: more than {MAX_EXTENDS} scenarios deep")
     base_source = shown_name(path)
-    base = _parse(_read(path), base_source)
+    base = _parse(decode(_read(path), base_source), base_source)
     if "extends" in base:
         base = extend(base, base_source, path.parent, (*chain, key))
     base = _deep_copy(base, budget, source)
@@ -601,21 +745,21 @@ def scenario_from_dict(data: Mapping[str, Any], source: str = "<mapping>") -> Sc
 
 
 def parse_override(text: str, source: str = "") -> tuple[str, Any]:
-    """Split ``KEY=VALUE``; the value is read as YAML (``40``, ``0.5``, ``true``, ``lognormal``).
-    ``source`` (the scenario file) starts error messages when given."""
+    """Split ``KEY=VALUE``; the value is read as YAML (``40``, ``0.5``, ``true``, ``lognormal``), as safely as a
+    file (:func:`load_yaml`). ``source`` (the scenario file) starts error messages when given."""
     where = f"{source}: " if source else ""
     key, sep, raw = text.partition("=")
     key = key.strip()
+    shown = shown_value(text)
     if not sep or not key:
-        raise ScenarioError(f"{where}--set {text!r}: expected KEY=VALUE, e.g. services.inpatient.beds=40")
+        raise ScenarioError(f"{where}--set {shown}: expected KEY=VALUE, e.g. services.inpatient.beds=40")
     if any(not part for part in key.split(".")):
-        raise ScenarioError(f"{where}--set {text!r}: {key!r} is not a dotted key like services.inpatient.beds")
-    try:
-        value = yaml.load(raw, Loader=_Loader) if raw.strip() else None
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        reason = f" ({exc})" if isinstance(exc, ValueError) and not isinstance(exc, yaml.YAMLError) else ""
-        raise ScenarioError(f"{where}--set {text!r}: the value {raw!r} is not valid YAML{reason}") from None
-    return key, value
+        raise ScenarioError(
+            f"{where}--set {shown}: {shown_value(key)} is not a dotted key like services.inpatient.beds"
+        )
+    if not raw.strip():
+        return key, None
+    return key, load_yaml(raw, f"{where}--set {shown}: ", prefix=key, subject=f"the value {shown_value(raw)} ")
 
 
 def apply_overrides(
@@ -735,8 +879,10 @@ _MESSAGES = {
     "int_type": "must be a whole number",
     "list_type": "must be a list",
     "bool_parsing": "must be true or false",
+    "bool_type": "must be true or false",
     "string_type": "must be text",
     "string_too_short": "must not be empty",
+    "string_too_long": "must be at most {max_length} characters",
     "model_type": "must be a mapping of keys",
     "model_attributes_type": "must be a mapping of keys",
     "dict_type": "must be a mapping of keys",
@@ -896,12 +1042,16 @@ def _describe(err: Mapping[str, Any], where: _Where) -> str:
             text += f" (allowed here: {', '.join(where.allowed)})"
         return text
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')}, got {_shown(value)}"
+        return f"must be one of {ctx.get('expected')}, got {shown_value(value)}"
     if kind == "value_error":
         return str(ctx.get("error", err["msg"]))
     if kind == "int_parsing_size" and ("le" in where.bounds or "lt" in where.bounds):  # a whole number too large
         bound = "le" if "le" in where.bounds else "lt"
         kind, ctx = _BOUNDS[bound], {bound: where.bounds[bound]}
+    if kind in _STRICT:
+        kind, ctx, detail = _strict_type(kind, value, where)
+        if detail:
+            return f"{_MESSAGES[kind]}{detail}, got {shown_value(value)}"
     template = _MESSAGES.get(kind)
     if template:
         text = template.format(**{name: number(bound) for name, bound in ctx.items()})
@@ -911,16 +1061,44 @@ def _describe(err: Mapping[str, Any], where: _Where) -> str:
     if reason:
         text += f" ({reason})"
     if kind != "missing":
-        text += f", got {_shown(value)}"
+        text += f", got {shown_value(value)}"
     return text
 
 
-def _shown(value: Any) -> str:
-    """A value as an error message shows it: numbers short (``1e12``), long text cut to its start and length."""
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return number(value)
-    text = repr(value)
-    return text if len(text) <= 80 else f"{text[:60]}... ({len(text)} characters)"
+_STRICT = ("int_type", "float_type", "bool_type")
+"""Pydantic's strict type errors: scenario models take no conversions (:data:`paysim.limits.MODEL_CONFIG`)."""
+
+
+def _strict_type(kind: str, value: Any, where: _Where) -> tuple[str, dict[str, Any], str]:
+    """A strict type error said for a person: ``(kind, ctx, detail)``, where ``detail`` follows the kind's message.
+
+    A float for a whole-number key is reported as pydantic's lax mode would (not finite, not whole, out of range)
+    so the message names the real problem; a whole float in range (``40.0``) is refused too -- a count is written
+    as a count. ``true`` is not a number, ``"40"`` is text, ``1`` is not ``true``.
+    """
+    if kind == "int_type" and isinstance(value, float):
+        if not math.isfinite(value):
+            return "finite_number", {}, ""
+        if value != int(value):
+            return "int_type", {}, ""
+        for bound, inside in (("le", float.__le__), ("lt", float.__lt__), ("ge", float.__ge__), ("gt", float.__gt__)):
+            if bound in where.bounds and not inside(value, float(where.bounds[bound])):
+                return _BOUNDS[bound], {bound: where.bounds[bound]}, ""
+        return "int_type", {}, ", written without a decimal point"
+    if isinstance(value, bool) and kind != "bool_type":
+        return kind, {}, " (true and false are not numbers)"
+    if isinstance(value, str):
+        try:
+            float(value)
+        except ValueError:
+            numeric = False
+        else:
+            numeric = True
+        if kind != "bool_type" and numeric:
+            return kind, {}, ", written without quotes"
+        if kind == "bool_type" and value.strip().lower() in ("true", "false", "yes", "no", "on", "off"):
+            return kind, {}, ", written without quotes"
+    return kind, {}, ""
 
 
 def limits_table() -> str:

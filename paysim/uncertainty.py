@@ -226,12 +226,17 @@ Distribution = Annotated[
 """One uncertain parameter's distribution (see the module docstring)."""
 
 
+def _list_as_tuple(value: Any) -> Any:
+    """YAML writes a pair as a list; strict validation takes a tuple."""
+    return tuple(value) if isinstance(value, list) else value
+
+
 class PairCorrelation(BaseModel):
     """Correlation ``rho`` (-1..1) between two uncertain parameters, in the Gaussian copula."""
 
     model_config = MODEL_CONFIG
 
-    between: tuple[str, str] = Field(description="the two dotted keys")
+    between: Annotated[tuple[str, str], BeforeValidator(_list_as_tuple)] = Field(description="the two dotted keys")
     rho: float = Field(ge=-1, le=1, description="correlation of their normal scores")
 
 
@@ -256,6 +261,17 @@ class Uncertain(BaseModel):
                     raise ValueError(f"correlations: {key!r} is not an uncertain parameter{extra}")
             if pair.between[0] == pair.between[1]:
                 raise ValueError(f"correlations: a parameter cannot be correlated with itself ({pair.between[0]})")
+        given: dict[frozenset[str], float] = {}
+        for pair in self.correlations:
+            both = frozenset(pair.between)
+            if both in given:
+                first, second = given[both], pair.rho
+                differ = f"rho {first:g} and {second:g}" if first != second else f"both rho {first:g}"
+                raise ValueError(
+                    f"correlations: {pair.between[0]} and {pair.between[1]} are correlated twice ({differ}); "
+                    "give each pair once"
+                )
+            given[both] = pair.rho
         try:
             np.linalg.cholesky(self.correlation_matrix())
         except np.linalg.LinAlgError:

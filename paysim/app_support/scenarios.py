@@ -7,7 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from paysim.app_support.common import SCENARIOS_ENV
-from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario, scenario_from_yaml
+from paysim.limits import shown_name
+from paysim.scenario import Scenario, bundled_scenarios, load_scenario, scenario_from_bytes
 
 # --- scenarios ----------------------------------------------------------------------------------------
 
@@ -42,13 +43,13 @@ def load_choice(path: Path) -> Scenario:
 def read_upload(name: str, content: bytes) -> Scenario:
     """Validate an uploaded scenario file; errors name the file and the dotted key.
 
+    The upload takes the command line's loader (:func:`paysim.scenario.scenario_from_bytes`): the same size
+    limit, UTF-8 check, anchor budget, duplicate keys and strict types, so one uploaded file cannot hang the
+    server.
+
     Raises
     ------
     ScenarioError
-        If the bytes are not UTF-8 text or not a valid scenario.
+        If the bytes are too many, not UTF-8 text or not a valid scenario.
     """
-    try:
-        text = content.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ScenarioError(f"{name}: is not a text file (a scenario is YAML text, UTF-8)") from None
-    return scenario_from_yaml(text, source=name)
+    return scenario_from_bytes(content, source=shown_name(name))

@@ -5,6 +5,7 @@
     paysim run SCENARIO [--engine auto|des|vector] [--reps N] [--seed S] [--workers W] [--scheduler S]
                         [--set KEY=VALUE ...] [--out FILE] [--monthly FILE] [--no-uncertainty]
     paysim validate SCENARIO [--set KEY=VALUE ...]
+    paysim scenarios
     paysim schema
     paysim compare BASE [OTHER] [--change KEY=VALUE ...] ...
     paysim sensitivity SCENARIO --measure COLUMN ...
@@ -16,8 +17,10 @@
 
 ``SCENARIO`` is a file or the name of a scenario shipped with paysim (``default``, ``oap-pressure``, ...).
 Bad input (an invalid scenario or ``--set``, an unknown engine, ``--reps 0``, an output file type paysim
-cannot write, a missing folder) stops with exit status 2 and a message naming the file and key, before
-anything is simulated or written.
+cannot write, a missing folder, ``--reps`` or ``--workers`` beyond their maxima) stops with exit status 2 and a
+message naming the file and key, before anything is simulated or written. A problem of the machine (a full disk,
+a worker killed) exits with 1; SIGINT, SIGTERM and SIGHUP with 128 + the signal (130, 143, 129), one line and
+nothing half-written (:mod:`paysim.interrupts`).
 
 Modules: :mod:`paysim.cli.app` (the Typer app, shared options, input checks, progress),
 :mod:`paysim.cli.display` (tables and number formats), :mod:`paysim.cli.commands` (run, validate, schema,

@@ -12,18 +12,23 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from paysim import __main__ as entry
 from paysim import __version__
 from paysim.finance import missing_measures
+from paysim.footprint import Footprint, duration, run_seconds, size
 from paysim.io import (
     OutputError,
 )
-from paysim.limits import shown_name
+from paysim.limits import number, shown_name
 from paysim.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
+    MAX_REPS,
     RunError,
     RunTooLarge,
+    available_cores,
     dask_executor,
+    why_engine,
 )
 from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
@@ -43,7 +48,8 @@ ScenarioArg = Annotated[
     str,
     typer.Argument(
         metavar="SCENARIO",
-        help="Scenario YAML file, or the name of a bundled scenario (default, oap-pressure, growth).",
+        help=f"Scenario YAML file, or the name of a bundled scenario ({', '.join(bundled_scenarios())}; "
+        "'paysim scenarios' describes each).",
         show_default=False,
     ),
 ]
@@ -84,8 +90,9 @@ class BadInput(Exception):
 
 
 def main() -> None:
-    """Entry point of the ``paysim`` console script."""
-    app()
+    """The ``paysim`` command, with SIGINT, SIGTERM and SIGHUP handled (:func:`paysim.__main__.main`, the console
+    script's entry point, which installs the handlers before these modules are imported)."""
+    entry.main()
 
 
 def _version(value: bool) -> None:
@@ -193,6 +200,63 @@ def machine_errors() -> Iterator[None]:
 def check_count(option: str, value: int) -> None:
     if value < 1:
         raise BadInput(f"{option}: must be >= 1, got {value}")
+
+
+def check_replications(option: str, reps: int) -> None:
+    """``--reps`` (or another count of replications) from 1 to :data:`~paysim.montecarlo.MAX_REPS`."""
+    check_count(option, reps)
+    if reps > MAX_REPS:
+        raise BadInput(
+            f"{option}: must be <= {MAX_REPS:,} (a million replications estimate a mean to a thousandth of its "
+            f"spread), got {number(reps)}"
+        )
+
+
+REMOTE_WORKERS = 4096
+"""Most ``--workers`` with a remote Dask scheduler, where the count only sizes the chunks sent to the cluster."""
+
+
+def check_workers(workers: int, scheduler: str | None = None) -> None:
+    """``--workers`` from 1 to the cores this process may use (:func:`~paysim.montecarlo.available_cores`):
+    worker processes run on this machine, and more of them than cores run no faster, each holding 120-250 MiB.
+    With a remote scheduler (``--scheduler tcp://...``) the workers are the cluster's: at most
+    :data:`REMOTE_WORKERS`."""
+    check_count("--workers", workers)
+    if scheduler is not None and scheduler != "local":
+        if workers > REMOTE_WORKERS:
+            raise BadInput(f"--workers: must be <= {REMOTE_WORKERS:,} with a remote scheduler, got {number(workers)}")
+        return
+    cores = available_cores()
+    if workers > cores:
+        raise BadInput(
+            f"--workers: must be <= {cores}, the cores paysim may use on this machine (more worker processes than "
+            f"cores run no faster, and each holds 120-250 MiB), got {number(workers)}"
+        )
+
+
+LARGE_RUN_SECONDS = 60.0
+"""A run estimated to take longer than this (or :data:`LARGE_RUN_BYTES`) is announced before it starts."""
+LARGE_RUN_BYTES = 2**30
+
+
+def announce(requested: str, engine: str, model: Scenario, reps: int, workers: int, estimate: Footprint) -> None:
+    """Say on stderr, before a run starts, which engine ``--engine auto`` chose and why (:func:`say_engine`),
+    and, for a large run, its estimated memory and time (:func:`paysim.footprint.run_seconds`), so a run of hours
+    is not a surprise."""
+    say_engine(requested, reps)
+    seconds = run_seconds(model, reps, engine, min(workers, reps))
+    if seconds > LARGE_RUN_SECONDS or estimate.total > LARGE_RUN_BYTES:
+        typer.echo(
+            f"paysim: a large run: about {size(estimate.total)} of memory at its peak and roughly {duration(seconds)} "
+            f"on {engine} (a guide from the development machine's speed); Ctrl-C stops it with nothing written",
+            err=True,
+        )
+
+
+def say_engine(requested: str, reps: int) -> None:
+    """With ``--engine auto``, say on stderr which engine it chose for ``reps`` replications, and why."""
+    if requested == "auto":
+        typer.echo(f"paysim: --engine auto chose {why_engine(reps)}", err=True)
 
 
 def resolve(scenario: str) -> Path:

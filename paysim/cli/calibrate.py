@@ -39,7 +39,7 @@ from paysim.calibrate.monthly import DataError
 from paysim.calibrate.oap_return import LAYOUTS
 from paysim.calibrate.roots import DEFAULT_REPS as FIT_REPS
 from paysim.calibrate.writer import write_scenario
-from paysim.cli.app import BadInput, SetOption, app, bad_input, check_count, load, machine_errors
+from paysim.cli.app import BadInput, SetOption, app, bad_input, check_replications, load, machine_errors
 from paysim.io import check_output_path
 from paysim.limits import shown_name
 from paysim.scenario import Scenario
@@ -124,8 +124,8 @@ def calibrate_command(
         if out is None:
             raise BadInput("--out: give the file to write the calibrated scenario to, e.g. --out our-trust.yaml")
         check_output_path(out, SCENARIO_SUFFIXES, "--out")
-        check_count("--reps", reps)
-        check_count("--check-reps", check_reps)
+        check_replications("--reps", reps)
+        check_replications("--check-reps", check_reps)
         if holdout < 0:
             raise BadInput(f"--holdout: must be >= 0, got {holdout}")
         oap_files = list(oap_return or [])

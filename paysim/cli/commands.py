@@ -20,17 +20,19 @@ from paysim.cli.app import (
     SeedOption,
     SetOption,
     WorkersOption,
+    announce,
     app,
     bad_input,
-    check_count,
+    check_replications,
+    check_workers,
     executor_for,
     load,
     machine_errors,
     progress_bar,
     resolve,
 )
-from paysim.cli.display import comparison_table, describe, money_table, saving_table, summary_table
-from paysim.compare import compare_scenarios
+from paysim.cli.display import comparison_table, describe, money_table, one_line, saving_table, summary_table
+from paysim.compare import check_comparable, compare_scenarios
 from paysim.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
@@ -38,11 +40,12 @@ from paysim.io import (
     write_json,
     write_table,
 )
+from paysim.limits import shown_name
 from paysim.montecarlo import (
     choose_engine,
     engine_run,
 )
-from paysim.scenario import json_schema
+from paysim.scenario import bundled_scenarios, json_schema, load_scenario
 
 # --- commands -----------------------------------------------------------------------------------------
 
@@ -83,10 +86,10 @@ def run(
 ) -> None:
     """Simulate replications of a scenario and summarise every measure."""
     with bad_input():
-        engine = choose_engine(engine, reps)
+        requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_count("--reps", reps)
-        check_count("--workers", workers)
+        check_replications("--reps", reps)
+        check_workers(workers, scheduler)
         if out is not None:
             check_output_path(out, TABLE_SUFFIXES + SUMMARY_SUFFIXES, "--out")
         if monthly is not None:
@@ -94,7 +97,8 @@ def run(
             if out is not None and out.resolve() == monthly.resolve():
                 raise BadInput(f"--out and --monthly are the same file ({out}); give two different files")
         model = load(scenario, set_, seed)
-        check_memory(model, reps, engine, workers, uncertainty=not no_uncertainty)
+        estimate = check_memory(model, reps, engine, workers, uncertainty=not no_uncertainty)
+    announce(requested, engine, model, reps, workers, estimate)
 
     errors = Console(stderr=True)
     started = time.perf_counter()
@@ -146,6 +150,16 @@ def validate(scenario: ScenarioArg, set_: SetOption = None) -> None:
 
 
 @app.command()
+def scenarios() -> None:
+    """List the bundled scenarios, each with its one-line description; give a name as SCENARIO."""
+    bundled = bundled_scenarios()
+    width = max(map(len, bundled), default=0)
+    for name, path in bundled.items():
+        with bad_input():
+            typer.echo(f"{name:<{width}}  {one_line(load_scenario(path).description)}")
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of a scenario file."""
     typer.echo(json.dumps(json_schema(), indent=2))
@@ -191,10 +205,10 @@ def compare(
     """Compare two scenarios on the same random numbers: paired differences of every measure and ledger,
     and who captures a change in system cost under each rule."""
     with bad_input():
-        engine = choose_engine(engine, reps)
+        requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_count("--reps", reps)
-        check_count("--workers", workers)
+        check_replications("--reps", reps)
+        check_workers(workers, scheduler)
         if reps < 2:
             raise BadInput("--reps: a paired comparison needs at least 2 replications, got 1")
         if out is not None:
@@ -203,8 +217,12 @@ def compare(
             raise BadInput("compare needs OTHER or at least one --change KEY=VALUE for the other scenario")
         base_model = load(base, set_, seed)
         other_model = load(other if other is not None else base, [*(set_ or []), *(change or [])], seed)
-        for model in (base_model, other_model):
-            check_memory(model, reps, engine, workers, uncertainty=False)
+        other_name = shown_name(other) if other is not None else f"{shown_name(base)} with --change"
+        check_comparable(base_model, other_model, (shown_name(base), other_name))
+        estimates = [
+            check_memory(model, reps, engine, workers, uncertainty=False) for model in (base_model, other_model)
+        ]
+    announce(requested, engine, base_model, 2 * reps, workers, max(estimates, key=lambda estimate: estimate.total))
 
     errors = Console(stderr=True)
     with (

@@ -25,12 +25,14 @@ from paysim.cli.app import (
     WorkersOption,
     app,
     bad_input,
-    check_count,
+    check_replications,
+    check_workers,
     executor_for,
     load,
     machine_errors,
     progress_bar,
     resolve,
+    say_engine,
 )
 from paysim.cli.display import format_value, money, unit
 from paysim.io import (
@@ -79,10 +81,10 @@ def sensitivity(
         if method not in ("oneway", "sobol"):
             raise BadInput(f"--method {method!r}: use oneway or sobol")
         reps = reps or (200 if method == "oneway" else 4)
-        engine = choose_engine(engine, reps)
+        requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_count("--reps", reps)
-        check_count("--workers", workers)
+        check_replications("--reps", reps)
+        check_workers(workers, scheduler)
         if not 0 < interval < 1:
             raise BadInput(f"--interval: must be between 0 and 1 (exclusive), got {interval}")
         if method == "sobol" and (samples < 2 or samples & (samples - 1)):
@@ -96,6 +98,7 @@ def sensitivity(
         except sens.SensitivityError as exc:
             raise BadInput(f"{resolve(scenario)}: {exc}") from None
 
+    say_engine(requested, reps)
     errors = Console(stderr=True)
     with (
         machine_errors(),
@@ -209,10 +212,10 @@ def design(
     from paysim import design as dz
 
     with bad_input():
-        engine = choose_engine(engine, reps)
+        requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_count("--reps", reps)
-        check_count("--workers", workers)
+        check_replications("--reps", reps)
+        check_workers(workers, scheduler)
         if reps < 2:
             raise BadInput("--reps: a design needs at least 2 replications, got 1")
         if bootstrap < 0:
@@ -233,6 +236,7 @@ def design(
         except dz.DesignError as exc:
             raise BadInput(f"{resolve(scenario)}: {exc}") from None
 
+    say_engine(requested, reps)
     errors = Console(stderr=True)
     bounds = (low, high) if low is not None and high is not None else None
     with (
@@ -321,11 +325,11 @@ def report(
     from paysim import sensitivity as sens
 
     with bad_input():
-        engine = choose_engine(engine, reps)
+        requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
-        check_count("--reps", reps)
-        check_count("--tornado-reps", tornado_reps)
-        check_count("--workers", workers)
+        check_replications("--reps", reps)
+        check_replications("--tornado-reps", tornado_reps)
+        check_workers(workers)
         check_output_path(out, (".xlsx",), "--out")
         if tables is not None:
             check_output_folder(tables, "--tables")
@@ -342,6 +346,7 @@ def report(
             except sens.SensitivityError as exc:
                 raise BadInput(f"{resolve(scenario)}: {exc}") from None
 
+    say_engine(requested, reps)
     errors = Console(stderr=True)
     with machine_errors(), progress_bar(errors, f"{model.name}: replications", reps) as progress:
         result = rp.report_tables(

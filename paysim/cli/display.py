@@ -305,3 +305,12 @@ def saving_table(result: Comparison) -> Table:
             "-" if math.isnan(share) else f"{share:.0%}",
         )
     return table
+
+
+def one_line(description: str) -> str:
+    """A scenario's description as one line: its first sentence, or its start cut at 100 characters."""
+    text = " ".join(description.split())
+    if not text:
+        return "(no description)"
+    first = text.split(". ")[0].rstrip(".") + "."
+    return first if len(first) <= 100 else first[:97].rstrip() + "..."

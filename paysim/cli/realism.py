@@ -10,7 +10,18 @@ from rich.console import Console
 from rich.table import Table
 
 from paysim import finance
-from paysim.cli.app import ScenarioArg, SeedOption, SetOption, WorkersOption, app, bad_input, check_count, load
+from paysim.cli.app import (
+    ScenarioArg,
+    SeedOption,
+    SetOption,
+    WorkersOption,
+    app,
+    bad_input,
+    check_count,
+    check_replications,
+    check_workers,
+    load,
+)
 from paysim.montecarlo import run_replications
 from paysim.realism import Check, realism
 from paysim.uncertainty import central
@@ -28,8 +39,9 @@ def realism_command(
 ) -> None:
     """Compare a scenario's trust with published national figures, scaled to its population."""
     with bad_input():
-        check_count("--reps", reps)
+        check_replications("--reps", reps)
         check_count("--year", year)
+        check_workers(workers)
         model = central(load(scenario, set_, seed))
         if year > model.years:
             raise ValueError(f"--year: the scenario runs {model.years} years, got {year}")
