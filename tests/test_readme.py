@@ -158,7 +158,8 @@ def test_a_snippet_that_starts_workers_guards_its_top_level(line, code):
 @pytest.mark.slow
 @pytest.mark.parametrize(("line", "code"), SNIPPETS, ids=[f"line-{line}" for line, _ in SNIPPETS])
 def test_every_python_snippet_runs_as_a_script(line, code, tmp_path):
-    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # the snippets name scenarios/default.yaml
+    for folder in ("scenarios", "data"):  # the snippets name scenarios/default.yaml, data/sample-trust.csv
+        (tmp_path / folder).symlink_to(ROOT / folder)
     script = tmp_path / "snippet.py"
     script.write_text(code, encoding="utf-8")
     done = subprocess.run(

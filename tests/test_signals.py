@@ -109,6 +109,12 @@ def _alive(pid: str) -> bool:
     return "State:\tZ" not in status
 
 
+def _as_a_terminal_starts_it() -> None:
+    """Ctrl-C acts in the command: a suite started in the background (``cmd &``) ignores SIGINT, and a child
+    inherits that, as paysim rightly keeps (:func:`paysim.interrupts.install`)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def interrupt(tmp_path: Path, phase: str, how: str, workers: int = 1, timeout: float = 120) -> dict:
     """Run the driver; return its exit status, stderr, what it recorded and what is left in the output folder
     and TMPDIR."""
@@ -128,6 +134,7 @@ def interrupt(tmp_path: Path, phase: str, how: str, workers: int = 1, timeout: f
         timeout=timeout,
         env=env,
         start_new_session=True,  # its own process group, as a terminal gives a command
+        preexec_fn=_as_a_terminal_starts_it,
     )
     took = time.perf_counter() - started
     children, _, reached = record.read_text().partition("\n") if record.exists() else ("", "", "")
