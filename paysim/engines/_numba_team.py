@@ -1,6 +1,7 @@
-"""The numba path of a team (talking therapies, community, crisis): one replication in one compiled pass.
+"""The numba twin's team kernel (talking therapies, community, crisis): one replication in one compiled pass.
 
-The NumPy reference (:meth:`paysim.engines.vector._Chunk.team`) builds a team's results in stages over a
+:meth:`paysim.engines._numba_kernels.NumbaKernels.team` runs it. The NumPy reference
+(:meth:`paysim.engines._kernels.NumpyKernels.team`) builds a team's results in stages over a
 chunk of replications: arrival times, the queue, then the monthly tallies, each stage writing
 ``[replications, customers]`` arrays for the next. Here one compiled call takes one replication's draws
 (drawn by numpy in bulk, from the same streams in the same order) and does the rest customer by customer:
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from paysim.engines._kernels import TICKS_PER_DAY
+from paysim.engines.slots import TEAM, TICKS_PER_DAY
 
 _kernels: dict = {}
 
@@ -29,29 +30,42 @@ _sift = None
 _month_ends_before = None
 
 
-def team_line(outcomes: bool = False):
-    """The compiled kernel (built, or loaded from numba's cache, on first use). ``outcomes``: the build that
-    reads the referral-outcome flags and the days to the first appointment, for a line that sets one of their
-    keys; the other build has that code compiled out, so a line without them runs exactly the kernel it ran
-    before the keys existed."""
+def team_line(sift, outcomes: bool = False):
+    """The compiled kernel (built, or loaded from numba's cache, on first use). ``sift``: the compiled 4-ary heap
+    step of :mod:`paysim.engines._numba_kernels` (inlined here). ``outcomes``: the build that reads the
+    referral-outcome flags and the days to the first appointment, for a line that sets one of their keys; the
+    other build has that code compiled out, so a line without them runs exactly the kernel it ran before the
+    keys existed."""
     if outcomes not in _kernels:
-        _kernels[outcomes] = _build(outcomes)
+        _kernels[outcomes] = _build(sift, outcomes)
     return _kernels[outcomes]
 
 
-def _build(outcomes: bool):
+def _build(sift, outcomes: bool):
     import numba
 
-    from paysim.engines import _numba_kernels
-
     global _sift, _month_ends_before
-    _numba_kernels._build_numba_kernels()  # the 4-ary heap step the ward uses too (inlined)
     # The helpers are module globals, not closure cells: a cell holding a dispatcher pickles differently in
     # every process, so numba's cache would miss (and compile the kernel again, about a second) in each one.
-    _sift = _numba_kernels._sift
+    _sift = sift
     inline = numba.njit(inline="always", nogil=True, cache=True)
     ticks_per_day = TICKS_PER_DAY
     with_outcomes = bool(outcomes)  # a closure constant: the two builds compile (and cache) apart
+    # tally slots (closure constants, from the one declaration in paysim.engines.slots)
+    referrals_, started_, within_, within_long_ = (
+        TEAM["referrals"],
+        TEAM["started"],
+        TEAM["started_within_standard"],
+        TEAM["started_within_long_standard"],
+    )
+    wait_ticks_, caseload_ticks_, in_treatment_end_, waiting_end_ = (
+        TEAM["wait_ticks"],
+        TEAM["caseload_ticks"],
+        TEAM["in_treatment_end"],
+        TEAM["waiting_end"],
+    )
+    withdrawn_, completed_, admissions_ = TEAM["withdrawn"], TEAM["completed"], TEAM["admissions"]
+    assessed_only_, dropped_out_, recovered_ = TEAM["assessed_only"], TEAM["dropped_out"], TEAM["recovered"]
 
     if _month_ends_before is None:
 
@@ -73,14 +87,14 @@ def _build(outcomes: bool):
         bed_need, gate, share, share_full, opening, extra_time, extra_episode, extra_patience,
         edges, day_month, standard, long_standard, out, bed_time, bed_index,
     ):  # fmt: skip
-        """One replication of a team (arguments as :meth:`paysim.engines.vector._Chunk.team_numba` passes
-        them). Adds its tallies to ``out`` and returns how many gatekept bed requests it wrote to
+        """One replication of a team (arguments as :meth:`paysim.engines._numba_kernels.NumbaKernels.team`
+        passes them). Adds its tallies to ``out`` and returns how many gatekept bed requests it wrote to
         ``bed_time``/``bed_index`` (time, and the referral's number in the replication). ``assessed_only``,
         ``dropped_out``, ``recovers``: per external referral, or empty when nobody is; ``first_appointment``:
         days from allocation to the first appointment per external referral (already in ``episodes``), or
         empty when every first appointment is at once. ``opening``: when each place opens, ascending (``-inf``
         for the first year's places, ``365 y`` for those added at the start of contract year ``y``; see
-        :func:`paysim.engines.vector.opening_times`), the heap's first state."""
+        :func:`paysim.engines.vector.opening_times`), the queue's first state."""
         months = edges.size - 1
         horizon = edges[months]
         x = (edges * ticks_per_day).astype(np.int64)
@@ -181,8 +195,8 @@ def _build(outcomes: bool):
             if assessed:  # assessed and not treated: a referral in its month, never on the list
                 if a >= 0.0 and a < horizon:
                     m = day_month[np.int64(a)]
-                    out[0, m] += 1
-                    out[11, m] += 1
+                    out[referrals_, m] += 1
+                    out[assessed_only_, m] += 1
                 continue
 
             # --- FIFO: start at the earliest free place unless that is after the deadline --------------
@@ -200,13 +214,13 @@ def _build(outcomes: bool):
             else:
                 s = np.inf
 
-            # --- monthly tallies (rows as TEAM_TALLIES; see tally_team_numpy) --------------------------
+            # --- monthly tallies (slots of TEAM_TALLIES; see tally_team_numpy) ------------------------
             ma = day_month[np.int64(a)] if a >= 0.0 and a < horizon else -1
             if ma >= 0:
-                out[0, ma] += 1
+                out[referrals_, ma] += 1
             if to_bed:
                 if ma >= 0:
-                    out[10, ma] += 1
+                    out[admissions_, ma] += 1
                 bed_time[n_bed] = a
                 bed_index[n_bed] = bed_number
                 n_bed += 1
@@ -226,12 +240,12 @@ def _build(outcomes: bool):
                     ms = day_month[np.int64(s)]
                     s_pos = ms
                     s_tick = np.int64(np.floor(s * ticks_per_day))
-                    out[1, ms] += 1
+                    out[started_, ms] += 1
                     if wait <= standard:
-                        out[2, ms] += 1
+                        out[within_, ms] += 1
                     if wait <= long_standard:
-                        out[3, ms] += 1
-                    out[4, ms] += np.int64(np.floor(wait * ticks_per_day))
+                        out[within_long_, ms] += 1
+                    out[wait_ticks_, ms] += np.int64(np.floor(wait * ticks_per_day))
                 elif s >= horizon:
                     s_pos = months
                     s_tick = x[months]
@@ -242,11 +256,11 @@ def _build(outcomes: bool):
                     e_pos = me
                     e_tick = np.int64(np.floor(e * ticks_per_day))
                     if leaves:
-                        out[12, me] += 1
+                        out[dropped_out_, me] += 1
                     else:
-                        out[9, me] += 1
+                        out[completed_, me] += 1
                         if recovered:
-                            out[13, me] += 1
+                            out[recovered_, me] += 1
                 elif e >= horizon:
                     e_pos = months
                     e_tick = x[months]
@@ -259,7 +273,7 @@ def _build(outcomes: bool):
                 part[s_pos] -= s_tick - x[s_pos]
             else:
                 if deadline >= 0.0 and deadline < horizon:
-                    out[8, day_month[np.int64(deadline)]] += 1
+                    out[withdrawn_, day_month[np.int64(deadline)]] += 1
                 waiting[_month_ends_before(deadline, edges, day_month, horizon, months)] -= 1
 
         treat = 0
@@ -267,12 +281,12 @@ def _build(outcomes: bool):
         for m in range(months):
             treat += in_treatment[m]
             wait_level += waiting[m]
-            out[6, m] += treat
-            out[7, m] += wait_level
+            out[in_treatment_end_, m] += treat
+            out[waiting_end_, m] += wait_level
         full_months = 0  # full[p] holds -(ends at p) + (starts at p): month m is covered iff s_pos < m < e_pos
         for m in range(months - 1, -1, -1):
             full_months -= full[m + 1]
-            out[5, m] += full_months * (x[m + 1] - x[m]) + part[m]
+            out[caseload_ticks_, m] += full_months * (x[m + 1] - x[m]) + part[m]
         return n_bed
 
     return kernel
