@@ -12,8 +12,9 @@ one of ``c`` places; customer *k* starts at ``max(arrival_k, earliest free time 
 is after its deadline (then it leaves the list and never starts). A started customer holds the place
 until ``start + hold`` (a team's episode) or until a fixed time (an inpatient's discharge). Because
 service starts in arrival order, the free times of the places form a multiset whose minimum is all we
-need; it is kept in a heap per replication (16-ary in NumPy, 4-ary in numba: any layout
-gives the same minimum). This is exact in continuous time: no time step. The same kernel runs
+need; it is kept per replication in a 16-ary heap here, and in numba in a loser tree (the team kernel)
+or a 4-ary heap (:meth:`~paysim.engines._numba_kernels.NumbaKernels.queue_block`): any layout gives the same
+minimum, so the results agree bit for bit. This is exact in continuous time: no time step. The same kernel runs
 
 * the talking therapies, community and crisis teams (deadline = referral + patience);
 * the crisis team's gatekeeping: a referral needs a bed with probability ``share`` or, when every place

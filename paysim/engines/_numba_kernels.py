@@ -367,7 +367,7 @@ class NumbaKernels:
         """See :meth:`~paysim.engines._kernels.NumpyKernels.team`: here each replication's draws whole
         (``inputs.replication(row)``) go through :mod:`paysim.engines._numba_team` in one compiled pass
         (replications spread over :func:`threads`; the kernel releases the GIL)."""
-        kernel = team_line(_sift, outcomes=inputs.outcomes)
+        kernel = team_line(outcomes=inputs.outcomes)
         edges = np.asarray(inputs.edges, dtype=float)
         months = day_month(edges)
         out = np.zeros((inputs.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
