@@ -49,25 +49,27 @@ def draw_cost(d: Duration | None, rng: np.random.Generator, repeat: int) -> floa
 
 
 def queue_cost(places: int, load: float, repeat: int) -> float:
-    """Seconds per customer of a FIFO queue with ``places`` places at ``load`` (the vector engine's 4-ary
-    heap, numba), or nan without numba."""
+    """Seconds per customer of a FIFO queue with ``places`` places at ``load`` (the numba team kernel's own
+    loser tree), or nan without numba."""
     try:
         import numba
 
-        from paysim.engines import _numba_kernels
+        from paysim.engines import _numba_team
+        from paysim.engines.kernel_sets import kernels
     except ImportError:
         return float("nan")
 
-    _numba_kernels._build_numba_kernels()
-    sift = _numba_kernels._sift  # the engine's own 4-ary heap step
+    kernels(True)
+    _numba_team.team_line(outcomes=False)  # builds the tree's helpers
+    build, replace = _numba_team._tree_build, _numba_team._tree_replace
 
     @numba.njit(cache=False, nogil=True)
     def fifo(arrival, hold, places):
-        free = np.full(places, -np.inf)  # min-heap of the places' free times
+        key, index, size = build(np.full(places, -np.inf))  # the places' free times
         total = 0.0
         for k in range(arrival.size):
-            start = max(arrival[k], free[0])
-            sift(free, places, start + hold[k])
+            start = max(arrival[k], key[0])
+            replace(key, index, size, start + hold[k])
             total += start
         return total
 

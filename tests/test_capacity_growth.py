@@ -35,7 +35,7 @@ from typer.testing import CliRunner
 from paysim.cli import app
 from paysim.costs import provider_costs
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines import _kernels, des, vector
+from paysim.engines import _kernels, des, kernel_sets, vector
 from paysim.engines.reuse import LineCache, line_keys, requests_key
 from paysim.footprint import run_footprint
 from paysim.scenario import Scenario, ScenarioError, place_openings, places_by_year, scenario_from_dict
@@ -162,7 +162,7 @@ def test_the_simpy_team_opens_the_new_place_at_the_year_start(places, expected):
 @pytest.mark.parametrize("kern", ["numpy", pytest.param("numba", marks=numba_only)])
 @pytest.mark.parametrize(("opening", "expected"), [([-np.inf, 365.0], STARTS_GROWING), ([-np.inf], STARTS_FIXED)])
 def test_the_queue_kernels_open_the_new_place_at_the_year_start(kern, opening, expected):
-    kernels = _kernels.kernels(kern == "numba")
+    kernels = kernel_sets.kernels(kern == "numba")
     heap = kernels.new_heap(2, np.array(opening))
     arrival = np.array([ARRIVALS, ARRIVALS])
     start, end, _ = kernels.queue_block(heap, arrival, np.full(arrival.shape, np.inf), np.array([HOLDS, HOLDS]), False)

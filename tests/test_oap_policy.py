@@ -15,7 +15,7 @@ import simpy
 from builders import inpatient_only, small_trust
 
 from paysim.activity import OAP_LENGTH_BANDS
-from paysim.engines import _kernels, des, vector
+from paysim.engines import _kernels, des, kernel_sets, vector
 from paysim.engines._ward import ward_row
 from paysim.engines.reuse import LineCache
 from paysim.scenario import OutOfArea, ScenarioError, scenario_from_dict
@@ -130,7 +130,7 @@ def test_simpy_ward_places_by_hand(name):
 def test_tallies_by_hand(use_numba):
     """The one-bed case through the vector engine's kernels, tallied over three "months" of 12, 13 and 15 days."""
     case = ONE_BED
-    kern = _kernels.kernels(use_numba)
+    kern = kernel_sets.kernels(use_numba)
     time = np.array([[t for t, _ in case["requests"]]], dtype=float)
     discharge = np.array([[f for _, f in case["requests"]]], dtype=float)
     oap = case["oap"]

@@ -16,7 +16,7 @@ from builders import community_only, inpatient_only, small_trust
 
 from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines import _kernels, des, vector
+from paysim.engines import _kernels, des, kernel_sets, vector
 from paysim.scenario import load_scenario
 from paysim.streams import stream
 
@@ -152,7 +152,7 @@ def test_stays_kernel_threads_and_grown_pending_list():
     base_t = np.sort(rng.uniform(0, 50, (rows, bases)), axis=1)
     base_los = rng.uniform(5, 30, (rows, bases))
     args = [rng.random((rows, draws)), rng.random((rows, draws)), rng.uniform(5, 30, (rows, draws))]
-    numba_kernels = _kernels.kernels(True)
+    numba_kernels = kernel_sets.kernels(True)
     for need in (draws, 45):
         expected = _kernels.NumpyKernels.stays(base_t, base_los, *[a[:, :need] for a in args], 0.9, 2.0, 200.0)
         for n in (1, 2):
@@ -168,11 +168,11 @@ def test_stays_kernel_threads_and_grown_pending_list():
 
 def test_environment_switch_turns_numba_off(monkeypatch):
     monkeypatch.setenv("PAYSIM_NUMBA", "0")
-    assert _kernels.kernels(None).name == "numpy"
-    assert _kernels.kernels(False).name == "numpy"
+    assert kernel_sets.kernels(None).name == "numpy"
+    assert kernel_sets.kernels(False).name == "numpy"
     if HAS_NUMBA:
         monkeypatch.setenv("PAYSIM_NUMBA", "1")
-        assert _kernels.kernels(None).name == "numba"
+        assert kernel_sets.kernels(None).name == "numba"
 
 
 def test_more_beds_reuse_the_same_requests():

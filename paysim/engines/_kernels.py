@@ -12,8 +12,9 @@ one of ``c`` places; customer *k* starts at ``max(arrival_k, earliest free time 
 is after its deadline (then it leaves the list and never starts). A started customer holds the place
 until ``start + hold`` (a team's episode) or until a fixed time (an inpatient's discharge). Because
 service starts in arrival order, the free times of the places form a multiset whose minimum is all we
-need; it is kept in a heap per replication (16-ary in NumPy, 4-ary in numba: any layout
-gives the same minimum). This is exact in continuous time: no time step. The same kernel runs
+need; it is kept per replication in a 16-ary heap here, and in numba in a loser tree (the team kernel)
+or a 4-ary heap (:meth:`~paysim.engines._numba_kernels.NumbaKernels.queue_block`): any layout gives the same
+minimum, so the results agree bit for bit. This is exact in continuous time: no time step. The same kernel runs
 
 * the talking therapies, community and crisis teams (deadline = referral + patience);
 * the crisis team's gatekeeping: a referral needs a bed with probability ``share`` or, when every place
@@ -33,18 +34,20 @@ customers than the widest one (padding always sits at the end of a row).
 
 from __future__ import annotations
 
-import os
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from paysim.activity import OAP_LENGTH_BANDS
+from paysim.engines._rows import compact
 from paysim.engines._ward import ward_row
+from paysim.engines.referral_outcomes import FLAGS
+from paysim.engines.settings import numba_available, numba_chosen, set_threads, threads  # noqa: F401 (old path)
+from paysim.engines.slots import INF, TEAM_TALLIES, TICKS_PER_DAY, WARD_TALLIES  # noqa: F401 (old path)
 
 if TYPE_CHECKING:
-    from paysim.engines._numba_kernels import NumbaKernels
+    from paysim.engines.seams import Beds, TeamInputs
 
-INF = np.inf
 ARITY = 16
 """Children per node of the NumPy heap: a shallow tree means few vectorised steps per customer."""
 _CHILDREN = np.arange(1, ARITY + 1)
@@ -224,45 +227,66 @@ class NumpyKernels:
                 pend_l[who, first_free[again]] = rl[k][again]
         raise AssertionError("unreachable")
 
-    @staticmethod
-    def merge_rows(
-        first: np.ndarray, second: np.ndarray, first_values: list[np.ndarray], second_values: list[np.ndarray]
-    ) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Merge two row-sorted time arrays ``[R, K1]``, ``[R, K2]`` (with values of the same shapes) into
-        ``[R, K1 + K2]`` sorted rows; on equal times entries of ``first`` come first (a stable merge)."""
-        times = np.concatenate([first, second], axis=1)
-        order = np.argsort(times, axis=1, kind="stable")
-        merged = [
-            np.take_along_axis(np.concatenate([a, b], axis=1), order, axis=1)
-            for a, b in zip(first_values, second_values, strict=True)
-        ]
-        return np.take_along_axis(times, order, axis=1), merged
+    def team(self, inputs: TeamInputs) -> tuple[dict[str, np.ndarray], Beds | None]:
+        """Run a team's FIFO queue over its referrals window by window (:meth:`queue_block`, all replications
+        at once) and tally its measures (:func:`tally_team_numpy`).
 
-    @staticmethod
-    def arrange_days(uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
-        """Arrival times from per-day counts and one uniform per arrival, as :meth:`DemandCurve.arrivals`
-        builds them: row r is ``sort(repeat(days, counts[r]) + uniforms[r])``, ``[R, K]``, ``+inf`` padding.
+        Parameters
+        ----------
+        inputs:
+            The team's figures and draws; this kernel set reads ``inputs.windows()``.
+
+        Returns
+        -------
+        sums : dict of ndarray ``[R, month]``
+            The team's tallies, :data:`~paysim.engines.slots.TEAM_TALLIES`, int64.
+        beds : tuple of ndarray ``[R, n]``, or None
+            With gatekeeping, the bed requests: times (``+inf`` padding) and referral numbers (``-1`` padding).
         """
-        rows = []
-        for u, per_day in zip(uniforms, counts, strict=True):
-            times = np.repeat(days, per_day) + u
-            times.sort()
-            rows.append(times)
-        width = max((r.size for r in rows), default=0)
-        out = np.full((len(rows), width), INF)
-        for i, r in enumerate(rows):
-            out[i, : r.size] = r
-        return out
+        heap = self.new_heap(inputs.rows, inputs.opening)
+        sums: dict[str, np.ndarray] = {}
+        beds_t: list[np.ndarray] = []
+        beds_index: list[np.ndarray] = []
+        for block in inputs.windows():
+            arrival = block["arrival"]
+            deadline = arrival + block["patience"]
+            assessed_only = block.get("assessed_only")
+            if assessed_only is not None:  # never on the list: a deadline before arrival keeps them off the queue
+                deadline = np.where(assessed_only, -INF, deadline)
+            if inputs.gatekeeping:
+                start, end, to_bed = self.queue_block(
+                    heap, arrival, deadline, block["episode"], False, block["bed_u"], inputs.share, inputs.share_full
+                )
+            else:
+                start, end, to_bed = self.queue_block(heap, arrival, deadline, block["episode"], False)
+            block_sums = tally_team_numpy(
+                inputs.edges, arrival, start, end, deadline, to_bed, inputs.standard, inputs.long_standard,
+                **{key: block.get(key) for key in (*FLAGS, "first_appointment")},
+            )  # fmt: skip
+            for key, values in block_sums.items():
+                sums[key] = sums[key] + values if key in sums else np.array(values, dtype=np.int64)
+            if inputs.gatekeeping:
+                beds_t.append(compact(arrival, to_bed, INF))
+                beds_index.append(compact(block["index"], to_bed, -1.0))
+        if not inputs.gatekeeping:
+            return sums, None
+        times = np.concatenate(beds_t, axis=1)
+        index = np.concatenate(beds_index, axis=1)
+        keep = np.isfinite(times)
+        return sums, (compact(times, keep, INF), compact(index, keep, -1.0))
 
     @staticmethod
-    def tally_team(*args, **kwargs) -> dict[str, np.ndarray]:
-        """See :func:`tally_team_numpy`."""
-        return tally_team_numpy(*args, **kwargs)
-
-    @staticmethod
-    def tally_ward(*args, **kwargs) -> dict[str, np.ndarray]:
+    def tally_ward(
+        edges: np.ndarray,
+        time: np.ndarray,
+        admit: np.ndarray,
+        placed: np.ndarray,
+        back: np.ndarray,
+        discharge: np.ndarray,
+        readmission: np.ndarray,
+    ) -> dict[str, np.ndarray]:
         """See :func:`tally_ward_numpy`."""
-        return tally_ward_numpy(*args, **kwargs)
+        return tally_ward_numpy(edges, time, admit, placed, back, discharge, readmission)
 
     @staticmethod
     def ward(
@@ -326,24 +350,6 @@ def _replace_top(heap: np.ndarray, rows: np.ndarray, values: np.ndarray) -> None
 
 
 # --- tallies (integers, so any summation order gives the same numbers) ---------------------------------
-
-TICKS_PER_DAY = 2**30
-"""Bed days, caseload days and waits are summed in integer ticks of 2**-30 day (about 80 microseconds):
-integer sums do not depend on their order, so the NumPy and numba tallies agree exactly."""
-
-TEAM_TALLIES = (
-    "referrals", "started", "started_within_standard", "started_within_long_standard", "wait_ticks",
-    "caseload_ticks", "in_treatment_end", "waiting_end", "withdrawn", "completed", "admissions",
-    "assessed_only", "dropped_out", "recovered",
-)  # fmt: skip
-"""What :meth:`NumpyKernels.tally_team` returns, each ``[R, month]`` int64."""
-
-WARD_TALLIES = (
-    "bed_requests", "local_admissions", "oap_admissions", "repatriations", "readmissions", "discharges",
-    "local_bed_ticks", "oap_bed_ticks", "local_end", "oap_end", "waiting_end", "bed_wait_ticks", "ended_waiting",
-    "oap_ended", *OAP_LENGTH_BANDS,
-)  # fmt: skip
-"""What :meth:`NumpyKernels.tally_ward` returns, each ``[R, month]`` int64."""
 
 
 def _ticks(times: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -514,79 +520,3 @@ def tally_ward_numpy(
 def _ward_scratch(requests: int, beds: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Scratch arrays for :func:`paysim.engines._ward.ward_row`: the bed heap and the two waiting lists."""
     return np.empty(beds + 1), np.empty(max(requests, 1), np.int64), np.empty(max(requests, 1), np.int64)
-
-
-_NUMBA: NumbaKernels | None = None
-_THREADS: int | None = None
-
-
-def threads() -> int:
-    """Threads one run of the vector engine uses (numba kernels and the per-replication draws).
-
-    :func:`set_threads` if it was called, else the environment variable ``PAYSIM_THREADS``, else numba's
-    ``NUMBA_NUM_THREADS`` (the machine's cores unless that variable says otherwise; 1 without numba).
-    Results do not depend on it.
-    """
-    if _THREADS is not None:
-        return _THREADS
-    value = os.environ.get("PAYSIM_THREADS", "").strip()
-    if value:
-        try:
-            return max(1, int(value))
-        except ValueError:
-            raise ValueError(f"PAYSIM_THREADS must be a whole number >= 1, got {value!r}") from None
-    return _numba_max_threads()
-
-
-def set_threads(n: int | None) -> None:
-    """Use ``n`` threads per run in this process from now on (None: back to :func:`threads`' default).
-    Worker processes of a Monte Carlo run set 1, so processes and threads do not oversubscribe."""
-    global _THREADS
-    if n is not None and (isinstance(n, bool) or int(n) < 1):
-        raise ValueError(f"threads must be >= 1, got {n!r}")
-    _THREADS = None if n is None else int(n)
-
-
-def _numba_max_threads() -> int:
-    """numba's thread count (``NUMBA_NUM_THREADS``), 1 if numba is missing."""
-    try:
-        import numba
-    except ImportError:
-        return 1
-    return int(numba.config.NUMBA_NUM_THREADS)
-
-
-def numba_available() -> bool:
-    """True if numba can be imported (the ``fast`` extra is installed)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def numba_chosen(use_numba: bool | None = None) -> bool:
-    """Whether :func:`kernels` gives the numba kernels: ``use_numba`` if given, else numba if it is importable
-    and the environment variable ``PAYSIM_NUMBA`` is not ``0``."""
-    if use_numba is not None:
-        return bool(use_numba)
-    return os.environ.get("PAYSIM_NUMBA", "1").strip() not in ("0", "false", "no", "off") and numba_available()
-
-
-def kernels(use_numba: bool | None = None) -> NumpyKernels | NumbaKernels:
-    """The kernel set to use.
-
-    Parameters
-    ----------
-    use_numba:
-        True: numba (ImportError if it is missing); False: NumPy; None: numba if it is importable and the
-        environment variable ``PAYSIM_NUMBA`` is not ``0``.
-    """
-    global _NUMBA
-    if not numba_chosen(use_numba):
-        return NumpyKernels()
-    if _NUMBA is None:
-        from paysim.engines._numba_kernels import NumbaKernels
-
-        _NUMBA = NumbaKernels()
-    return _NUMBA

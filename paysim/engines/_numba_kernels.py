@@ -2,9 +2,10 @@
 
 Each kernel walks one replication at a time and takes the same inputs as the NumPy reference; both only
 compare, take maxima and add the same operands in the same order, so they return the same numbers bit for
-bit. With more than one thread (:func:`paysim.engines._kernels.threads`) a second build spreads
+bit. With more than one thread (:func:`paysim.engines.settings.threads`) a second build spreads
 replications over numba's threads with ``prange``; each replication reads and writes only its own rows, so
-results do not depend on the thread count. Used only when numba is installed (the ``fast`` extra).
+results do not depend on the thread count. The team kernel, one pass per replication, is in
+:mod:`paysim.engines._numba_team`. Tally slots come from :mod:`paysim.engines.slots`.
 """
 
 from __future__ import annotations
@@ -14,8 +15,12 @@ import threading
 import numpy as np
 
 from paysim.activity import OAP_LENGTH_BANDS
-from paysim.engines._kernels import INF, TICKS_PER_DAY, WARD_TALLIES, _numba_max_threads, threads
+from paysim.engines._numba_team import team_line
+from paysim.engines._rows import day_month, pad, per_row
 from paysim.engines._ward import ward_row
+from paysim.engines.seams import Beds, TeamInputs
+from paysim.engines.settings import numba_max_threads, threads
+from paysim.engines.slots import INF, TEAM_TALLIES, TICKS_PER_DAY, WARD, WARD_TALLIES
 
 
 def _build_numba_kernels(parallel: bool = False):
@@ -168,7 +173,7 @@ def _build_kernels(numba, njit, rows_loop):
             )  # fmt: skip
 
     bands = np.array(list(OAP_LENGTH_BANDS.values()))  # upper limits (days) of the OAP length bands
-    slot = {name: i for i, name in enumerate(WARD_TALLIES)}
+    slot = WARD
     requests_, local_, oap_, repatriations_, readmissions_, discharges_, ended_waiting_, oap_ended_, band_0 = (
         slot[name]
         for name in (
@@ -302,7 +307,7 @@ class NumbaKernels:
     def _call(self, name: str, rows: int, *args):
         """Run kernel ``name`` over ``rows`` replications on :func:`threads` threads (its one-thread build
         if that is 1, there is one replication, or another thread is using the threaded build)."""
-        n = min(threads(), _numba_max_threads(), rows)
+        n = min(threads(), numba_max_threads(), rows)
         if n > 1 and self._parallel_lock.acquire(blocking=False):
             try:
                 if self._parallel is None:
@@ -318,7 +323,8 @@ class NumbaKernels:
     @staticmethod
     def new_heap(replications: int, opening: np.ndarray) -> np.ndarray:
         """``[replications, places]`` 4-ary min-heaps of free times, each place free from its opening time
-        (``opening``: ``[places]`` ascending, ``-inf`` = free since ever; see :meth:`NumpyKernels.new_heap`)."""
+        (``opening``: ``[places]`` ascending, ``-inf`` = free since ever; see
+        :meth:`~paysim.engines._kernels.NumpyKernels.new_heap`)."""
         return np.repeat(np.asarray(opening, dtype=float)[None, :], replications, axis=0)
 
     def queue_block(
@@ -332,7 +338,7 @@ class NumbaKernels:
         share: float = -1.0,
         share_full: float = -1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """See :meth:`NumpyKernels.queue_block`."""
+        """See :meth:`~paysim.engines._kernels.NumpyKernels.queue_block`."""
         shape = arrival.shape
         start = np.full(shape, INF)
         end = np.full(shape, INF)
@@ -357,6 +363,33 @@ class NumbaKernels:
         )
         return start, end, to_bed
 
+    def team(self, inputs: TeamInputs) -> tuple[dict[str, np.ndarray], Beds | None]:
+        """See :meth:`~paysim.engines._kernels.NumpyKernels.team`: here each replication's draws whole
+        (``inputs.replication(row)``) go through :mod:`paysim.engines._numba_team` in one compiled pass
+        (replications spread over :func:`threads`; the kernel releases the GIL)."""
+        kernel = team_line(outcomes=inputs.outcomes)
+        edges = np.asarray(inputs.edges, dtype=float)
+        months = day_month(edges)
+        out = np.zeros((inputs.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
+
+        def one(row: int) -> tuple[np.ndarray, np.ndarray]:
+            d = inputs.replication(row)
+            room = d.uniforms.size if inputs.gatekeeping else 0
+            bed_time, bed_index = np.empty(room), np.empty(room)
+            k = kernel(
+                d.counts, inputs.days, d.uniforms, d.episodes, d.patience, d.assessed_only, d.dropped_out,
+                d.recovers, d.first_appointment, d.bed_need, inputs.gatekeeping, inputs.share, inputs.share_full,
+                inputs.opening, d.extra_time, d.extra_episode, d.extra_patience, edges, months, inputs.standard,
+                inputs.long_standard, out[row], bed_time, bed_index,
+            )  # fmt: skip
+            return bed_time[:k], bed_index[:k]
+
+        beds = per_row(one, range(inputs.rows))
+        sums = dict(zip(TEAM_TALLIES, out.transpose(1, 0, 2), strict=True))
+        if not inputs.gatekeeping:
+            return sums, None
+        return sums, (pad([t for t, _ in beds], INF), pad([index for _, index in beds], -1.0))
+
     def stays(
         self,
         base_time: np.ndarray,
@@ -368,7 +401,7 @@ class NumbaKernels:
         window: float,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-        """See :meth:`NumpyKernels.stays`."""
+        """See :meth:`~paysim.engines._kernels.NumpyKernels.stays`."""
         shape = readmit_u.shape
         time = np.full(shape, INF)
         los = np.zeros(shape)
@@ -400,11 +433,11 @@ class NumbaKernels:
         discharge: np.ndarray,
         readmission: np.ndarray,
     ) -> dict[str, np.ndarray]:
-        """See :func:`tally_ward_numpy`."""
+        """See :func:`~paysim.engines._kernels.tally_ward_numpy`."""
         out = np.zeros((len(WARD_TALLIES), time.shape[0], edges.size - 1), dtype=np.int64)
         c = np.ascontiguousarray
         self._call(
-            "tally_ward", time.shape[0], c(edges, dtype=float), _day_month(edges), c(time, dtype=float),
+            "tally_ward", time.shape[0], c(edges, dtype=float), day_month(edges), c(time, dtype=float),
             c(admit, dtype=float), c(placed, dtype=float), c(back, dtype=float), c(discharge, dtype=float),
             c(readmission), out,
         )  # fmt: skip
@@ -421,7 +454,7 @@ class NumbaKernels:
         reserve: int,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """See :meth:`NumpyKernels.ward` (the same row function, compiled)."""
+        """See :meth:`~paysim.engines._kernels.NumpyKernels.ward` (the same row function, compiled)."""
         admit, placed, back = (np.full(time.shape, INF) for _ in range(3))
         c = np.ascontiguousarray
         self._call(
@@ -429,8 +462,3 @@ class NumbaKernels:
             bool(repatriate), float(after), int(reserve), float(horizon), admit, placed, back,
         )  # fmt: skip
         return admit, placed, back
-
-
-def _day_month(edges: np.ndarray) -> np.ndarray:
-    """Month index of each whole day of the horizon (edges are whole days from 0)."""
-    return np.repeat(np.arange(edges.size - 1), np.diff(edges).astype(np.int64)).astype(np.int64)

@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from paysim.engines._kernels import INF, threads
+from paysim.engines.settings import threads
+from paysim.engines.slots import INF
 
 Sampler = Callable[[np.random.Generator, int], np.ndarray]
 """``sampler(rng, n)``: ``n`` draws from one replication's generator."""
@@ -70,6 +71,36 @@ def merge_sorted(t1: np.ndarray, t2: np.ndarray, v1: np.ndarray, v2: np.ndarray)
     times = np.take_along_axis(times, order, axis=1)
     width = max(int(np.isfinite(times).sum(axis=1).max(initial=0)), 0)
     return times[:, :width], np.take_along_axis(values, order, axis=1)[:, :width]
+
+
+def merge_rows(
+    first: np.ndarray, second: np.ndarray, first_values: list[np.ndarray], second_values: list[np.ndarray]
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Merge two row-sorted time arrays ``[R, K1]``, ``[R, K2]`` (with values of the same shapes) into
+    ``[R, K1 + K2]`` sorted rows; on equal times entries of ``first`` come first (a stable merge)."""
+    times = np.concatenate([first, second], axis=1)
+    order = np.argsort(times, axis=1, kind="stable")
+    merged = [
+        np.take_along_axis(np.concatenate([a, b], axis=1), order, axis=1)
+        for a, b in zip(first_values, second_values, strict=True)
+    ]
+    return np.take_along_axis(times, order, axis=1), merged
+
+
+def arrange_days(uniforms: list[np.ndarray], counts: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Arrival times from per-day counts and one uniform per arrival, as :meth:`DemandCurve.arrivals`
+    builds them: row r is ``sort(repeat(days, counts[r]) + uniforms[r])``, ``[R, K]``, ``+inf`` padding."""
+    rows = []
+    for u, per_day in zip(uniforms, counts, strict=True):
+        times = np.repeat(days, per_day) + u
+        times.sort()
+        rows.append(times)
+    return pad(rows, INF)
+
+
+def day_month(edges: np.ndarray) -> np.ndarray:
+    """Month index of each whole day of the horizon (edges are whole days from 0), int64."""
+    return np.repeat(np.arange(edges.size - 1), np.diff(edges).astype(np.int64)).astype(np.int64)
 
 
 def uniform(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from paysim.activity import measure_kinds
-from paysim.engines._kernels import TICKS_PER_DAY
+from paysim.engines.slots import TICKS_PER_DAY
 from paysim.scenario import Scenario
 
 

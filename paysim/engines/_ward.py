@@ -43,7 +43,8 @@ def ward_row(time, discharge, beds, wait, repatriate, after, reserve, horizon, h
     horizon : float
         End of the simulated time (days); nothing is decided from then on.
     heap : ndarray ``[beds + 1]``
-        Scratch space: the binary min-heap of the times occupied local beds free.
+        Scratch space: the 4-ary min-heap of the times occupied local beds free (a shallower tree than a
+        binary heap: fewer levels to walk per stay; any layout gives the same earliest time).
     lq, oq : ndarray of int64 ``[K]``
         Scratch space: the local waiting list and the out-of-area list, request numbers in order.
     admit, placed, back : ndarray ``[K]``, ``+inf`` on entry
@@ -77,19 +78,23 @@ def ward_row(time, discharge, beds, wait, repatriate, after, reserve, horizon, h
         if not t < horizon:
             break
         now = t
-        if t == t_free:  # a local stay ends: pop the heap
+        if t == t_free:  # a local stay ends: pop the heap (4-ary: children 4p + 1 .. 4p + 4)
             occupied -= 1
             last = heap[occupied]
             pos = 0
             while True:
-                child = 2 * pos + 1
+                child = 4 * pos + 1
                 if child >= occupied:
                     break
-                if child + 1 < occupied and heap[child + 1] < heap[child]:
-                    child += 1
-                if heap[child] < last:
-                    heap[pos] = heap[child]
-                    pos = child
+                best = child
+                best_value = heap[child]
+                for other in range(child + 1, min(child + 4, occupied)):
+                    if heap[other] < best_value:
+                        best_value = heap[other]
+                        best = other
+                if best_value < last:
+                    heap[pos] = best_value
+                    pos = best
                 else:
                     break
             heap[pos] = last
@@ -132,7 +137,7 @@ def ward_row(time, discharge, beds, wait, repatriate, after, reserve, horizon, h
             pos = occupied
             occupied += 1
             while pos > 0:
-                parent = (pos - 1) // 2
+                parent = (pos - 1) // 4
                 if heap[parent] <= value:
                     break
                 heap[pos] = heap[parent]

@@ -27,10 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from paysim.engines.flow import LINES as LINES  # re-exported: the order is declared in paysim.engines.flow
 from paysim.scenario import Scenario
-
-LINES = ("talking_therapies", "crisis", "inpatient", "community")
-"""Lines in the order the vector engine simulates them."""
 
 
 def line_keys(scenario: Scenario) -> dict[str, str]:

@@ -25,7 +25,8 @@ is the request time itself (Erlang's loss system). A team whose capacity grows (
 queue: a place added at the start of contract year ``y`` is a place busy until day ``365 y``
 (:func:`opening_times`), so its heap of free times starts from those times instead of ``-inf``.
 
-**The flow of one chunk**, line by line in the order their inputs become known:
+**The flow of one chunk**, line by line in the order their inputs become known
+(:data:`paysim.engines.flow.LINES`, where the feeds are declared):
 
 1. talking therapies: referrals (less those assessed and not treated) -> team;
 2. crisis: referrals -> team, or to a bed when gatekept (more often when the team is full on arrival);
@@ -58,10 +59,20 @@ import numpy as np
 
 from paysim.activity import Activity, measure_kinds
 from paysim.demand import DemandCurve, month_edges
-from paysim.engines._kernels import INF, TEAM_TALLIES, kernels
-from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
-from paysim.engines._rows import Sampler, compact, exponential, merge_sorted, never, pad, per_row, uniform
+from paysim.engines._rows import (
+    Sampler,
+    arrange_days,
+    exponential,
+    merge_rows,
+    merge_sorted,
+    never,
+    pad,
+    per_row,
+    uniform,
+)
 from paysim.engines._tally import Tally
+from paysim.engines.flow import LINES, downstream, upstream
+from paysim.engines.kernel_sets import kernels
 from paysim.engines.referral_outcomes import (
     FLAGS,
     draw_outcomes,
@@ -70,7 +81,10 @@ from paysim.engines.referral_outcomes import (
     referral_outcomes,
     uses_outcomes,
 )
-from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
+from paysim.engines.reuse import LineCache, LineResult, beds_key, line_keys, requests_key
+from paysim.engines.seams import Beds, Kernels, TeamDraws, TeamInputs
+from paysim.engines.settings import set_threads as set_threads  # re-exported: threads per run
+from paysim.engines.slots import INF
 from paysim.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
 from paysim.streams import stream
 
@@ -144,7 +158,7 @@ def default_chunk_size(scenario: Scenario) -> int:
 class _Chunk:
     """One chunk of replications simulated together; :meth:`simulate` returns ``{measure: [R, month]}``."""
 
-    def __init__(self, scenario: Scenario, reps: np.ndarray, kern) -> None:
+    def __init__(self, scenario: Scenario, reps: np.ndarray, kern: Kernels) -> None:
         self.scenario = scenario
         self.reps = reps
         self.kern = kern
@@ -170,7 +184,7 @@ class _Chunk:
         )
         # what must be simulated: a line not stored, and what feeds a line that is simulated
         redo = {line: present[line] and stored.get(line) is None for line in LINES}
-        stepdowns_needed = ward and redo["community"]  # the community team takes the ward's discharges
+        stepdowns_needed = ward and any(redo[line] for line in downstream("inpatient"))  # the ward's discharges
         requests_needed = ward and (redo["inpatient"] or stepdowns_needed)
         requests: _Requests | None = None
         crisis_beds = None
@@ -185,22 +199,23 @@ class _Chunk:
                 else:
                     crisis_beds = kept.beds
 
-        if redo["talking_therapies"]:
-            self.referral_line("talking_therapies")
-        if redo["crisis"]:
-            crisis_beds = self.referral_line("crisis")
         stepdowns = None
-        if requests_needed:
-            if requests is None:
-                requests = self.ward_requests(crisis_beds)
-                if reuse is not None:  # an entry apart: large, and the same whatever the beds
-                    reuse.put(ward_key, self.reps, LineResult({}, requests=requests.arrays))
-            if redo["inpatient"]:
-                self.inpatient(requests)
-            if stepdowns_needed:
-                stepdowns = self.stepdowns(requests)
-        if redo["community"]:
-            self.referral_line("community", stepdowns)
+        for line in LINES:  # each line after the lines that feed it (paysim.engines.flow)
+            if line == "inpatient":
+                if not requests_needed:
+                    continue
+                if requests is None:
+                    requests = self.ward_requests(crisis_beds)
+                    if reuse is not None:  # an entry apart: large, and the same whatever the beds
+                        reuse.put(ward_key, self.reps, LineResult({}, requests=requests.arrays))
+                if redo["inpatient"]:
+                    self.inpatient(requests)
+                if stepdowns_needed:
+                    stepdowns = self.stepdowns(requests)
+            elif redo[line]:
+                beds = self.team(line, stepdowns if "inpatient" in upstream(line) else None)
+                if "inpatient" in downstream(line):
+                    crisis_beds = beds
 
         for line in LINES:
             if not present[line]:
@@ -216,18 +231,41 @@ class _Chunk:
 
     # referral lines
 
-    def referral_line(self, name: str, stepdowns: _StepDowns | None = None) -> tuple[np.ndarray, np.ndarray] | None:
-        """Simulate team ``name`` (with the ward's step-downs, for community): with numba in one compiled pass
-        per replication (:meth:`team_numba`), else window by window through the NumPy kernels. Returns the
-        crisis team's bed requests, as :meth:`team`."""
-        line = getattr(self.scenario.services, name)
-        if self.kern.name == "numba":
-            return self.team_numba(name, line, stepdowns)
-        ward = self.scenario.services.inpatient is not None
-        feed = self.referrals(name, bed_draws=name == "crisis" and ward)
-        if stepdowns is not None:
-            feed = _merge_windows(feed, stepdowns, self.kern)
-        return self.team(name, line, feed)
+    def team(self, name: str, stepdowns: _StepDowns | None = None) -> Beds | None:
+        """Simulate team ``name`` (with the ward's step-downs, for community) through the kernel set's
+        :meth:`~paysim.engines.seams.Kernels.team` and tally it. Returns the crisis team's bed requests
+        ``(times, referral numbers)``, each ``[R, n]`` (see :meth:`crisis_stays`), or None."""
+        sums, beds = self.kern.team(self.team_inputs(name, stepdowns))
+        self.tally.add(name, sums)
+        return beds
+
+    def team_inputs(self, name: str, stepdowns: _StepDowns | None = None) -> TeamInputs:
+        """Team ``name``'s figures and draws for the kernels (:class:`~paysim.engines.seams.TeamInputs`): the
+        draws by windows over the chunk (:meth:`referrals`, merged with ``stepdowns``) or by replication
+        (:meth:`team_draws`), the same draws either way."""
+        scenario = self.scenario
+        line = getattr(scenario.services, name)
+        gatekeeping = isinstance(line, Crisis) and scenario.services.inpatient is not None
+        long_standard = getattr(line, "long_standard_days", None)
+
+        def windows() -> Iterator[dict[str, np.ndarray]]:
+            feed = self.referrals(name, bed_draws=gatekeeping)
+            return feed if stepdowns is None else _merge_windows(feed, stepdowns)
+
+        return TeamInputs(
+            rows=self.rows,
+            days=self.days,
+            edges=np.asarray(self.tally.edges, dtype=float),
+            opening=opening_times(line, scenario.warmup_days, scenario.years),
+            gatekeeping=gatekeeping,
+            share=float(line.admission_share) if gatekeeping else -1.0,
+            share_full=float(line.share_when_full) if gatekeeping else -1.0,
+            standard=float(line.standard_days),
+            long_standard=INF if long_standard is None else float(long_standard),
+            outcomes=uses_outcomes(name, line),
+            windows=windows,
+            replication=lambda row: self.team_draws(name, row, gatekeeping, stepdowns),
+        )
 
     def referrals(self, name: str, bed_draws: bool = False) -> Iterator[dict[str, np.ndarray]]:
         """External referrals of line ``name``, window by window: ``arrival``, ``episode`` (days a starter
@@ -274,112 +312,40 @@ class _Chunk:
             block["window_end"] = np.array(self.days[last] if last < self.days.size else self.horizon)
             yield block
 
-    def team(self, name: str, line: ReferralLine, feed) -> tuple[np.ndarray, np.ndarray] | None:
-        """Run a team's FIFO queue over its referrals and tally its measures; for crisis with a ward,
-        return the gatekept bed requests ``(times, referral numbers)``, each ``[R, n]`` (see
-        :meth:`crisis_stays`)."""
-        heap = self.kern.new_heap(self.rows, opening_times(line, self.scenario.warmup_days, self.scenario.years))
-        gatekeeping = isinstance(line, Crisis) and self.scenario.services.inpatient is not None
-        beds_t: list[np.ndarray] = []
-        beds_index: list[np.ndarray] = []
-        tally = self.tally
-        standard = line.standard_days
-        long_standard = getattr(line, "long_standard_days", None)
-        for block in feed:
-            arrival = block["arrival"]
-            deadline = arrival + block["patience"]
-            assessed_only = block.get("assessed_only")
-            if assessed_only is not None:  # never on the list: a deadline before arrival keeps them off the queue
-                deadline = np.where(assessed_only, -INF, deadline)
-            if gatekeeping:
-                start, end, to_bed = self.kern.queue_block(
-                    heap, arrival, deadline, block["episode"], False,
-                    block["bed_u"], line.admission_share, line.share_when_full,
-                )  # fmt: skip
-            else:
-                start, end, to_bed = self.kern.queue_block(heap, arrival, deadline, block["episode"], False)
-            sums = self.kern.tally_team(
-                tally.edges, arrival, start, end, deadline, to_bed, standard,
-                INF if long_standard is None else long_standard,
-                **{key: block.get(key) for key in (*FLAGS, "first_appointment")},
-            )  # fmt: skip
-            tally.add(name, sums)
-            if gatekeeping:
-                beds_t.append(compact(arrival, to_bed, INF))
-                beds_index.append(compact(block["index"], to_bed, -1.0))
-        if not gatekeeping:
-            return None
-        times = np.concatenate(beds_t, axis=1)
-        index = np.concatenate(beds_index, axis=1)
-        keep = np.isfinite(times)
-        return compact(times, keep, INF), compact(index, keep, -1.0)
-
-    def team_numba(
-        self, name: str, line: ReferralLine, stepdowns: _StepDowns | None = None
-    ) -> tuple[np.ndarray, np.ndarray] | None:
-        """:meth:`referrals` and :meth:`team` with numba, one replication at a time (replications spread
-        over :func:`threads`): each replication's draws in bulk from its streams (numpy; the same draws in
-        the same order), then :mod:`paysim.engines._numba_team` in one pass. Same results, bit for bit."""
-        from paysim.engines._numba_kernels import _day_month
-        from paysim.engines._numba_team import team_line
-
+    def team_draws(self, name: str, row: int, gatekeeping: bool, stepdowns: _StepDowns | None) -> TeamDraws:
+        """Row ``row``'s draws for team ``name`` whole, from the same streams in the same order as
+        :meth:`referrals` takes them window by window (:class:`~paysim.engines.seams.TeamDraws`)."""
         scenario = self.scenario
-        inpatient = scenario.services.inpatient
-        gatekeeping = isinstance(line, Crisis) and inpatient is not None
+        line = getattr(scenario.services, name)
+        seed = scenario.seed
+        r = int(self.reps[row])
         curve = DemandCurve.for_line(line, scenario.start_month)
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)
-        opening = opening_times(line, scenario.warmup_days, scenario.years)
-        edges = np.asarray(self.tally.edges, dtype=float)
-        day_month = _day_month(edges)
-        long_standard = getattr(line, "long_standard_days", None)
-        long_standard = INF if long_standard is None else float(long_standard)
-        share = float(line.admission_share) if gatekeeping else -1.0
-        share_full = float(line.share_when_full) if gatekeeping else -1.0
-        outcomes_used = uses_outcomes(name, line)
-        kernel = team_line(outcomes=outcomes_used)
-        out = np.zeros((self.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
         none = np.zeros(0)
         nobody = np.zeros(0, dtype=bool)  # an outcome flag at its key's default
-        seed = scenario.seed
-
-        def one(row: int, replication: int) -> tuple[np.ndarray, np.ndarray]:
-            r = int(replication)
-            arrivals = stream(seed, r, f"{name}.arrivals")
-            counts = arrivals.poisson(expected)
-            n = int(counts.sum())
-            uniforms = arrivals.random(n)
-            episodes = line.episode_days.sample(stream(seed, r, f"{name}.episode_days"), n)
-            if line.patience_days is None:
-                patience = np.full(n, INF)
-            else:
-                patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
-            bed_need = stream(seed, r, "crisis.bed_need").random(n) if gatekeeping else none
-            flags = (nobody, nobody, nobody)
-            first_appointment = none  # at once
-            if outcomes_used:
-                outcomes = draw_outcomes(name, line, episodes, lambda stream_name: stream(seed, r, stream_name))
-                episodes = outcomes.held
-                flags = tuple(nobody if getattr(outcomes, key) is None else getattr(outcomes, key) for key in FLAGS)
-                if outcomes.first_appointment is not None:
-                    first_appointment = outcomes.first_appointment
-            if stepdowns is None:
-                extra = (none, none, none)
-            else:
-                extra = (stepdowns.time[row], stepdowns.episode[row], stepdowns.patience[row])
-            room = n if gatekeeping else 0
-            bed_time, bed_index = np.empty(room), np.empty(room)
-            k = kernel(
-                counts, self.days, uniforms, episodes, patience, *flags, first_appointment, bed_need, gatekeeping,
-                share, share_full, opening, *extra, edges, day_month, float(line.standard_days), long_standard,
-                out[row], bed_time, bed_index,
-            )  # fmt: skip
-            return bed_time[:k], bed_index[:k]
-
-        beds = per_row(one, range(self.rows), self.reps)
-        self.tally.add(name, dict(zip(TEAM_TALLIES, out.transpose(1, 0, 2), strict=True)))
-        if not gatekeeping:
-            return None
-        return pad([t for t, _ in beds], INF), pad([index for _, index in beds], -1.0)
+        arrivals = stream(seed, r, f"{name}.arrivals")
+        counts = arrivals.poisson(expected)
+        n = int(counts.sum())
+        uniforms = arrivals.random(n)
+        episodes = line.episode_days.sample(stream(seed, r, f"{name}.episode_days"), n)
+        if line.patience_days is None:
+            patience = np.full(n, INF)
+        else:
+            patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
+        bed_need = stream(seed, r, "crisis.bed_need").random(n) if gatekeeping else none
+        flags = (nobody, nobody, nobody)
+        first_appointment = none  # at once
+        if uses_outcomes(name, line):
+            outcomes = draw_outcomes(name, line, episodes, lambda stream_name: stream(seed, r, stream_name))
+            episodes = outcomes.held
+            flags = tuple(nobody if getattr(outcomes, key) is None else getattr(outcomes, key) for key in FLAGS)
+            if outcomes.first_appointment is not None:
+                first_appointment = outcomes.first_appointment
+        if stepdowns is None:
+            extra = (none, none, none)
+        else:
+            extra = (stepdowns.time[row], stepdowns.episode[row], stepdowns.patience[row])
+        return TeamDraws(counts, uniforms, episodes, patience, *flags, first_appointment, bed_need, *extra)
 
     # inpatient
 
@@ -484,7 +450,6 @@ class _Arrivals:
         curve = DemandCurve.for_line(line, scenario.start_month)
         self.days = chunk.days
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)  # the days of chunk.days
-        self.kern = chunk.kern
         self.rngs = chunk.rngs(f"{name}.arrivals")
         counts = per_row(lambda rng: rng.poisson(expected), self.rngs)
         self.counts = np.stack(counts) if counts else np.zeros((0, 0))
@@ -497,7 +462,7 @@ class _Arrivals:
         counts = self.counts[:, first:last]
         totals = counts.sum(axis=1)
         uniforms = per_row(uniform, self.rngs, [int(total) for total in totals])
-        return self.kern.arrange_days(uniforms, counts, days), totals
+        return arrange_days(uniforms, counts, days), totals
 
 
 @dataclass
@@ -546,9 +511,7 @@ class _StepDowns:
         return block, hi
 
 
-def _merge_windows(
-    feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns, kern
-) -> Iterator[dict[str, np.ndarray]]:
+def _merge_windows(feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns) -> Iterator[dict[str, np.ndarray]]:
     """Merge step-down referrals into a line's windows of external referrals, in time order. Step-downs are
     always treated, have their first appointment at once and never drop out: their referral-outcome flags are
     false and their ``first_appointment`` is 0."""
@@ -559,7 +522,7 @@ def _merge_windows(
         extra, lo = stepdowns.between(lo, float(block["window_end"]))
         keys = ["episode", "patience", *(key for key in (*FLAGS, "first_appointment") if key in block)]
         shape = extra["arrival"].shape
-        times, merged = kern.merge_rows(
+        times, merged = merge_rows(
             block["arrival"],
             extra["arrival"],
             [block[key] for key in keys],

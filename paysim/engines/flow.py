@@ -1,0 +1,41 @@
+"""How the lines of a trust feed each other, declared once: the order the engines simulate them in.
+
+The crisis team's gatekept referrals become the ward's bed requests, and the ward's discharges become the
+community team's step-downs; talking therapies stands alone. The vector engine simulates the lines in
+:data:`LINES` order (each after every line that feeds it), and :mod:`paysim.engines.reuse` keys a line's
+cached results on the inputs of the lines upstream of it (:func:`upstream`).
+"""
+
+from __future__ import annotations
+
+LINES = ("talking_therapies", "crisis", "inpatient", "community")
+"""Lines in the order the vector engine simulates them: every line after the lines that feed it."""
+
+FEEDS = (
+    ("crisis", "inpatient"),  # gatekept crisis referrals -> bed requests
+    ("inpatient", "community"),  # ward discharges -> step-downs
+)
+"""``(upstream, downstream)``: the downstream line takes patients from the upstream one."""
+
+
+def upstream(line: str) -> tuple[str, ...]:
+    """The lines that feed ``line`` directly, in :data:`LINES` order."""
+    if line not in LINES:
+        raise KeyError(f"unknown line {line!r}; the lines are {', '.join(LINES)}")
+    return tuple(source for source, target in FEEDS if target == line)
+
+
+def downstream(line: str) -> tuple[str, ...]:
+    """The lines ``line`` feeds directly, in :data:`LINES` order."""
+    if line not in LINES:
+        raise KeyError(f"unknown line {line!r}; the lines are {', '.join(LINES)}")
+    return tuple(target for source, target in FEEDS if source == line)
+
+
+def _check_order() -> None:
+    for source, target in FEEDS:
+        if LINES.index(source) >= LINES.index(target):
+            raise AssertionError(f"{source} feeds {target} but comes after it in LINES")
+
+
+_check_order()
