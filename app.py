@@ -169,6 +169,7 @@ if loaded.uncertain is not None:
     )
 
 # Widget keys carry a fingerprint of the scenario, so picking another file starts every lever at its value.
+ui.keep_widget_state(st.session_state)
 if "reset" not in st.session_state:
     st.session_state["reset"] = 0
 prefix = f"{ui.inputs_key(loaded.to_yaml())}-{st.session_state['reset']}"
@@ -180,36 +181,35 @@ def lever_widget(lever: ui.Lever, container: Any) -> Any:
     key = f"{prefix}:{lever.name}"
     value = lever.current(loaded)
     if lever.kind == "choice":
-        return container.radio(
-            label, lever.options, index=lever.options.index(value), key=key, help=lever.help, horizontal=True
-        )
+        st.session_state.setdefault(key, value)
+        return container.radio(label, lever.options, key=key, help=lever.help, horizontal=True)
     if lever.kind == "number":
         step = lever.step
+        st.session_state.setdefault(key, float(value))
         return container.number_input(
             label,
             min_value=float(lever.minimum),
             max_value=float(max(lever.upper(loaded), value)),
-            value=float(value),
             step=float(step),
             format="%.1f" if step < 1 else "%.0f",
             key=key,
             help=lever.help,
         )
     if lever.integer:
+        st.session_state.setdefault(key, int(value))
         return container.slider(
             label,
             min_value=int(lever.minimum),
             max_value=int(max(lever.upper(loaded), value)),
-            value=int(value),
             step=int(lever.step),
             key=key,
             help=lever.help,
         )
+    st.session_state.setdefault(key, float(value))
     return container.slider(
         label,
         min_value=float(min(lever.minimum, value)),
         max_value=float(max(lever.upper(loaded), value)),
-        value=float(value),
         step=float(lever.step),
         format="%.1f" if lever.step < 1 else "%.0f",
         key=key,
@@ -255,13 +255,12 @@ if last is not None and last.seconds > 5 and last.engine == engine:
         f"The last run took {last.seconds:.0f} s; fewer replications answer faster "
         f"(100 take about {max(1, round(100 * per_replication))} s)."
     )
-years = sidebar.slider(
-    "Years (contract years simulated)", 1, 10, value=loaded.years, key=f"{prefix}:years", help="Counted horizon."
-)
+st.session_state.setdefault(f"{prefix}:years", loaded.years)
+st.session_state.setdefault(f"{prefix}:seed", loaded.seed)
+years = sidebar.slider("Years (contract years simulated)", 1, 10, key=f"{prefix}:years", help="Counted horizon.")
 seed = sidebar.number_input(
     "Seed",
     min_value=0,
-    value=loaded.seed,
     step=1,
     key=f"{prefix}:seed",
     help="Root of every random stream. The same seed gives the same patients, so results can be reproduced.",
@@ -289,9 +288,9 @@ sidebar.download_button(
 
 key = ui.inputs_key(file_scenario.to_yaml(), edited.to_yaml(), reps, engine)
 controls = st.columns([3, 1])
+st.session_state.setdefault("auto", True)
 auto = controls[0].toggle(
     "Update the results as I change the inputs",
-    value=True,
     key="auto",
     help="Switch off to change several levers first and then press Run.",
 )

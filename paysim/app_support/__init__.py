@@ -151,6 +151,11 @@ from paysim.app_support.scenarios import (
     read_upload,
     scenario_choices,
 )
+from paysim.app_support.state import (
+    KEPT,
+    is_kept,
+    keep_widget_state,
+)
 from paysim.app_support.tables import (
     CHANGE_MEASURES,
     activity_display,
@@ -194,6 +199,7 @@ __all__ = [
     "EFFICIENCY",
     "GBP_FORMAT",
     "HISTOGRAM_HEIGHT",
+    "KEPT",
     "LEDGER_LABELS",
     "LEVERS",
     "LINE_LABELS",
@@ -248,7 +254,9 @@ __all__ = [
     "histogram_stats",
     "horizon_text",
     "inputs_key",
+    "is_kept",
     "is_money",
+    "keep_widget_state",
     "kept_lines",
     "lever_overrides",
     "levers_for",

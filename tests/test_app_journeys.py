@@ -1,0 +1,98 @@
+"""The board's journeys through the app (Streamlit's AppTest): first look, a lever, an upload error then a valid
+upload, scenarios side by side, the board pack.
+
+The app runs on tests/data/app-small.yaml (named by PAYSIM_SCENARIOS, first in the picker) on the patient-level
+engine with few replications, so each script run takes a second or two.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = ROOT / "app.py"
+SMALL = Path(__file__).parent / "data" / "app-small.yaml"
+TIMEOUT = 180
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def start(monkeypatch: pytest.MonkeyPatch, engine: str = "des", reps: int = 10) -> AppTest:
+    """A fresh app on the small scenario, run once."""
+    monkeypatch.setenv("PAYSIM_SCENARIOS", str(SMALL))
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["engine"] = engine
+    at.session_state[f"reps-{engine}"] = reps
+    at.run()
+    return at
+
+
+def widget(at: AppTest, kind: str, label: str):
+    """The one widget of a kind whose label starts with ``label``."""
+    found = [w for w in getattr(at, kind) if w.label.startswith(label)]
+    assert len(found) == 1, f"{kind} {label!r}: found {[w.label for w in getattr(at, kind)]}"
+    return found[0]
+
+
+def no_problems(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not at.error, [e.value for e in at.error]
+
+
+def replications_caption(at: AppTest) -> str:
+    return next(c.value for c in at.caption if " replications" in c.value and "seed" in c.value)
+
+
+def test_an_upload_error_then_its_removal_keeps_the_replications(monkeypatch):
+    at = start(monkeypatch, reps=10)
+    widget(at, "select_slider", "Replications").set_value(20).run()
+    no_problems(at)
+    assert "20 replications" in replications_caption(at)
+    bad = SMALL.read_bytes().replace(b"    beds: 8", b"    bedz: 8")
+    at.file_uploader[0].set_value(("my-trust.yaml", bad, "application/x-yaml")).run()
+    assert len(at.error) == 1 and not at.metric  # the page stopped on the error, before the run widgets
+    at.file_uploader[0].set_value(None).run()
+    no_problems(at)
+    assert widget(at, "select_slider", "Replications").value == 20
+    assert "20 replications" in replications_caption(at)
+    assert at.session_state["results"].reps == 20
+
+
+def test_an_upload_error_then_a_valid_upload_keeps_every_setting(monkeypatch):
+    at = start(monkeypatch, reps=10)
+    widget(at, "select_slider", "Replications").set_value(20).run()
+    widget(at, "slider", "Local adult acute beds").set_value(10).run()
+    bad = SMALL.read_bytes().replace(b"    beds: 8", b"    bedz: 8")
+    at.file_uploader[0].set_value(("my-trust.yaml", bad, "application/x-yaml")).run()
+    assert len(at.error) == 1
+    good = SMALL.read_text().replace("name: app-small", "name: uploaded-trust")
+    at.file_uploader[0].set_value(("my-trust.yaml", good.encode(), "application/x-yaml")).run()
+    no_problems(at)
+    assert widget(at, "select_slider", "Replications").value == 20
+    assert at.session_state["results"].reps == 20
+    at.file_uploader[0].set_value(None).run()
+    no_problems(at)
+    assert widget(at, "slider", "Local adult acute beds").value == 10  # the lever moved before the error
+
+
+def test_widget_values_lost_by_a_stopped_run_are_put_back():
+    from paysim.app_support import KEPT, keep_widget_state
+
+    state = {"reps-vector": 500, "abc-0:services.inpatient.beds": 10, "upload": object(), "results": None}
+    assert keep_widget_state(state) == []
+    assert state[KEPT] == {"reps-vector": 500, "abc-0:services.inpatient.beds": 10}
+    del state["reps-vector"], state["abc-0:services.inpatient.beds"]  # a run that stopped before its widgets
+    assert sorted(keep_widget_state(state)) == ["abc-0:services.inpatient.beds", "reps-vector"]
+    assert state["reps-vector"] == 500 and state["abc-0:services.inpatient.beds"] == 10
+    state["reps-vector"] = 1000  # a value moved since is not overwritten
+    keep_widget_state(state)
+    assert state["reps-vector"] == 1000 and state[KEPT]["reps-vector"] == 1000
