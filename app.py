@@ -10,22 +10,48 @@ drawn on the first of them as a first look, then again when the rest are in.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 import streamlit as st
 
-from paysim import app_support as ui
-from paysim.activity import Activity
-from paysim.calibrate import DataError
-from paysim.design import Design, DesignError
-from paysim.finance import missing_measures
-from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
-from paysim.sensitivity import SensitivityError, SobolResult, Tornado
-
+# The page first: its title and what it answers are drawn before anything heavy is imported or simulated.
 st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
+st.title("Who carries the risk?")
+st.markdown(
+    "How the money of a mental-health trust and its commissioner behaves under each way of paying the trust: "
+    "**block** (a fixed sum), **activity** (a price per unit), **blended** (a fixed sum on a plan, plus or minus "
+    "a marginal rate: the 2019/20 design), **capitation** (a rate per head) and **API**, the aligned payment "
+    "and incentive in force for mental health since 2022/23 (a fixed payment on planned activity and cost, with "
+    "CQUIN paid in advance and clawed back). Every rule is applied to the *same* simulated patients, so the "
+    "differences between them are the payment rules alone. Pick a scenario and move the levers on the left; "
+    "money is in £m by financial year."
+)
+first_paint = st.empty()  # says what is happening while the rest of the page is prepared
+
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+with first_paint.container():
+    with st.spinner("Loading the simulator..."):
+        from paysim import app_support as ui
+        from paysim.activity import Activity
+        from paysim.app_support.warm import WarmUp, start_warm_up
+        from paysim.calibrate import DataError
+        from paysim.design import Design, DesignError
+        from paysim.finance import missing_measures
+        from paysim.risk import RiskAttribution
+        from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
+        from paysim.sensitivity import SensitivityError, SobolResult, Tornado
+first_paint.empty()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> WarmUp:
+    """The vector engine's kernels, compiling in the background from the server's first page (once a server)."""
+    return start_warm_up("vector")
+
+
+warming = warm_up()
 
 
 def show_chart(chart: Any, **kwargs: Any) -> None:
@@ -69,6 +95,12 @@ def load_file(path: str, modified: float) -> Scenario:
     return ui.load_choice(Path(path))
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def risk_attribution(results_key: str, _run: ui.Run) -> RiskAttribution:
+    """Who carries which risk on the run the page shows (``results_key`` fingerprints its inputs and activity)."""
+    return ui.attribution(_run)
+
+
 def stop_with(message: str) -> None:
     """Show a problem with the inputs in the page (never a traceback) and stop this run of the script."""
     st.error(message.replace("\n", "  \n"), icon=":material/error:")  # one problem a line
@@ -76,17 +108,6 @@ def stop_with(message: str) -> None:
 
 
 # --- 1. Scenario ------------------------------------------------------------------------------------------
-
-st.title("Who carries the risk?")
-st.markdown(
-    "Pick a scenario, move the levers on the left, and see how the provider's surplus and the "
-    "commissioner's spend behave under each way of being paid: **block** (a fixed sum), **activity** "
-    "(a price per unit), **blended** (fixed on a plan, plus or minus a marginal rate: the 2019/20 design), "
-    "**capitation** (a rate per head) and **API**, aligned payment and incentive, the regime in force for "
-    "mental health since 2022/23 (a fixed payment on planned activity and cost, with CQUIN paid in advance "
-    "and clawed back). Every rule is applied to the *same* simulated patients, so the differences between "
-    "them are the payment rules alone."
-)
 
 sidebar = st.sidebar
 sidebar.header("Scenario")
@@ -340,6 +361,13 @@ if auto or clicked:
     if last is None or last.key != key:
         draw_downloads(None, "running")
         page_run = ui.PieceRun.start(key, engine, file_scenario, edited, reps)
+        if engine == "vector" and not warming.done:
+            with st.spinner(
+                "Preparing the fast engine: its kernels compile once after an install (about a minute on two "
+                "cores; later starts take a second)...",
+                show_time=True,
+            ):
+                warming.wait()
         with st.spinner(f"Simulating {reps:,} replications of {ui.horizon_text(edited)}...", show_time=True):
             try:
                 page_run.simulate_first_look(simulate)
@@ -375,27 +403,53 @@ st.caption(
 
 edited_anything = bool(ui.edited_keys(base.scenario, shown))
 if run.rules:
+    unit = st.radio(
+        "Money in",
+        list(ui.MONEY_UNITS),
+        key="money_unit",
+        horizontal=True,
+        help="The basis of every figure on the page: £ millions, or £ thousands for a small trust or a small change.",
+    )
     st.subheader("Provider surplus a year (mean over the runs)")
     columns = st.columns(len(run.rules))
     for column, row in zip(columns, ui.headline(run, base if edited_anything else None), strict=True):
         change = row["change_a_year"]
         column.metric(
             row["label"],
-            ui.gbp(row["surplus_a_year"]),
-            delta=None if change is None else f"{ui.gbp_change(change)} a year vs the file",
+            ui.money(row["surplus_a_year"], unit),
+            delta=None if change is None else f"{ui.money(change, unit, sign=True)} a year from your changes",
             help="Mean provider surplus (income less cost) per contract year; the change is the mean paired "
-            "difference from the unedited scenario on the same random patients.",
+            "difference from the scenario as loaded, on the same random patients.",
         )
         column.caption(
-            f"P(deficit over the horizon) **{ui.percent(row['p_deficit'])}** · "
+            f"Chance of a deficit over the {run.years} years **{ui.percent(row['p_deficit'])}** · "
             f"in at least one year {ui.percent(row['p_deficit_any_year'])}"
         )
     if not run.has_costs:
-        st.warning("This scenario has no `costs:` block, so the provider's cost is zero and its surplus is its income.")
+        st.warning("This scenario has no costs, so the provider's cost is zero and its surplus is its income.")
+
+    st.subheader("Who carries the risk")
+    found: RiskAttribution = risk_attribution(ui.inputs_key(results.key, n), run)
+    for sentence in ui.rule_sentences(found):
+        st.markdown(f"- {sentence}")
+    st.markdown(
+        "**Each party's position by financial year.** *Expected* is the mean over the runs; the *bad year* is "
+        "the provider's surplus in its worst year in 20 (5th percentile) and the commissioner's spend in its "
+        "worst year in 20 (95th percentile). A minus sign is a deficit."
+    )
+    st.table(ui.position_table(run, unit).set_index(["Rule", "Position"]))
+    st.markdown(
+        "**The risk matrix.** How much each risk moves each party's position in a typical year (one standard "
+        "deviation), and its share of all the movement of that party's position under that rule. Demand, "
+        "out-of-area placements, outcome payments and baseline plans set on last year's outturn move from run "
+        "to run; the pay award, cost inflation, CIP delivery, the OAP price and a baseline error are "
+        "assumptions, each priced again at both ends of its range on the same runs."
+    )
+    st.table(ui.risk_matrix(found, unit).set_index(["Rule", "Party"]))
 else:
     st.info(
-        "This scenario has no `contracts:` block, so there is no money to show: the tabs below show the "
-        "simulated activity only. Add contracts and costs to the YAML file to compare payment rules."
+        "This scenario has no contracts, so there is no money to show: the tabs below show the simulated "
+        "activity only. Add contracts and costs to the scenario file to compare payment rules."
     )
 
 tabs = st.tabs(

@@ -36,6 +36,13 @@ this package, as ``from paysim import app_support as ui``.
 
 from __future__ import annotations
 
+from paysim.app_support.board import (
+    PARTY_POSITIONS,
+    attribution,
+    position_table,
+    risk_matrix,
+    rule_sentences,
+)
 from paysim.app_support.calibration import (
     AppCalibration,
     backtest_chart,
@@ -57,12 +64,14 @@ from paysim.app_support.charts import (
 )
 from paysim.app_support.common import (
     LINE_LABELS,
+    MONEY_UNITS,
     RULE_COLOURS,
     RULE_LABELS,
     SCENARIOS_ENV,
     TAIL,
     gbp,
     gbp_change,
+    money,
     number,
     percent,
     yaml_cell,
@@ -205,6 +214,8 @@ __all__ = [
     "LINE_LABELS",
     "MARGINAL_RATES",
     "MONEY_SUFFIXES",
+    "MONEY_UNITS",
+    "PARTY_POSITIONS",
     "PERCENT_FORMAT",
     "RULE_COLOURS",
     "RULE_LABELS",
@@ -222,6 +233,7 @@ __all__ = [
     "activity_fan_chart",
     "activity_table",
     "activity_yaml",
+    "attribution",
     "available_engines",
     "backtest_chart",
     "changes_chart",
@@ -267,6 +279,7 @@ __all__ = [
     "measure_text",
     "mhis_display",
     "mhis_table",
+    "money",
     "nice_domain",
     "number",
     "oap_display",
@@ -274,6 +287,7 @@ __all__ = [
     "oap_table",
     "percent",
     "pieces",
+    "position_table",
     "problem_text",
     "read_upload",
     "results_arrow",
@@ -281,7 +295,9 @@ __all__ = [
     "results_parquet",
     "risk_display",
     "risk_histogram",
+    "risk_matrix",
     "risk_table",
+    "rule_sentences",
     "run_design",
     "run_money",
     "run_settings",
