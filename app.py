@@ -127,9 +127,11 @@ upload = sidebar.file_uploader(
 try:
     if upload is not None:
         loaded = ui.read_upload(upload.name, upload.getvalue())
+        source_text = upload.getvalue().decode("utf-8", errors="replace")
     elif chosen is not None:
         path = choices[chosen]
         loaded = load_file(str(path), path.stat().st_mtime)
+        source_text = path.read_text(encoding="utf-8")
     else:
         stop_with("No scenario files found: upload one, or set PAYSIM_SCENARIOS to a folder of them.")
 except ScenarioError as problem:
@@ -324,6 +326,7 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
     ``moment`` tells apart the widget keys of the page's two drawings (before a run and after it)."""
     ready = results is not None
     items: list[tuple[str, str, str, Callable[[], bytes] | bytes]] = [
+        ("Board pack (PDF)", "pdf", "application/pdf", b""),
         ("Results (CSV)", "csv", "text/csv", b""),
         ("Results (Parquet)", "parquet", "application/vnd.apache.parquet", b""),
         ("Workbook (Excel)", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b""),
@@ -331,6 +334,7 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
     if ready:
         run, base = results.edited, results.base
         makers = {
+            "pdf": lambda: ui.board_pack_pdf(run, results.engine, source_text),
             "csv": lambda: ui.results_csv(run),
             "parquet": lambda: ui.results_parquet(run),
             "xlsx": lambda: ui.excel_workbook(ui.workbook_sheets(base, run, results.engine, results.seconds)),
@@ -343,7 +347,7 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
             column.download_button(
                 label,
                 data,
-                file_name=f"{name}-results.{ext}",
+                file_name=f"{name}-board-pack.pdf" if ext == "pdf" else f"{name}-results.{ext}",
                 mime=mime,
                 disabled=not ready,
                 on_click="ignore",
@@ -474,10 +478,10 @@ with tabs[0]:
             "histogram means the provider carries the risk; a narrow one that the rule passes it on."
         )
         year = st.selectbox(
-            "Contract year",
+            "Financial year",
             list(range(1, run.years + 1)),
             index=run.years - 1,
-            format_func=lambda y: f"Year {y}",
+            format_func=lambda y: ui.financial_year(y, shown.start_month),
             key=f"risk_year-{run.years}",
         )
         table = ui.yearly_surplus(run)
@@ -485,12 +489,15 @@ with tabs[0]:
         domain = ui.nice_domain(chosen_year["surplus"].to_numpy())
         for rule in run.rules:
             values_of_rule = chosen_year[chosen_year["rule"] == ui.RULE_LABELS[rule]]["surplus"].to_numpy()
-            show_chart(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain), width="stretch")
+            show_chart(
+                ui.risk_histogram(values_of_rule, rule, ui.financial_year(year, shown.start_month), domain, unit),
+                width="stretch",
+            )
         st.markdown(
             "**Expected shortfall** is the average surplus of the worst 5 % of runs: what a bad outcome "
             "looks like, not just how often it happens."
         )
-        st.dataframe(ui.risk_display(ui.risk_table(run), run.years), hide_index=True)
+        st.table(ui.risk_display(ui.risk_table(run), run.years, unit).set_index("Rule"))
         if run.costs.cip is not None:
             st.markdown(
                 "**Cost improvement.** The programme saves a share of the cost the provider controls (all but "
@@ -501,12 +508,23 @@ with tabs[0]:
 
 with tabs[1]:
     if run.rules:
-        view = st.radio("Show", ["Each month", "Running total from the start"], horizontal=True, key="fan_view")
-        cumulative = view != "Each month"
-        st.markdown("The line is the median run; the dark band holds the middle 50 % of runs and the light band 90 %.")
-        title = "Provider surplus, running total" if cumulative else "Provider surplus in each month"
-        y_title = "Surplus to date" if cumulative else "Surplus in the month"
-        show_chart(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title))
+        views = {
+            "Year to date": ("Provider surplus, year to date", "Surplus, year to date", {"year_to_date": True}),
+            "Each month": ("Provider surplus in each month", "Surplus in the month", {}),
+            "Running total from the start": (
+                "Provider surplus, running total",
+                "Surplus to date",
+                {"cumulative": True},
+            ),
+        }
+        view = st.radio("Show", list(views), horizontal=True, key="fan_view")
+        st.markdown(
+            "Months are numbered in each financial year (M1 is April). The line is the median run; the dark band "
+            "holds the middle 50 % of runs and the light band 90 %. A rule paying at the year end (capitation's "
+            "outcome payment) shows as a step in M12 of the year to date."
+        )
+        title, y_title, options = views[view]
+        show_chart(ui.fan_chart(ui.fan_table(run, **options), title, y_title))
 
 with tabs[2]:
     if run.rules:
@@ -575,7 +593,7 @@ with tabs[5]:
                 "commissioner pays directly. A fall in it (a saving; negative: an extra cost) is shared between a "
                 "higher provider surplus and lower commissioner spend, and the payment rule decides the split."
             )
-            st.dataframe(ui.saving_display(ui.saving_table(base, run), run.years), hide_index=True)
+            st.table(ui.saving_display(ui.saving_table(base, run), run.years, unit).set_index("Rule"))
 
 with tabs[6]:
     st.markdown(

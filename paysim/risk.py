@@ -35,6 +35,7 @@ from scipy import stats
 from paysim.activity import Activity
 from paysim.costs import ProviderCosts, provider_costs
 from paysim.finance import Ledger, ledgers
+from paysim.fiscal import financial_year
 from paysim.payment.schedule import yearly_totals
 from paysim.scenario import Scenario
 from paysim.terms import RULES
@@ -312,22 +313,6 @@ def attribute(
 
 
 # --- positions by financial year -----------------------------------------------------------------------
-
-FIRST_FINANCIAL_YEAR = 2026
-"""The calendar year in which contract year 1 starts, for labels only (modelling choice: the year the
-simulation looks ahead from, 2026/27; the model itself has no calendar)."""
-
-
-def financial_year(year: int, start_month: int = 4, first: int = FIRST_FINANCIAL_YEAR) -> str:
-    """The label of contract year ``year`` (1-based): ``2026/27`` for an April start, ``2026`` for January.
-
-    >>> financial_year(1), financial_year(3), financial_year(2, start_month=1)
-    ('2026/27', '2028/29', '2027')
-    """
-    begins = first + year - 1
-    if start_month == 1:
-        return str(begins)
-    return f"{begins}/{(begins + 1) % 100:02d}"
 
 
 def bad_year(values: np.ndarray, party: str) -> np.ndarray:

@@ -73,6 +73,7 @@ def test_page_loads_with_results_for_every_rule(app):
     assert any("seed 7" in c.value and "10 replications" in c.value for c in app.caption)
     assert downloads(app) == {
         "Download the edited scenario (YAML)": True,
+        "Board pack (PDF)": True,
         "Results (CSV)": True,
         "Results (Parquet)": True,
         "Workbook (Excel)": True,
@@ -87,9 +88,9 @@ def test_page_loads_with_results_for_every_rule(app):
         "What your changes did",
     ]
     assert len(app.get("vega_lite_chart")) >= 6  # 4 histograms, fan, spend, OAP, occupancy
-    risk = app.dataframe[0].value
-    assert list(risk["Rule"]) == ["Block", "Activity", "Blended", "Capitation"]
-    assert risk.iloc[0, 1].startswith(("£", "-£"))
+    risk = next(t.value for t in app.table if "Expected shortfall (worst 5 % of runs)" in t.value.columns)
+    assert list(risk.index) == ["Block", "Activity", "Blended", "Capitation"]
+    assert risk.iloc[0, 0].startswith(("£", "-£")) and risk.iloc[0, 0].endswith("m")
 
 
 def test_levers_show_units_and_help(app):
@@ -282,8 +283,8 @@ def test_a_scenario_with_parameter_uncertainty_runs_at_central_values(app):
 def test_who_captures_the_saving_of_more_beds(app):
     widget(app, "slider", "Local adult acute beds").set_value(12).run()
     no_problems(app)
-    saving = next(d.value for d in app.dataframe if "Captured by the provider (surplus)" in d.value.columns)
-    assert list(saving["Rule"]) == ["Block", "Activity", "Blended", "Capitation"]
+    saving = next(t.value for t in app.table if "Provider surplus changes by" in t.value.columns)
+    assert list(saving.index) == ["Block", "Activity", "Blended", "Capitation"]
 
 
 def test_every_bundled_scenario_opens(monkeypatch):

@@ -172,8 +172,10 @@ def page(monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def frame_with(at: AppTest, column: str):
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    """The one table or dataframe on the page with this column (a table's index of rules made a column)."""
+    frames = [d.value for d in at.dataframe] + [t.value.reset_index() for t in at.table]
+    found = [frame for frame in frames if column in frame.columns]
+    assert len(found) == 1, [list(frame.columns) for frame in frames]
     return found[0]
 
 

@@ -7,6 +7,8 @@ engine with few replications, so each script run takes a second or two.
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
 
 import pytest
@@ -96,3 +98,68 @@ def test_widget_values_lost_by_a_stopped_run_are_put_back():
     state["reps-vector"] = 1000  # a value moved since is not overwritten
     keep_widget_state(state)
     assert state["reps-vector"] == 1000 and state[KEPT]["reps-vector"] == 1000
+
+
+RAW_KEY = re.compile(r"\b(services|contracts|costs)\.[a-z_]+(\.[a-z_]+)*\b")
+"""A dotted scenario key, which the one-screen answer must not show (labels instead)."""
+
+
+def test_first_look_answers_who_carries_the_risk_in_pounds_million_by_financial_year(monkeypatch):
+    at = start(monkeypatch)
+    no_problems(at)
+    assert at.title[0].value == "Who carries the risk?"
+    assert any("money is in £m by financial year" in m.value for m in at.markdown)
+    sentences = [m.value for m in at.markdown if m.value.startswith("- Under ")]
+    assert [s.split()[2] for s in sentences] == ["Block", "Activity", "Blended", "Capitation"]
+    assert all("carries most of the risk" in s and "£" in s for s in sentences)
+    positions, matrix = (t.value for t in at.table[:2])
+    assert list(positions.columns) == ["2026/27 expected", "2026/27 bad year", "2027/28 expected", "2027/28 bad year"]
+    assert positions.index.get_level_values(1).unique().tolist() == ["Provider surplus", "Commissioner spend"]
+    assert all(re.fullmatch(r"-?£\d+\.\dm", cell) for cell in positions.to_numpy().ravel())
+    assert list(matrix.columns) == [
+        "Demand and volume",
+        "Cost inflation and pay award",
+        "Out-of-area placements",
+        "Outcome element",
+        "Baseline error",
+        "CIP delivery",
+    ]
+    assert matrix.index.get_level_values(0).unique().tolist() == ["Block", "Activity", "Blended", "Capitation"]
+    assert any(re.fullmatch(r"£\d+\.\dm \(\d+%\)", cell) for cell in matrix.to_numpy().ravel())
+    shown = " ".join([m.value for m in at.markdown] + [str(t.value) for t in at.table] + [m.value for m in at.metric])
+    assert not RAW_KEY.search(shown), RAW_KEY.search(shown)
+    assert all(m.value.endswith("m") for m in at.metric)  # headline in £m
+
+
+def test_the_money_basis_is_chosen_once_for_the_page(monkeypatch):
+    at = start(monkeypatch)
+    at.radio(key="money_unit").set_value("£000").run()
+    no_problems(at)
+    positions = at.table[0].value
+    assert all(re.fullmatch(r"-?£[\d,]+k", cell) for cell in positions.to_numpy().ravel())
+    assert all(m.value.endswith("k") for m in at.metric)
+
+
+def test_a_lever_moves_the_answer_and_says_so(monkeypatch):
+    at = start(monkeypatch)
+    before = at.table[0].value.copy()
+    widget(at, "slider", "Local adult acute beds").set_value(12).run()
+    no_problems(at)
+    assert not at.table[0].value.equals(before)
+    assert all(m.delta.endswith("a year from your changes") for m in at.metric)
+
+
+def test_the_board_pack_downloads_from_the_page(monkeypatch):
+    from pypdf import PdfReader
+
+    from paysim import app_support as ui
+
+    at = start(monkeypatch)
+    button = next(d for d in at.get("download_button") if d.label == "Board pack (PDF)")
+    assert not button.proto.disabled
+    results = at.session_state["results"]
+    pdf = ui.board_pack_pdf(results.edited, results.engine, SMALL.read_text())
+    pages = [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+    assert len(pages) == 2
+    assert "Who carries the risk: app-small" in pages[0] and "2026/27" in pages[0]
+    assert "10 runs of 2 financial years" in pages[0]

@@ -265,7 +265,7 @@ def test_fan_table_holds_quantiles_over_replications(small):
     assert block["p50"].to_numpy() == pytest.approx(np.median(surplus, axis=0))
     assert block["p5"].to_numpy() == pytest.approx(np.percentile(surplus, 5, axis=0))
     assert (block["p5"] <= block["p25"]).all() and (block["p75"] <= block["p95"]).all()
-    assert block["label"].iloc[0] == "Y1 Apr"
+    assert block["label"].iloc[0] == "2026/27 M1"
     cumulative = ui.fan_table(run, cumulative=True)
     first = cumulative[cumulative["rule"] == "Block"]["p50"].iloc[-1]
     assert first == pytest.approx(np.median(surplus.sum(axis=1)))
@@ -389,7 +389,9 @@ def test_saving_table_splits_the_system_cost_between_the_parties(small):
     assert table.loc["Block", "commissioner"] == pytest.approx(-201_800)
     assert table.loc["Activity", "provider"] == 0.0
     text = ui.saving_display(ui.saving_table(base, edited), 2)
-    assert text.iloc[0].tolist() == ["Block", "£0", "+£201,800", "-£201,800"]
+    assert text.iloc[0].tolist() == ["Block", "£0", "+£201,800", "+£201,800"]  # the commissioner pays more
+    in_thousands = ui.saving_display(ui.saving_table(base, edited), 2, "£000")
+    assert in_thousands.iloc[0].tolist()[1:] == ["£0k", "+£202k", "+£202k"]
 
 
 def test_scenarios_with_parameter_uncertainty_run_at_central_values(small):

@@ -39,6 +39,7 @@ from __future__ import annotations
 from paysim.app_support.board import (
     PARTY_POSITIONS,
     attribution,
+    board_pack_pdf,
     position_table,
     risk_matrix,
     rule_sentences,
@@ -191,6 +192,7 @@ from paysim.app_support.tables import (
     spend_table,
     yearly_surplus,
 )
+from paysim.fiscal import financial_year, month_labels
 
 __all__ = [
     "API",
@@ -236,6 +238,7 @@ __all__ = [
     "attribution",
     "available_engines",
     "backtest_chart",
+    "board_pack_pdf",
     "changes_chart",
     "changes_display",
     "changes_table",
@@ -255,6 +258,7 @@ __all__ = [
     "excel_workbook",
     "fan_chart",
     "fan_table",
+    "financial_year",
     "fit_upload",
     "fitted_table",
     "flatten",
@@ -280,6 +284,7 @@ __all__ = [
     "mhis_display",
     "mhis_table",
     "money",
+    "month_labels",
     "nice_domain",
     "number",
     "oap_display",

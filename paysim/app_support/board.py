@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from paysim import risk
+from paysim import board_pack, risk
 from paysim.app_support.common import RULE_LABELS, money
 from paysim.app_support.runs import Run
 
@@ -68,3 +68,9 @@ def risk_matrix(found: risk.RiskAttribution, unit: str = "£m") -> pd.DataFrame:
 def rule_sentences(found: risk.RiskAttribution) -> list[str]:
     """One plain sentence per rule on who carries the risk (:func:`paysim.risk.carrier_sentence`)."""
     return [risk.carrier_sentence(found, rule, RULE_LABELS[rule]) for rule in found.rules]
+
+
+def board_pack_pdf(run: Run, engine: str, source_text: str | None) -> bytes:
+    """The board pack (:func:`paysim.board_pack.board_pack`) of the run the page shows: the same document as
+    ``paysim report SCENARIO --out board.pdf`` gives for the same scenario, replications and seed."""
+    return board_pack.board_pack(run.scenario, run.activity, engine, source_text, run.ledgers, run.costs)

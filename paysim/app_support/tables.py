@@ -12,11 +12,12 @@ import pandas as pd
 
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
-from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, number, percent, yaml_cell
+from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
 from paysim.app_support.levers import edited_keys
 from paysim.app_support.runs import Run
 from paysim.compare import saving_split, system_cost_columns
 from paysim.finance import money_columns
+from paysim.fiscal import month_labels
 from paysim.io import public_measures
 from paysim.scenario import Scenario
 
@@ -92,28 +93,35 @@ def risk_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def risk_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
-    """:func:`risk_table` as text for the page: GBP with thousands separators, shares in %."""
+def risk_display(table: pd.DataFrame, years: int, unit: str | None = None) -> pd.DataFrame:
+    """:func:`risk_table` as text for the page: whole pounds with thousands separators (or ``unit``, ``£m``
+    or ``£000``), shares in %."""
     horizon = f"{years} year{'s' if years > 1 else ''}"
+
+    def fmt(value: float) -> str:
+        return gbp(value) if unit is None else money(value, unit)
+
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            f"Provider surplus over {horizon}, mean": table["surplus_mean"].map(gbp),
-            "5th percentile": table["surplus_p5"].map(gbp),
-            "95th percentile": table["surplus_p95"].map(gbp),
+            f"Provider surplus over {horizon}, mean": table["surplus_mean"].map(fmt),
+            "5th percentile": table["surplus_p5"].map(fmt),
+            "95th percentile": table["surplus_p95"].map(fmt),
             "P(deficit over the horizon)": table["p_deficit"].map(percent),
             "P(deficit in any year)": table["p_deficit_any_year"].map(percent),
-            "Expected shortfall (worst 5 % of runs)": table["expected_shortfall"].map(gbp),
-            f"Commissioner spend over {horizon}, mean": table["spend_mean"].map(gbp),
-            "Spend sd": table["spend_sd"].map(gbp),
+            "Expected shortfall (worst 5 % of runs)": table["expected_shortfall"].map(fmt),
+            f"Commissioner spend over {horizon}, mean": table["spend_mean"].map(fmt),
+            "Spend, standard deviation": table["spend_sd"].map(fmt),
             "Spend 5th-95th percentile": [
-                f"{gbp(a)} to {gbp(b)}" for a, b in zip(table["spend_p5"], table["spend_p95"], strict=True)
+                f"{fmt(a)} to {fmt(b)}" for a, b in zip(table["spend_p5"], table["spend_p95"], strict=True)
             ],
         }
     )
 
 
-def fan_table(run: Run, ledger: str = "provider_surplus", cumulative: bool = False) -> pd.DataFrame:
+def fan_table(
+    run: Run, ledger: str = "provider_surplus", cumulative: bool = False, year_to_date: bool = False
+) -> pd.DataFrame:
     """Quantiles of one ledger by month and rule, for a fan chart.
 
     Parameters
@@ -124,19 +132,26 @@ def fan_table(run: Run, ledger: str = "provider_surplus", cumulative: bool = Fal
         ``provider_surplus``, ``provider_income``, ``provider_cost`` or ``commissioner_spend``.
     cumulative:
         Running total from the start of the horizon instead of the month's amount.
+    year_to_date:
+        Running total from the start of each financial year (M1), as finance reports a year to date.
 
     Returns
     -------
     DataFrame
-        One row per (rule, month): ``rule`` (label), ``month`` (1-based), ``label`` (``"Y1 Apr"``), and
+        One row per (rule, month): ``rule`` (label), ``month`` (1-based), ``label`` (``"2026/27 M1"``), and
         GBP quantiles ``p5``, ``p25``, ``p50``, ``p75``, ``p95`` over replications.
     """
-    labels = run.activity.labels
+    if cumulative and year_to_date:
+        raise ValueError("fan_table: choose a running total from the start or a year to date, not both")
+    labels = month_labels(run.activity.n_months, run.activity.start_month)
     frames = []
     for rule in run.rules:
         values = run.ledgers[rule][ledger]
         if cumulative:
             values = np.cumsum(values, axis=1)
+        if year_to_date:
+            reps, months = values.shape
+            values = np.cumsum(values.reshape(reps, months // 12, 12), axis=2).reshape(reps, months)
         q = np.percentile(values, [5, 25, 50, 75, 95], axis=0)
         frames.append(
             pd.DataFrame(
@@ -528,15 +543,20 @@ def saving_table(base: Run, edited: Run) -> pd.DataFrame:
     return table
 
 
-def saving_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
-    """:func:`saving_table` as text."""
+def saving_display(table: pd.DataFrame, years: int, unit: str | None = None) -> pd.DataFrame:
+    """:func:`saving_table` as text, every column a change with its sign (``+`` a rise): the system cost,
+    the provider's surplus and the commissioner's spend. Whole pounds, or ``unit`` (``£m``, ``£000``)."""
     horizon = f"over {years} year{'s' if years > 1 else ''}"
+
+    def text(value: float) -> str:
+        return gbp_change(value) if unit is None else money(value, unit, sign=True)
+
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            f"Saving in system cost {horizon}": table["saving"].map(gbp_change),
-            "Captured by the provider (surplus)": table["provider"].map(gbp_change),
-            "Captured by the commissioner (spend)": table["commissioner"].map(gbp_change),
+            f"System cost changes by ({horizon})": (-table["saving"]).map(text),
+            "Provider surplus changes by": table["provider"].map(text),
+            "Commissioner spend changes by": (-table["commissioner"]).map(text),
         }
     )
 
