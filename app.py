@@ -406,6 +406,7 @@ st.caption(
 # --- 3. Results -------------------------------------------------------------------------------------------
 
 edited_anything = bool(ui.edited_keys(base.scenario, shown))
+unit = "£m"
 if run.rules:
     unit = st.radio(
         "Money in",
@@ -459,6 +460,7 @@ else:
 tabs = st.tabs(
     [
         "Risk",
+        "Scenarios side by side",
         "Surplus by month",
         "Commissioner spend",
         "Out-of-area placements",
@@ -507,6 +509,53 @@ with tabs[0]:
             st.dataframe(ui.cip_display(ui.cip_table(run)), hide_index=True)
 
 with tabs[1]:
+    st.markdown(
+        f"Pick two to four scenarios: shipped ones, an uploaded file, or lever settings you saved. Each runs the "
+        f"same {reps:,} replications with seed {shown.seed} over {ui.horizon_text(shown)}, so the same patients "
+        "arrive wherever the scenarios agree, and each is compared with the first on those same runs (a paired "
+        "difference, with its 95 % interval)."
+    )
+    saved: dict[str, str] = st.session_state.setdefault("saved_levers", {})
+    save_columns = st.columns([3, 1])
+    save_name = save_columns[0].text_input(
+        "Save the levers as", placeholder="e.g. plan + 10 beds", key="save-name", help="A name for the levers now set."
+    )
+    if save_columns[1].button("Save the levers", disabled=not save_name.strip(), width="stretch"):
+        saved[save_name.strip()] = edited.to_yaml()
+        st.toast(f"Saved the levers as {save_name.strip()!r}")
+    options = [f"{ui.SAVED_PREFIX}{name}" for name in saved] + list(choices)
+    picked = st.multiselect(
+        "Scenarios to compare (the first is the one the others are compared with)",
+        options,
+        default=[name for name in (chosen, "more-beds") if name in options][:2],
+        max_selections=ui.MAX_SCENARIOS,
+        key="compare-picked",
+    )
+    if st.button("Compare the scenarios", type="primary", disabled=len(picked) < ui.MIN_SCENARIOS):
+        try:
+            named = {
+                name: scenario_from_yaml(saved[name.removeprefix(ui.SAVED_PREFIX)], source=name)
+                if name.startswith(ui.SAVED_PREFIX)
+                else load_file(str(choices[name]), choices[name].stat().st_mtime)
+                for name in picked
+            }
+            to_run = ui.comparable(named, years, seed)
+            progress = st.progress(0.0, text="Simulating the scenarios...")
+            compared = {}
+            for i, (name, scenario) in enumerate(to_run.items()):
+                progress.progress(i / len(to_run), text=f"Simulating {name} ({i + 1} of {len(to_run)})...")
+                compared[name] = ui.run_money(scenario, simulate(ui.activity_yaml(scenario), 0, reps, engine))
+            progress.empty()
+            st.session_state["compared"] = {"key": ui.inputs_key(picked, years, seed, reps, engine), "runs": compared}
+        except (ScenarioError, ValueError) as problem:
+            st.error(f"The scenarios cannot be compared: {ui.problem_text(problem)}", icon=":material/error:")
+    done_comparison = st.session_state.get("compared")
+    if done_comparison is not None:
+        if done_comparison["key"] != ui.inputs_key(picked, years, seed, reps, engine):
+            st.warning("This comparison is for other scenarios or settings. Press **Compare the scenarios** to update.")
+        st.table(ui.comparison_table(done_comparison["runs"], unit).set_index(["Rule", "Scenario"]))
+
+with tabs[2]:
     if run.rules:
         views = {
             "Year to date": ("Provider surplus, year to date", "Surplus, year to date", {"year_to_date": True}),
@@ -526,7 +575,7 @@ with tabs[1]:
         title, y_title, options = views[view]
         show_chart(ui.fan_chart(ui.fan_table(run, **options), title, y_title))
 
-with tabs[2]:
+with tabs[3]:
     if run.rules:
         st.markdown(
             "What the commissioner pays each year under each rule (including OAP bed days it pays directly): "
@@ -537,7 +586,7 @@ with tabs[2]:
         show_chart(ui.spend_chart(spend))
         st.dataframe(ui.spend_display(spend), hide_index=True)
 
-with tabs[3]:
+with tabs[4]:
     if shown.services.inpatient is not None:
         paid_by = shown.contracts.oap_paid_by if shown.contracts is not None else "provider"
         price = shown.costs.beds.oap_per_bed_day if shown.costs is not None else 0.0
@@ -559,7 +608,7 @@ with tabs[3]:
     else:
         st.info("This scenario has no adult acute beds, so no out-of-area placements.")
 
-with tabs[4]:
+with tabs[5]:
     mhis = ui.mhis_table(run)
     if len(mhis):
         st.markdown(
@@ -574,7 +623,7 @@ with tabs[4]:
     else:
         st.info("This scenario does not set `contracts.mhis`, so the standard is not checked.")
 
-with tabs[5]:
+with tabs[6]:
     if not edited_anything:
         st.info("Move a lever to see what it does: each change is compared with the scenario file on the same runs.")
     else:
@@ -595,7 +644,7 @@ with tabs[5]:
             )
             st.table(ui.saving_display(ui.saving_table(base, run), run.years, unit).set_index("Rule"))
 
-with tabs[6]:
+with tabs[7]:
     st.markdown(
         "Which uncertain assumptions move the results most? Each parameter of the scenario's `uncertain:` block "
         "is set in turn to the low and the high end of its range, every other parameter at its central value "
@@ -714,7 +763,7 @@ with tabs[6]:
             for note in indices["result"].notes:
                 st.caption(f"Note: {note}.")
 
-with tabs[7]:
+with tabs[8]:
     design_options = {choice.name: choice for choice in ui.design_choices(shown)}
     if not design_options:
         st.info("This scenario has no block, capitation, blended or API contract whose terms can be designed here.")
@@ -787,7 +836,7 @@ with tabs[7]:
             show_chart(ui.design_chart(found), width="stretch")
             st.dataframe(ui.design_display(found), hide_index=True)
 
-with tabs[8]:
+with tabs[9]:
     st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
     if "inpatient.occupancy_mean" in run.activity:
         show_chart(

@@ -79,8 +79,9 @@ def test_page_loads_with_results_for_every_rule(app):
         "Workbook (Excel)": True,
     }
     tabs = [t.label for t in app.tabs]
-    assert tabs[:6] == [
+    assert tabs[:7] == [
         "Risk",
+        "Scenarios side by side",
         "Surplus by month",
         "Commissioner spend",
         "Out-of-area placements",
@@ -344,7 +345,7 @@ def psa(monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def test_tabs_for_sensitivity_and_contract_design(app):
-    assert [t.label for t in app.tabs][6:8] == ["Sensitivity", "Contract design"]
+    assert [t.label for t in app.tabs][7:9] == ["Sensitivity", "Contract design"]
 
 
 def test_a_scenario_without_uncertainty_says_there_is_nothing_to_rank(app):

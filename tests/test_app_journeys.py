@@ -163,3 +163,46 @@ def test_the_board_pack_downloads_from_the_page(monkeypatch):
     assert len(pages) == 2
     assert "Who carries the risk: app-small" in pages[0] and "2026/27" in pages[0]
     assert "10 runs of 2 financial years" in pages[0]
+
+
+def test_named_scenarios_side_by_side_on_the_same_replications(monkeypatch, tmp_path):
+    beds = tmp_path / "more-beds-small.yaml"
+    beds.write_text(
+        SMALL.read_text().replace("name: app-small", "name: more-beds-small").replace("beds: 8", "beds: 12")
+    )
+    monkeypatch.setenv("PAYSIM_SCENARIOS", f"{SMALL}:{beds}")
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.session_state["engine"] = "des"
+    at.session_state["reps-des"] = 10
+    at.run()
+    no_problems(at)
+    widget(at, "slider", "Local adult acute beds").set_value(10).run()
+    at.text_input(key="save-name").set_value("plan + 2 beds").run()
+    next(b for b in at.button if b.label == "Save the levers").click().run()
+    at.multiselect(key="compare-picked").set_value(["app-small", "more-beds-small", "Saved: plan + 2 beds"]).run()
+    next(b for b in at.button if b.label == "Compare the scenarios").click().run()
+    no_problems(at)
+    table = next(t.value for t in at.table if "Chance of a deficit" in t.value.columns)
+    assert table.index.get_level_values(1).tolist()[:3] == ["app-small", "more-beds-small", "Saved: plan + 2 beds"]
+    assert table.index.get_level_values(0).unique().tolist() == ["Block", "Activity", "Blended", "Capitation"]
+    block = table.loc["Block"]
+    assert block.loc["app-small", "Provider surplus: change from app-small"] == "-"
+    change = block.loc["more-beds-small", "Provider surplus: change from app-small"]
+    assert re.fullmatch(r"[+-]?£\d+\.\dm \([+-]?£\d+\.\dm to [+-]?£\d+\.\dm\)", change), change
+    compared = at.session_state["compared"]["runs"]
+    assert all(run.activity.n_replications == 10 and run.scenario.seed == 7 for run in compared.values())
+    assert compared["Saved: plan + 2 beds"].scenario.services.inpatient.beds == 10
+
+
+def test_one_scenario_is_not_a_comparison():
+    from paysim import app_support as ui
+    from paysim.scenario import load_scenario
+
+    small = load_scenario(SMALL)
+    with pytest.raises(ValueError, match="pick 2 to 4 scenarios"):
+        ui.comparable({"a": small}, 2, 7)
+    other = small.with_overrides({"start_month": 1})
+    with pytest.raises(ValueError, match="different months"):
+        ui.comparable({"a": small, "b": other}, 2, 7)
+    both = ui.comparable({"a": small, "b": small.with_overrides({"seed": 99, "years": 3})}, 2, 7)
+    assert {(s.years, s.seed) for s in both.values()} == {(2, 7)}

@@ -161,6 +161,13 @@ from paysim.app_support.scenarios import (
     read_upload,
     scenario_choices,
 )
+from paysim.app_support.side_by_side import (
+    MAX_SCENARIOS,
+    MIN_SCENARIOS,
+    SAVED_PREFIX,
+    comparable,
+    comparison_table,
+)
 from paysim.app_support.state import (
     KEPT,
     is_kept,
@@ -215,12 +222,15 @@ __all__ = [
     "LEVERS",
     "LINE_LABELS",
     "MARGINAL_RATES",
+    "MAX_SCENARIOS",
+    "MIN_SCENARIOS",
     "MONEY_SUFFIXES",
     "MONEY_UNITS",
     "PARTY_POSITIONS",
     "PERCENT_FORMAT",
     "RULE_COLOURS",
     "RULE_LABELS",
+    "SAVED_PREFIX",
     "SCENARIOS_ENV",
     "SECTIONS",
     "STAFF",
@@ -244,6 +254,8 @@ __all__ = [
     "changes_table",
     "cip_display",
     "cip_table",
+    "comparable",
+    "comparison_table",
     "coverage_table",
     "default_measure",
     "default_replications",
