@@ -163,6 +163,15 @@ if data_upload is not None:
     )
 if loaded.description:
     sidebar.caption(loaded.description)
+with st.expander("How the model works, and the words it uses", expanded=False):
+    st.markdown(
+        "paysim simulates the patients of the trust month by month: referrals to talking therapies, community "
+        "teams and the crisis team, admissions to the adult acute ward, and out-of-area placements when every "
+        "local bed is full. Each run has its own random patients; the same patients are then paid for under "
+        "every rule."
+    )
+    st.graphviz_chart(ui.FLOW_DIAGRAM)
+    st.table({"Term": list(ui.GLOSSARY), "Meaning": list(ui.GLOSSARY.values())})
 if calibrated is not None:
     fit = calibrated.calibration
     with st.expander(f"Fitted to your data: {fit.data.span()}, starting {fit.start}", expanded=True):
@@ -185,9 +194,9 @@ if calibrated is not None:
         show_chart(ui.backtest_chart(check), width="stretch")
 if loaded.uncertain is not None:
     st.info(
-        "This scenario describes parameter uncertainty (an `uncertain:` block). The app runs it at its central "
-        "values; the **Sensitivity** tab shows which uncertain parameters matter most. For the probabilistic "
-        "sensitivity analysis use `paysim run` on the file.",
+        "This scenario gives ranges for some of its assumptions. The app runs it at their central values; "
+        "the **Sensitivity** tab shows which of them matter most. To run the ranges themselves (a probabilistic "
+        "sensitivity analysis), use `paysim run` on the file.",
         icon=":material/info:",
     )
 
@@ -255,13 +264,8 @@ if sidebar.button("Reset the levers to the scenario file", help="Start every lev
 
 sidebar.header("Run")
 engines = ui.available_engines()
-engine = sidebar.radio(
-    "Engine",
-    engines,
-    key="engine",
-    horizontal=True,
-    help="vector: NumPy, all replications at once (fast). des: patient by patient (the reference, slow).",
-)
+st.session_state.setdefault("engine", engines[0])
+engine = st.session_state["engine"] if st.session_state["engine"] in engines else engines[0]
 reps_key = f"reps-{engine}"
 if reps_key not in st.session_state:  # each engine starts at its own default (200 vector, 10 des)
     st.session_state[reps_key] = ui.default_replications(engine)
@@ -280,14 +284,26 @@ if last is not None and last.seconds > 5 and last.engine == engine:
     )
 st.session_state.setdefault(f"{prefix}:years", loaded.years)
 st.session_state.setdefault(f"{prefix}:seed", loaded.seed)
-years = sidebar.slider("Years (contract years simulated)", 1, 10, key=f"{prefix}:years", help="Counted horizon.")
-seed = sidebar.number_input(
+years = sidebar.slider(
+    "Years (financial years simulated)", 1, 10, key=f"{prefix}:years", help="How many financial years are counted."
+)
+advanced = sidebar.expander("Advanced: simulation engine and seed", expanded=False)
+engine = advanced.radio(
+    "Engine",
+    engines,
+    key="engine",
+    format_func=lambda name: ui.ENGINE_LABELS.get(name, name),
+    help="The fast engine simulates every replication at once and gives the same results as the patient-by-patient "
+    "one (SimPy, the reference), which takes minutes: use it to check a result, with few replications.",
+)
+seed = advanced.number_input(
     "Seed",
     min_value=0,
     step=1,
     key=f"{prefix}:seed",
     help="Root of every random stream. The same seed gives the same patients, so results can be reproduced.",
 )
+engine_estimate = advanced.empty()  # how long a patient-by-patient run would take, once the scenario is known
 
 try:
     file_scenario = loaded.with_overrides(ui.run_settings(years, seed))
@@ -297,6 +313,7 @@ except ScenarioError as problem:
 unpriceable = missing_measures(edited)
 if unpriceable:  # found before anything is simulated
     stop_with("\n".join(f"{edited.name}: {problem}" for problem in unpriceable))
+engine_estimate.caption(ui.engine_estimate(edited, reps, engine))
 
 sidebar.download_button(
     "Download the edited scenario (YAML)",
@@ -360,10 +377,23 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
             columns[-1].caption("Downloads open when every replication of the current inputs is in.")
 
 
+def cancel_run() -> None:
+    """Stop following the inputs, so the rerun the click starts does not simulate them again."""
+    st.session_state["auto"] = False
+    st.session_state["cancelled"] = True
+
+
+if clicked or auto:
+    st.session_state["cancelled"] = False
+if st.session_state.get("cancelled"):
+    st.info("The run was cancelled. Press **Run** to simulate the current inputs.", icon=":material/stop_circle:")
+
 if auto or clicked:
     last = st.session_state.get("results")
     if last is None or last.key != key:
         draw_downloads(None, "running")
+        cancel = st.empty()
+        cancel.button("Cancel the run", on_click=cancel_run, key="cancel-first", help="Stops after the piece in hand.")
         page_run = ui.PieceRun.start(key, engine, file_scenario, edited, reps)
         if engine == "vector" and not warming.done:
             with st.spinner(
@@ -378,6 +408,7 @@ if auto or clicked:
                 page_run.price()
             except (ScenarioError, ValueError) as problem:
                 stop_with(f"The scenario cannot be run: {problem}")
+        cancel.empty()
         st.session_state["results"] = page_run
 
 results: ui.PieceRun | None = st.session_state.get("results")
@@ -451,6 +482,15 @@ if run.rules:
         "assumptions, each priced again at both ends of its range on the same runs."
     )
     st.table(ui.risk_matrix(found, unit).set_index(["Rule", "Party"]))
+    with st.expander("Income and expenditure by financial year", expanded=False):
+        st.markdown(
+            "The provider's income, expenditure and surplus under each rule: the median run (P50) of each line, "
+            "and the surplus in a bad year (1 in 20). Medians need not add up: each line is its own median."
+        )
+        st.table(ui.income_and_expenditure_table(run, unit))
+    with st.expander("How each rule pays: a worked example in £", expanded=False):
+        for rule in run.rules:
+            st.markdown(ui.worked_example(run, rule, unit))
 else:
     st.info(
         "This scenario has no contracts, so there is no money to show: the tabs below show the simulated "
@@ -621,7 +661,7 @@ with tabs[5]:
         )
         st.dataframe(ui.mhis_display(mhis), hide_index=True)
     else:
-        st.info("This scenario does not set `contracts.mhis`, so the standard is not checked.")
+        st.info("This scenario does not describe the ICB's mental-health spend, so the standard is not checked.")
 
 with tabs[6]:
     if not edited_anything:
@@ -646,14 +686,15 @@ with tabs[6]:
 
 with tabs[7]:
     st.markdown(
-        "Which uncertain assumptions move the results most? Each parameter of the scenario's `uncertain:` block "
+        "Which uncertain assumptions move the results most? Each assumption the scenario gives a range for "
         "is set in turn to the low and the high end of its range, every other parameter at its central value "
         "(the value in the file, or the one your levers set: a key set by a lever is pinned and not varied)."
     )
     if edited.uncertain is None:
         st.info(
-            "This scenario has no `uncertain:` block, so it has no uncertain parameters to rank. Add one to the "
-            "YAML file (see *Parameter uncertainty* in the README) and upload it to see its tornado here.",
+            "This scenario gives no ranges for its assumptions, so there is nothing to rank. Add an `uncertain:` "
+            "section to the scenario file (see *Parameter uncertainty* in the README) and upload it to see its "
+            "tornado here.",
             icon=":material/info:",
         )
     else:
@@ -823,21 +864,21 @@ with tabs[8]:
             st.metric(
                 answer["term"],
                 answer["value"],
-                delta=f"{answer['change']} vs the scenario ({answer['current']})",
+                delta=f"{answer['change']} from the scenario as loaded ({answer['current']})",
                 delta_color="off",
-                help=f"Scenario key(s): {answer['keys']}",
+                help="The contract term that meets the goal on the replications shown.",
             )
             st.markdown(
-                f"95 % interval (bootstrap over {found.reps:,} replications): **{answer['interval']}**. "
-                f"Scenario key{'s' if len(found.terms) > 1 else ''}: `{answer['keys']}`; set "
-                f"{'them' if len(found.terms) > 1 else 'it'} with the levers on the left to see every tab at "
-                "the answer."
+                f"95 % interval (bootstrap over {found.reps:,} replications): **{answer['interval']}**. Set "
+                f"**{answer['term']}** to it with the levers on the left to see every tab at the answer."
             )
             show_chart(ui.design_chart(found), width="stretch")
             st.dataframe(ui.design_display(found), hide_index=True)
 
 with tabs[9]:
-    st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
+    st.markdown(
+        "What the simulation counted over the whole horizon (counts are totals; caseloads and occupancy are means)."
+    )
     if "inpatient.occupancy_mean" in run.activity:
         show_chart(
             ui.activity_fan_chart(
@@ -853,6 +894,7 @@ with tabs[9]:
 
 if fresh and not results.complete:
     results.first_look_at = results.first_look_at or time.perf_counter()
+    st.button("Cancel the run", on_click=cancel_run, key="cancel-rest", help="Stops after the piece in hand.")
     while not results.complete:
         piece = results.pieces[results.done]
         following.progress(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -99,14 +99,17 @@ def m(value: float) -> str:
     return "0.0" if text == "-0.0" else text
 
 
-def income_and_expenditure(books: Mapping[str, Ledger], start_month: int = 4) -> list[list[str]]:
-    """Income, expenditure and surplus per rule and financial year in £m: the median run (P50) of each, and the
-    surplus in a bad year (5th percentile). Medians need not add up: each line is its own median."""
+def income_and_expenditure(
+    books: Mapping[str, Ledger], start_month: int = 4, fmt: Callable[[float], str] = m, unit: str = "£m"
+) -> list[list[str]]:
+    """Income, expenditure and surplus per rule and financial year: the median run (P50) of each, and the
+    surplus in a bad year (5th percentile), each cell ``fmt(GBP)`` (default £m, one decimal), ``unit`` heading
+    the column of line names. Medians need not add up: each line is its own median."""
     rules = [rule for rule in RULES if rule in books]
     if not rules:
         return []
     years = books[rules[0]].n_months // 12
-    header = ["Rule", "£m", *[financial_year(y + 1, start_month) for y in range(years)]]
+    header = ["Rule", unit, *[financial_year(y + 1, start_month) for y in range(years)]]
     rows = [header]
     for rule in rules:
         ledger = books[rule]
@@ -118,7 +121,7 @@ def income_and_expenditure(books: Mapping[str, Ledger], start_month: int = 4) ->
             ("Commissioner spend (P50)", np.median(ledger.yearly("commissioner_spend"), axis=0)),
         )
         for i, (name, values) in enumerate(lines):
-            rows.append([RULE_NAMES[rule] if i == 0 else "", name, *[m(v) for v in values]])
+            rows.append([RULE_NAMES[rule] if i == 0 else "", name, *[fmt(v) for v in values]])
     return rows
 
 
@@ -129,7 +132,7 @@ def risk_matrix_rows(found: risk.RiskAttribution) -> list[list[str]]:
     rows = [["Rule", "Party", *[risk.RISK_LABELS[name] for name in risk.RISKS], "Spread (£m)"]]
     for i, rule in enumerate(found.rules):
         for j, party in enumerate(risk.PARTIES):
-            cells = ["-" if share < 0.005 else f"{share:.0%}" for share in shares[i, j]]
+            cells = ["-" if share < 0.005 else f"{100 * share:.0f} %" for share in shares[i, j]]
             rows.append([RULE_NAMES[rule] if j == 0 else "", risk.PARTY_LABELS[party], *cells, m(spread[i, j])])
     return rows
 
@@ -144,7 +147,7 @@ def mhis_rows(scenario: Scenario, books: Mapping[str, Ledger], costs: ProviderCo
     rows = [["Standard met in", *[financial_year(y + 1, scenario.start_month) for y in range(years)]]]
     for rule in rules:
         met = checks[rule].probability_met()
-        rows.append([RULE_NAMES[rule], *["not assessed" if np.isnan(p) else f"{p:.0%} of runs" for p in met]])
+        rows.append([RULE_NAMES[rule], *["not assessed" if np.isnan(p) else f"{100 * p:.0f} % of runs" for p in met]])
     return rows
 
 
@@ -182,7 +185,10 @@ def access_rows(scenario: Scenario, activity: Activity) -> list[list[str]]:
                 ["Started within the standard", *[financial_year(y + 1, scenario.start_month) for y in range(years)]]
             )
         rows.append(
-            [f"{name} ({days:g} days)", *[f"{v:.0%}" if np.isfinite(v) else "-" for v in np.nanmedian(share, axis=0)]]
+            [
+                f"{name} ({days:g} days)",
+                *[f"{100 * v:.0f} %" if np.isfinite(v) else "-" for v in np.nanmedian(share, axis=0)],
+            ]
         )
     return rows
 

@@ -375,7 +375,7 @@ def carrier_sentence(attribution: RiskAttribution, rule: str, rule_label: str) -
     return (
         f"Under {rule_label} {carrier_text} carries most of the risk: its {what} moves by about "
         f"{millions(spreads[carrier])} in a typical year (one standard deviation), "
-        f"{share:.0%} of it from {RISK_LABELS[biggest].lower()}; {rest}."
+        f"{100 * share:.0f} % of it from {RISK_LABELS[biggest].lower()}; {rest}."
     )
 
 

@@ -116,9 +116,9 @@ def test_demand_growth_changes_the_numbers_and_shows_what_it_did(app):
     assert after != before
     for _value, delta in after.values():
         assert delta.endswith("a year from your changes")
-    edits = next(d.value for d in app.dataframe if list(d.value.columns) == ["Key", "In the file", "Now"])
-    assert "services.community.growth" in set(edits["Key"])
-    assert set(edits["Now"]) == {"0.06"}
+    edits = next(d.value for d in app.dataframe if list(d.value.columns) == ["Setting", "As loaded", "Now"])
+    assert "Demand growth (Community: growth)" in set(edits["Setting"])
+    assert set(edits["Now"]) == {"6.0 % a year"}
     changes = next(d.value for d in app.dataframe if "Change" in d.value.columns)
     blended = changes[(changes["Rule"] == "Blended") & changes["Measure"].str.startswith("Provider surplus")]
     assert len(blended) == 1
@@ -208,7 +208,9 @@ def test_a_long_run_shows_a_first_look_then_every_replication(monkeypatch):
     results = at.session_state["results"]
     assert [len(piece) for piece in results.pieces] == [50, 150]
     assert results.complete and results.first_look_at is not None  # the page was drawn on 50 first
-    assert any(c.value.startswith("**app-small**: 200 replications of 2 contract years") for c in at.caption)
+    assert any(
+        c.value.startswith("**app-small**: 200 replications of 2 financial years from 2026/27") for c in at.caption
+    )
     assert all(downloads(at).values())
 
 
@@ -252,7 +254,7 @@ def test_reset_puts_levers_back(app):
 def test_years_and_seed_apply_to_both_runs(app):
     widget(app, "slider", "Years").set_value(3).run()
     no_problems(app)
-    assert any("3 contract years" in c.value for c in app.caption)
+    assert any("3 financial years" in c.value for c in app.caption)
     assert not any(delta for _, delta in metrics(app).values())  # the file is run for 3 years too
     mhis = next(d.value for d in app.dataframe if "MHIS" in d.value.columns)
     assert set(mhis["Contract year"]) == {"Year 1", "Year 2", "Year 3"}
@@ -349,7 +351,7 @@ def test_tabs_for_sensitivity_and_contract_design(app):
 
 
 def test_a_scenario_without_uncertainty_says_there_is_nothing_to_rank(app):
-    assert any("no `uncertain:` block" in i.value for i in app.info)
+    assert any("gives no ranges for its assumptions" in i.value for i in app.info)
     assert not [b for b in app.button if b.label == "Run the tornado"]
 
 
@@ -422,7 +424,7 @@ def test_contract_design_finds_a_block_value_on_the_page_simulation(app, monkeyp
     assert calls == []  # priced on the activity the page already simulated
     answer = metrics(app)["Block value"]
     assert answer[0].startswith("£") and answer[0].endswith(" a year")
-    assert answer[1].endswith("vs the scenario (£4,200,000 a year)")
+    assert answer[1].endswith("from the scenario as loaded (£4,200,000 a year)")
     assert any("95 % interval (bootstrap over 10 replications)" in m.value for m in app.markdown)
     table = frame_with(app, "At the answer")
     assert table["At the answer"].iloc[0] == "P(provider deficit over the horizon)"
@@ -447,7 +449,7 @@ def test_contract_design_of_the_blended_marginal_rate(monkeypatch):
     button(app, "Find the value").click().run()
     no_problems(app)
     value, delta = metrics(app)["Blended marginal rate (above and below plan)"]
-    assert value.endswith(" %") and "percentage points vs the scenario (50.0 %)" in delta
+    assert value.endswith(" %") and "percentage points from the scenario as loaded (50.0 %)" in delta
 
 
 def test_a_goal_that_cannot_be_met_is_explained(app, monkeypatch):

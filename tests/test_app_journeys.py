@@ -50,6 +50,13 @@ def no_problems(at: AppTest) -> None:
     assert not at.error, [e.value for e in at.error]
 
 
+def table_with(at: AppTest, column: str):
+    """The one table on the page with this column."""
+    found = [t.value for t in at.table if column in t.value.columns]
+    assert len(found) == 1, [list(t.value.columns) for t in at.table]
+    return found[0]
+
+
 def replications_caption(at: AppTest) -> str:
     return next(c.value for c in at.caption if " replications" in c.value and "seed" in c.value)
 
@@ -112,7 +119,7 @@ def test_first_look_answers_who_carries_the_risk_in_pounds_million_by_financial_
     sentences = [m.value for m in at.markdown if m.value.startswith("- Under ")]
     assert [s.split()[2] for s in sentences] == ["Block", "Activity", "Blended", "Capitation"]
     assert all("carries most of the risk" in s and "£" in s for s in sentences)
-    positions, matrix = (t.value for t in at.table[:2])
+    positions, matrix = table_with(at, "2026/27 bad year"), table_with(at, "Baseline error")
     assert list(positions.columns) == ["2026/27 expected", "2026/27 bad year", "2027/28 expected", "2027/28 bad year"]
     assert positions.index.get_level_values(1).unique().tolist() == ["Provider surplus", "Commissioner spend"]
     assert all(re.fullmatch(r"-?£\d+\.\dm", cell) for cell in positions.to_numpy().ravel())
@@ -125,7 +132,7 @@ def test_first_look_answers_who_carries_the_risk_in_pounds_million_by_financial_
         "CIP delivery",
     ]
     assert matrix.index.get_level_values(0).unique().tolist() == ["Block", "Activity", "Blended", "Capitation"]
-    assert any(re.fullmatch(r"£\d+\.\dm \(\d+%\)", cell) for cell in matrix.to_numpy().ravel())
+    assert any(re.fullmatch(r"£\d+\.\dm \(\d+ %\)", cell) for cell in matrix.to_numpy().ravel())
     shown = " ".join([m.value for m in at.markdown] + [str(t.value) for t in at.table] + [m.value for m in at.metric])
     assert not RAW_KEY.search(shown), RAW_KEY.search(shown)
     assert all(m.value.endswith("m") for m in at.metric)  # headline in £m
@@ -135,17 +142,17 @@ def test_the_money_basis_is_chosen_once_for_the_page(monkeypatch):
     at = start(monkeypatch)
     at.radio(key="money_unit").set_value("£000").run()
     no_problems(at)
-    positions = at.table[0].value
+    positions = table_with(at, "2026/27 bad year")
     assert all(re.fullmatch(r"-?£[\d,]+k", cell) for cell in positions.to_numpy().ravel())
     assert all(m.value.endswith("k") for m in at.metric)
 
 
 def test_a_lever_moves_the_answer_and_says_so(monkeypatch):
     at = start(monkeypatch)
-    before = at.table[0].value.copy()
+    before = table_with(at, "2026/27 bad year").copy()
     widget(at, "slider", "Local adult acute beds").set_value(12).run()
     no_problems(at)
-    assert not at.table[0].value.equals(before)
+    assert not table_with(at, "2026/27 bad year").equals(before)
     assert all(m.delta.endswith("a year from your changes") for m in at.metric)
 
 
@@ -206,3 +213,28 @@ def test_one_scenario_is_not_a_comparison():
         ui.comparable({"a": small, "b": other}, 2, 7)
     both = ui.comparable({"a": small, "b": small.with_overrides({"seed": 99, "years": 3})}, 2, 7)
     assert {(s.years, s.seed) for s in both.values()} == {(2, 7)}
+
+
+def test_plain_language_glossary_flow_and_worked_examples(monkeypatch):
+    at = start(monkeypatch)
+    no_problems(at)
+    assert len(at.get("graphviz_chart")) == 1
+    glossary = table_with(at, "Meaning")
+    assert {"Block", "API", "CQUIN", "MHIS", "OAP", "P50", "Bad year"} <= set(glossary["Term"])
+    examples = [m.value for m in at.markdown if m.value.startswith(("**Block.**", "**Activity.**", "**Capitation.**"))]
+    assert len(examples) == 3
+    assert all("= income **£" in text and "surplus **" in text and "2026/27" in text for text in examples)
+    estimate = next(c.value for c in at.caption if "patient-by-patient run of 10 replications" in c.value)
+    assert "Cancel the run" in estimate  # the SimPy engine is chosen: how long it takes and how to stop it
+    labels = [w.label for w in at.sidebar.radio] + [w.label for w in at.sidebar.select_slider]
+    assert not any(RAW_KEY.search(label) for label in labels)
+
+
+def test_a_worked_example_adds_up_by_hand():
+    from paysim import app_support as ui
+    from tests.test_app_board_pack import block_trust, oap_days
+
+    run = ui.run_money(block_trust(), oap_days())
+    text = ui.worked_example(run, "block", "£000")
+    # Year 1 of the mean run: block £1,200k; OAPs 12 x 20 bed days x £600 = £144k.
+    assert text.endswith("block payment £1,200k = income **£1,200k**; less cost £144k = surplus **£1,056k**.")

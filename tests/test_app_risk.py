@@ -85,7 +85,7 @@ def test_the_sentence_names_who_carries_the_risk():
     spread = np.sqrt((120 * PRICE) ** 2 + (240 * 100 / np.sqrt(12)) ** 2)  # about £72,300
     assert sentence == (
         "Under Block the provider carries most of the risk: its surplus moves by about "
-        f"{risk.millions(spread)} in a typical year (one standard deviation), 100% of it from out-of-area "
+        f"{risk.millions(spread)} in a typical year (one standard deviation), 100 % of it from out-of-area "
         "placements; the commissioner's spend does not move."
     )
     assert risk.millions(spread) == "£0.1m"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from paysim import board_pack, risk
-from paysim.app_support.common import RULE_LABELS, money
+from paysim.app_support.common import RULE_LABELS, money, percent
 from paysim.app_support.runs import Run
 
 PARTY_POSITIONS = {"provider": "Provider surplus", "commissioner": "Commissioner spend"}
@@ -60,7 +60,9 @@ def risk_matrix(found: risk.RiskAttribution, unit: str = "£m") -> pd.DataFrame:
             row = {"Rule": RULE_LABELS[rule], "Party": risk.PARTY_LABELS[party]}
             for k, name in enumerate(risk.RISKS):
                 share = shares[i, j, k]
-                row[risk.RISK_LABELS[name]] = "-" if share < 0.005 else f"{money(spread[i, j, k], unit)} ({share:.0%})"
+                row[risk.RISK_LABELS[name]] = (
+                    "-" if share < 0.005 else f"{money(spread[i, j, k], unit)} ({percent(share)})"
+                )
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -74,3 +76,14 @@ def board_pack_pdf(run: Run, engine: str, source_text: str | None) -> bytes:
     """The board pack (:func:`paysim.board_pack.board_pack`) of the run the page shows: the same document as
     ``paysim report SCENARIO --out board.pdf`` gives for the same scenario, replications and seed."""
     return board_pack.board_pack(run.scenario, run.activity, engine, source_text, run.ledgers, run.costs)
+
+
+def income_and_expenditure_table(run: Run, unit: str = "£m") -> pd.DataFrame:
+    """Income and expenditure by financial year under each rule (:func:`paysim.board_pack.income_and_expenditure`,
+    the board pack's table) on the page's money basis, indexed by rule and line."""
+    rows = board_pack.income_and_expenditure(run.ledgers, run.scenario.start_month, lambda v: money(v, unit), "Line")
+    if not rows:
+        return pd.DataFrame()
+    table = pd.DataFrame(rows[1:], columns=rows[0])
+    table["Rule"] = table["Rule"].replace("", pd.NA).ffill()
+    return table.set_index(["Rule", "Line"])

@@ -31,6 +31,7 @@ from paysim.app_support.tables import (
 )
 from paysim.demand import MONTH_NAMES
 from paysim.finance import money_columns
+from paysim.fiscal import FIRST_FINANCIAL_YEAR, financial_year
 from paysim.io import results_table
 from paysim.scenario import Scenario
 
@@ -228,6 +229,10 @@ def inputs_key(*parts: Any) -> str:
 
 
 def horizon_text(scenario: Scenario) -> str:
-    """``"3 contract years from April"``."""
+    """``"3 financial years from 2026/27"`` (years starting in April), else ``"3 contract years from January
+    2026"``."""
     years = scenario.years
-    return f"{years} contract year{'s' if years > 1 else ''} from {MONTH_NAMES[scenario.start_month - 1]}"
+    plural = "s" if years > 1 else ""
+    if scenario.start_month == 4:
+        return f"{years} financial year{plural} from {financial_year(1)}"
+    return f"{years} contract year{plural} from {MONTH_NAMES[scenario.start_month - 1]} {FIRST_FINANCIAL_YEAR}"

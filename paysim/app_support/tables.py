@@ -12,8 +12,8 @@ import pandas as pd
 
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
-from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
-from paysim.app_support.levers import edited_keys
+from paysim.app_support.common import LINE_LABELS, RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
+from paysim.app_support.levers import Lever, edited_keys, levers_for
 from paysim.app_support.runs import Run
 from paysim.compare import saving_split, system_cost_columns
 from paysim.finance import money_columns
@@ -253,10 +253,41 @@ def spend_display(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def setting_name(key: str) -> str:
+    """A scenario key in words, for a setting no lever names: its line, then its last parts.
+
+    >>> setting_name("services.crisis.capacity.places"), setting_name("costs.cip.delivered_share")
+    ('Crisis: capacity, places', 'Costs: cip, delivered share')
+    """
+    parts = key.split(".")
+    if parts[0] == "services" and len(parts) > 2:
+        head, rest = LINE_LABELS.get(parts[1], parts[1].replace("_", " ").capitalize()), parts[2:]
+    else:
+        head, rest = parts[0].replace("_", " ").capitalize(), parts[1:]
+    return f"{head}: {', '.join(part.replace('_', ' ') for part in rest)}" if rest else head
+
+
 def edits_display(base: Scenario, edited: Scenario) -> pd.DataFrame:
-    """The keys the levers changed: ``Key``, ``In the file``, ``Now`` (as text)."""
-    rows = [(key, yaml_cell(a), yaml_cell(b)) for key, a, b in edited_keys(base, edited)]
-    return pd.DataFrame(rows, columns=["Key", "In the file", "Now"]).astype(str)
+    """The settings the levers changed, in words: ``Setting`` (the lever's label, in its unit), ``As loaded``
+    and ``Now`` (values in the lever's unit, e.g. ``3 % a year``)."""
+    levers = {key: lever for lever in levers_for(base) for key in lever.scenario_keys(base)}
+    rows = []
+    for key, a, b in edited_keys(base, edited):
+        lever = levers.get(key)
+        if lever is None:
+            rows.append((setting_name(key), str(yaml_cell(a)), str(yaml_cell(b))))
+            continue
+
+        def shown(value: Any, lever: Lever = lever) -> str:
+            if lever.kind == "choice" or not isinstance(value, int | float):
+                return str(value)
+            return f"{value * lever.scale:,.{0 if lever.step >= 1 else 1}f} {lever.unit}".strip()
+
+        label = lever.label
+        if len(lever.scenario_keys(base)) > 1:
+            label = f"{label} ({setting_name(key)})"
+        rows.append((label, shown(a), shown(b)))
+    return pd.DataFrame(rows, columns=["Setting", "As loaded", "Now"]).astype(str)
 
 
 def _yearly_sum(monthly: np.ndarray) -> np.ndarray:
