@@ -25,6 +25,20 @@ st.markdown(
     "money is in £m by financial year."
 )
 first_paint = st.empty()  # says what is happening while the rest of the page is prepared
+# Printing gives the page without the sidebar and buttons, every tab one after another, tables whole.
+st.html(
+    """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  [data-testid="stDownloadButton"], [data-testid="stBaseButton-primary"], [data-testid="stStatusWidget"] {
+    display: none !important;
+  }
+  [role="tabpanel"], [role="tabpanel"][hidden] { display: block !important; break-inside: auto; }
+  [data-testid="stTable"] table { break-inside: auto; }
+  [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0 1rem !important; }
+}
+</style>"""
+)
 
 import time  # noqa: E402
 from collections.abc import Callable  # noqa: E402

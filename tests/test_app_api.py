@@ -109,6 +109,7 @@ def test_the_workbook_has_a_cip_sheet_and_the_api_rule(scenario):
     header = [c.value for c in cip[1]]
     assert cip.cell(row=2, column=header.index("planned") + 1).number_format == ui.GBP_FORMAT
     assert cip.cell(row=2, column=header.index("delivered_share") + 1).number_format == ui.PERCENT_FORMAT
+    assert "Financial year" in header
 
 
 def test_levers_for_api_the_pay_award_and_cost_improvement(scenario):

@@ -238,3 +238,24 @@ def test_a_worked_example_adds_up_by_hand():
     text = ui.worked_example(run, "block", "£000")
     # Year 1 of the mean run: block £1,200k; OAPs 12 x 20 bed days x £600 = £144k.
     assert text.endswith("block payment £1,200k = income **£1,200k**; less cost £144k = surplus **£1,056k**.")
+
+
+def test_levers_for_the_largest_drivers():
+    from paysim import app_support as ui
+    from paysim.scenario import bundled_scenarios, load_scenario
+
+    default = load_scenario(bundled_scenarios()["default"])
+    levers = {lever.name: lever for lever in ui.levers_for(default)}
+    for name in (
+        "costs.pay_inflation",
+        "contracts.roll_forward.pay_award_funded",
+        "contracts.roll_forward.cost_uplift",
+        "costs.cip.planned_share",
+        "costs.cip.delivered_share",
+        "contracts.capitation.outcomes.share",
+    ):
+        assert name in levers, name
+    assert levers["contracts.roll_forward.cost_uplift"].current(default) == pytest.approx(2.9)
+    assert levers["contracts.capitation.outcomes.share"].current(default) == pytest.approx(10.0)
+    moved = default.with_overrides(ui.lever_overrides(default, {"contracts.capitation.outcomes.share": 20.0}))
+    assert moved.contracts.capitation.outcomes.share == pytest.approx(0.2)

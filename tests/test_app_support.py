@@ -358,6 +358,9 @@ def test_downloads_hold_the_results(small):
     book = load_workbook(io.BytesIO(ui.excel_workbook(ui.workbook_sheets(base, edited, "test", 1.5))))
     assert book.sheetnames == [
         "About",
+        "I&E by year",
+        "Who carries the risk",
+        "Risk matrix",
         "Inputs",
         "Summary",
         "Changes",
@@ -373,10 +376,21 @@ def test_downloads_hold_the_results(small):
     assert inputs["services.inpatient.beds"] == (9, 8, True)
     assert inputs["seed"][2] is False
     summary = book["Summary"]
-    assert summary["A1"].value == "rule" and summary["A2"].value == "Block"
-    assert summary["B2"].number_format == ui.GBP_FORMAT
+    assert summary["A1"].value == "Rule" and summary["A2"].value == "Block"
+    assert summary["B1"].value == "Provider surplus over the horizon, mean (£)"
+    assert summary["B2"].number_format == ui.GBP_FORMAT == '"£"#,##0.0,,"m";-"£"#,##0.0,,"m"'  # pounds shown in £m
     header = [c.value for c in summary[1]]
-    assert summary.cell(row=2, column=header.index("p_deficit") + 1).number_format == ui.PERCENT_FORMAT
+    column = header.index("Chance of a deficit over the horizon") + 1
+    assert summary.cell(row=2, column=column).number_format == ui.PERCENT_FORMAT
+    ie = book["I&E by year"]
+    assert [c.value for c in ie[1]][:3] == ["Rule", "Contract year", "Financial year"]
+    assert [row[2] for row in ie.iter_rows(min_row=2, max_row=3, values_only=True)] == ["2026/27", "2027/28"]
+    assert ie["D2"].number_format == ui.GBP_FORMAT and ie["D2"].value == pytest.approx(4_200_000)  # pounds
+    matrix = book["Risk matrix"]
+    assert [c.value for c in matrix[1]][:4] == ["Rule", "Party", "Risk", "Share of the party's variance"]
+    assert matrix["D2"].number_format == ui.PERCENT_FORMAT
+    months = [row[2] for row in book["Surplus by month"].iter_rows(min_row=2, max_row=13, values_only=True)]
+    assert months[0] == "2026/27 M1" and months[-1] == "2026/27 M12"
 
 
 def test_saving_table_splits_the_system_cost_between_the_parties(small):

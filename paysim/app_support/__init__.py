@@ -120,6 +120,7 @@ from paysim.app_support.decisions import (
 )
 from paysim.app_support.downloads import (
     GBP_FORMAT,
+    HEADERS,
     PERCENT_FORMAT,
     excel_workbook,
     horizon_text,
@@ -229,6 +230,7 @@ __all__ = [
     "FLOW_DIAGRAM",
     "GBP_FORMAT",
     "GLOSSARY",
+    "HEADERS",
     "HISTOGRAM_HEIGHT",
     "KEPT",
     "LEDGER_LABELS",
