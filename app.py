@@ -33,7 +33,7 @@ st.html(
   [data-testid="stDownloadButton"], [data-testid="stBaseButton-primary"], [data-testid="stStatusWidget"] {
     display: none !important;
   }
-  [role="tabpanel"], [role="tabpanel"][hidden] { display: block !important; break-inside: auto; }
+  [data-testid="stTabPanel"] { display: block !important; break-inside: auto; }
   [data-testid="stTable"] table { break-inside: auto; }
   [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0 1rem !important; }
 }
@@ -122,6 +122,8 @@ def stop_with(message: str) -> None:
 
 
 # --- 1. Scenario ------------------------------------------------------------------------------------------
+
+ui.keep_widget_state(st.session_state)  # before anything can stop this run: see paysim.app_support.state
 
 sidebar = st.sidebar
 sidebar.header("Scenario")
@@ -215,7 +217,6 @@ if loaded.uncertain is not None:
     )
 
 # Widget keys carry a fingerprint of the scenario, so picking another file starts every lever at its value.
-ui.keep_widget_state(st.session_state)
 if "reset" not in st.session_state:
     st.session_state["reset"] = 0
 prefix = f"{ui.inputs_key(loaded.to_yaml())}-{st.session_state['reset']}"
@@ -318,6 +319,7 @@ seed = advanced.number_input(
     help="Root of every random stream. The same seed gives the same patients, so results can be reproduced.",
 )
 engine_estimate = advanced.empty()  # how long a patient-by-patient run would take, once the scenario is known
+ui.widgets_drawn(st.session_state)
 
 try:
     file_scenario = loaded.with_overrides(ui.run_settings(years, seed))

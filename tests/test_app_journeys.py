@@ -71,7 +71,13 @@ def test_an_upload_error_then_its_removal_keeps_the_replications(monkeypatch):
     assert len(at.error) == 1 and not at.metric  # the page stopped on the error, before the run widgets
     at.file_uploader[0].set_value(None).run()
     no_problems(at)
-    assert widget(at, "select_slider", "Replications").value == 20
+    slider = widget(at, "select_slider", "Replications")
+    assert slider.value == 20
+    # The browser drew the slider afresh: it shows the value the server sends only when the server says the
+    # value was set (else its default, the first option, 10, which the next interaction would send back).
+    assert slider.proto.set_value and list(slider.proto.raw_value) == ["20"]
+    beds = widget(at, "slider", "Local adult acute beds")
+    assert beds.proto.set_value and beds.value == 8
     assert "20 replications" in replications_caption(at)
     assert at.session_state["results"].reps == 20
 
@@ -94,16 +100,21 @@ def test_an_upload_error_then_a_valid_upload_keeps_every_setting(monkeypatch):
 
 
 def test_widget_values_lost_by_a_stopped_run_are_put_back():
-    from paysim.app_support import KEPT, keep_widget_state
+    from paysim.app_support import DRAWN, KEPT, keep_widget_state, widgets_drawn
 
-    state = {"reps-vector": 500, "abc-0:services.inpatient.beds": 10, "upload": object(), "results": None}
-    assert keep_widget_state(state) == []
+    state = {"reps-vector": 500, "abc-0:services.inpatient.beds": 10, "upload": None, "results": None}
+    assert keep_widget_state(state) == []  # the first run
     assert state[KEPT] == {"reps-vector": 500, "abc-0:services.inpatient.beds": 10}
-    del state["reps-vector"], state["abc-0:services.inpatient.beds"]  # a run that stopped before its widgets
-    assert sorted(keep_widget_state(state)) == ["abc-0:services.inpatient.beds", "reps-vector"]
+    widgets_drawn(state)
+    assert keep_widget_state(state) == []  # the last run drew its widgets: nothing to do
+    # This run stops (an upload error) before widgets_drawn, and the server forgets one widget's value.
+    del state["abc-0:services.inpatient.beds"]
+    assert state[DRAWN] is False
+    assert sorted(keep_widget_state(state)) == ["abc-0:services.inpatient.beds", "reps-vector"]  # both set again
     assert state["reps-vector"] == 500 and state["abc-0:services.inpatient.beds"] == 10
-    state["reps-vector"] = 1000  # a value moved since is not overwritten
-    keep_widget_state(state)
+    widgets_drawn(state)
+    state["reps-vector"] = 1000  # a value moved since is kept, not overwritten
+    assert keep_widget_state(state) == []
     assert state["reps-vector"] == 1000 and state[KEPT]["reps-vector"] == 1000
 
 
@@ -193,7 +204,7 @@ def test_named_scenarios_side_by_side_on_the_same_replications(monkeypatch, tmp_
     assert table.index.get_level_values(1).tolist()[:3] == ["app-small", "more-beds-small", "Saved: plan + 2 beds"]
     assert table.index.get_level_values(0).unique().tolist() == ["Block", "Activity", "Blended", "Capitation"]
     block = table.loc["Block"]
-    assert block.loc["app-small", "Provider surplus: change from app-small"] == "-"
+    assert block.loc["app-small", "Provider surplus: change from app-small"] == "–"  # an en dash: no change
     change = block.loc["more-beds-small", "Provider surplus: change from app-small"]
     assert re.fullmatch(r"[+-]?£\d+\.\dm \([+-]?£\d+\.\dm to [+-]?£\d+\.\dm\)", change), change
     compared = at.session_state["compared"]["runs"]

@@ -180,9 +180,11 @@ from paysim.app_support.side_by_side import (
     comparison_table,
 )
 from paysim.app_support.state import (
+    DRAWN,
     KEPT,
     is_kept,
     keep_widget_state,
+    widgets_drawn,
 )
 from paysim.app_support.tables import (
     CHANGE_MEASURES,
@@ -225,6 +227,7 @@ __all__ = [
     "DEMAND",
     "DESIGN_BOOTSTRAP",
     "DESIGN_CHOICES",
+    "DRAWN",
     "EFFICIENCY",
     "ENGINE_LABELS",
     "FLOW_DIAGRAM",
@@ -359,6 +362,7 @@ __all__ = [
     "tornado_simulations",
     "tornado_table",
     "vega_spec",
+    "widgets_drawn",
     "workbook_sheets",
     "worked_example",
     "yaml_cell",

@@ -13,6 +13,9 @@ from paysim import board_pack, risk
 from paysim.app_support.common import RULE_LABELS, money, percent
 from paysim.app_support.runs import Run
 
+NOTHING = "–"
+"""An empty cell of a table on the page: an en dash (a lone hyphen would be drawn as a bullet point)."""
+
 PARTY_POSITIONS = {"provider": "Provider surplus", "commissioner": "Commissioner spend"}
 """How each party's position is named in the tables."""
 
@@ -46,7 +49,7 @@ def position_table(run: Run, unit: str = "£m") -> pd.DataFrame:
 def risk_matrix(found: risk.RiskAttribution, unit: str = "£m") -> pd.DataFrame:
     """The risk matrix: one row per rule and party, one column per risk type; each cell the money the risk
     moves the party's position by in a typical year (one standard deviation) and its share of the party's
-    variance, ``£0.9m (94 %)``; ``-`` where the risk moves less than 0.5 % of it.
+    variance, ``£0.9m (94 %)``; :data:`NOTHING` where the risk moves less than 0.5 % of it.
 
     Returns
     -------
@@ -61,7 +64,7 @@ def risk_matrix(found: risk.RiskAttribution, unit: str = "£m") -> pd.DataFrame:
             for k, name in enumerate(risk.RISKS):
                 share = shares[i, j, k]
                 row[risk.RISK_LABELS[name]] = (
-                    "-" if share < 0.005 else f"{money(spread[i, j, k], unit)} ({percent(share)})"
+                    NOTHING if share < 0.005 else f"{money(spread[i, j, k], unit)} ({percent(share)})"
                 )
             rows.append(row)
     return pd.DataFrame(rows)

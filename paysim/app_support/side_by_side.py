@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from paysim.analysis import deficit_probability, paired_difference
+from paysim.app_support.board import NOTHING
 from paysim.app_support.common import RULE_LABELS, money, percent
 from paysim.app_support.runs import Run
 from paysim.scenario import Scenario
@@ -78,7 +79,7 @@ def comparison_table(runs: Mapping[str, Run], unit: str = "£m") -> pd.DataFrame
                 difference = paired_difference(base.total(ledger_name), ledger.total(ledger_name))
                 row[f"{label} a year"] = money(difference.mean_other / years, unit)
                 row[f"{label}: change from {names[0]}"] = (
-                    "-"
+                    NOTHING
                     if name == names[0]
                     else f"{money(difference.mean_difference / years, unit, sign=True)} "
                     f"({money(difference.ci_low / years, unit, sign=True)} to "
