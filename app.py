@@ -115,6 +115,11 @@ def risk_attribution(results_key: str, _run: ui.Run) -> RiskAttribution:
     return ui.attribution(_run)
 
 
+def show_table(frame: Any) -> None:
+    """A table drawn whole (every row, and it prints), indexed by its first column."""
+    st.table(frame.set_index(frame.columns[0]))
+
+
 def stop_with(message: str) -> None:
     """Show a problem with the inputs in the page (never a traceback) and stop this run of the script."""
     st.error(message.replace("\n", "  \n"), icon=":material/error:")  # one problem a line
@@ -411,14 +416,13 @@ if auto or clicked:
         cancel = st.empty()
         cancel.button("Cancel the run", on_click=cancel_run, key="cancel-first", help="Stops after the piece in hand.")
         page_run = ui.PieceRun.start(key, engine, file_scenario, edited, reps)
+        running = f"Simulating {reps:,} replications of {ui.horizon_text(edited)}..."
         if engine == "vector" and not warming.done:
-            with st.spinner(
-                "Preparing the fast engine: its kernels compile once after an install (about a minute on two "
-                "cores; later starts take a second)...",
-                show_time=True,
-            ):
-                warming.wait()
-        with st.spinner(f"Simulating {reps:,} replications of {ui.horizon_text(edited)}...", show_time=True):
+            running = (
+                f"{running} The fast engine's kernels are still loading: the first start after an install "
+                "compiles them once (about a minute on two cores; later starts take a second)."
+            )
+        with st.spinner(running, show_time=True):
             try:
                 page_run.simulate_first_look(simulate)
                 page_run.price()
@@ -562,7 +566,7 @@ with tabs[0]:
                 "OAP bed days bought from other providers) every year; what it delivers and recurs compounds. "
                 "The same savings lower the cost under every rule."
             )
-            st.dataframe(ui.cip_display(ui.cip_table(run)), hide_index=True)
+            show_table(ui.cip_display(ui.cip_table(run), unit, shown.start_month))
 
 with tabs[1]:
     st.markdown(
@@ -640,7 +644,7 @@ with tabs[3]:
         )
         spend = ui.spend_table(run)
         show_chart(ui.spend_chart(spend))
-        st.dataframe(ui.spend_display(spend), hide_index=True)
+        show_table(ui.spend_display(spend, unit, shown.start_month))
 
 with tabs[4]:
     if shown.services.inpatient is not None:
@@ -654,7 +658,7 @@ with tabs[4]:
             ui.activity_fan_chart(ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"),
             width="stretch",
         )
-        st.dataframe(ui.oap_display(ui.oap_table(run)), hide_index=True)
+        show_table(ui.oap_display(ui.oap_table(run), unit, shown.start_month))
         priced = ui.oap_priced_by(run)
         if priced:
             st.caption(
@@ -675,7 +679,7 @@ with tabs[5]:
             "verdict counts the runs that meet it; **Provider-level proxy** is the same test on the spend with "
             "this provider alone."
         )
-        st.dataframe(ui.mhis_display(mhis), hide_index=True)
+        show_table(ui.mhis_display(mhis, unit, shown.start_month))
     else:
         st.info("This scenario does not describe the ICB's mental-health spend, so the standard is not checked.")
 
@@ -687,11 +691,11 @@ with tabs[6]:
             "Your changes against the scenario file, run on the same random patients (paired), so the "
             "differences are the effect of the changes alone. The interval is a 95 % interval of the mean change."
         )
-        st.dataframe(ui.edits_display(base.scenario, shown), hide_index=True)
+        show_table(ui.edits_display(base.scenario, shown))
         table = ui.changes_table(base, run)
         if (table["unit"] == "GBP").any():
             show_chart(ui.changes_chart(table))
-        st.dataframe(ui.changes_display(table, run.years), hide_index=True)
+        show_table(ui.changes_display(table, run.years))
         if run.rules:
             st.markdown(
                 "**Who captures the saving.** The system cost is what the provider spends plus the OAP spend the "
@@ -902,7 +906,7 @@ with tabs[9]:
             ),
             width="stretch",
         )
-    st.dataframe(ui.activity_display(ui.activity_table(run.activity)), hide_index=True)
+    show_table(ui.activity_display(ui.activity_table(run.activity)))
 
 # --- 4. The rest of the run -------------------------------------------------------------------------------
 # The page above shows the first piece of a long run. Simulate the rest a piece at a time (a new input stops

@@ -56,6 +56,11 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
+def frames(at: AppTest) -> list:
+    """Every table and dataframe on the page, a table's index made its first column again."""
+    return [d.value for d in at.dataframe] + [t.value.reset_index() for t in at.table]
+
+
 def no_problems(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -116,10 +121,10 @@ def test_demand_growth_changes_the_numbers_and_shows_what_it_did(app):
     assert after != before
     for _value, delta in after.values():
         assert delta.endswith("a year from your changes")
-    edits = next(d.value for d in app.dataframe if list(d.value.columns) == ["Setting", "As loaded", "Now"])
+    edits = next(f for f in frames(app) if list(f.columns) == ["Setting", "As loaded", "Now"])
     assert "Demand growth (Community: growth)" in set(edits["Setting"])
     assert set(edits["Now"]) == {"6.0 % a year"}
-    changes = next(d.value for d in app.dataframe if "Change" in d.value.columns)
+    changes = next(f for f in frames(app) if "Change" in f.columns)
     blended = changes[(changes["Rule"] == "Blended") & changes["Measure"].str.startswith("Provider surplus")]
     assert len(blended) == 1
     assert blended["Change"].iloc[0].startswith(("+£", "-£", "£0"))
@@ -181,7 +186,7 @@ def test_a_scenario_without_contracts_shows_activity_only(app):
     no_problems(app)
     assert not app.metric
     assert any("no contracts" in i.value for i in app.info)
-    activity = app.dataframe[-1].value
+    activity = next(f for f in frames(app) if "Measure" in f.columns)
     assert "inpatient.oap_bed_days" in set(activity["Measure"])
 
 
@@ -256,8 +261,8 @@ def test_years_and_seed_apply_to_both_runs(app):
     no_problems(app)
     assert any("3 financial years" in c.value for c in app.caption)
     assert not any(delta for _, delta in metrics(app).values())  # the file is run for 3 years too
-    mhis = next(d.value for d in app.dataframe if "MHIS" in d.value.columns)
-    assert set(mhis["Contract year"]) == {"Year 1", "Year 2", "Year 3"}
+    mhis = next(f for f in frames(app) if "MHIS" in f.columns)
+    assert set(mhis["Financial year"]) == {"2026/27", "2027/28", "2028/29"}
 
 
 def test_sessions_do_not_share_results(monkeypatch):
@@ -331,8 +336,8 @@ def button(at: AppTest, label: str):
 
 def frame_with(at: AppTest, column: str):
     """The dataframe with a column named ``column`` (exactly one)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    found = [f for f in frames(at) if column in f.columns]
+    assert len(found) == 1, [list(f.columns) for f in frames(at)]
     return found[0]
 
 

@@ -91,7 +91,7 @@ def test_cip_table_shows_planned_against_delivered(scenario):
     assert table.loc[1, "recurrent"] == 0 and table.loc[2, "recurrent"] > 0
     assert table.loc[2, "total"] == pytest.approx(table.loc[2, "delivered"] + table.loc[2, "recurrent"])
     assert list(ui.cip_display(table.reset_index()).columns)[:3] == [
-        "Contract year",
+        "Financial year",
         "Planned this year",
         "Delivered this year",
     ]
@@ -193,7 +193,7 @@ def test_the_page_shows_api_beside_the_other_rules(page):
     mhis = frame_with(page, "Elsewhere in the ICB")
     assert set(mhis["Rule"]) == set(RULES) and "Provider-level proxy met" in mhis.columns
     cip = frame_with(page, "Planned this year")
-    assert list(cip["Contract year"]) == ["Year 1", "Year 2"]
+    assert list(cip["Financial year"]) == ["2026/27", "2027/28"]
     assert any("API" in m.value and "2022/23" in m.value for m in page.markdown)
     uplift = next(s for s in page.slider if s.label.startswith("Block uplift"))
     assert uplift.value == pytest.approx(3.8, abs=0.05)  # the roll-forward's change, not 0

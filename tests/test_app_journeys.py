@@ -270,3 +270,14 @@ def test_levers_for_the_largest_drivers():
     assert levers["contracts.capitation.outcomes.share"].current(default) == pytest.approx(10.0)
     moved = default.with_overrides(ui.lever_overrides(default, {"contracts.capitation.outcomes.share": 20.0}))
     assert moved.contracts.capitation.outcomes.share == pytest.approx(0.2)
+
+
+def test_the_engine_warms_up_in_the_background():
+    from paysim.app_support.warm import start_warm_up
+
+    warming = start_warm_up("vector")
+    assert warming.wait(timeout=300) and warming.done
+    assert warming.problem is None and warming.seconds is not None and warming.seconds > 0
+    failing = start_warm_up("no-such-engine")
+    assert failing.wait(timeout=60)
+    assert failing.problem  # the page's own run reports the problem; the warm-up only logs it

@@ -17,7 +17,7 @@ from paysim.app_support.levers import Lever, edited_keys, levers_for
 from paysim.app_support.runs import Run
 from paysim.compare import saving_split, system_cost_columns
 from paysim.finance import money_columns
-from paysim.fiscal import month_labels
+from paysim.fiscal import financial_year, month_labels
 from paysim.io import public_measures
 from paysim.scenario import Scenario
 
@@ -239,12 +239,24 @@ def spend_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows) if rows else _empty(["rule", "year", "mean", "p5", "p50", "p95", "sd"])
 
 
-def spend_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`spend_table` as text."""
+def _money_text(unit: str | None):
+    """Money as text: whole pounds (``unit`` None) or on the page's basis (``£m``, ``£000``)."""
+    return gbp if unit is None else (lambda value: money(value, unit))
+
+
+def _financial_years(years: pd.Series, start_month: int = 4) -> pd.Series:
+    """Contract years (1-based) as financial-year labels, ``2026/27``."""
+    return years.map(lambda y: financial_year(int(y), start_month))
+
+
+def spend_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`spend_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "Mean": table["mean"].map(gbp),
             "Standard deviation": table["sd"].map(gbp),
             "5th percentile": table["p5"].map(gbp),
@@ -324,11 +336,13 @@ def oap_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def oap_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`oap_table` as text."""
+def oap_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`oap_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "OAP bed days, mean": table["bed_days"].map(number),
             "5th-95th percentile": [
                 f"{number(a)} to {number(b)}" for a, b in zip(table["bed_days_p5"], table["bed_days_p95"], strict=True)
@@ -411,12 +425,14 @@ def mhis_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def mhis_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`mhis_table` as text."""
+def mhis_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`mhis_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "MHIS": table["verdict"],
             "Qualifying spend, mean": table["spend"].map(gbp),
             "Minimum required, mean": table["minimum"].map(gbp),
@@ -458,11 +474,13 @@ def cip_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def cip_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`cip_table` as text."""
+def cip_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`cip_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "Planned this year": table["planned"].map(gbp),
             "Delivered this year": table["delivered"].map(gbp),
             "Share delivered": table["delivered_share"].map(percent),
