@@ -449,8 +449,9 @@ n = run.activity.n_replications
 so_far = ""
 if not results.complete:  # a first look; the rest follow below unless the inputs have changed since
     so_far = f" (a first look: {n:,} of {results.reps:,}{'; the rest follow' if fresh else ''})"
+engine_name = ui.ENGINE_LABELS.get(results.engine, results.engine).lower()
 st.caption(
-    f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · engine {results.engine} · "
+    f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · {engine_name} engine · "
     f"seed {shown.seed} · {results.seconds:.1f} s"
 )
 

@@ -365,15 +365,15 @@ def test_the_tornado_ranks_the_parameters_in_gbp(psa):
     button(psa, "Run the tornado").click().run()
     no_problems(psa)
     table = frame_with(psa, "Swing")
-    assert table["Parameter"].iloc[0] == "services.inpatient.los_days.mean"  # the only one that moves it
+    assert table["Parameter"].iloc[0] == "Mean length of stay"  # the only one that moves it
     assert set(table["Parameter"]) == {
-        "services.inpatient.los_days.mean",
-        "costs.beds.oap_per_bed_day",
-        "contracts.block.annual_value",
+        "Mean length of stay",
+        "OAP daily price",
+        "Block value",
     }
     swing = table["Swing"].iloc[0]
     assert swing.startswith("£") and "," in swing, swing  # e.g. £616,539
-    assert table.set_index("Parameter").loc["contracts.block.annual_value", "Swing"] == "£0"  # not a blended term
+    assert table.set_index("Parameter").loc["Block value", "Swing"] == "£0"  # not a blended term
     assert any("**swing**" in m.value for m in psa.markdown)
     assert any("Mean at central values" in c.value for c in psa.caption)
     assert downloads(psa)["Tornado table (CSV)"] is True
@@ -386,7 +386,7 @@ def test_the_tornado_ranks_the_parameters_in_gbp(psa):
     button(psa, "Run the tornado").click().run()
     no_problems(psa)
     block = frame_with(psa, "Swing").set_index("Parameter")
-    assert block.loc["contracts.block.annual_value", "Swing"] == "£726,480"  # 360,000 x (1 + 1.018)
+    assert block.loc["Block value", "Swing"] == "£726,480"  # 360,000 x (1 + 1.018)
     assert len(psa.get("vega_lite_chart")) == charts
 
 
@@ -396,7 +396,7 @@ def test_sobol_indices_run_on_a_small_sample(psa):
     button(psa, "Run the Sobol analysis").click().run()
     no_problems(psa)
     table = frame_with(psa, "Total (with interactions)")
-    assert table["Parameter"].iloc[0] == "services.inpatient.los_days.mean"
+    assert table["Parameter"].iloc[0] == "Mean length of stay"
     assert float(table["Total (with interactions)"].iloc[0]) > 0.5
 
 

@@ -231,7 +231,7 @@ def test_a_slider_change_updates_the_numbers(page):
     screenshot(page, "demand-growth.png")
 
     page.get_by_role("tab", name="What your changes did").click()
-    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="same random patients")
+    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Your changes against the scenario file")
     panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
     panel.scroll_into_view_if_needed()
     screenshot(page, "what-the-changes-did.png")

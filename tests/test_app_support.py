@@ -494,11 +494,11 @@ def test_tornado_table_in_gbp_with_thousands_separators_largest_swing_first():
         "Mean at low",
         "Mean at high",
         "Swing",
-        "Swing se",
+        "Swing, standard error",
     ]
     # sorted by the library (one_way sorts); the display keeps the order it is given
     first = text.iloc[1].tolist()
-    assert first == ["services.inpatient.los_days.mean", "30", "26.64", "35.7", "£52,761", "-£563,778", "£616,539",
+    assert first == ["Mean length of stay", "30", "26.64", "35.7", "£52,761", "-£563,778", "£616,539",
                      "£9,363"]  # fmt: skip
     assert text.iloc[2, 2:5].tolist() == ["4,020,000", "4,380,000", "-£168,268"]
     counts = ui.tornado_display(tornado_by_hand("inpatient.oap_bed_days"))
@@ -519,18 +519,18 @@ def test_tornado_chart_orders_by_swing_and_labels_each_end_with_its_setting():
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
     assert spec["title"] == "What moves the mean blended provider surplus most"
     assert spec["layer"][0]["encoding"]["y"]["sort"] == [
-        "services.inpatient.los_days.mean",
-        "costs.beds.oap_per_bed_day",
-        "contracts.block.annual_value",
+        "Mean length of stay",
+        "OAP daily price",
+        "Block value",
     ]
     bars = next(rows for rows in spec["datasets"].values() if rows and "setting_text" in rows[0])
     by = {(b["parameter"], b["end"]): b for b in bars}
-    los_low = by[("services.inpatient.los_days.mean", "low")]
+    los_low = by[("Mean length of stay", "low")]
     assert (los_low["start"], los_low["stop"], los_low["setting_text"]) == (-168_268.0, 52_760.8, "26.64")
-    assert los_low["right"] and not by[("services.inpatient.los_days.mean", "high")]["right"]
+    assert los_low["right"] and not by[("Mean length of stay", "high")]["right"]
     # a parameter with no effect: its low setting is written on the left of the line, its high on the right
-    assert not by[("contracts.block.annual_value", "low")]["right"]
-    assert by[("contracts.block.annual_value", "high")]["right"]
+    assert not by[("Block value", "low")]["right"]
+    assert by[("Block value", "high")]["right"]
 
 
 def test_sobol_table_and_chart():
@@ -542,9 +542,15 @@ def test_sobol_table_and_chart():
     ]
     result = SobolResult("block.provider_surplus", 16, 4, 64, rows, [])
     text = ui.sobol_display(result)
-    assert text.iloc[1].tolist() == ["services.inpatient.los_days.mean", "0.90", "0.30", "0.95", "0.20"]
+    assert text.iloc[1].tolist() == [
+        "Mean length of stay",
+        "0.90",
+        "0.30",
+        "0.95",
+        "0.20",
+    ]
     spec = ui.sobol_chart(result).to_dict()
-    assert spec["layer"][0]["encoding"]["y"]["sort"][0] == "services.inpatient.los_days.mean"
+    assert spec["layer"][0]["encoding"]["y"]["sort"][0] == "Mean length of stay"
     bars = next(rows for rows in spec["datasets"].values() if rows and "index" in rows[0])
     high = max(b["high"] for b in bars)
     assert high == 1.0  # 0.95 + 0.2 is drawn to 1, the most an index can be

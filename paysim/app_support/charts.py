@@ -187,7 +187,7 @@ def risk_histogram(
         .mark_bar(color=colour, opacity=0.75)
         .encode(
             x=alt.X("surplus:Q", bin=alt.Bin(extent=[lo, hi], step=step), scale=x_scale, axis=axis),
-            y=alt.Y("count():Q", title="Runs"),
+            y=alt.Y("count():Q", title="Runs", axis=alt.Axis(minExtent=36)),  # stacked charts' plots line up
             tooltip=[alt.Tooltip("count():Q", title="Runs")],
         )
     )

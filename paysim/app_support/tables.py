@@ -13,7 +13,7 @@ import pandas as pd
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
 from paysim.app_support.common import LINE_LABELS, RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
-from paysim.app_support.levers import Lever, edited_keys, levers_for
+from paysim.app_support.levers import LEVERS, Lever, edited_keys, levers_for
 from paysim.app_support.runs import Run
 from paysim.compare import saving_split, system_cost_columns
 from paysim.finance import money_columns
@@ -277,6 +277,19 @@ def setting_name(key: str) -> str:
     else:
         head, rest = parts[0].replace("_", " ").capitalize(), parts[1:]
     return f"{head}: {', '.join(part.replace('_', ' ') for part in rest)}" if rest else head
+
+
+def parameter_name(key: str) -> str:
+    """A scenario key as the page names it: the label of the lever that sets it alone, else
+    :func:`setting_name`.
+
+    >>> parameter_name("services.inpatient.los_days.mean"), parameter_name("services.crisis.growth")
+    ('Mean length of stay', 'Crisis: growth')
+    """
+    for lever in LEVERS:
+        if not callable(lever.keys) and lever.keys == (key,):
+            return lever.label
+    return setting_name(key)
 
 
 def edits_display(base: Scenario, edited: Scenario) -> pd.DataFrame:
