@@ -24,14 +24,24 @@ without a browser. The parts, in the order the app uses them:
 * **Start from your data** (:mod:`paysim.app_support.calibration`): :func:`fit_upload` (an uploaded monthly
   table fitted to the chosen scenario, with a back-test), :func:`fitted_table`, :func:`kept_lines`,
   :func:`coverage_table`, :func:`backtest_chart`.
-* **Formatting**: :func:`gbp`, :func:`gbp_change`, :func:`percent`.
+* **Who carries the risk** (:mod:`paysim.app_support.board`, on :mod:`paysim.risk`): :func:`attribution`,
+  :func:`position_table`, :func:`risk_matrix`, :func:`rule_sentences`, :func:`income_and_expenditure_table`,
+  :func:`board_pack_pdf` (the board pack of :mod:`paysim.board_pack`).
+* **Scenarios side by side** (:mod:`paysim.app_support.side_by_side`): :func:`comparable`,
+  :func:`comparison_table`.
+* **Plain language** (:mod:`paysim.app_support.explain`): :data:`GLOSSARY`, :data:`FLOW_DIAGRAM`,
+  :func:`worked_example`, :func:`engine_estimate`.
+* **Widget state** (:mod:`paysim.app_support.state`): :func:`keep_widget_state`, :func:`widgets_drawn`; and the
+  engine's background warm-up (:mod:`paysim.app_support.warm`, imported by the app itself).
+* **Formatting**: :func:`gbp`, :func:`gbp_change`, :func:`percent`, :func:`money` (£m or £000, the page's basis).
 
 Money is cash GBP; arrays are ``[replication, month]`` as everywhere in paysim. This module needs the
 ``app`` extra (pandas, Altair) and openpyxl for the workbook.
 
 Modules, in that order: ``common`` (labels, colours, number formats), ``scenarios``, ``levers``,
-``runs``, ``tables``, ``charts``, ``downloads`` and ``decisions``; everything public is importable from
-this package, as ``from paysim import app_support as ui``.
+``runs``, ``tables``, ``charts``, ``board``, ``downloads``, ``decisions``, ``explain``, ``side_by_side`` and
+``state`` (``warm`` apart); everything public is importable from this package, as
+``from paysim import app_support as ui``.
 """
 
 from __future__ import annotations
