@@ -448,7 +448,8 @@ shown = run.scenario
 n = run.activity.n_replications
 so_far = ""
 if not results.complete:  # a first look; the rest follow below unless the inputs have changed since
-    so_far = f" (a first look: {n:,} of {results.reps:,}{'; the rest follow' if fresh else ''})"
+    follow = fresh and not st.session_state.get("cancelled")
+    so_far = f" (a first look: {n:,} of {results.reps:,}{'; the rest follow' if follow else ''})"
 engine_name = ui.ENGINE_LABELS.get(results.engine, results.engine).lower()
 st.caption(
     f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · {engine_name} engine · "
@@ -913,7 +914,7 @@ with tabs[9]:
 # The page above shows the first piece of a long run. Simulate the rest a piece at a time (a new input stops
 # this between pieces; pieces already simulated stay cached), then draw the page again with all of them.
 
-if fresh and not results.complete:
+if fresh and not results.complete and not st.session_state.get("cancelled"):
     results.first_look_at = results.first_look_at or time.perf_counter()
     st.button("Cancel the run", on_click=cancel_run, key="cancel-rest", help="Stops after the piece in hand.")
     while not results.complete:

@@ -281,3 +281,28 @@ def test_the_engine_warms_up_in_the_background():
     failing = start_warm_up("no-such-engine")
     assert failing.wait(timeout=60)
     assert failing.problem  # the page's own run reports the problem; the warm-up only logs it
+
+
+def test_cancel_stops_following_the_inputs(monkeypatch):
+    from paysim import app_support
+
+    original = app_support.simulate
+
+    def rest_fails(text: str, first: int, stop: int, engine: str):
+        if first > 0:
+            raise ValueError("no room to simulate")
+        return original(text, first, stop, engine)
+
+    monkeypatch.setattr(app_support, "simulate", rest_fails)
+    monkeypatch.setenv("PAYSIM_FIRST_LOOK_SECONDS", "0")  # a first look, then the rest (which stops here)
+    at = start(monkeypatch, engine="vector", reps=200)
+    cancel = next(b for b in at.button if b.label == "Cancel the run")
+    cancel.click().run()
+    assert not at.exception
+    assert any("The run was cancelled" in i.value for i in at.info)
+    assert at.toggle(key="auto").value is False  # the inputs are no longer followed until Run is pressed
+    assert not at.error  # the rest of the run was not tried again
+    assert any("a first look: 50 of 200)" in c.value for c in at.caption)  # the first look stays on the page
+    next(b for b in at.button if b.label == "Run").click().run()
+    assert not any("The run was cancelled" in i.value for i in at.info)
+    assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]  # Run goes on
