@@ -161,6 +161,16 @@ def wait_for_results(page) -> None:
     assert_no_exception(page)
 
 
+def click_tab(page, name: str) -> None:
+    """Open a tab, once the page shows one tab bar (a rerun briefly shows the old one beside the new)."""
+    tab = page.get_by_role("tab", name=name)
+    for _ in range(300):
+        if tab.count() == 1:
+            break
+        page.wait_for_timeout(100)
+    tab.click()
+
+
 def assert_no_exception(page) -> None:
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()
@@ -230,7 +240,7 @@ def test_a_slider_change_updates_the_numbers(page):
     assert len(deltas) == 4 and all("a year from your changes" in d for d in deltas)
     screenshot(page, "demand-growth.png")
 
-    page.get_by_role("tab", name="What your changes did").click()
+    click_tab(page, "What your changes did")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Your changes against the scenario file")
     panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
     panel.scroll_into_view_if_needed()
@@ -261,7 +271,7 @@ def test_a_bad_upload_shows_its_error(page):
 
 
 def test_scenarios_side_by_side(page):
-    page.get_by_role("tab", name="Scenarios side by side").click()
+    click_tab(page, "Scenarios side by side")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Pick two to four scenarios")
     panel.get_by_role("button", name="Compare the scenarios").click()
     table = panel.locator('[data-testid="stTable"]').filter(has_text="Chance of a deficit")
@@ -338,7 +348,7 @@ def test_sensitivity_and_contract_design_tabs(page):
     wait_for_results(page)
     page.set_viewport_size({"width": 1440, "height": 2600})  # each tab panel whole, without scrolling
 
-    page.get_by_role("tab", name="Sensitivity").click()
+    click_tab(page, "Sensitivity")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Which uncertain assumptions")
     panel.get_by_role("button", name="Run the tornado").click()
     panel.get_by_text("Mean at central values").wait_for(state="visible", timeout=RUN_TIMEOUT)
@@ -358,7 +368,7 @@ def test_sensitivity_and_contract_design_tabs(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     panel.screenshot(path=str(SCREENSHOTS / "sensitivity.png"))
 
-    page.get_by_role("tab", name="Contract design").click()
+    click_tab(page, "Contract design")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Which contract term meets a goal")
     panel.get_by_role("button", name="Find the value").click()
     answer = panel.locator('[data-testid="stMetricValue"]')
