@@ -10,22 +10,62 @@ drawn on the first of them as a first look, then again when the rest are in.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
-
 import streamlit as st
 
-from paysim import app_support as ui
-from paysim.activity import Activity
-from paysim.calibrate import DataError
-from paysim.design import Design, DesignError
-from paysim.finance import missing_measures
-from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
-from paysim.sensitivity import SensitivityError, SobolResult, Tornado
-
+# The page first: its title and what it answers are drawn before anything heavy is imported or simulated.
 st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
+st.title("Who carries the risk?")
+st.markdown(
+    "How the money of a mental-health trust and its commissioner behaves under each way of paying the trust: "
+    "**block** (a fixed sum), **activity** (a price per unit), **blended** (a fixed sum on a plan, plus or minus "
+    "a marginal rate: the 2019/20 design), **capitation** (a rate per head) and **API**, the aligned payment "
+    "and incentive in force for mental health since 2022/23 (a fixed payment on planned activity and cost, with "
+    "CQUIN paid in advance and clawed back). Every rule is applied to the *same* simulated patients, so the "
+    "differences between them are the payment rules alone. Pick a scenario and move the levers on the left; "
+    "money is in £m by financial year."
+)
+first_paint = st.empty()  # says what is happening while the rest of the page is prepared
+# Printing gives the page without the sidebar and buttons, every tab one after another, tables whole.
+st.html(
+    """<style>
+@media print {
+  [data-testid="stSidebar"], [data-testid="stHeader"], [data-testid="stToolbar"], [data-testid="stDecoration"],
+  [data-testid="stDownloadButton"], [data-testid="stBaseButton-primary"], [data-testid="stStatusWidget"] {
+    display: none !important;
+  }
+  [data-testid="stTabPanel"] { display: block !important; break-inside: auto; }
+  [data-testid="stTable"] table { break-inside: auto; }
+  [data-testid="stMainBlockContainer"] { max-width: 100% !important; padding: 0 1rem !important; }
+}
+</style>"""
+)
+
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Any  # noqa: E402
+
+with first_paint.container():
+    with st.spinner("Loading the simulator..."):
+        from paysim import app_support as ui
+        from paysim.activity import Activity
+        from paysim.app_support.warm import WarmUp, start_warm_up
+        from paysim.calibrate import DataError
+        from paysim.design import Design, DesignError
+        from paysim.finance import missing_measures
+        from paysim.risk import RiskAttribution
+        from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
+        from paysim.sensitivity import SensitivityError, SobolResult, Tornado
+first_paint.empty()
+
+
+@st.cache_resource(show_spinner=False)
+def warm_up() -> WarmUp:
+    """The vector engine's kernels, compiling in the background from the server's first page (once a server)."""
+    return start_warm_up("vector")
+
+
+warming = warm_up()
 
 
 def show_chart(chart: Any, **kwargs: Any) -> None:
@@ -69,6 +109,17 @@ def load_file(path: str, modified: float) -> Scenario:
     return ui.load_choice(Path(path))
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def risk_attribution(results_key: str, _run: ui.Run) -> RiskAttribution:
+    """Who carries which risk on the run the page shows (``results_key`` fingerprints its inputs and activity)."""
+    return ui.attribution(_run)
+
+
+def show_table(frame: Any) -> None:
+    """A table drawn whole (every row, and it prints), indexed by its first column."""
+    st.table(frame.set_index(frame.columns[0]))
+
+
 def stop_with(message: str) -> None:
     """Show a problem with the inputs in the page (never a traceback) and stop this run of the script."""
     st.error(message.replace("\n", "  \n"), icon=":material/error:")  # one problem a line
@@ -77,16 +128,7 @@ def stop_with(message: str) -> None:
 
 # --- 1. Scenario ------------------------------------------------------------------------------------------
 
-st.title("Who carries the risk?")
-st.markdown(
-    "Pick a scenario, move the levers on the left, and see how the provider's surplus and the "
-    "commissioner's spend behave under each way of being paid: **block** (a fixed sum), **activity** "
-    "(a price per unit), **blended** (fixed on a plan, plus or minus a marginal rate: the 2019/20 design), "
-    "**capitation** (a rate per head) and **API**, aligned payment and incentive, the regime in force for "
-    "mental health since 2022/23 (a fixed payment on planned activity and cost, with CQUIN paid in advance "
-    "and clawed back). Every rule is applied to the *same* simulated patients, so the differences between "
-    "them are the payment rules alone."
-)
+ui.keep_widget_state(st.session_state)  # before anything can stop this run: see paysim.app_support.state
 
 sidebar = st.sidebar
 sidebar.header("Scenario")
@@ -106,9 +148,11 @@ upload = sidebar.file_uploader(
 try:
     if upload is not None:
         loaded = ui.read_upload(upload.name, upload.getvalue())
+        source_text = upload.getvalue().decode("utf-8", errors="replace")
     elif chosen is not None:
         path = choices[chosen]
         loaded = load_file(str(path), path.stat().st_mtime)
+        source_text = path.read_text(encoding="utf-8")
     else:
         stop_with("No scenario files found: upload one, or set PAYSIM_SCENARIOS to a folder of them.")
 except ScenarioError as problem:
@@ -140,6 +184,15 @@ if data_upload is not None:
     )
 if loaded.description:
     sidebar.caption(loaded.description)
+with st.expander("How the model works, and the words it uses", expanded=False):
+    st.markdown(
+        "paysim simulates the patients of the trust month by month: referrals to talking therapies, community "
+        "teams and the crisis team, admissions to the adult acute ward, and out-of-area placements when every "
+        "local bed is full. Each run has its own random patients; the same patients are then paid for under "
+        "every rule."
+    )
+    st.graphviz_chart(ui.FLOW_DIAGRAM)
+    st.table({"Term": list(ui.GLOSSARY), "Meaning": list(ui.GLOSSARY.values())})
 if calibrated is not None:
     fit = calibrated.calibration
     with st.expander(f"Fitted to your data: {fit.data.span()}, starting {fit.start}", expanded=True):
@@ -162,9 +215,9 @@ if calibrated is not None:
         show_chart(ui.backtest_chart(check), width="stretch")
 if loaded.uncertain is not None:
     st.info(
-        "This scenario describes parameter uncertainty (an `uncertain:` block). The app runs it at its central "
-        "values; the **Sensitivity** tab shows which uncertain parameters matter most. For the probabilistic "
-        "sensitivity analysis use `paysim run` on the file.",
+        "This scenario gives ranges for some of its assumptions. The app runs it at their central values; "
+        "the **Sensitivity** tab shows which of them matter most. To run the ranges themselves (a probabilistic "
+        "sensitivity analysis), use `paysim run` on the file.",
         icon=":material/info:",
     )
 
@@ -180,36 +233,35 @@ def lever_widget(lever: ui.Lever, container: Any) -> Any:
     key = f"{prefix}:{lever.name}"
     value = lever.current(loaded)
     if lever.kind == "choice":
-        return container.radio(
-            label, lever.options, index=lever.options.index(value), key=key, help=lever.help, horizontal=True
-        )
+        st.session_state.setdefault(key, value)
+        return container.radio(label, lever.options, key=key, help=lever.help, horizontal=True)
     if lever.kind == "number":
         step = lever.step
+        st.session_state.setdefault(key, float(value))
         return container.number_input(
             label,
             min_value=float(lever.minimum),
             max_value=float(max(lever.upper(loaded), value)),
-            value=float(value),
             step=float(step),
             format="%.1f" if step < 1 else "%.0f",
             key=key,
             help=lever.help,
         )
     if lever.integer:
+        st.session_state.setdefault(key, int(value))
         return container.slider(
             label,
             min_value=int(lever.minimum),
             max_value=int(max(lever.upper(loaded), value)),
-            value=int(value),
             step=int(lever.step),
             key=key,
             help=lever.help,
         )
+    st.session_state.setdefault(key, float(value))
     return container.slider(
         label,
         min_value=float(min(lever.minimum, value)),
         max_value=float(max(lever.upper(loaded), value)),
-        value=float(value),
         step=float(lever.step),
         format="%.1f" if lever.step < 1 else "%.0f",
         key=key,
@@ -232,13 +284,8 @@ if sidebar.button("Reset the levers to the scenario file", help="Start every lev
 
 sidebar.header("Run")
 engines = ui.available_engines()
-engine = sidebar.radio(
-    "Engine",
-    engines,
-    key="engine",
-    horizontal=True,
-    help="vector: NumPy, all replications at once (fast). des: patient by patient (the reference, slow).",
-)
+st.session_state.setdefault("engine", engines[0])
+engine = st.session_state["engine"] if st.session_state["engine"] in engines else engines[0]
 reps_key = f"reps-{engine}"
 if reps_key not in st.session_state:  # each engine starts at its own default (200 vector, 10 des)
     st.session_state[reps_key] = ui.default_replications(engine)
@@ -255,17 +302,29 @@ if last is not None and last.seconds > 5 and last.engine == engine:
         f"The last run took {last.seconds:.0f} s; fewer replications answer faster "
         f"(100 take about {max(1, round(100 * per_replication))} s)."
     )
+st.session_state.setdefault(f"{prefix}:years", loaded.years)
+st.session_state.setdefault(f"{prefix}:seed", loaded.seed)
 years = sidebar.slider(
-    "Years (contract years simulated)", 1, 10, value=loaded.years, key=f"{prefix}:years", help="Counted horizon."
+    "Years (financial years simulated)", 1, 10, key=f"{prefix}:years", help="How many financial years are counted."
 )
-seed = sidebar.number_input(
+advanced = sidebar.expander("Advanced: simulation engine and seed", expanded=False)
+engine = advanced.radio(
+    "Engine",
+    engines,
+    key="engine",
+    format_func=lambda name: ui.ENGINE_LABELS.get(name, name),
+    help="The fast engine simulates every replication at once and gives the same results as the patient-by-patient "
+    "one (SimPy, the reference), which takes minutes: use it to check a result, with few replications.",
+)
+seed = advanced.number_input(
     "Seed",
     min_value=0,
-    value=loaded.seed,
     step=1,
     key=f"{prefix}:seed",
     help="Root of every random stream. The same seed gives the same patients, so results can be reproduced.",
 )
+engine_estimate = advanced.empty()  # how long a patient-by-patient run would take, once the scenario is known
+ui.widgets_drawn(st.session_state)
 
 try:
     file_scenario = loaded.with_overrides(ui.run_settings(years, seed))
@@ -275,6 +334,7 @@ except ScenarioError as problem:
 unpriceable = missing_measures(edited)
 if unpriceable:  # found before anything is simulated
     stop_with("\n".join(f"{edited.name}: {problem}" for problem in unpriceable))
+engine_estimate.caption(ui.engine_estimate(edited, reps, engine))
 
 sidebar.download_button(
     "Download the edited scenario (YAML)",
@@ -289,9 +349,9 @@ sidebar.download_button(
 
 key = ui.inputs_key(file_scenario.to_yaml(), edited.to_yaml(), reps, engine)
 controls = st.columns([3, 1])
+st.session_state.setdefault("auto", True)
 auto = controls[0].toggle(
     "Update the results as I change the inputs",
-    value=True,
     key="auto",
     help="Switch off to change several levers first and then press Run.",
 )
@@ -304,6 +364,7 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
     ``moment`` tells apart the widget keys of the page's two drawings (before a run and after it)."""
     ready = results is not None
     items: list[tuple[str, str, str, Callable[[], bytes] | bytes]] = [
+        ("Board pack (PDF)", "pdf", "application/pdf", b""),
         ("Results (CSV)", "csv", "text/csv", b""),
         ("Results (Parquet)", "parquet", "application/vnd.apache.parquet", b""),
         ("Workbook (Excel)", "xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b""),
@@ -311,6 +372,7 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
     if ready:
         run, base = results.edited, results.base
         makers = {
+            "pdf": lambda: ui.board_pack_pdf(run, results.engine, source_text),
             "csv": lambda: ui.results_csv(run),
             "parquet": lambda: ui.results_parquet(run),
             "xlsx": lambda: ui.excel_workbook(ui.workbook_sheets(base, run, results.engine, results.seconds)),
@@ -323,7 +385,7 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
             column.download_button(
                 label,
                 data,
-                file_name=f"{name}-results.{ext}",
+                file_name=f"{name}-board-pack.pdf" if ext == "pdf" else f"{name}-results.{ext}",
                 mime=mime,
                 disabled=not ready,
                 on_click="ignore",
@@ -336,17 +398,37 @@ def draw_downloads(results: ui.PieceRun | None, moment: str = "shown") -> None:
             columns[-1].caption("Downloads open when every replication of the current inputs is in.")
 
 
+def cancel_run() -> None:
+    """Stop following the inputs, so the rerun the click starts does not simulate them again."""
+    st.session_state["auto"] = False
+    st.session_state["cancelled"] = True
+
+
+if clicked or auto:
+    st.session_state["cancelled"] = False
+if st.session_state.get("cancelled"):
+    st.info("The run was cancelled. Press **Run** to simulate the current inputs.", icon=":material/stop_circle:")
+
 if auto or clicked:
     last = st.session_state.get("results")
     if last is None or last.key != key:
         draw_downloads(None, "running")
+        cancel = st.empty()
+        cancel.button("Cancel the run", on_click=cancel_run, key="cancel-first", help="Stops after the piece in hand.")
         page_run = ui.PieceRun.start(key, engine, file_scenario, edited, reps)
-        with st.spinner(f"Simulating {reps:,} replications of {ui.horizon_text(edited)}...", show_time=True):
+        running = f"Simulating {reps:,} replications of {ui.horizon_text(edited)}..."
+        if engine == "vector" and not warming.done:
+            running = (
+                f"{running} The fast engine's kernels are still loading: the first start after an install "
+                "compiles them once (about a minute on two cores; later starts take a second)."
+            )
+        with st.spinner(running, show_time=True):
             try:
                 page_run.simulate_first_look(simulate)
                 page_run.price()
             except (ScenarioError, ValueError) as problem:
                 stop_with(f"The scenario cannot be run: {problem}")
+        cancel.empty()
         st.session_state["results"] = page_run
 
 results: ui.PieceRun | None = st.session_state.get("results")
@@ -366,42 +448,81 @@ shown = run.scenario
 n = run.activity.n_replications
 so_far = ""
 if not results.complete:  # a first look; the rest follow below unless the inputs have changed since
-    so_far = f" (a first look: {n:,} of {results.reps:,}{'; the rest follow' if fresh else ''})"
+    follow = fresh and not st.session_state.get("cancelled")
+    so_far = f" (a first look: {n:,} of {results.reps:,}{'; the rest follow' if follow else ''})"
+engine_name = ui.ENGINE_LABELS.get(results.engine, results.engine).lower()
 st.caption(
-    f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · engine {results.engine} · "
+    f"**{shown.name}**: {n:,} replications{so_far} of {ui.horizon_text(shown)} · {engine_name} engine · "
     f"seed {shown.seed} · {results.seconds:.1f} s"
 )
 
 # --- 3. Results -------------------------------------------------------------------------------------------
 
 edited_anything = bool(ui.edited_keys(base.scenario, shown))
+unit = "£m"
 if run.rules:
+    unit = st.radio(
+        "Money in",
+        list(ui.MONEY_UNITS),
+        key="money_unit",
+        horizontal=True,
+        help="The basis of every figure on the page: £ millions, or £ thousands for a small trust or a small change.",
+    )
     st.subheader("Provider surplus a year (mean over the runs)")
     columns = st.columns(len(run.rules))
     for column, row in zip(columns, ui.headline(run, base if edited_anything else None), strict=True):
         change = row["change_a_year"]
         column.metric(
             row["label"],
-            ui.gbp(row["surplus_a_year"]),
-            delta=None if change is None else f"{ui.gbp_change(change)} a year vs the file",
+            ui.money(row["surplus_a_year"], unit),
+            delta=None if change is None else f"{ui.money(change, unit, sign=True)} a year from your changes",
             help="Mean provider surplus (income less cost) per contract year; the change is the mean paired "
-            "difference from the unedited scenario on the same random patients.",
+            "difference from the scenario as loaded, on the same random patients.",
         )
         column.caption(
-            f"P(deficit over the horizon) **{ui.percent(row['p_deficit'])}** · "
+            f"Chance of a deficit over the {run.years} years **{ui.percent(row['p_deficit'])}** · "
             f"in at least one year {ui.percent(row['p_deficit_any_year'])}"
         )
     if not run.has_costs:
-        st.warning("This scenario has no `costs:` block, so the provider's cost is zero and its surplus is its income.")
+        st.warning("This scenario has no costs, so the provider's cost is zero and its surplus is its income.")
+
+    st.subheader("Who carries the risk")
+    found: RiskAttribution = risk_attribution(ui.inputs_key(results.key, n), run)
+    for sentence in ui.rule_sentences(found):
+        st.markdown(f"- {sentence}")
+    st.markdown(
+        "**Each party's position by financial year.** *Expected* is the mean over the runs; the *bad year* is "
+        "the provider's surplus in its worst year in 20 (5th percentile) and the commissioner's spend in its "
+        "worst year in 20 (95th percentile). A minus sign is a deficit."
+    )
+    st.table(ui.position_table(run, unit).set_index(["Rule", "Position"]))
+    st.markdown(
+        "**The risk matrix.** How much each risk moves each party's position in a typical year (one standard "
+        "deviation), and its share of all the movement of that party's position under that rule. Demand, "
+        "out-of-area placements, outcome payments and baseline plans set on last year's outturn move from run "
+        "to run; the pay award, cost inflation, CIP delivery, the OAP price and a baseline error are "
+        "assumptions, each priced again at both ends of its range on the same runs."
+    )
+    st.table(ui.risk_matrix(found, unit).set_index(["Rule", "Party"]))
+    with st.expander("Income and expenditure by financial year", expanded=False):
+        st.markdown(
+            "The provider's income, expenditure and surplus under each rule: the median run (P50) of each line, "
+            "and the surplus in a bad year (1 in 20). Medians need not add up: each line is its own median."
+        )
+        st.table(ui.income_and_expenditure_table(run, unit))
+    with st.expander("How each rule pays: a worked example in £", expanded=False):
+        for rule in run.rules:
+            st.markdown(ui.worked_example(run, rule, unit))
 else:
     st.info(
-        "This scenario has no `contracts:` block, so there is no money to show: the tabs below show the "
-        "simulated activity only. Add contracts and costs to the YAML file to compare payment rules."
+        "This scenario has no contracts, so there is no money to show: the tabs below show the simulated "
+        "activity only. Add contracts and costs to the scenario file to compare payment rules."
     )
 
 tabs = st.tabs(
     [
         "Risk",
+        "Scenarios side by side",
         "Surplus by month",
         "Commissioner spend",
         "Out-of-area placements",
@@ -421,10 +542,10 @@ with tabs[0]:
             "histogram means the provider carries the risk; a narrow one that the rule passes it on."
         )
         year = st.selectbox(
-            "Contract year",
+            "Financial year",
             list(range(1, run.years + 1)),
             index=run.years - 1,
-            format_func=lambda y: f"Year {y}",
+            format_func=lambda y: ui.financial_year(y, shown.start_month),
             key=f"risk_year-{run.years}",
         )
         table = ui.yearly_surplus(run)
@@ -432,30 +553,91 @@ with tabs[0]:
         domain = ui.nice_domain(chosen_year["surplus"].to_numpy())
         for rule in run.rules:
             values_of_rule = chosen_year[chosen_year["rule"] == ui.RULE_LABELS[rule]]["surplus"].to_numpy()
-            show_chart(ui.risk_histogram(values_of_rule, rule, f"year {year}", domain), width="stretch")
+            show_chart(
+                ui.risk_histogram(values_of_rule, rule, ui.financial_year(year, shown.start_month), domain, unit),
+                width="stretch",
+            )
         st.markdown(
             "**Expected shortfall** is the average surplus of the worst 5 % of runs: what a bad outcome "
             "looks like, not just how often it happens."
         )
-        st.dataframe(ui.risk_display(ui.risk_table(run), run.years), hide_index=True)
+        st.table(ui.risk_display(ui.risk_table(run), run.years, unit).set_index("Rule"))
         if run.costs.cip is not None:
             st.markdown(
                 "**Cost improvement.** The programme saves a share of the cost the provider controls (all but "
                 "OAP bed days bought from other providers) every year; what it delivers and recurs compounds. "
                 "The same savings lower the cost under every rule."
             )
-            st.dataframe(ui.cip_display(ui.cip_table(run)), hide_index=True)
+            show_table(ui.cip_display(ui.cip_table(run), unit, shown.start_month))
 
 with tabs[1]:
-    if run.rules:
-        view = st.radio("Show", ["Each month", "Running total from the start"], horizontal=True, key="fan_view")
-        cumulative = view != "Each month"
-        st.markdown("The line is the median run; the dark band holds the middle 50 % of runs and the light band 90 %.")
-        title = "Provider surplus, running total" if cumulative else "Provider surplus in each month"
-        y_title = "Surplus to date" if cumulative else "Surplus in the month"
-        show_chart(ui.fan_chart(ui.fan_table(run, cumulative=cumulative), title, y_title))
+    st.markdown(
+        f"Pick two to four scenarios: shipped ones, an uploaded file, or lever settings you saved. Each runs the "
+        f"same {reps:,} replications with seed {shown.seed} over {ui.horizon_text(shown)}, so the same patients "
+        "arrive wherever the scenarios agree, and each is compared with the first on those same runs (a paired "
+        "difference, with its 95 % interval)."
+    )
+    saved: dict[str, str] = st.session_state.setdefault("saved_levers", {})
+    save_columns = st.columns([3, 1])
+    save_name = save_columns[0].text_input(
+        "Save the levers as", placeholder="e.g. plan + 10 beds", key="save-name", help="A name for the levers now set."
+    )
+    if save_columns[1].button("Save the levers", disabled=not save_name.strip(), width="stretch"):
+        saved[save_name.strip()] = edited.to_yaml()
+        st.toast(f"Saved the levers as {save_name.strip()!r}")
+    options = [f"{ui.SAVED_PREFIX}{name}" for name in saved] + list(choices)
+    picked = st.multiselect(
+        "Scenarios to compare (the first is the one the others are compared with)",
+        options,
+        default=[name for name in (chosen, "more-beds") if name in options][:2],
+        max_selections=ui.MAX_SCENARIOS,
+        key="compare-picked",
+    )
+    if st.button("Compare the scenarios", type="primary", disabled=len(picked) < ui.MIN_SCENARIOS):
+        try:
+            named = {
+                name: scenario_from_yaml(saved[name.removeprefix(ui.SAVED_PREFIX)], source=name)
+                if name.startswith(ui.SAVED_PREFIX)
+                else load_file(str(choices[name]), choices[name].stat().st_mtime)
+                for name in picked
+            }
+            to_run = ui.comparable(named, years, seed)
+            progress = st.progress(0.0, text="Simulating the scenarios...")
+            compared = {}
+            for i, (name, scenario) in enumerate(to_run.items()):
+                progress.progress(i / len(to_run), text=f"Simulating {name} ({i + 1} of {len(to_run)})...")
+                compared[name] = ui.run_money(scenario, simulate(ui.activity_yaml(scenario), 0, reps, engine))
+            progress.empty()
+            st.session_state["compared"] = {"key": ui.inputs_key(picked, years, seed, reps, engine), "runs": compared}
+        except (ScenarioError, ValueError) as problem:
+            st.error(f"The scenarios cannot be compared: {ui.problem_text(problem)}", icon=":material/error:")
+    done_comparison = st.session_state.get("compared")
+    if done_comparison is not None:
+        if done_comparison["key"] != ui.inputs_key(picked, years, seed, reps, engine):
+            st.warning("This comparison is for other scenarios or settings. Press **Compare the scenarios** to update.")
+        st.table(ui.comparison_table(done_comparison["runs"], unit).set_index(["Rule", "Scenario"]))
 
 with tabs[2]:
+    if run.rules:
+        views = {
+            "Year to date": ("Provider surplus, year to date", "Surplus, year to date", {"year_to_date": True}),
+            "Each month": ("Provider surplus in each month", "Surplus in the month", {}),
+            "Running total from the start": (
+                "Provider surplus, running total",
+                "Surplus to date",
+                {"cumulative": True},
+            ),
+        }
+        view = st.radio("Show", list(views), horizontal=True, key="fan_view")
+        st.markdown(
+            "Months are numbered in each financial year (M1 is April). The line is the median run; the dark band "
+            "holds the middle 50 % of runs and the light band 90 %. A rule paying at the year end (capitation's "
+            "outcome payment) shows as a step in M12 of the year to date."
+        )
+        title, y_title, options = views[view]
+        show_chart(ui.fan_chart(ui.fan_table(run, **options), title, y_title))
+
+with tabs[3]:
     if run.rules:
         st.markdown(
             "What the commissioner pays each year under each rule (including OAP bed days it pays directly): "
@@ -464,9 +646,9 @@ with tabs[2]:
         )
         spend = ui.spend_table(run)
         show_chart(ui.spend_chart(spend))
-        st.dataframe(ui.spend_display(spend), hide_index=True)
+        show_table(ui.spend_display(spend, unit, shown.start_month))
 
-with tabs[3]:
+with tabs[4]:
     if shown.services.inpatient is not None:
         paid_by = shown.contracts.oap_paid_by if shown.contracts is not None else "provider"
         price = shown.costs.beds.oap_per_bed_day if shown.costs is not None else 0.0
@@ -478,7 +660,7 @@ with tabs[3]:
             ui.activity_fan_chart(ui.measure_fan(run.activity, "inpatient.oap_bed_days"), "OAP bed days in the month"),
             width="stretch",
         )
-        st.dataframe(ui.oap_display(ui.oap_table(run)), hide_index=True)
+        show_table(ui.oap_display(ui.oap_table(run), unit, shown.start_month))
         priced = ui.oap_priced_by(run)
         if priced:
             st.caption(
@@ -488,7 +670,7 @@ with tabs[3]:
     else:
         st.info("This scenario has no adult acute beds, so no out-of-area placements.")
 
-with tabs[4]:
+with tabs[5]:
     mhis = ui.mhis_table(run)
     if len(mhis):
         st.markdown(
@@ -499,11 +681,11 @@ with tabs[4]:
             "verdict counts the runs that meet it; **Provider-level proxy** is the same test on the spend with "
             "this provider alone."
         )
-        st.dataframe(ui.mhis_display(mhis), hide_index=True)
+        show_table(ui.mhis_display(mhis, unit, shown.start_month))
     else:
-        st.info("This scenario does not set `contracts.mhis`, so the standard is not checked.")
+        st.info("This scenario does not describe the ICB's mental-health spend, so the standard is not checked.")
 
-with tabs[5]:
+with tabs[6]:
     if not edited_anything:
         st.info("Move a lever to see what it does: each change is compared with the scenario file on the same runs.")
     else:
@@ -511,29 +693,30 @@ with tabs[5]:
             "Your changes against the scenario file, run on the same random patients (paired), so the "
             "differences are the effect of the changes alone. The interval is a 95 % interval of the mean change."
         )
-        st.dataframe(ui.edits_display(base.scenario, shown), hide_index=True)
+        show_table(ui.edits_display(base.scenario, shown))
         table = ui.changes_table(base, run)
         if (table["unit"] == "GBP").any():
             show_chart(ui.changes_chart(table))
-        st.dataframe(ui.changes_display(table, run.years), hide_index=True)
+        show_table(ui.changes_display(table, run.years))
         if run.rules:
             st.markdown(
                 "**Who captures the saving.** The system cost is what the provider spends plus the OAP spend the "
                 "commissioner pays directly. A fall in it (a saving; negative: an extra cost) is shared between a "
                 "higher provider surplus and lower commissioner spend, and the payment rule decides the split."
             )
-            st.dataframe(ui.saving_display(ui.saving_table(base, run), run.years), hide_index=True)
+            st.table(ui.saving_display(ui.saving_table(base, run), run.years, unit).set_index("Rule"))
 
-with tabs[6]:
+with tabs[7]:
     st.markdown(
-        "Which uncertain assumptions move the results most? Each parameter of the scenario's `uncertain:` block "
+        "Which uncertain assumptions move the results most? Each assumption the scenario gives a range for "
         "is set in turn to the low and the high end of its range, every other parameter at its central value "
         "(the value in the file, or the one your levers set: a key set by a lever is pinned and not varied)."
     )
     if edited.uncertain is None:
         st.info(
-            "This scenario has no `uncertain:` block, so it has no uncertain parameters to rank. Add one to the "
-            "YAML file (see *Parameter uncertainty* in the README) and upload it to see its tornado here.",
+            "This scenario gives no ranges for its assumptions, so there is nothing to rank. Add an `uncertain:` "
+            "section to the scenario file (see *Parameter uncertainty* in the README) and upload it to see its "
+            "tornado here.",
             icon=":material/info:",
         )
     else:
@@ -643,7 +826,7 @@ with tabs[6]:
             for note in indices["result"].notes:
                 st.caption(f"Note: {note}.")
 
-with tabs[7]:
+with tabs[8]:
     design_options = {choice.name: choice for choice in ui.design_choices(shown)}
     if not design_options:
         st.info("This scenario has no block, capitation, blended or API contract whose terms can be designed here.")
@@ -703,21 +886,21 @@ with tabs[7]:
             st.metric(
                 answer["term"],
                 answer["value"],
-                delta=f"{answer['change']} vs the scenario ({answer['current']})",
+                delta=f"{answer['change']} from the scenario as loaded ({answer['current']})",
                 delta_color="off",
-                help=f"Scenario key(s): {answer['keys']}",
+                help="The contract term that meets the goal on the replications shown.",
             )
             st.markdown(
-                f"95 % interval (bootstrap over {found.reps:,} replications): **{answer['interval']}**. "
-                f"Scenario key{'s' if len(found.terms) > 1 else ''}: `{answer['keys']}`; set "
-                f"{'them' if len(found.terms) > 1 else 'it'} with the levers on the left to see every tab at "
-                "the answer."
+                f"95 % interval (bootstrap over {found.reps:,} replications): **{answer['interval']}**. Set "
+                f"**{answer['term']}** to it with the levers on the left to see every tab at the answer."
             )
             show_chart(ui.design_chart(found), width="stretch")
             st.dataframe(ui.design_display(found), hide_index=True)
 
-with tabs[8]:
-    st.markdown("What the engine simulated, over the whole horizon (counts are totals, `*_mean` are means).")
+with tabs[9]:
+    st.markdown(
+        "What the simulation counted over the whole horizon (counts are totals; caseloads and occupancy are means)."
+    )
     if "inpatient.occupancy_mean" in run.activity:
         show_chart(
             ui.activity_fan_chart(
@@ -725,14 +908,15 @@ with tabs[8]:
             ),
             width="stretch",
         )
-    st.dataframe(ui.activity_display(ui.activity_table(run.activity)), hide_index=True)
+    show_table(ui.activity_display(ui.activity_table(run.activity)))
 
 # --- 4. The rest of the run -------------------------------------------------------------------------------
 # The page above shows the first piece of a long run. Simulate the rest a piece at a time (a new input stops
 # this between pieces; pieces already simulated stay cached), then draw the page again with all of them.
 
-if fresh and not results.complete:
+if fresh and not results.complete and not st.session_state.get("cancelled"):
     results.first_look_at = results.first_look_at or time.perf_counter()
+    st.button("Cancel the run", on_click=cancel_run, key="cancel-rest", help="Stops after the piece in hand.")
     while not results.complete:
         piece = results.pieces[results.done]
         following.progress(

@@ -36,9 +36,16 @@ first look in 1.1-2.5 s; its whole run waits for the lines it reaches (every lin
 about a second longer than drawn once (the page is drawn twice). The target of about a second for the whole
 1,000 x 5 years is met for contract and cost levers and, nearly, for beds.
 
+The **cold path** (``--cold``) is what a finance director meets first: ``streamlit run app.py`` and a browser
+opening the page, timed from the command to the server's health check, the page's title, the first figures of
+who carries the risk (the default scenario as shipped, 200 replications, first look on 50) and the whole run;
+once with numba's on-disk cache empty (a fresh install: the kernels compile, started in the background at the
+first page) and once with it warm (a server restart). See the README's app section for the figures measured.
+
 Usage::
 
     .venv/bin/python benchmarks/bench_app.py [--reps 1000] [--years 5] [--engine vector]
+    .venv/bin/python benchmarks/bench_app.py --cold
 """
 
 from __future__ import annotations
@@ -158,12 +165,121 @@ class AppRerun:
     track_back_to_cached_seconds.unit = "seconds"
 
 
+COLD_STEPS = ("server", "title", "first_numbers", "whole_run")
+"""What the cold path times, in seconds from ``streamlit run``: the server answering its health check, the
+page's title in the browser, the first figures of who carries the risk, and the whole first run on the page."""
+
+
+def measure_cold(fresh: bool = False, chromium: str = "/usr/bin/chromium", timeout: float = 900.0) -> dict[str, float]:
+    """The cold path a finance director meets: ``streamlit run app.py`` on a free port, then headless Chromium
+    opening the page on the default scenario as shipped (200 replications of the vector engine).
+
+    ``fresh`` gives numba an empty on-disk cache (``NUMBA_CACHE_DIR``), as on a fresh install, so its kernels
+    compile on the first run (the app starts compiling them in the background at its first page); otherwise
+    they load from the cache the last run left."""
+    import os
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import urllib.request
+
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if k != "PAYSIM_SCENARIOS"}
+    cache = tempfile.TemporaryDirectory(prefix="paysim-numba-") if fresh else None
+    if cache is not None:
+        env["NUMBA_CACHE_DIR"] = cache.name
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
+    server = subprocess.Popen(command, cwd=APP.parent, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                    if response.read().decode().strip() == "ok":
+                        break
+            except OSError:
+                time.sleep(0.1)
+            if time.perf_counter() - started > timeout:
+                raise RuntimeError("streamlit did not answer its health check")
+        timings["server"] = time.perf_counter() - started
+        with sync_playwright() as api:
+            browser = api.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
+            page = browser.new_page(viewport={"width": 1440, "height": 1000})
+            page.goto(url, wait_until="domcontentloaded")
+            page.get_by_role("heading", name="Who carries the risk?").wait_for(timeout=timeout * 1000)
+            timings["title"] = time.perf_counter() - started
+            page.get_by_role("heading", name="Who carries the risk", exact=True).wait_for(timeout=timeout * 1000)
+            timings["first_numbers"] = time.perf_counter() - started
+            page.get_by_text("(a first look:").wait_for(state="detached", timeout=timeout * 1000)
+            page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout * 1000)
+            timings["whole_run"] = time.perf_counter() - started
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        if cache is not None:
+            cache.cleanup()
+    return timings
+
+
+class AppColdStart:
+    """asv: seconds from ``streamlit run`` to the page's title and to its first figures, numba's cache warm."""
+
+    timeout = 1800
+    number = 1
+    repeat = 1
+
+    def setup_cache(self) -> dict[str, float]:
+        return measure_cold(fresh=False)
+
+    def track_title_seconds(self, timings: dict[str, float]) -> float:
+        return timings["title"]
+
+    def track_first_numbers_seconds(self, timings: dict[str, float]) -> float:
+        return timings["first_numbers"]
+
+    track_title_seconds.unit = "seconds"
+    track_first_numbers_seconds.unit = "seconds"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=1000, help="replications (default 1000)")
     parser.add_argument("--years", type=int, default=5, help="contract years (default 5)")
     parser.add_argument("--engine", default="vector", help="engine (default vector)")
+    parser.add_argument(
+        "--cold", action="store_true", help="time the cold path instead: a new server and a browser, twice"
+    )
     args = parser.parse_args()
+    if args.cold:
+        for fresh in (True, False):
+            timings = measure_cold(fresh)
+            what = "numba cache empty (a fresh install)" if fresh else "numba cache warm (a server restart)"
+            print(f"cold start, default scenario as shipped, {what}:")
+            for step in COLD_STEPS:
+                print(f"  {step:<14} {timings[step]:8.2f} s")
+        return
     timings = measure_reruns(args.reps, args.years, args.engine)
     print(f"app reruns, default scenario, {args.reps:,} replications x {args.years} years, engine {args.engine}")
     print(f"  {'':<16} {'first look':>10} {'whole run':>10}")

@@ -56,6 +56,11 @@ def metrics(at: AppTest) -> dict[str, tuple[str, str]]:
     return {m.label: (m.value, m.delta) for m in at.metric}
 
 
+def frames(at: AppTest) -> list:
+    """Every table and dataframe on the page, a table's index made its first column again."""
+    return [d.value for d in at.dataframe] + [t.value.reset_index() for t in at.table]
+
+
 def no_problems(at: AppTest) -> None:
     assert not at.exception, [e.value for e in at.exception]
     assert not at.error, [e.value for e in at.error]
@@ -73,13 +78,15 @@ def test_page_loads_with_results_for_every_rule(app):
     assert any("seed 7" in c.value and "10 replications" in c.value for c in app.caption)
     assert downloads(app) == {
         "Download the edited scenario (YAML)": True,
+        "Board pack (PDF)": True,
         "Results (CSV)": True,
         "Results (Parquet)": True,
         "Workbook (Excel)": True,
     }
     tabs = [t.label for t in app.tabs]
-    assert tabs[:6] == [
+    assert tabs[:7] == [
         "Risk",
+        "Scenarios side by side",
         "Surplus by month",
         "Commissioner spend",
         "Out-of-area placements",
@@ -87,9 +94,9 @@ def test_page_loads_with_results_for_every_rule(app):
         "What your changes did",
     ]
     assert len(app.get("vega_lite_chart")) >= 6  # 4 histograms, fan, spend, OAP, occupancy
-    risk = app.dataframe[0].value
-    assert list(risk["Rule"]) == ["Block", "Activity", "Blended", "Capitation"]
-    assert risk.iloc[0, 1].startswith(("£", "-£"))
+    risk = next(t.value for t in app.table if "Expected shortfall (worst 5 % of runs)" in t.value.columns)
+    assert list(risk.index) == ["Block", "Activity", "Blended", "Capitation"]
+    assert risk.iloc[0, 0].startswith(("£", "-£")) and risk.iloc[0, 0].endswith("m")
 
 
 def test_levers_show_units_and_help(app):
@@ -113,11 +120,11 @@ def test_demand_growth_changes_the_numbers_and_shows_what_it_did(app):
     after = metrics(app)
     assert after != before
     for _value, delta in after.values():
-        assert delta.endswith("a year vs the file")
-    edits = next(d.value for d in app.dataframe if list(d.value.columns) == ["Key", "In the file", "Now"])
-    assert "services.community.growth" in set(edits["Key"])
-    assert set(edits["Now"]) == {"0.06"}
-    changes = next(d.value for d in app.dataframe if "Change" in d.value.columns)
+        assert delta.endswith("a year from your changes")
+    edits = next(f for f in frames(app) if list(f.columns) == ["Setting", "As loaded", "Now"])
+    assert "Demand growth (Community: growth)" in set(edits["Setting"])
+    assert set(edits["Now"]) == {"6.0 % a year"}
+    changes = next(f for f in frames(app) if "Change" in f.columns)
     blended = changes[(changes["Rule"] == "Blended") & changes["Measure"].str.startswith("Provider surplus")]
     assert len(blended) == 1
     assert blended["Change"].iloc[0].startswith(("+£", "-£", "£0"))
@@ -136,8 +143,10 @@ def test_contract_levers_reuse_the_simulation(app, monkeypatch):
     assert calls == []  # activity came from the cache: only the money was recomputed
     assert metrics(app)["Block"][0] != block
     # 1m more in year 1 and 1.018m more in year 2 (uplift 1.8 %): 1,009,000 a year on average.
-    assert metrics(app)["Block"][1] == "+£1,009,000 a year vs the file"
-    assert metrics(app)["Activity"][1] == "£0 a year vs the file"
+    assert metrics(app)["Block"][1] == "+£1.0m a year from your changes"
+    app.radio(key="money_unit").set_value("£000").run()
+    assert metrics(app)["Block"][1] == "+£1,009k a year from your changes"
+    assert metrics(app)["Activity"][1] == "£0k a year from your changes"
 
 
 def test_an_upload_with_a_bad_key_shows_the_key_and_no_traceback(app):
@@ -176,8 +185,8 @@ def test_a_scenario_without_contracts_shows_activity_only(app):
     app.file_uploader[0].set_value(("activity-only.yaml", yaml.safe_dump(data).encode(), "text/yaml")).run()
     no_problems(app)
     assert not app.metric
-    assert any("no `contracts:` block" in i.value for i in app.info)
-    activity = app.dataframe[-1].value
+    assert any("no contracts" in i.value for i in app.info)
+    activity = next(f for f in frames(app) if "Measure" in f.columns)
     assert "inpatient.oap_bed_days" in set(activity["Measure"])
 
 
@@ -204,7 +213,9 @@ def test_a_long_run_shows_a_first_look_then_every_replication(monkeypatch):
     results = at.session_state["results"]
     assert [len(piece) for piece in results.pieces] == [50, 150]
     assert results.complete and results.first_look_at is not None  # the page was drawn on 50 first
-    assert any(c.value.startswith("**app-small**: 200 replications of 2 contract years") for c in at.caption)
+    assert any(
+        c.value.startswith("**app-small**: 200 replications of 2 financial years from 2026/27") for c in at.caption
+    )
     assert all(downloads(at).values())
 
 
@@ -248,10 +259,10 @@ def test_reset_puts_levers_back(app):
 def test_years_and_seed_apply_to_both_runs(app):
     widget(app, "slider", "Years").set_value(3).run()
     no_problems(app)
-    assert any("3 contract years" in c.value for c in app.caption)
+    assert any("3 financial years" in c.value for c in app.caption)
     assert not any(delta for _, delta in metrics(app).values())  # the file is run for 3 years too
-    mhis = next(d.value for d in app.dataframe if "MHIS" in d.value.columns)
-    assert set(mhis["Contract year"]) == {"Year 1", "Year 2", "Year 3"}
+    mhis = next(f for f in frames(app) if "MHIS" in f.columns)
+    assert set(mhis["Financial year"]) == {"2026/27", "2027/28", "2028/29"}
 
 
 def test_sessions_do_not_share_results(monkeypatch):
@@ -280,8 +291,8 @@ def test_a_scenario_with_parameter_uncertainty_runs_at_central_values(app):
 def test_who_captures_the_saving_of_more_beds(app):
     widget(app, "slider", "Local adult acute beds").set_value(12).run()
     no_problems(app)
-    saving = next(d.value for d in app.dataframe if "Captured by the provider (surplus)" in d.value.columns)
-    assert list(saving["Rule"]) == ["Block", "Activity", "Blended", "Capitation"]
+    saving = next(t.value for t in app.table if "Provider surplus changes by" in t.value.columns)
+    assert list(saving.index) == ["Block", "Activity", "Blended", "Capitation"]
 
 
 def test_every_bundled_scenario_opens(monkeypatch):
@@ -325,8 +336,8 @@ def button(at: AppTest, label: str):
 
 def frame_with(at: AppTest, column: str):
     """The dataframe with a column named ``column`` (exactly one)."""
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    found = [f for f in frames(at) if column in f.columns]
+    assert len(found) == 1, [list(f.columns) for f in frames(at)]
     return found[0]
 
 
@@ -341,11 +352,11 @@ def psa(monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def test_tabs_for_sensitivity_and_contract_design(app):
-    assert [t.label for t in app.tabs][6:8] == ["Sensitivity", "Contract design"]
+    assert [t.label for t in app.tabs][7:9] == ["Sensitivity", "Contract design"]
 
 
 def test_a_scenario_without_uncertainty_says_there_is_nothing_to_rank(app):
-    assert any("no `uncertain:` block" in i.value for i in app.info)
+    assert any("gives no ranges for its assumptions" in i.value for i in app.info)
     assert not [b for b in app.button if b.label == "Run the tornado"]
 
 
@@ -354,15 +365,15 @@ def test_the_tornado_ranks_the_parameters_in_gbp(psa):
     button(psa, "Run the tornado").click().run()
     no_problems(psa)
     table = frame_with(psa, "Swing")
-    assert table["Parameter"].iloc[0] == "services.inpatient.los_days.mean"  # the only one that moves it
+    assert table["Parameter"].iloc[0] == "Mean length of stay"  # the only one that moves it
     assert set(table["Parameter"]) == {
-        "services.inpatient.los_days.mean",
-        "costs.beds.oap_per_bed_day",
-        "contracts.block.annual_value",
+        "Mean length of stay",
+        "OAP daily price",
+        "Block value",
     }
     swing = table["Swing"].iloc[0]
     assert swing.startswith("£") and "," in swing, swing  # e.g. £616,539
-    assert table.set_index("Parameter").loc["contracts.block.annual_value", "Swing"] == "£0"  # not a blended term
+    assert table.set_index("Parameter").loc["Block value", "Swing"] == "£0"  # not a blended term
     assert any("**swing**" in m.value for m in psa.markdown)
     assert any("Mean at central values" in c.value for c in psa.caption)
     assert downloads(psa)["Tornado table (CSV)"] is True
@@ -375,7 +386,7 @@ def test_the_tornado_ranks_the_parameters_in_gbp(psa):
     button(psa, "Run the tornado").click().run()
     no_problems(psa)
     block = frame_with(psa, "Swing").set_index("Parameter")
-    assert block.loc["contracts.block.annual_value", "Swing"] == "£726,480"  # 360,000 x (1 + 1.018)
+    assert block.loc["Block value", "Swing"] == "£726,480"  # 360,000 x (1 + 1.018)
     assert len(psa.get("vega_lite_chart")) == charts
 
 
@@ -385,7 +396,7 @@ def test_sobol_indices_run_on_a_small_sample(psa):
     button(psa, "Run the Sobol analysis").click().run()
     no_problems(psa)
     table = frame_with(psa, "Total (with interactions)")
-    assert table["Parameter"].iloc[0] == "services.inpatient.los_days.mean"
+    assert table["Parameter"].iloc[0] == "Mean length of stay"
     assert float(table["Total (with interactions)"].iloc[0]) > 0.5
 
 
@@ -418,7 +429,7 @@ def test_contract_design_finds_a_block_value_on_the_page_simulation(app, monkeyp
     assert calls == []  # priced on the activity the page already simulated
     answer = metrics(app)["Block value"]
     assert answer[0].startswith("£") and answer[0].endswith(" a year")
-    assert answer[1].endswith("vs the scenario (£4,200,000 a year)")
+    assert answer[1].endswith("from the scenario as loaded (£4,200,000 a year)")
     assert any("95 % interval (bootstrap over 10 replications)" in m.value for m in app.markdown)
     table = frame_with(app, "At the answer")
     assert table["At the answer"].iloc[0] == "P(provider deficit over the horizon)"
@@ -443,7 +454,7 @@ def test_contract_design_of_the_blended_marginal_rate(monkeypatch):
     button(app, "Find the value").click().run()
     no_problems(app)
     value, delta = metrics(app)["Blended marginal rate (above and below plan)"]
-    assert value.endswith(" %") and "percentage points vs the scenario (50.0 %)" in delta
+    assert value.endswith(" %") and "percentage points from the scenario as loaded (50.0 %)" in delta
 
 
 def test_a_goal_that_cannot_be_met_is_explained(app, monkeypatch):

@@ -91,7 +91,7 @@ def test_cip_table_shows_planned_against_delivered(scenario):
     assert table.loc[1, "recurrent"] == 0 and table.loc[2, "recurrent"] > 0
     assert table.loc[2, "total"] == pytest.approx(table.loc[2, "delivered"] + table.loc[2, "recurrent"])
     assert list(ui.cip_display(table.reset_index()).columns)[:3] == [
-        "Contract year",
+        "Financial year",
         "Planned this year",
         "Delivered this year",
     ]
@@ -109,6 +109,7 @@ def test_the_workbook_has_a_cip_sheet_and_the_api_rule(scenario):
     header = [c.value for c in cip[1]]
     assert cip.cell(row=2, column=header.index("planned") + 1).number_format == ui.GBP_FORMAT
     assert cip.cell(row=2, column=header.index("delivered_share") + 1).number_format == ui.PERCENT_FORMAT
+    assert "Financial year" in header
 
 
 def test_levers_for_api_the_pay_award_and_cost_improvement(scenario):
@@ -172,8 +173,10 @@ def page(monkeypatch: pytest.MonkeyPatch) -> AppTest:
 
 
 def frame_with(at: AppTest, column: str):
-    found = [d.value for d in at.dataframe if column in d.value.columns]
-    assert len(found) == 1, [list(d.value.columns) for d in at.dataframe]
+    """The one table or dataframe on the page with this column (a table's index of rules made a column)."""
+    frames = [d.value for d in at.dataframe] + [t.value.reset_index() for t in at.table]
+    found = [frame for frame in frames if column in frame.columns]
+    assert len(found) == 1, [list(frame.columns) for frame in frames]
     return found[0]
 
 
@@ -190,7 +193,7 @@ def test_the_page_shows_api_beside_the_other_rules(page):
     mhis = frame_with(page, "Elsewhere in the ICB")
     assert set(mhis["Rule"]) == set(RULES) and "Provider-level proxy met" in mhis.columns
     cip = frame_with(page, "Planned this year")
-    assert list(cip["Contract year"]) == ["Year 1", "Year 2"]
+    assert list(cip["Financial year"]) == ["2026/27", "2027/28"]
     assert any("API" in m.value and "2022/23" in m.value for m in page.markdown)
     uplift = next(s for s in page.slider if s.label.startswith("Block uplift"))
     assert uplift.value == pytest.approx(3.8, abs=0.05)  # the roll-forward's change, not 0

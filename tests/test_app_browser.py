@@ -1,7 +1,10 @@
 """The app in a real browser: ``streamlit run app.py`` headless on a free port, driven by headless Chromium.
 
-Checks what a person sees: the page loads with no exception, a slider change updates the numbers, a bad
-upload shows its error (naming the key), and a download arrives. Screenshots of the page are taken every
+Checks what a person sees: the page loads with no exception and answers who carries the risk on one
+screen (figures in £m, financial-year labels, the risk matrix, no scenario keys), a slider change updates the
+numbers, a bad upload shows its error (naming the key) and removing it keeps the replications, named scenarios
+compare side by side, the board pack and the other downloads arrive, and the page prints every tab without the
+sidebar. Screenshots of the page are taken every
 run, into the folder ``PAYSIM_SCREENSHOTS`` names (``docs/screenshots`` refreshes the README's), else into a
 temporary folder, so that running the tests does not change the repository.
 
@@ -44,6 +47,7 @@ CHROMIUM_ARGS = [
 START_TIMEOUT = 90  # seconds for the server to answer its health check
 RUN_TIMEOUT = 240_000  # milliseconds for one script run (a cold simulation on a busy machine)
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+RAW_KEY = re.compile(r"\b(services|contracts|costs)\.[a-z_]+(\.[a-z_]+)*\b")
 
 
 def _missing(reason: str) -> None:
@@ -157,6 +161,16 @@ def wait_for_results(page) -> None:
     assert_no_exception(page)
 
 
+def click_tab(page, name: str) -> None:
+    """Open a tab, once the page shows one tab bar (a rerun briefly shows the old one beside the new)."""
+    tab = page.get_by_role("tab", name=name)
+    for _ in range(300):
+        if tab.count() == 1:
+            break
+        page.wait_for_timeout(100)
+    tab.click()
+
+
 def assert_no_exception(page) -> None:
     exceptions = page.locator('[data-testid="stException"]')
     assert exceptions.count() == 0, exceptions.first.inner_text()
@@ -177,11 +191,28 @@ def test_page_loads_with_the_headline_and_charts(page):
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert [label.strip() for label in labels] == ["Block", "Activity", "Blended", "Capitation"]
     for value in headline(page):
-        assert re.fullmatch(r"-?£[\d,]+", value.strip()), value
+        assert re.fullmatch(r"-?£\d+\.\dm", value.strip()), value  # £m
     page.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
     assert page.locator('[data-testid="stVegaLiteChart"]').count() >= 4
-    assert page.get_by_text("seed 7").is_visible()
+    assert page.get_by_text("seed 7").first.is_visible()
+    # Who carries the risk, on one screen: a sentence per rule, positions by financial year, the risk matrix.
+    assert page.get_by_role("heading", name="Who carries the risk", exact=True).is_visible()
+    assert page.get_by_text("Under Block the provider carries most of the risk").is_visible()
+    tables = page.locator('[data-testid="stTable"]')
+    positions = tables.filter(has_text="2026/27 bad year")
+    matrix = tables.filter(has_text="Baseline error")
+    assert positions.is_visible() and matrix.is_visible()
+    assert "2027/28 expected" in positions.inner_text() and "Commissioner spend" in positions.inner_text()
+    for risk in ("Demand and volume", "Cost inflation and pay award", "Out-of-area placements", "CIP delivery"):
+        assert risk in matrix.inner_text()
+    assert re.search(r"£\d+\.\dm \(\d+ %\)", matrix.inner_text())
+    main = page.locator('[data-testid="stMain"]').inner_text()
+    assert not RAW_KEY.search(main), RAW_KEY.search(main)  # labels, not scenario keys
     screenshot(page, "main.png")
+    page.set_viewport_size({"width": 1440, "height": 1900})
+    page.get_by_role("heading", name="Who carries the risk", exact=True).scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    page.locator('[data-testid="stMain"]').screenshot(path=str(SCREENSHOTS / "who-carries-the-risk.png"))
     page.set_viewport_size({"width": 1440, "height": 2200})  # the whole risk tab at once
     risk = page.get_by_role("tabpanel", name="Risk")
     risk.locator('[data-testid="stVegaLiteChart"]').nth(3).wait_for(state="visible")
@@ -191,23 +222,26 @@ def test_page_loads_with_the_headline_and_charts(page):
 
 
 def test_a_slider_change_updates_the_numbers(page):
+    page.locator('[data-testid="stRadio"]').filter(has_text="Money in").get_by_text("£000").click()
+    page.get_by_text(re.compile(r"^-?£[\d,]+k$")).first.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
     before = headline(page)
     slider = page.locator('[data-testid="stSlider"]').filter(has_text="Demand growth")
     thumb = slider.get_by_role("slider")
     thumb.focus()
     for _ in range(6):  # 3.0 % -> 6.0 % in steps of 0.5
         page.keyboard.press("ArrowRight")
-    page.get_by_text("a year vs the file").first.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    page.get_by_text("a year from your changes").first.wait_for(state="visible", timeout=RUN_TIMEOUT)
     wait_idle(page)
     assert_no_exception(page)
     assert slider.locator('[data-testid="stSliderThumbValue"]').inner_text().strip() == "6.0"
     assert headline(page) != before
     deltas = page.locator('[data-testid="stMetricDelta"]').all_inner_texts()
-    assert len(deltas) == 4 and all("a year vs the file" in d for d in deltas)
+    assert len(deltas) == 4 and all("a year from your changes" in d for d in deltas)
     screenshot(page, "demand-growth.png")
 
-    page.get_by_role("tab", name="What your changes did").click()
-    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="same random patients")
+    click_tab(page, "What your changes did")
+    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Your changes against the scenario file")
     panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
     panel.scroll_into_view_if_needed()
     screenshot(page, "what-the-changes-did.png")
@@ -230,6 +264,45 @@ def test_a_bad_upload_shows_its_error(page):
     page.locator('[data-testid="stFileChipDeleteBtn"]').first.click()
     alert.wait_for(state="detached", timeout=RUN_TIMEOUT)
     wait_for_results(page)
+    # The replications survive the run that stopped on the error (it drew no sidebar widgets).
+    reps = page.locator('[data-testid="stSlider"]').filter(has_text="Replications")
+    assert reps.locator('[data-testid="stSliderThumbValue"]').inner_text().strip() == "200"
+    assert page.get_by_text("200 replications of 2 financial years from 2026/27").first.is_visible()
+
+
+def test_scenarios_side_by_side(page):
+    click_tab(page, "Scenarios side by side")
+    panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Pick two to four scenarios")
+    panel.get_by_role("button", name="Compare the scenarios").click()
+    table = panel.locator('[data-testid="stTable"]').filter(has_text="Chance of a deficit")
+    table.wait_for(state="visible", timeout=RUN_TIMEOUT)
+    wait_idle(page)
+    assert_no_exception(page)
+    text = table.inner_text()
+    assert "app-small" in text and "more-beds" in text and "Provider surplus: change from app-small" in text
+    assert re.search(r"[+-]?£\d+\.\dm \([+-]?£\d+\.\dm to [+-]?£\d+\.\dm\)", text), text
+    page.set_viewport_size({"width": 1440, "height": 1600})
+    page.wait_for_timeout(300)
+    panel.screenshot(path=str(SCREENSHOTS / "side-by-side.png"))
+
+
+def test_the_board_pack_downloads_and_the_page_prints(page):
+    from pypdf import PdfReader
+
+    with page.expect_download(timeout=RUN_TIMEOUT) as info:
+        page.get_by_role("button", name="Board pack (PDF)").click()
+    assert info.value.suggested_filename == "app-small-board-pack.pdf"
+    reader = PdfReader(io.BytesIO(Path(info.value.path()).read_bytes()))
+    assert len(reader.pages) == 2
+    first = reader.pages[0].extract_text()
+    assert "Who carries the risk: app-small" in first and "2026/27" in first and "Surplus, bad year" in first
+    assert "Assumptions and their sources" in reader.pages[1].extract_text()
+
+    page.emulate_media(media="print")
+    assert not page.locator('[data-testid="stSidebar"]').is_visible()
+    spend = page.locator('[data-testid="stTabPanel"]').filter(has_text="What the commissioner pays each year")
+    assert spend.is_visible()  # every tab prints, not only the one open
+    page.emulate_media(media="screen")
 
 
 def test_downloads_arrive(page):
@@ -275,7 +348,7 @@ def test_sensitivity_and_contract_design_tabs(page):
     wait_for_results(page)
     page.set_viewport_size({"width": 1440, "height": 2600})  # each tab panel whole, without scrolling
 
-    page.get_by_role("tab", name="Sensitivity").click()
+    click_tab(page, "Sensitivity")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Which uncertain assumptions")
     panel.get_by_role("button", name="Run the tornado").click()
     panel.get_by_text("Mean at central values").wait_for(state="visible", timeout=RUN_TIMEOUT)
@@ -295,7 +368,7 @@ def test_sensitivity_and_contract_design_tabs(page):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     panel.screenshot(path=str(SCREENSHOTS / "sensitivity.png"))
 
-    page.get_by_role("tab", name="Contract design").click()
+    click_tab(page, "Contract design")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Which contract term meets a goal")
     panel.get_by_role("button", name="Find the value").click()
     answer = panel.locator('[data-testid="stMetricValue"]')

@@ -265,7 +265,7 @@ def test_fan_table_holds_quantiles_over_replications(small):
     assert block["p50"].to_numpy() == pytest.approx(np.median(surplus, axis=0))
     assert block["p5"].to_numpy() == pytest.approx(np.percentile(surplus, 5, axis=0))
     assert (block["p5"] <= block["p25"]).all() and (block["p75"] <= block["p95"]).all()
-    assert block["label"].iloc[0] == "Y1 Apr"
+    assert block["label"].iloc[0] == "2026/27 M1"
     cumulative = ui.fan_table(run, cumulative=True)
     first = cumulative[cumulative["rule"] == "Block"]["p50"].iloc[-1]
     assert first == pytest.approx(np.median(surplus.sum(axis=1)))
@@ -358,6 +358,9 @@ def test_downloads_hold_the_results(small):
     book = load_workbook(io.BytesIO(ui.excel_workbook(ui.workbook_sheets(base, edited, "test", 1.5))))
     assert book.sheetnames == [
         "About",
+        "I&E by year",
+        "Who carries the risk",
+        "Risk matrix",
         "Inputs",
         "Summary",
         "Changes",
@@ -373,10 +376,21 @@ def test_downloads_hold_the_results(small):
     assert inputs["services.inpatient.beds"] == (9, 8, True)
     assert inputs["seed"][2] is False
     summary = book["Summary"]
-    assert summary["A1"].value == "rule" and summary["A2"].value == "Block"
-    assert summary["B2"].number_format == ui.GBP_FORMAT
+    assert summary["A1"].value == "Rule" and summary["A2"].value == "Block"
+    assert summary["B1"].value == "Provider surplus over the horizon, mean (£)"
+    assert summary["B2"].number_format == ui.GBP_FORMAT == '"£"#,##0.0,,"m";-"£"#,##0.0,,"m"'  # pounds shown in £m
     header = [c.value for c in summary[1]]
-    assert summary.cell(row=2, column=header.index("p_deficit") + 1).number_format == ui.PERCENT_FORMAT
+    column = header.index("Chance of a deficit over the horizon") + 1
+    assert summary.cell(row=2, column=column).number_format == ui.PERCENT_FORMAT
+    ie = book["I&E by year"]
+    assert [c.value for c in ie[1]][:3] == ["Rule", "Contract year", "Financial year"]
+    assert [row[2] for row in ie.iter_rows(min_row=2, max_row=3, values_only=True)] == ["2026/27", "2027/28"]
+    assert ie["D2"].number_format == ui.GBP_FORMAT and ie["D2"].value == pytest.approx(4_200_000)  # pounds
+    matrix = book["Risk matrix"]
+    assert [c.value for c in matrix[1]][:4] == ["Rule", "Party", "Risk", "Share of the party's variance"]
+    assert matrix["D2"].number_format == ui.PERCENT_FORMAT
+    months = [row[2] for row in book["Surplus by month"].iter_rows(min_row=2, max_row=13, values_only=True)]
+    assert months[0] == "2026/27 M1" and months[-1] == "2026/27 M12"
 
 
 def test_saving_table_splits_the_system_cost_between_the_parties(small):
@@ -389,7 +403,9 @@ def test_saving_table_splits_the_system_cost_between_the_parties(small):
     assert table.loc["Block", "commissioner"] == pytest.approx(-201_800)
     assert table.loc["Activity", "provider"] == 0.0
     text = ui.saving_display(ui.saving_table(base, edited), 2)
-    assert text.iloc[0].tolist() == ["Block", "£0", "+£201,800", "-£201,800"]
+    assert text.iloc[0].tolist() == ["Block", "£0", "+£201,800", "+£201,800"]  # the commissioner pays more
+    in_thousands = ui.saving_display(ui.saving_table(base, edited), 2, "£000")
+    assert in_thousands.iloc[0].tolist()[1:] == ["£0k", "+£202k", "+£202k"]
 
 
 def test_scenarios_with_parameter_uncertainty_run_at_central_values(small):
@@ -478,11 +494,11 @@ def test_tornado_table_in_gbp_with_thousands_separators_largest_swing_first():
         "Mean at low",
         "Mean at high",
         "Swing",
-        "Swing se",
+        "Swing, standard error",
     ]
     # sorted by the library (one_way sorts); the display keeps the order it is given
     first = text.iloc[1].tolist()
-    assert first == ["services.inpatient.los_days.mean", "30", "26.64", "35.7", "£52,761", "-£563,778", "£616,539",
+    assert first == ["Mean length of stay", "30", "26.64", "35.7", "£52,761", "-£563,778", "£616,539",
                      "£9,363"]  # fmt: skip
     assert text.iloc[2, 2:5].tolist() == ["4,020,000", "4,380,000", "-£168,268"]
     counts = ui.tornado_display(tornado_by_hand("inpatient.oap_bed_days"))
@@ -503,18 +519,18 @@ def test_tornado_chart_orders_by_swing_and_labels_each_end_with_its_setting():
     assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
     assert spec["title"] == "What moves the mean blended provider surplus most"
     assert spec["layer"][0]["encoding"]["y"]["sort"] == [
-        "services.inpatient.los_days.mean",
-        "costs.beds.oap_per_bed_day",
-        "contracts.block.annual_value",
+        "Mean length of stay",
+        "OAP daily price",
+        "Block value",
     ]
     bars = next(rows for rows in spec["datasets"].values() if rows and "setting_text" in rows[0])
     by = {(b["parameter"], b["end"]): b for b in bars}
-    los_low = by[("services.inpatient.los_days.mean", "low")]
+    los_low = by[("Mean length of stay", "low")]
     assert (los_low["start"], los_low["stop"], los_low["setting_text"]) == (-168_268.0, 52_760.8, "26.64")
-    assert los_low["right"] and not by[("services.inpatient.los_days.mean", "high")]["right"]
+    assert los_low["right"] and not by[("Mean length of stay", "high")]["right"]
     # a parameter with no effect: its low setting is written on the left of the line, its high on the right
-    assert not by[("contracts.block.annual_value", "low")]["right"]
-    assert by[("contracts.block.annual_value", "high")]["right"]
+    assert not by[("Block value", "low")]["right"]
+    assert by[("Block value", "high")]["right"]
 
 
 def test_sobol_table_and_chart():
@@ -526,9 +542,15 @@ def test_sobol_table_and_chart():
     ]
     result = SobolResult("block.provider_surplus", 16, 4, 64, rows, [])
     text = ui.sobol_display(result)
-    assert text.iloc[1].tolist() == ["services.inpatient.los_days.mean", "0.90", "0.30", "0.95", "0.20"]
+    assert text.iloc[1].tolist() == [
+        "Mean length of stay",
+        "0.90",
+        "0.30",
+        "0.95",
+        "0.20",
+    ]
     spec = ui.sobol_chart(result).to_dict()
-    assert spec["layer"][0]["encoding"]["y"]["sort"][0] == "services.inpatient.los_days.mean"
+    assert spec["layer"][0]["encoding"]["y"]["sort"][0] == "Mean length of stay"
     bars = next(rows for rows in spec["datasets"].values() if rows and "index" in rows[0])
     high = max(b["high"] for b in bars)
     assert high == 1.0  # 0.95 + 0.2 is drawn to 1, the most an index can be

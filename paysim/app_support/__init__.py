@@ -24,18 +24,37 @@ without a browser. The parts, in the order the app uses them:
 * **Start from your data** (:mod:`paysim.app_support.calibration`): :func:`fit_upload` (an uploaded monthly
   table fitted to the chosen scenario, with a back-test), :func:`fitted_table`, :func:`kept_lines`,
   :func:`coverage_table`, :func:`backtest_chart`.
-* **Formatting**: :func:`gbp`, :func:`gbp_change`, :func:`percent`.
+* **Who carries the risk** (:mod:`paysim.app_support.board`, on :mod:`paysim.risk`): :func:`attribution`,
+  :func:`position_table`, :func:`risk_matrix`, :func:`rule_sentences`, :func:`income_and_expenditure_table`,
+  :func:`board_pack_pdf` (the board pack of :mod:`paysim.board_pack`).
+* **Scenarios side by side** (:mod:`paysim.app_support.side_by_side`): :func:`comparable`,
+  :func:`comparison_table`.
+* **Plain language** (:mod:`paysim.app_support.explain`): :data:`GLOSSARY`, :data:`FLOW_DIAGRAM`,
+  :func:`worked_example`, :func:`engine_estimate`.
+* **Widget state** (:mod:`paysim.app_support.state`): :func:`keep_widget_state`, :func:`widgets_drawn`; and the
+  engine's background warm-up (:mod:`paysim.app_support.warm`, imported by the app itself).
+* **Formatting**: :func:`gbp`, :func:`gbp_change`, :func:`percent`, :func:`money` (£m or £000, the page's basis).
 
 Money is cash GBP; arrays are ``[replication, month]`` as everywhere in paysim. This module needs the
 ``app`` extra (pandas, Altair) and openpyxl for the workbook.
 
 Modules, in that order: ``common`` (labels, colours, number formats), ``scenarios``, ``levers``,
-``runs``, ``tables``, ``charts``, ``downloads`` and ``decisions``; everything public is importable from
-this package, as ``from paysim import app_support as ui``.
+``runs``, ``tables``, ``charts``, ``board``, ``downloads``, ``decisions``, ``explain``, ``side_by_side`` and
+``state`` (``warm`` apart); everything public is importable from this package, as
+``from paysim import app_support as ui``.
 """
 
 from __future__ import annotations
 
+from paysim.app_support.board import (
+    PARTY_POSITIONS,
+    attribution,
+    board_pack_pdf,
+    income_and_expenditure_table,
+    position_table,
+    risk_matrix,
+    rule_sentences,
+)
 from paysim.app_support.calibration import (
     AppCalibration,
     backtest_chart,
@@ -57,12 +76,14 @@ from paysim.app_support.charts import (
 )
 from paysim.app_support.common import (
     LINE_LABELS,
+    MONEY_UNITS,
     RULE_COLOURS,
     RULE_LABELS,
     SCENARIOS_ENV,
     TAIL,
     gbp,
     gbp_change,
+    money,
     number,
     percent,
     yaml_cell,
@@ -109,6 +130,7 @@ from paysim.app_support.decisions import (
 )
 from paysim.app_support.downloads import (
     GBP_FORMAT,
+    HEADERS,
     PERCENT_FORMAT,
     excel_workbook,
     horizon_text,
@@ -117,6 +139,15 @@ from paysim.app_support.downloads import (
     results_csv,
     results_parquet,
     workbook_sheets,
+)
+from paysim.app_support.explain import (
+    ENGINE_LABELS,
+    FLOW_DIAGRAM,
+    GLOSSARY,
+    RULE_MECHANISMS,
+    engine_estimate,
+    part_label,
+    worked_example,
 )
 from paysim.app_support.levers import (
     API,
@@ -151,6 +182,20 @@ from paysim.app_support.scenarios import (
     read_upload,
     scenario_choices,
 )
+from paysim.app_support.side_by_side import (
+    MAX_SCENARIOS,
+    MIN_SCENARIOS,
+    SAVED_PREFIX,
+    comparable,
+    comparison_table,
+)
+from paysim.app_support.state import (
+    DRAWN,
+    KEPT,
+    is_kept,
+    keep_widget_state,
+    widgets_drawn,
+)
 from paysim.app_support.tables import (
     CHANGE_MEASURES,
     activity_display,
@@ -177,6 +222,7 @@ from paysim.app_support.tables import (
     spend_table,
     yearly_surplus,
 )
+from paysim.fiscal import financial_year, month_labels
 
 __all__ = [
     "API",
@@ -191,17 +237,29 @@ __all__ = [
     "DEMAND",
     "DESIGN_BOOTSTRAP",
     "DESIGN_CHOICES",
+    "DRAWN",
     "EFFICIENCY",
+    "ENGINE_LABELS",
+    "FLOW_DIAGRAM",
     "GBP_FORMAT",
+    "GLOSSARY",
+    "HEADERS",
     "HISTOGRAM_HEIGHT",
+    "KEPT",
     "LEDGER_LABELS",
     "LEVERS",
     "LINE_LABELS",
     "MARGINAL_RATES",
+    "MAX_SCENARIOS",
+    "MIN_SCENARIOS",
     "MONEY_SUFFIXES",
+    "MONEY_UNITS",
+    "PARTY_POSITIONS",
     "PERCENT_FORMAT",
     "RULE_COLOURS",
     "RULE_LABELS",
+    "RULE_MECHANISMS",
+    "SAVED_PREFIX",
     "SCENARIOS_ENV",
     "SECTIONS",
     "STAFF",
@@ -216,13 +274,17 @@ __all__ = [
     "activity_fan_chart",
     "activity_table",
     "activity_yaml",
+    "attribution",
     "available_engines",
     "backtest_chart",
+    "board_pack_pdf",
     "changes_chart",
     "changes_display",
     "changes_table",
     "cip_display",
     "cip_table",
+    "comparable",
+    "comparison_table",
     "coverage_table",
     "default_measure",
     "default_replications",
@@ -234,9 +296,11 @@ __all__ = [
     "design_window",
     "edited_keys",
     "edits_display",
+    "engine_estimate",
     "excel_workbook",
     "fan_chart",
     "fan_table",
+    "financial_year",
     "fit_upload",
     "fitted_table",
     "flatten",
@@ -247,8 +311,11 @@ __all__ = [
     "headline",
     "histogram_stats",
     "horizon_text",
+    "income_and_expenditure_table",
     "inputs_key",
+    "is_kept",
     "is_money",
+    "keep_widget_state",
     "kept_lines",
     "lever_overrides",
     "levers_for",
@@ -259,13 +326,17 @@ __all__ = [
     "measure_text",
     "mhis_display",
     "mhis_table",
+    "money",
+    "month_labels",
     "nice_domain",
     "number",
     "oap_display",
     "oap_priced_by",
     "oap_table",
+    "part_label",
     "percent",
     "pieces",
+    "position_table",
     "problem_text",
     "read_upload",
     "results_arrow",
@@ -273,7 +344,9 @@ __all__ = [
     "results_parquet",
     "risk_display",
     "risk_histogram",
+    "risk_matrix",
     "risk_table",
+    "rule_sentences",
     "run_design",
     "run_money",
     "run_settings",
@@ -299,7 +372,9 @@ __all__ = [
     "tornado_simulations",
     "tornado_table",
     "vega_spec",
+    "widgets_drawn",
     "workbook_sheets",
+    "worked_example",
     "yaml_cell",
     "yearly_surplus",
 ]

@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from paysim.app_support.common import RULE_COLOURS, RULE_LABELS, gbp
+from paysim.app_support.common import RULE_COLOURS, RULE_LABELS, money
 from paysim.app_support.tables import histogram_stats
 from paysim.terms import RULES
 
@@ -101,8 +101,20 @@ HISTOGRAM_HEIGHT = 240
 """Pixels of one risk histogram, title and axes included (Streamlit fits the chart into its height)."""
 
 
+def nice_step(span: float, parts: int) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 x a power of ten) that cuts ``span`` into at most ``parts``.
+
+    >>> nice_step(1_900_000, 40), nice_step(1_900_000, 6)
+    (50000, 500000)
+    """
+    raw = span / parts if span > 0 else 1.0
+    magnitude = 10 ** math.floor(math.log10(raw))
+    return next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+
+
 def nice_domain(values: np.ndarray, bins: int = 40) -> tuple[float, float]:
-    """A range covering ``values`` with round ends, for histograms that share an axis.
+    """A range covering ``values`` whose ends are multiples of a round bin width (:func:`nice_step`), for
+    histograms that share an axis; zero is then a bin edge.
 
     >>> nice_domain(np.array([-1_234_567.0, 612_000.0]))
     (-1250000.0, 650000.0)
@@ -115,37 +127,67 @@ def nice_domain(values: np.ndarray, bins: int = 40) -> tuple[float, float]:
     if hi - lo <= 0:
         pad = max(abs(lo) * 0.05, 1.0)
         lo, hi = lo - pad, hi + pad
-    raw = (hi - lo) / bins
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    step = nice_step(hi - lo, bins)
     return (float(math.floor(lo / step) * step), float(math.ceil(hi / step) * step))
 
 
-def risk_histogram(values: np.ndarray, rule: str, title: str, domain: tuple[float, float]) -> alt.LayerChart:
-    """The risk chart: histogram of one rule's surplus with its mean (solid) and 5th / 95th percentiles
-    (dashed) marked and labelled; ``domain`` fixes the x range so rules can be compared side by side."""
-    label = RULE_LABELS.get(rule, rule)
-    colour = RULE_COLOURS.get(rule, "#4c78a8")
-    samples = pd.DataFrame({"surplus": np.asarray(values, dtype=float)})
-    stats = pd.DataFrame(
-        [{"stat": k, "value": v, "text": f"{k}: {gbp(v)}"} for k, v in histogram_stats(values).items()]
-    )
+def histogram_bins(domain: tuple[float, float], bins: int = 40) -> tuple[float, float, float]:
+    """Bin edges for a histogram over ``domain``: ``(lo, hi, step)`` with a round ``step`` and ends that are
+    multiples of it, so break-even (£0) falls on a bin edge and no bin straddles it.
+
+    >>> histogram_bins((-1_250_000.0, 650_000.0))
+    (-1250000.0, 650000.0, 50000)
+    """
     lo, hi = domain
     if not hi > lo:
         lo, hi = lo - 1.0, hi + 1.0
-    step = (hi - lo) / 40
+    step = nice_step(hi - lo, bins)
+    return float(math.floor(lo / step) * step), float(math.ceil(hi / step) * step), step
+
+
+def round_ticks(lo: float, hi: float, ticks: int = 6) -> list[float]:
+    """Round tick values inside ``[lo, hi]`` (multiples of :func:`nice_step`), zero among them when in range.
+
+    >>> round_ticks(-1_250_000.0, 650_000.0)
+    [-1000000.0, -500000.0, 0.0, 500000.0]
+    """
+    step = nice_step(hi - lo, ticks)
+    first = math.ceil(lo / step)
+    return [float(k * step) for k in range(first, math.floor(hi / step) + 1)]
+
+
+HISTOGRAM_MARKS = (("5th percentile", "P5", 0), ("mean", "Mean", 16), ("95th percentile", "P95", 32))
+"""The marks on a risk histogram: statistic, its short label, and the label's distance from the top (px),
+so the three labels never print over each other however close the values are."""
+
+
+def risk_histogram(
+    values: np.ndarray, rule: str, title: str, domain: tuple[float, float], unit: str = "£m"
+) -> alt.LayerChart:
+    """The risk chart: histogram of one rule's surplus with its mean (solid) and 5th / 95th percentiles
+    (dashed) marked and labelled on three rows; ``domain`` fixes the x range so rules can be compared side by
+    side. Bins are round widths with £0 on an edge (:func:`histogram_bins`); ticks are round £ values; the
+    labels are on the page's money basis ``unit``."""
+    label = RULE_LABELS.get(rule, rule)
+    colour = RULE_COLOURS.get(rule, "#4c78a8")
+    samples = pd.DataFrame({"surplus": np.asarray(values, dtype=float)})
+    found = histogram_stats(values)
+    stats = pd.DataFrame(
+        [
+            {"stat": stat, "value": found[stat], "text": f"{short} {money(found[stat], unit)}", "row": row}
+            for stat, short, row in HISTOGRAM_MARKS
+        ]
+    )
+    lo, hi, step = histogram_bins(domain)
     x_scale = alt.Scale(domain=[lo, hi], nice=False)
+    axis = gbp_axis("Provider surplus in the year")
+    axis["values"] = round_ticks(lo, hi)
     bars = (
         alt.Chart(samples)
         .mark_bar(color=colour, opacity=0.75)
         .encode(
-            x=alt.X(
-                "surplus:Q",
-                bin=alt.Bin(extent=[lo, hi], step=step),
-                scale=x_scale,
-                axis=gbp_axis("Provider surplus in the year"),
-            ),
-            y=alt.Y("count():Q", title="Runs"),
+            x=alt.X("surplus:Q", bin=alt.Bin(extent=[lo, hi], step=step), scale=x_scale, axis=axis),
+            y=alt.Y("count():Q", title="Runs", axis=alt.Axis(minExtent=36)),  # stacked charts' plots line up
             tooltip=[alt.Tooltip("count():Q", title="Runs")],
         )
     )
@@ -167,12 +209,13 @@ def risk_histogram(values: np.ndarray, rule: str, title: str, domain: tuple[floa
         .mark_rule(color="#c00", opacity=0.5)
         .encode(x=alt.X("value:Q", scale=x_scale))
     )
-    text = (
-        alt.Chart(stats)
-        .mark_text(align="left", dx=4, dy=-4, baseline="bottom", fontSize=11)
+    texts = [
+        alt.Chart(stats[stats["stat"] == stat])
+        .mark_text(align="left", dx=4, dy=row, baseline="top", fontSize=11)
         .encode(x=alt.X("value:Q", scale=x_scale), y=alt.value(0), text="text:N")
-    )
-    return alt.layer(bars, zero, marks, text).properties(title=f"{label}: {title}", height=HISTOGRAM_HEIGHT)
+        for stat, _, row in HISTOGRAM_MARKS
+    ]
+    return alt.layer(bars, zero, marks, *texts).properties(title=f"{label}: {title}", height=HISTOGRAM_HEIGHT)
 
 
 def spend_chart(table: pd.DataFrame) -> alt.LayerChart:

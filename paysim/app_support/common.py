@@ -87,3 +87,29 @@ def yaml_cell(value: Any) -> Any:
     if isinstance(value, list | dict):
         return yaml.safe_dump(value, default_flow_style=True).strip()
     return value
+
+
+MONEY_UNITS = {"£m": 1e6, "£000": 1e3}
+"""The bases money can be shown in, chosen once on the page: GBP per unit."""
+
+
+def money(value: float | None, unit: str = "£m", sign: bool = False) -> str:
+    """Money on the page's basis: ``£1.2m`` (one decimal) or ``£1,235k`` (whole thousands); ``-`` if missing.
+
+    ``sign`` puts ``+`` before a rise (a change). ``-`` before the pound sign marks a deficit or a fall.
+
+    >>> money(1_234_567), money(-1_234_567, "£000"), money(50_000, sign=True), money(None)
+    ('£1.2m', '-£1,235k', '+£0.1m', '-')
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    if unit not in MONEY_UNITS:
+        raise ValueError(f"{unit!r} is not a money basis; bases are {', '.join(MONEY_UNITS)}")
+    scaled = value / MONEY_UNITS[unit]
+    decimals, suffix = (1, "m") if unit == "£m" else (0, "k")
+    if round(scaled, decimals) == 0:
+        return f"£{0:.{decimals}f}{suffix}"
+    text = f"£{abs(scaled):,.{decimals}f}{suffix}"
+    if scaled < 0:
+        return "-" + text
+    return ("+" if sign else "") + text

@@ -16,6 +16,7 @@ from paysim import design, sensitivity
 from paysim.app_support.charts import gbp_axis
 from paysim.app_support.common import RULE_LABELS, gbp, gbp_change, number, percent
 from paysim.app_support.runs import Run
+from paysim.app_support.tables import parameter_name
 from paysim.finance import LEDGERS
 from paysim.scenario import Scenario, scenario_from_yaml
 from paysim.uncertainty import central_value
@@ -170,14 +171,14 @@ def tornado_display(tornado: sensitivity.Tornado) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "Parameter": table["parameter"],
+            "Parameter": table["parameter"].map(parameter_name),
             "Central": table["central"].map(setting_text),
             f"Low ({ends['low']})": table["low"].map(setting_text),
             f"High ({ends['high']})": table["high"].map(setting_text),
             "Mean at low": table["value_low"].map(fmt),
             "Mean at high": table["value_high"].map(fmt),
             "Swing": table["swing"].map(fmt),
-            "Swing se": table["swing_se"].map(fmt),
+            "Swing, standard error": table["swing_se"].map(fmt),
         }
     )
 
@@ -205,6 +206,7 @@ def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None) -> alt
         sensitivity.tornado_chart_data(tornado),
         columns=["parameter", "end", "setting", "value", "start", "stop", "order"],
     )
+    bars["parameter"] = bars["parameter"].map(parameter_name)  # labels, not scenario keys
     bars["end_label"] = [f"{ends[e]} ({e} end)" for e in bars["end"]]
     bars["setting_text"] = bars["setting"].map(setting_text)
     bars["value_text"] = bars["value"].map(lambda v: measure_text(v, money))
@@ -263,7 +265,7 @@ def sobol_display(result: sensitivity.SobolResult) -> pd.DataFrame:
     table = pd.DataFrame(result.rows, columns=list(sensitivity.SOBOL_COLUMNS))
     return pd.DataFrame(
         {
-            "Parameter": table["parameter"],
+            "Parameter": table["parameter"].map(parameter_name),
             "First order (alone)": table["S1"].map(fmt),
             "± (95 %)": table["S1_conf"].map(fmt),
             "Total (with interactions)": table["ST"].map(fmt),
@@ -279,6 +281,7 @@ def sobol_chart(result: sensitivity.SobolResult) -> alt.LayerChart:
         sensitivity.sobol_chart_data(result.rows), columns=["parameter", "index", "value", "low", "high", "order"]
     )
     bars[["low", "high"]] = bars[["low", "high"]].clip(0.0, 1.0)  # an index lies in 0..1; beyond is noise
+    bars["parameter"] = bars["parameter"].map(parameter_name)  # labels, not scenario keys
     order = list(dict.fromkeys(bars.sort_values("order")["parameter"]))
     y = alt.Y("parameter:N", sort=order, title=None, axis=alt.Axis(labelLimit=320))
     offset = alt.YOffset("index:N", sort=["first order", "total"])

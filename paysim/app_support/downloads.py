@@ -14,8 +14,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from paysim import __version__
-from paysim.app_support.common import yaml_cell
+from paysim import __version__, risk
+from paysim.app_support.board import attribution
+from paysim.app_support.common import RULE_LABELS, yaml_cell
 from paysim.app_support.levers import _dump, flatten
 from paysim.app_support.runs import Run
 from paysim.app_support.tables import (
@@ -31,6 +32,7 @@ from paysim.app_support.tables import (
 )
 from paysim.demand import MONTH_NAMES
 from paysim.finance import money_columns
+from paysim.fiscal import FIRST_FINANCIAL_YEAR, financial_year
 from paysim.io import results_table
 from paysim.scenario import Scenario
 
@@ -57,8 +59,47 @@ def results_parquet(run: Run) -> bytes:
     return sink.getvalue()
 
 
-GBP_FORMAT = '"£"#,##0;-"£"#,##0'
+GBP_FORMAT = '"£"#,##0.0,,"m";-"£"#,##0.0,,"m"'
+"""Money cells hold whole pounds and show them in £m with one decimal, as the page and the board pack do."""
 PERCENT_FORMAT = "0.0%"
+
+HEADERS = {
+    "rule": "Rule",
+    "party": "Party",
+    "risk": "Risk",
+    "year": "Contract year",
+    "financial_year": "Financial year",
+    "month": "Month number",
+    "label": "Month",
+    "replication": "Run",
+    "surplus_mean": "Provider surplus over the horizon, mean (£)",
+    "surplus_p5": "Provider surplus, 5th percentile (£)",
+    "surplus_p95": "Provider surplus, 95th percentile (£)",
+    "p_deficit": "Chance of a deficit over the horizon",
+    "p_deficit_any_year": "Chance of a deficit in any year",
+    "expected_shortfall": "Expected shortfall, worst 5 % of runs (£)",
+    "spend_mean": "Commissioner spend over the horizon, mean (£)",
+    "spend_sd": "Commissioner spend, standard deviation (£)",
+    "spend_p5": "Commissioner spend, 5th percentile (£)",
+    "spend_p95": "Commissioner spend, 95th percentile (£)",
+    "spend_cv": "Commissioner spend, coefficient of variation",
+    "p5": "5th percentile (£)",
+    "p25": "25th percentile (£)",
+    "p50": "Median, P50 (£)",
+    "p75": "75th percentile (£)",
+    "p95": "95th percentile (£)",
+    "surplus": "Provider surplus (£)",
+    "expected": "Expected, mean (£)",
+    "bad_year": "Bad year, 1 in 20 (£)",
+    "income_p50": "Income, P50 (£)",
+    "expenditure_p50": "Expenditure, P50 (£)",
+    "surplus_p50": "Surplus, P50 (£)",
+    "surplus_bad_year": "Surplus, bad year (£)",
+    "commissioner_spend_p50": "Commissioner spend, P50 (£)",
+    "share": "Share of the party's variance",
+    "spread": "Standard deviation in a typical year (£)",
+}
+"""Readable headers of the workbook's columns (columns not named here keep their names)."""
 
 
 def workbook_sheets(base: Run, edited: Run, engine: str, seconds: float | None = None) -> dict[str, pd.DataFrame]:
@@ -93,8 +134,12 @@ def workbook_sheets(base: Run, edited: Run, engine: str, seconds: float | None =
             for key in list(dict.fromkeys([*edited_values, *file_values]))
         ]
     )
+    found = attribution(edited) if edited.rules else None
     sheets = {
         "About": about,
+        "I&E by year": ie_numbers(edited),
+        "Who carries the risk": pd.DataFrame(risk.positions(edited.ledgers, scenario.start_month)),
+        "Risk matrix": risk_numbers(found),
         "Inputs": inputs,
         "Summary": risk_table(edited),
         "Changes": changes_table(base, edited),
@@ -108,10 +153,70 @@ def workbook_sheets(base: Run, edited: Run, engine: str, seconds: float | None =
     if edited.costs.cip is not None:
         sheets["CIP"] = cip_table(edited)
     sheets["Activity"] = activity_table(edited.activity)
-    return sheets
+    return {name: with_financial_years(table, scenario.start_month) for name, table in sheets.items()}
+
+
+def with_financial_years(table: pd.DataFrame, start_month: int = 4) -> pd.DataFrame:
+    """A table with a contract ``year`` column gets its ``financial_year`` label (``2026/27``) beside it."""
+    if "year" not in table.columns or "financial_year" in table.columns:
+        return table
+    table = table.copy()
+    table.insert(
+        list(table.columns).index("year") + 1,
+        "financial_year",
+        [financial_year(int(y), start_month) for y in table["year"]],
+    )
+    return table
+
+
+def ie_numbers(run: Run) -> pd.DataFrame:
+    """Income and expenditure by rule and financial year, GBP: P50 of income, expenditure, surplus and
+    commissioner spend, and the surplus in a bad year (numbers for the workbook)."""
+    rows = []
+    for rule in run.rules:
+        ledger = run.ledgers[rule]
+        lines = {
+            "income_p50": np.median(ledger.yearly("provider_income"), axis=0),
+            "expenditure_p50": np.median(ledger.yearly("provider_cost"), axis=0),
+            "surplus_p50": np.median(ledger.yearly("provider_surplus"), axis=0),
+            "surplus_bad_year": risk.bad_year(ledger.yearly("provider_surplus"), "provider"),
+            "commissioner_spend_p50": np.median(ledger.yearly("commissioner_spend"), axis=0),
+        }
+        for y in range(run.years):
+            rows.append({"rule": RULE_LABELS[rule], "year": y + 1, **{k: float(v[y]) for k, v in lines.items()}})
+    return pd.DataFrame(rows)
+
+
+def risk_numbers(found: risk.RiskAttribution | None) -> pd.DataFrame:
+    """The risk matrix as numbers: rule, party, risk, share of the party's variance (0..1) and the standard
+    deviation it contributes in a typical year (GBP)."""
+    if found is None:
+        return pd.DataFrame(columns=["rule", "party", "risk", "share", "spread"])
+    spread = found.spread()
+    rows = []
+    for row in found.rows():
+        i, j, k = found.rules.index(row["rule"]), risk.PARTIES.index(row["party"]), risk.RISKS.index(row["risk"])
+        rows.append(
+            {
+                "rule": RULE_LABELS[row["rule"]],
+                "party": risk.PARTY_LABELS[row["party"]],
+                "risk": risk.RISK_LABELS[row["risk"]],
+                "share": row["share"],
+                "spread": float(spread[i, j, k]),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 _GBP_COLUMNS = {
+    "expected",
+    "bad_year",
+    "income_p50",
+    "expenditure_p50",
+    "surplus_p50",
+    "surplus_bad_year",
+    "commissioner_spend_p50",
+    "spread",
     "surplus_mean",
     "surplus_p5",
     "surplus_p95",
@@ -141,6 +246,7 @@ _GBP_COLUMNS = {
     "total",
 }
 _SHARE_COLUMNS = {
+    "share",
     "p_deficit",
     "p_deficit_any_year",
     "spend_cv",
@@ -150,6 +256,9 @@ _SHARE_COLUMNS = {
     "delivered_share",
 }
 _MONEY_SHEETS = {
+    "I&E by year",
+    "Who carries the risk",
+    "Risk matrix",
     "Summary",
     "Surplus by month",
     "Cumulative surplus",
@@ -168,8 +277,8 @@ def excel_workbook(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     ----------
     sheets:
         Sheet name -> table (e.g. from :func:`workbook_sheets`). Columns named like GBP amounts
-        (``surplus_mean``, ``p50``, ...) on money sheets get a ``£#,##0`` format, shares a ``0.0%`` format;
-        the ``Changes`` sheet formats rows in GBP.
+        (``surplus_mean``, ``p50``, ...) on money sheets hold pounds shown in £m (:data:`GBP_FORMAT`), shares
+        a ``0.0%`` format; the ``Changes`` sheet formats its GBP rows so; headers are :data:`HEADERS`.
     """
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -180,7 +289,7 @@ def excel_workbook(sheets: Mapping[str, pd.DataFrame]) -> bytes:
     for name, table in sheets.items():
         sheet = book.create_sheet(title=name[:31])
         columns = list(table.columns)
-        sheet.append(columns)
+        sheet.append([HEADERS.get(str(column), column) for column in columns])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         sheet.freeze_panes = "A2"
@@ -195,7 +304,8 @@ def excel_workbook(sheets: Mapping[str, pd.DataFrame]) -> bytes:
             if fmt is not None:
                 for (cell,) in sheet.iter_rows(min_row=2, min_col=j, max_col=j):
                     cell.number_format = fmt
-            width = max([len(str(column)), *(len(str(v)) for v in table[column].head(200))], default=8)
+            header = str(HEADERS.get(str(column), column))
+            width = max([len(header), *(len(str(v)) for v in table[column].head(200))], default=8)
             sheet.column_dimensions[get_column_letter(j)].width = min(max(10, width + 2), 60)
         if name == "Changes" and "unit" in columns:
             for row in sheet.iter_rows(min_row=2):
@@ -228,6 +338,10 @@ def inputs_key(*parts: Any) -> str:
 
 
 def horizon_text(scenario: Scenario) -> str:
-    """``"3 contract years from April"``."""
+    """``"3 financial years from 2026/27"`` (years starting in April), else ``"3 contract years from January
+    2026"``."""
     years = scenario.years
-    return f"{years} contract year{'s' if years > 1 else ''} from {MONTH_NAMES[scenario.start_month - 1]}"
+    plural = "s" if years > 1 else ""
+    if scenario.start_month == 4:
+        return f"{years} financial year{plural} from {financial_year(1)}"
+    return f"{years} contract year{plural} from {MONTH_NAMES[scenario.start_month - 1]} {FIRST_FINANCIAL_YEAR}"

@@ -278,6 +278,18 @@ LEVERS: tuple[Lever, ...] = (
         step=1.0,
     ),
     Lever(
+        "contracts.capitation.outcomes.share",
+        "Capitation outcome share",
+        "% of contract value",
+        "Share of the capitation payment withheld and paid only for meeting the outcome indicators (Oxfordshire's "
+        "outcomes-based contract put 20 % at risk).",
+        CONTRACTS,
+        ("contracts.capitation.outcomes.share",),
+        scale=100,
+        maximum=30.0,
+        step=1.0,
+    ),
+    Lever(
         "contracts.blended.baseline.error",
         "Baseline set too high (+) or low (-)",
         "%",
@@ -415,6 +427,18 @@ LEVERS: tuple[Lever, ...] = (
         scale=100,
         maximum=100.0,
         step=5.0,
+    ),
+    Lever(
+        "contracts.roll_forward.cost_uplift",
+        "Tariff cost uplift",
+        "% a year",
+        "How much every contract value and price rises each year for cost inflation (the NHS Payment Scheme's "
+        "cost uplift factor: 2.9 % in 2023/24), before the efficiency factor.",
+        EFFICIENCY,
+        ("contracts.roll_forward.cost_uplift",),
+        scale=100,
+        maximum=10.0,
+        step=0.1,
     ),
     Lever(
         "costs.pay_inflation",

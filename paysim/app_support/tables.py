@@ -12,11 +12,12 @@ import pandas as pd
 
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
-from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, number, percent, yaml_cell
-from paysim.app_support.levers import edited_keys
+from paysim.app_support.common import LINE_LABELS, RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
+from paysim.app_support.levers import LEVERS, Lever, edited_keys, levers_for
 from paysim.app_support.runs import Run
 from paysim.compare import saving_split, system_cost_columns
 from paysim.finance import money_columns
+from paysim.fiscal import financial_year, month_labels
 from paysim.io import public_measures
 from paysim.scenario import Scenario
 
@@ -92,28 +93,35 @@ def risk_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def risk_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
-    """:func:`risk_table` as text for the page: GBP with thousands separators, shares in %."""
+def risk_display(table: pd.DataFrame, years: int, unit: str | None = None) -> pd.DataFrame:
+    """:func:`risk_table` as text for the page: whole pounds with thousands separators (or ``unit``, ``£m``
+    or ``£000``), shares in %."""
     horizon = f"{years} year{'s' if years > 1 else ''}"
+
+    def fmt(value: float) -> str:
+        return gbp(value) if unit is None else money(value, unit)
+
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            f"Provider surplus over {horizon}, mean": table["surplus_mean"].map(gbp),
-            "5th percentile": table["surplus_p5"].map(gbp),
-            "95th percentile": table["surplus_p95"].map(gbp),
+            f"Provider surplus over {horizon}, mean": table["surplus_mean"].map(fmt),
+            "5th percentile": table["surplus_p5"].map(fmt),
+            "95th percentile": table["surplus_p95"].map(fmt),
             "P(deficit over the horizon)": table["p_deficit"].map(percent),
             "P(deficit in any year)": table["p_deficit_any_year"].map(percent),
-            "Expected shortfall (worst 5 % of runs)": table["expected_shortfall"].map(gbp),
-            f"Commissioner spend over {horizon}, mean": table["spend_mean"].map(gbp),
-            "Spend sd": table["spend_sd"].map(gbp),
+            "Expected shortfall (worst 5 % of runs)": table["expected_shortfall"].map(fmt),
+            f"Commissioner spend over {horizon}, mean": table["spend_mean"].map(fmt),
+            "Spend, standard deviation": table["spend_sd"].map(fmt),
             "Spend 5th-95th percentile": [
-                f"{gbp(a)} to {gbp(b)}" for a, b in zip(table["spend_p5"], table["spend_p95"], strict=True)
+                f"{fmt(a)} to {fmt(b)}" for a, b in zip(table["spend_p5"], table["spend_p95"], strict=True)
             ],
         }
     )
 
 
-def fan_table(run: Run, ledger: str = "provider_surplus", cumulative: bool = False) -> pd.DataFrame:
+def fan_table(
+    run: Run, ledger: str = "provider_surplus", cumulative: bool = False, year_to_date: bool = False
+) -> pd.DataFrame:
     """Quantiles of one ledger by month and rule, for a fan chart.
 
     Parameters
@@ -124,19 +132,26 @@ def fan_table(run: Run, ledger: str = "provider_surplus", cumulative: bool = Fal
         ``provider_surplus``, ``provider_income``, ``provider_cost`` or ``commissioner_spend``.
     cumulative:
         Running total from the start of the horizon instead of the month's amount.
+    year_to_date:
+        Running total from the start of each financial year (M1), as finance reports a year to date.
 
     Returns
     -------
     DataFrame
-        One row per (rule, month): ``rule`` (label), ``month`` (1-based), ``label`` (``"Y1 Apr"``), and
+        One row per (rule, month): ``rule`` (label), ``month`` (1-based), ``label`` (``"2026/27 M1"``), and
         GBP quantiles ``p5``, ``p25``, ``p50``, ``p75``, ``p95`` over replications.
     """
-    labels = run.activity.labels
+    if cumulative and year_to_date:
+        raise ValueError("fan_table: choose a running total from the start or a year to date, not both")
+    labels = month_labels(run.activity.n_months, run.activity.start_month)
     frames = []
     for rule in run.rules:
         values = run.ledgers[rule][ledger]
         if cumulative:
             values = np.cumsum(values, axis=1)
+        if year_to_date:
+            reps, months = values.shape
+            values = np.cumsum(values.reshape(reps, months // 12, 12), axis=2).reshape(reps, months)
         q = np.percentile(values, [5, 25, 50, 75, 95], axis=0)
         frames.append(
             pd.DataFrame(
@@ -224,12 +239,24 @@ def spend_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows) if rows else _empty(["rule", "year", "mean", "p5", "p50", "p95", "sd"])
 
 
-def spend_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`spend_table` as text."""
+def _money_text(unit: str | None):
+    """Money as text: whole pounds (``unit`` None) or on the page's basis (``£m``, ``£000``)."""
+    return gbp if unit is None else (lambda value: money(value, unit))
+
+
+def _financial_years(years: pd.Series, start_month: int = 4) -> pd.Series:
+    """Contract years (1-based) as financial-year labels, ``2026/27``."""
+    return years.map(lambda y: financial_year(int(y), start_month))
+
+
+def spend_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`spend_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "Mean": table["mean"].map(gbp),
             "Standard deviation": table["sd"].map(gbp),
             "5th percentile": table["p5"].map(gbp),
@@ -238,10 +265,54 @@ def spend_display(table: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def setting_name(key: str) -> str:
+    """A scenario key in words, for a setting no lever names: its line, then its last parts.
+
+    >>> setting_name("services.crisis.capacity.places"), setting_name("costs.cip.delivered_share")
+    ('Crisis: capacity, places', 'Costs: cip, delivered share')
+    """
+    parts = key.split(".")
+    if parts[0] == "services" and len(parts) > 2:
+        head, rest = LINE_LABELS.get(parts[1], parts[1].replace("_", " ").capitalize()), parts[2:]
+    else:
+        head, rest = parts[0].replace("_", " ").capitalize(), parts[1:]
+    return f"{head}: {', '.join(part.replace('_', ' ') for part in rest)}" if rest else head
+
+
+def parameter_name(key: str) -> str:
+    """A scenario key as the page names it: the label of the lever that sets it alone, else
+    :func:`setting_name`.
+
+    >>> parameter_name("services.inpatient.los_days.mean"), parameter_name("services.crisis.growth")
+    ('Mean length of stay', 'Crisis: growth')
+    """
+    for lever in LEVERS:
+        if not callable(lever.keys) and lever.keys == (key,):
+            return lever.label
+    return setting_name(key)
+
+
 def edits_display(base: Scenario, edited: Scenario) -> pd.DataFrame:
-    """The keys the levers changed: ``Key``, ``In the file``, ``Now`` (as text)."""
-    rows = [(key, yaml_cell(a), yaml_cell(b)) for key, a, b in edited_keys(base, edited)]
-    return pd.DataFrame(rows, columns=["Key", "In the file", "Now"]).astype(str)
+    """The settings the levers changed, in words: ``Setting`` (the lever's label, in its unit), ``As loaded``
+    and ``Now`` (values in the lever's unit, e.g. ``3 % a year``)."""
+    levers = {key: lever for lever in levers_for(base) for key in lever.scenario_keys(base)}
+    rows = []
+    for key, a, b in edited_keys(base, edited):
+        lever = levers.get(key)
+        if lever is None:
+            rows.append((setting_name(key), str(yaml_cell(a)), str(yaml_cell(b))))
+            continue
+
+        def shown(value: Any, lever: Lever = lever) -> str:
+            if lever.kind == "choice" or not isinstance(value, int | float):
+                return str(value)
+            return f"{value * lever.scale:,.{0 if lever.step >= 1 else 1}f} {lever.unit}".strip()
+
+        label = lever.label
+        if len(lever.scenario_keys(base)) > 1:
+            label = f"{label} ({setting_name(key)})"
+        rows.append((label, shown(a), shown(b)))
+    return pd.DataFrame(rows, columns=["Setting", "As loaded", "Now"]).astype(str)
 
 
 def _yearly_sum(monthly: np.ndarray) -> np.ndarray:
@@ -278,11 +349,13 @@ def oap_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def oap_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`oap_table` as text."""
+def oap_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`oap_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "OAP bed days, mean": table["bed_days"].map(number),
             "5th-95th percentile": [
                 f"{number(a)} to {number(b)}" for a, b in zip(table["bed_days_p5"], table["bed_days_p95"], strict=True)
@@ -365,12 +438,14 @@ def mhis_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def mhis_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`mhis_table` as text."""
+def mhis_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`mhis_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "MHIS": table["verdict"],
             "Qualifying spend, mean": table["spend"].map(gbp),
             "Minimum required, mean": table["minimum"].map(gbp),
@@ -412,11 +487,13 @@ def cip_table(run: Run) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def cip_display(table: pd.DataFrame) -> pd.DataFrame:
-    """:func:`cip_table` as text."""
+def cip_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`cip_table` as text: money in whole pounds or on the page's basis ``unit``,
+    years as financial years."""
+    gbp = _money_text(unit)
     return pd.DataFrame(
         {
-            "Contract year": table["year"].map(lambda y: f"Year {int(y)}"),
+            "Financial year": _financial_years(table["year"], start_month),
             "Planned this year": table["planned"].map(gbp),
             "Delivered this year": table["delivered"].map(gbp),
             "Share delivered": table["delivered_share"].map(percent),
@@ -528,15 +605,20 @@ def saving_table(base: Run, edited: Run) -> pd.DataFrame:
     return table
 
 
-def saving_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
-    """:func:`saving_table` as text."""
+def saving_display(table: pd.DataFrame, years: int, unit: str | None = None) -> pd.DataFrame:
+    """:func:`saving_table` as text, every column a change with its sign (``+`` a rise): the system cost,
+    the provider's surplus and the commissioner's spend. Whole pounds, or ``unit`` (``£m``, ``£000``)."""
     horizon = f"over {years} year{'s' if years > 1 else ''}"
+
+    def text(value: float) -> str:
+        return gbp_change(value) if unit is None else money(value, unit, sign=True)
+
     return pd.DataFrame(
         {
             "Rule": table["rule"],
-            f"Saving in system cost {horizon}": table["saving"].map(gbp_change),
-            "Captured by the provider (surplus)": table["provider"].map(gbp_change),
-            "Captured by the commissioner (spend)": table["commissioner"].map(gbp_change),
+            f"System cost changes by ({horizon})": (-table["saving"]).map(text),
+            "Provider surplus changes by": table["provider"].map(text),
+            "Commissioner spend changes by": (-table["commissioner"]).map(text),
         }
     )
 

@@ -38,6 +38,7 @@ from paysim.cli.display import format_value, money, unit
 from paysim.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
+    atomic_path,
     check_output_folder,
     check_output_path,
     write_json,
@@ -48,6 +49,7 @@ from paysim.montecarlo import (
     engine_run,
     run_replications,
 )
+from paysim.scenario import Scenario
 from paysim.uncertainty import central as uncertainty_central
 
 
@@ -283,7 +285,15 @@ def design(
 @app.command()
 def report(
     scenario: ScenarioArg,
-    out: Annotated[Path, typer.Option(help="Excel workbook to write (.xlsx).", show_default=False, dir_okay=False)],
+    out: Annotated[
+        Path,
+        typer.Option(
+            help="Excel workbook to write (.xlsx), or the two-page board pack (.pdf): I&E by financial year, who "
+            "carries which risk, MHIS, OAPs, access standards and the assumptions with their sources.",
+            show_default=False,
+            dir_okay=False,
+        ),
+    ],
     tables: Annotated[
         Path | None,
         typer.Option(help="Folder to write the same tables to as Parquet files (<sheet>.parquet).", show_default=False),
@@ -320,7 +330,7 @@ def report(
     ] = None,
 ) -> None:
     """Write a report workbook: inputs, summary per rule, risk measures, tornado, comparison and, with
-    --backtest, a calibration's back-test."""
+    --backtest, a calibration's back-test. With --out NAME.pdf, write the two-page board pack instead."""
     from paysim import report as rp
     from paysim import sensitivity as sens
 
@@ -330,7 +340,29 @@ def report(
         check_replications("--reps", reps)
         check_replications("--tornado-reps", tornado_reps)
         check_workers(workers)
-        check_output_path(out, (".xlsx",), "--out")
+        check_output_path(out, (".xlsx", ".pdf"), "--out")
+        if out.suffix.lower() == ".pdf":
+            given = [
+                name
+                for name, value in (
+                    ("--tables", tables),
+                    ("--change", change),
+                    ("--backtest", backtest),
+                    ("--measure", measure),
+                )
+                if value
+            ]
+            if given:
+                raise BadInput(
+                    f"{', '.join(given)}: {'options' if len(given) > 1 else 'an option'} of the workbook only; "
+                    f"the board pack (--out {out.name}) "
+                    "takes --reps, --engine, --seed, --workers and --set"
+                )
+            model = load(scenario, set_, seed)
+    if out.suffix.lower() == ".pdf":
+        write_board_pack(scenario, model, out, reps, requested, engine, workers)
+        return
+    with bad_input():
         if tables is not None:
             check_output_folder(tables, "--tables")
         model = load(scenario, set_, seed)
@@ -359,3 +391,19 @@ def report(
     if tables is not None:
         for path in rp.write_parquet(result, tables):
             typer.echo(f"wrote {path}")
+
+
+def write_board_pack(
+    scenario: str, model: Scenario, out: Path, reps: int, requested: str, engine: str, workers: int
+) -> None:
+    """Simulate ``reps`` replications of the scenario at its central values and write its board pack (PDF)."""
+    from paysim import board_pack
+
+    say_engine(requested, reps)
+    errors = Console(stderr=True)
+    with machine_errors(), progress_bar(errors, f"{model.name}: replications", reps) as progress:
+        activity = run_replications(uncertainty_central(model), reps, engine, workers, progress=progress)
+    pdf = board_pack.board_pack(model, activity, engine, resolve(scenario).read_text(encoding="utf-8"))
+    with atomic_path(out) as path:
+        Path(path).write_bytes(pdf)
+    typer.echo(f"wrote {out} (board pack, 2 pages)")
