@@ -11,17 +11,19 @@ From a shell (the README's *Running scenarios from the command line*)::
     paysim scenarios                                   # the bundled scenarios, one line each
     paysim run default --reps 50 --out results.csv     # or: python -m paysim run ...
 
-From Python (guard the top level with ``if __name__ == "__main__":`` when ``workers > 1``)::
+From Python, one way (:mod:`paysim.runner`; guard the top level with ``if __name__ == "__main__":`` when
+``workers > 1``)::
 
-    from paysim import load_scenario
-    from paysim.batch import run_batch
+    from paysim import RunSettings, load_scenario, run
 
-    run = run_batch(load_scenario("scenarios/default.yaml"), 200)   # vector engine
-    run.summary()["inpatient.oap_bed_days"]                          # mean, sd, percentiles
-    run.ledgers                                                      # per-rule money, by replication
+    result = run(load_scenario("scenarios/default.yaml"), RunSettings(reps=200))   # vector engine
+    result.summary()["inpatient.oap_bed_days"]                                      # mean, sd, percentiles
+    result.table                                                                    # one row per replication
+    result.ledgers                                                                  # per-rule money
 
-``Activity``, ``Scenario``, ``ScenarioError`` and ``load_scenario`` are imported from here on first use, so that
-``python -m paysim`` can install its signal handlers (:mod:`paysim.interrupts`) before the heavy imports.
+``Activity``, ``Run``, ``RunSettings``, ``Scenario``, ``ScenarioError``, ``load_scenario`` and ``run`` are imported
+from here on first use, so that ``python -m paysim`` can install its signal handlers (:mod:`paysim.interrupts`)
+before the heavy imports.
 """
 
 from __future__ import annotations
@@ -31,16 +33,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from paysim.activity import Activity
+    from paysim.results import Run
+    from paysim.runner import RunSettings, run
     from paysim.scenario import Scenario, ScenarioError, load_scenario
 
 # isort: split
 from paysim import calibrate  # a callable package: paysim.calibrate(DATA, base=...) -> Calibration
 
-__all__ = ["Activity", "Scenario", "ScenarioError", "calibrate", "load_scenario"]
+__all__ = ["Activity", "Run", "RunSettings", "Scenario", "ScenarioError", "calibrate", "load_scenario", "run"]
 __version__ = "0.1.0"
 
 _HOMES = {"Activity": "paysim.activity", "Scenario": "paysim.scenario", "ScenarioError": "paysim.scenario"}
-_HOMES["load_scenario"] = "paysim.scenario"
+_HOMES |= {"load_scenario": "paysim.scenario", "Run": "paysim.results", "RunSettings": "paysim.runner"}
+_HOMES["run"] = "paysim.runner"
 
 
 def __getattr__(name: str) -> Any:

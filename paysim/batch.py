@@ -37,8 +37,9 @@ import numpy as np
 import pyarrow as pa
 
 from paysim import finance, footprint, montecarlo, psa
-from paysim.io import monthly_table, results_columns, run_metadata, summary, table_writer
+from paysim.io import monthly_table, run_columns, run_metadata, table_writer
 from paysim.montecarlo import RunError, closing, iter_chunks, no_progress
+from paysim.results import Run, table_of
 from paysim.uncertainty import central, param_columns, sampled_scenarios
 
 if TYPE_CHECKING:
@@ -128,41 +129,9 @@ def _months_bytes(activity: Activity) -> int:
     return sum(values.nbytes for values in activity.monthly.values())
 
 
-@dataclass(frozen=True)
-class BatchRun:
-    """The results of :func:`run_batch`.
-
-    Attributes
-    ----------
-    scenario : Scenario
-        The scenario as given.
-    engine : str
-        The engine that simulated it.
-    table : pyarrow.Table
-        One row per replication, in replication order: ``replication``, every public measure over the
-        horizon, ``<rule>.<ledger>`` (GBP over the horizon) and ``param.*`` columns under uncertainty; the
-        run's description in its schema metadata (as :func:`paysim.io.results_table`).
-    ledgers : dict of str to LedgerTotals
-        Each rule's ledgers over the horizon and its surplus and spend per contract year, what
-        :func:`paysim.analysis.risk_table` reads.
-    spilled_bytes : int
-        Bytes of simulated months that waited on disk between the passes (0 when the run fitted in memory).
-    """
-
-    scenario: Scenario
-    engine: str
-    table: pa.Table
-    ledgers: dict[str, finance.LedgerTotals]
-    spilled_bytes: int = 0
-
-    @property
-    def reps(self) -> int:
-        return self.table.num_rows
-
-    def summary(self) -> dict[str, dict[str, float | int | None]]:
-        """Statistics of every column: ``{column: {statistic: value}}`` with the keys of
-        :data:`paysim.io.STATISTICS` (see :func:`paysim.io.summary`)."""
-        return summary(self.table)
+BatchRun = Run
+"""The results of :func:`run_batch`: a :class:`paysim.results.Run` (its ledgers are
+:class:`~paysim.finance.LedgerTotals`; no activity is kept). The old name, for one release."""
 
 
 def run_batch(
@@ -179,7 +148,7 @@ def run_batch(
     spill_folder: str | Path | None = None,
     reuse: LineCache | None = None,
     pricing: Callable[[int, int], None] | None = None,
-) -> BatchRun:
+) -> Run:
     """Simulate and price a run in bounded memory: the results table and risk of :func:`paysim.psa.simulate`.
 
     Parameters
@@ -206,8 +175,9 @@ def run_batch(
 
     Returns
     -------
-    BatchRun
-        Identical whatever ``workers``, ``chunk_size``, ``executor`` or ``memory_budget``.
+    paysim.results.Run
+        The results table and each rule's :class:`~paysim.finance.LedgerTotals` (no activity); identical
+        whatever ``workers``, ``chunk_size``, ``executor`` or ``memory_budget``.
     """
     plan_on_expected = psa.plans_on_expected(central(scenario))
     uncertain = uncertainty and scenario.uncertain is not None
@@ -244,8 +214,7 @@ def run_batch(
         spilled = store.spilled
     if uncertain:
         columns.update(param_columns(scenario, columns["replication"]))
-    table = pa.table({name: pa.array(values) for name, values in columns.items()}).replace_schema_metadata(metadata)
-    return BatchRun(scenario, engine_name, table, totals, spilled)
+    return Run(scenario, engine_name, table_of(columns, metadata), totals, spilled_bytes=spilled)
 
 
 def check_memory(
@@ -302,7 +271,7 @@ def _price(activity: Activity, scenarios_of: Callable[[Activity], list[Scenario]
     """Price one chunk with the run's planned baselines' ``level`` (``{key: [year]}`` units, or None)."""
     ledgers = psa.ledgers_by_replication(scenarios_of(activity), activity, level)
     columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
-    columns.update(results_columns(activity, finance.money_columns(ledgers)))
+    columns.update(run_columns(activity, ledgers))
     totals = {rule: finance.LedgerTotals.of(ledger) for rule, ledger in ledgers.items()}
     return _Priced(columns, totals, activity)
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -27,10 +27,12 @@ import numpy as np
 from paysim import finance
 from paysim.activity import Activity
 from paysim.analysis import paired_comparison, paired_difference
-from paysim.batch import BatchRun, check_memory, run_batch
+from paysim.batch import check_memory
 from paysim.engines.reuse import LineCache
-from paysim.io import results_columns
+from paysim.finance import system_cost, system_cost_columns
+from paysim.io import run_columns
 from paysim.montecarlo import RunError
+from paysim.runner import RunSettings, run
 from paysim.scenario import Scenario
 
 
@@ -52,18 +54,7 @@ class Comparison:
 
 def scenario_columns(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
     """Every results column of a run: public measures, ``<rule>.<ledger>``, and ``<rule>.system_cost``."""
-    ledgers = finance.ledgers(scenario, activity)
-    return {**results_columns(activity, finance.money_columns(ledgers)), **system_cost_columns(ledgers)}
-
-
-def system_cost(ledger: finance.Ledger | finance.LedgerTotals) -> np.ndarray:
-    """Provider cost plus OAP spend the commissioner pays directly, GBP over the horizon, ``[replication]``."""
-    return ledger.total("provider_cost") + ledger.total("commissioner_spend") - ledger.total("provider_income")
-
-
-def system_cost_columns(ledgers: Mapping[str, finance.Ledger | finance.LedgerTotals]) -> dict[str, np.ndarray]:
-    """``{"<rule>.system_cost": [replication]}`` for every rule, in the ledgers' order (GBP over the horizon)."""
-    return {f"{rule}.system_cost": system_cost(ledger) for rule, ledger in ledgers.items()}
+    return run_columns(activity, finance.ledgers(scenario, activity))
 
 
 def saving_split(base: Mapping[str, np.ndarray], other: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
@@ -128,12 +119,12 @@ def compare_scenarios(
 
     # the two runs share every line the change does not reach (in this process; see LineCache); each is
     # priced chunk by chunk (paysim.batch), so memory does not grow with reps beyond a value per column
-    runs = {"engine": engine, "workers": workers, "executor": executor, "uncertainty": False}
+    settings = RunSettings(reps=reps, engine=engine, workers=workers, executor=executor, uncertainty=False)
     for scenario in (base, other):  # both must fit before either starts
-        check_memory(scenario, reps, **runs)
-    runs["reuse"] = LineCache()
-    base_columns = _with_system_cost(run_batch(base, reps, progress=step(0), **runs))
-    other_columns = _with_system_cost(run_batch(other, reps, progress=step(1), **runs))
+        check_memory(scenario, reps, engine, workers, executor, uncertainty=False)
+    settings = replace(settings, reuse=LineCache())
+    base_columns = run(base, replace(settings, progress=step(0))).columns()
+    other_columns = run(other, replace(settings, progress=step(1))).columns()
     return Comparison(
         base=base,
         other=other,
@@ -160,7 +151,12 @@ def check_comparable(base: Scenario, other: Scenario, names: tuple[str, str] = (
         )
 
 
-def _with_system_cost(run: BatchRun) -> dict[str, np.ndarray]:
-    """The run's results columns (no ``replication``), and ``<rule>.system_cost`` after each rule's ledgers."""
-    columns = {name: run.table.column(name).to_numpy() for name in run.table.column_names if name != "replication"}
-    return {**columns, **system_cost_columns(run.ledgers)}
+__all__ = [
+    "Comparison",
+    "check_comparable",
+    "compare_scenarios",
+    "saving_split",
+    "scenario_columns",
+    "system_cost",  # lives with the ledgers (paysim.finance); here for one release
+    "system_cost_columns",
+]

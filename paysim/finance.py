@@ -342,6 +342,20 @@ def money_columns(ledgers: Mapping[str, Ledger]) -> dict[str, np.ndarray]:
     return columns
 
 
+def system_cost(ledger: Ledger | LedgerTotals) -> np.ndarray:
+    """A ledger identity: what the provider spends plus the out-of-area spend the commissioner pays directly,
+    GBP over the horizon, ``[replication]``::
+
+        system_cost = provider_cost + (commissioner_spend - provider_income)
+    """
+    return ledger.total("provider_cost") + ledger.total("commissioner_spend") - ledger.total("provider_income")
+
+
+def system_cost_columns(ledgers: Mapping[str, Ledger | LedgerTotals]) -> dict[str, np.ndarray]:
+    """``{"<rule>.system_cost": [replication]}`` for every rule, in the ledgers' order (GBP over the horizon)."""
+    return {f"{rule}.system_cost": system_cost(ledger) for rule, ledger in ledgers.items()}
+
+
 # --- Mental Health Investment Standard ----------------------------------------------------------------
 
 

@@ -37,6 +37,7 @@ import pyarrow.parquet as pq
 
 from paysim.activity import Activity, measure_kinds
 from paysim.analysis import summarise
+from paysim.finance import Ledger, money_columns, system_cost_columns
 from paysim.limits import shown_name
 from paysim.scenario import LINES, Scenario
 
@@ -80,6 +81,33 @@ def results_columns(activity: Activity, money: Mapping[str, np.ndarray] | None =
         if values.shape != (activity.n_replications,):
             raise ValueError(f"money column {name!r} has shape {values.shape}, expected ({activity.n_replications},)")
         columns[name] = values
+    return columns
+
+
+def run_columns(
+    activity: Activity,
+    ledgers: Mapping[str, Ledger] | None = None,
+    params: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
+    """A run's results columns, the one place they are built: ``{name: [R]}``.
+
+    Public measures over the horizon; then each rule's ``<rule>.<ledger>`` (:func:`paysim.finance.money_columns`);
+    then ``<rule>.system_cost`` (:func:`paysim.finance.system_cost`); then the ``param.*`` columns of a run under
+    uncertainty. GBP over the horizon for money.
+
+    Parameters
+    ----------
+    activity:
+        Simulated activity, arrays ``[R, months]``.
+    ledgers:
+        Every rule's ledger of those rows, ``[R, months]`` (none: measures only).
+    params:
+        ``param.<dotted key>`` columns, ``[R]``.
+    """
+    columns = results_columns(activity, money_columns(ledgers) if ledgers else None)
+    if ledgers:
+        columns.update(system_cost_columns(ledgers))
+    columns.update(params or {})
     return columns
 
 

@@ -74,7 +74,15 @@ AUTO_DES_MAX_REPS = 5
 
 
 class RunError(ValueError):
-    """Bad arguments to a batch run (unknown engine, reps < 1, ...); the message is ready to show."""
+    """Bad arguments to a batch run (unknown engine, reps < 1, ...); the message is ready to show.
+
+    ``parameter`` names the argument at fault when there is one; the message then starts with it (``reps: must
+    be ...``), so that a front end can put its own name for it there (the command line's ``--reps``).
+    """
+
+    def __init__(self, message: str, parameter: str | None = None) -> None:
+        super().__init__(message)
+        self.parameter = parameter
 
 
 class RunTooLarge(RunError):
@@ -136,7 +144,8 @@ def dask_executor(scheduler: str, workers: int = 1, timeout: str = "10s") -> Ite
         from dask.distributed import Client, LocalCluster
     except ImportError:
         raise RunError(
-            "--scheduler: Dask is not installed; install the cluster extra: pip install 'paysim[cluster]'"
+            "scheduler: Dask is not installed; install the cluster extra: pip install 'paysim[cluster]'",
+            parameter="scheduler",
         ) from None
     cluster = None
     try:
@@ -148,7 +157,9 @@ def dask_executor(scheduler: str, workers: int = 1, timeout: str = "10s") -> Ite
     except (OSError, RuntimeError) as exc:  # unreachable address, or workers that failed to start
         if cluster is not None:
             cluster.close()
-        raise RunError(f"--scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})") from None
+        raise RunError(
+            f"scheduler {scheduler!r}: cannot connect to the Dask scheduler ({exc})", parameter="scheduler"
+        ) from None
     try:
         yield client.get_executor()
     finally:
@@ -167,13 +178,15 @@ def engine_run(engine: str) -> Callable[[Scenario, Sequence[int]], Activity]:
     """
     info = ENGINES.get(engine)
     if info is None:
-        raise RunError(f"--engine {engine!r}: unknown engine (available: {', '.join(ENGINES)})")
+        raise RunError(f"engine {engine!r}: unknown engine (available: {', '.join(ENGINES)})", parameter="engine")
     try:
         module = importlib.import_module(info.module)
     except ModuleNotFoundError as exc:
         if exc.name != info.module:
             raise
-        raise RunError(f"--engine {engine!r}: this engine is not available in this version of paysim") from None
+        raise RunError(
+            f"engine {engine!r}: this engine is not available in this version of paysim", parameter="engine"
+        ) from None
     return module.run
 
 
@@ -481,7 +494,7 @@ def _run_on(
 
 def _check_count(name: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise RunError(f"--{name.replace('_', '-')}: must be a whole number >= 1, got {value!r}")
+        raise RunError(f"{name}: must be a whole number >= 1, got {value!r}", parameter=name)
 
 
 def no_progress(done: int, total: int) -> None:

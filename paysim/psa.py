@@ -17,17 +17,22 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from paysim import finance
+from paysim.activity import Activity
+from paysim.costs import provider_costs
+from paysim.finance import Ledger, priced_units
+from paysim.io import run_columns, run_metadata
+from paysim.montecarlo import default_chunk_size, run_chunk, run_replications
+from paysim.payment.schedule import yearly_totals
+from paysim.results import Run, table_of
 from paysim.terms import PLANNED_RULES, Costs
 from paysim.uncertainty import central, param_columns, sampled_scenarios
 
 if TYPE_CHECKING:
-    from paysim.activity import Activity
-    from paysim.finance import Ledger
     from paysim.scenario import Scenario
 
 # --- running -------------------------------------------------------------------------------------------
@@ -35,8 +40,6 @@ if TYPE_CHECKING:
 
 def run_uncertain_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "vector") -> Activity:
     """Simulate each replication alone with its own sampled scenario; rows in the order given."""
-    from paysim.activity import Activity
-    from paysim.montecarlo import run_chunk
 
     parts = [
         run_chunk(s, [r], engine) for s, r in zip(sampled_scenarios(scenario, replications), replications, strict=True)
@@ -65,7 +68,6 @@ def run_uncertain(
     Activity
         Arrays ``[reps, months]`` in replication order, identical for any ``workers`` or ``chunk_size``.
     """
-    from paysim.montecarlo import run_replications
 
     model, chunk_size, runner = uncertain_plan(scenario, reps, workers, chunk_size)
     return run_replications(model, reps, engine, workers, chunk_size, progress, executor, chunk_runner=runner)
@@ -77,7 +79,6 @@ def uncertain_plan(
     """How :func:`run_uncertain` simulates: ``(scenario to run, chunk size, chunk runner)`` for
     :func:`paysim.montecarlo.iter_chunks` (the central scenario in batches when no uncertain key changes the
     simulation; else each replication alone, in small chunks)."""
-    from paysim.montecarlo import default_chunk_size
 
     if scenario.uncertain is None or not scenario.uncertain.simulation_keys():
         return central(scenario), chunk_size, None
@@ -94,7 +95,6 @@ def uncertain_plan(
 
 def rows(activity: Activity, index: np.ndarray | Sequence[int]) -> Activity:
     """The Activity of some rows (positions, not replication numbers)."""
-    from paysim.activity import Activity
 
     index = np.asarray(index)
     return Activity(
@@ -120,7 +120,6 @@ def planned_keys(scenario: Scenario) -> list[str]:
 
 def planned_rule_units(scenario: Scenario, activity: Activity) -> dict[str, np.ndarray]:
     """Units per month of every currency in :func:`planned_keys`, ``{key: [R, M]}`` (as the ledgers use)."""
-    from paysim.finance import priced_units
 
     contracts = scenario.contracts
     assert contracts is not None
@@ -150,7 +149,6 @@ def yearly_units(scenarios: Sequence[Scenario], activity: Activity) -> dict[str,
     What :func:`level_of` needs of a row, so that a run priced chunk by chunk (:mod:`paysim.batch`) can keep
     this (small) instead of the rows' monthly activity.
     """
-    from paysim.payment.schedule import yearly_totals
 
     out: dict[str, np.ndarray] = {}
     for scenario, index in _groups(scenarios):
@@ -205,8 +203,6 @@ def ledgers_by_replication(
         As :func:`paysim.finance.ledgers`, arrays ``[R, months]``. With one scenario for every row and no
         ``level`` it equals ``finance.ledgers(scenario, activity)``.
     """
-    from paysim import finance
-    from paysim.costs import provider_costs
 
     if len(scenarios) != activity.n_replications:
         raise ValueError(f"{len(scenarios)} scenarios for {activity.n_replications} rows")
@@ -226,8 +222,6 @@ def cip_by_replication(scenarios: Sequence[Scenario], activity: Activity) -> dic
     """The cost-improvement programme of each row, per contract year, GBP ``{name: [R, year]}``: ``planned``,
     ``delivered`` and ``recurrent`` (see :class:`paysim.costs.CIPSavings`); None if no row's scenario has
     ``costs.cip``."""
-    from paysim.costs import provider_costs
-    from paysim.payment.schedule import yearly_totals
 
     if all(s.costs is None or s.costs.cip is None for s in scenarios):
         return None
@@ -243,7 +237,6 @@ def cip_by_replication(scenarios: Sequence[Scenario], activity: Activity) -> dic
 
 
 def _scatter(pieces: list[tuple[np.ndarray, Ledger]], n: int) -> Ledger:
-    from paysim.finance import Ledger
 
     first = pieces[0][1]
 
@@ -278,42 +271,6 @@ def _groups(scenarios: Sequence[Scenario]) -> Iterable[tuple[Scenario, np.ndarra
 # --- a whole PSA run -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Run:
-    """A run with or without parameter uncertainty.
-
-    Attributes
-    ----------
-    scenario : Scenario
-        The scenario as given (with its ``uncertain:`` block, if any).
-    activity : Activity
-        ``[R, months]``.
-    ledgers : dict of str to Ledger
-        Every rule's money per replication, each row priced with its own parameter set.
-    params : dict of str to ndarray
-        ``param.<dotted key>`` columns, ``[R]`` (empty without uncertainty).
-    scenarios : list of Scenario
-        The scenario of each replication.
-    """
-
-    scenario: Scenario
-    activity: Activity
-    ledgers: dict[str, Ledger]
-    params: dict[str, np.ndarray]
-    scenarios: list[Scenario]
-
-    def columns(self) -> dict[str, np.ndarray]:
-        """Every results column ``{name: [R]}``: measures, ``<rule>.<ledger>``, ``<rule>.system_cost``, params."""
-        from paysim import finance
-        from paysim.compare import system_cost_columns
-        from paysim.io import results_columns
-
-        columns = results_columns(self.activity, finance.money_columns(self.ledgers))
-        columns.update(system_cost_columns(self.ledgers))
-        columns.update(self.params)
-        return columns
-
-
 def simulate(
     scenario: Scenario,
     reps: int,
@@ -327,23 +284,23 @@ def simulate(
 
     Returns
     -------
-    Run
-        Activity, ledgers (each replication priced with its own parameters) and ``param.*`` columns.
+    paysim.results.Run
+        The results table, the activity ``[R, months]``, whole ledgers (each replication priced with its own
+        parameters) and each replication's scenario.
     """
-    from paysim import finance
-    from paysim.montecarlo import run_replications
-
     if scenario.uncertain is None or not uncertainty:
         base = central(scenario)
         activity = run_replications(base, reps, engine, workers, progress=progress, executor=executor)
-        return Run(scenario, activity, finance.ledgers(base, activity), {}, [base] * reps)
-    activity = run_uncertain(scenario, reps, engine, workers, progress=progress, executor=executor)
-    replications = np.asarray(activity.replications)
-    scenarios = sampled_scenarios(scenario, replications)
-    return Run(
-        scenario,
-        activity,
-        ledgers_by_replication(scenarios, activity),
-        param_columns(scenario, replications),
-        scenarios,
-    )
+        scenarios = [base] * reps
+        ledgers = finance.ledgers(base, activity)
+        params: dict[str, np.ndarray] = {}
+    else:
+        activity = run_uncertain(scenario, reps, engine, workers, progress=progress, executor=executor)
+        replications = np.asarray(activity.replications)
+        scenarios = sampled_scenarios(scenario, replications)
+        ledgers = ledgers_by_replication(scenarios, activity)
+        params = param_columns(scenario, replications)
+    columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
+    columns.update(run_columns(activity, ledgers, params))
+    table = table_of(columns, run_metadata(scenario, activity.engine, activity.n_replications))
+    return Run(scenario, activity.engine, table, ledgers, activity, scenarios)

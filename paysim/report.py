@@ -21,14 +21,17 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from paysim import analysis, finance, psa, sensitivity, uncertainty
+from paysim import analysis, finance, psa, runner, sensitivity, uncertainty
+from paysim.compare import compare_scenarios
 from paysim.io import atomic_path
+from paysim.runner import RunSettings
 from paysim.scenario import Scenario
 from paysim.terms import Costs
 
@@ -80,9 +83,8 @@ def report_tables(
     tornado_reps : int, optional
         Replications per tornado run (default ``reps``).
     """
-    from paysim.compare import compare_scenarios
-
-    run = psa.simulate(scenario, reps, engine, workers, progress=progress, executor=executor)
+    settings = RunSettings(reps=reps, engine=engine, workers=workers, progress=progress, executor=executor)
+    run = runner.run(scenario, replace(settings, keep_months=True))  # the CIP table needs each replication's months
     base = uncertainty.central(scenario)
     tables: dict[str, list[dict[str, Any]]] = {}
     inputs = _flat(base.model_dump(mode="json", exclude_none=True))

@@ -33,6 +33,7 @@ from paysim import finance, psa, uncertainty
 from paysim.activity import Activity, measure_kinds
 from paysim.analysis import paired_difference
 from paysim.engines.reuse import LineCache
+from paysim.io import run_columns
 from paysim.montecarlo import run_replications
 from paysim.scenario import Scenario
 
@@ -131,7 +132,7 @@ class Evaluator:
         if self.level is None:
             self.level = psa.expected_level([scenario] * self.reps, activity)
         ledgers = psa.ledgers_by_replication([scenario] * self.reps, activity, self.level)
-        return psa.Run(scenario, activity, ledgers, {}, [scenario] * self.reps).columns()
+        return run_columns(activity, ledgers)
 
 
 def _value(scenario: Scenario, key: str, value: float) -> float | int:

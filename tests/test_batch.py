@@ -57,7 +57,7 @@ def case(request, small):
     scenario = scenario_from_dict(data, source="test.yaml")
     uncertainty = request.param != "central"
     run = psa.simulate(scenario, REPS, "vector", uncertainty=uncertainty)
-    money = {**finance.money_columns(run.ledgers), **run.params}
+    money = {**finance.money_columns(run.ledgers), **finance.system_cost_columns(run.ledgers), **run.params}
     table = results_table(run.activity, money=money, scenario=scenario)
     return scenario, uncertainty, table, risk_table(run.ledgers), monthly_table(run.activity, scenario=scenario)
 
@@ -173,9 +173,9 @@ def test_store_keeps_chunks_in_memory_up_to_its_budget_then_on_disk(chunks, tmp_
 
 
 def test_iter_chunks_checks_its_arguments_before_running():
-    with pytest.raises(RunError, match="--reps"):
+    with pytest.raises(RunError, match="reps: must"):
         iter_chunks(small_trust(), 0, "vector")
-    with pytest.raises(RunError, match="--engine 'warp'"):
+    with pytest.raises(RunError, match="engine 'warp'"):
         iter_chunks(small_trust(), 3, "warp")
 
 

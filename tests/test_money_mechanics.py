@@ -332,7 +332,7 @@ def test_an_uncertain_delivery_prices_each_replication_with_its_own_programme():
     data["uncertain"] = {"parameters": {"costs.cip.delivered_share": [0.5, 1.0]}}
     sc = scenario_from_dict(data)
     whole = psa.simulate(sc, 6, "vector")
-    money = {**finance.money_columns(whole.ledgers), **whole.params}
+    money = {**finance.money_columns(whole.ledgers), **finance.system_cost_columns(whole.ledgers), **whole.params}
     assert run_batch(sc, 6, "vector", chunk_size=4).table.equals(
         results_table(whole.activity, money=money, scenario=sc), check_metadata=True
     )

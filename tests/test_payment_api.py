@@ -330,7 +330,7 @@ def test_last_year_baselines_give_the_same_results_whole_or_chunk_by_chunk(small
         data["uncertain"] = {"parameters": UNCERTAIN[uncertain]}
     sc = scenario_from_dict(data)
     whole = psa.simulate(sc, 7, "vector")
-    money = {**finance.money_columns(whole.ledgers), **whole.params}
+    money = {**finance.money_columns(whole.ledgers), **finance.system_cost_columns(whole.ledgers), **whole.params}
     table = results_table(whole.activity, money=money, scenario=sc)
     for chunk_size in (2, 3):
         batch = run_batch(sc, 7, "vector", chunk_size=chunk_size, memory_budget=0)
@@ -353,12 +353,14 @@ def test_run_and_its_results_file_have_the_api_rule(small, tmp_path):
     header = next(line for line in result.stdout.splitlines() if "capitation" in line)
     assert header.split()[-1] == "api"
     columns = pq.read_table(out).column_names
-    assert columns[-4:] == [
+    assert [name for name in columns if name.startswith("api.")] == [
         "api.provider_income",
         "api.provider_cost",
         "api.provider_surplus",
         "api.commissioner_spend",
+        "api.system_cost",  # every run's table has each rule's system cost (after all rules' ledgers)
     ]
+    assert columns[-5:] == [f"{rule}.system_cost" for rule in ("block", "activity", "blended", "capitation", "api")]
 
 
 def test_compare_design_and_report_have_the_api_rule(small, tmp_path):

@@ -15,8 +15,8 @@ from paysim.analysis import deficit_probability, expected_shortfall, paired_diff
 from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, number, percent, yaml_cell
 from paysim.app_support.levers import edited_keys
 from paysim.app_support.runs import Run
-from paysim.compare import saving_split, system_cost_columns
-from paysim.finance import money_columns
+from paysim.compare import saving_split
+from paysim.finance import money_columns, system_cost_columns
 from paysim.io import public_measures
 from paysim.scenario import Scenario
 

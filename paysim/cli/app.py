@@ -169,7 +169,9 @@ def bad_input() -> Iterator[None]:
     """Turn the errors a user can fix into a message on stderr and exit status 2 (never a traceback)."""
     try:
         yield
-    except (ScenarioError, OutputError, RunError, BadInput) as exc:
+    except RunError as exc:
+        message = flag_message(exc)
+    except (ScenarioError, OutputError, BadInput) as exc:
         message = str(exc)
     except OSError as exc:  # a file name the system refuses (too long, say) that no check above caught
         where = f"{shown_name(exc.filename)}: " if exc.filename else ""
@@ -192,9 +194,21 @@ def machine_errors() -> Iterator[None]:
     except RunTooLarge as exc:
         typer.echo(f"paysim: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (OSError, RunError) as exc:
+    except RunError as exc:
+        typer.echo(f"paysim: {flag_message(exc)}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
         typer.echo(f"paysim: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+def flag_message(exc: RunError) -> str:
+    """A run's error as the command line says it: the parameter at fault named by its option (``reps`` ->
+    ``--reps``, ``chunk_size`` -> ``--chunk-size``)."""
+    message = str(exc)
+    if exc.parameter and message.startswith(exc.parameter):
+        return f"--{exc.parameter.replace('_', '-')}{message[len(exc.parameter) :]}"
+    return message
 
 
 def check_count(option: str, value: int) -> None:

@@ -11,7 +11,8 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
-from paysim.batch import check_memory, run_batch
+from paysim import runner
+from paysim.batch import check_memory
 from paysim.cli.app import (
     BadInput,
     EngineOption,
@@ -107,17 +108,17 @@ def run(
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{model.name}: replications", reps) as progress,
     ):
-        result = run_batch(
-            model,
-            reps,
-            engine,
-            workers,
+        settings = runner.RunSettings(
+            reps=reps,
+            engine=engine,
+            workers=workers,
             progress=progress,
             executor=executor,
             uncertainty=not no_uncertainty,
             monthly=monthly,
             pricing=lambda done, total: progress(done, total, f"{model.name}: pricing"),
         )
+        result = runner.run(model, settings)
     elapsed = time.perf_counter() - started
 
     stats = result.summary()
