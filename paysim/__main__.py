@@ -5,6 +5,7 @@ Ctrl-C or SIGTERM during the seconds of start-up ends the command as cleanly as 
 """
 
 import contextlib
+import importlib
 import os
 import sys
 
@@ -16,10 +17,10 @@ def main() -> None:
     with one line and exit status 128 + the signal's number (:mod:`paysim.interrupts`)."""
     try:
         interrupts.install()
-        # imported here, after install(): importing the commands (NumPy, numba, pydantic) takes seconds
-        from paysim.cli import app  # the package registers every command on the app
-
-        app()
+        # imported after install(), by name: importing the commands (NumPy, numba, pydantic) takes seconds, and
+        # the start-up path is the one place paysim defers an import of its own (as paysim/__init__.py's
+        # __getattr__ does, by name); paysim.cli registers every command on its app
+        importlib.import_module("paysim.cli").app()
     except interrupts.Interrupted as stop:
         written = sys.modules["paysim.io"].written_files() if "paysim.io" in sys.modules else ()
         print(interrupts.message(stop, written), file=sys.stderr)

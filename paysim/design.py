@@ -47,7 +47,7 @@ from paysim.activity import Activity
 from paysim.analysis import expected_shortfall
 from paysim.costs import provider_costs
 from paysim.montecarlo import run_replications
-from paysim.scenario import Scenario, ScenarioError
+from paysim.scenario import Scenario, ScenarioError, scenario_from_dict
 from paysim.terms import PLANNED_RULES
 
 GOALS = ("p-deficit", "mean-surplus", "equal-shortfall")
@@ -197,8 +197,6 @@ class Pricer:
         keep = {"oap_paid_by", "oap_provider_share", "roll_forward", rule}
         data = scenario.model_dump(mode="json", exclude_none=True)
         data["contracts"] = {k: v for k, v in data["contracts"].items() if k in keep}
-        from paysim.scenario import scenario_from_dict
-
         self.scenario = scenario_from_dict(data, source=f"scenario {scenario.name!r}")
         self.activity = activity
         self.terms = tuple(terms)

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from paysim import footprint, interrupts
 from paysim.activity import Activity
+from paysim.engines._kernels import set_threads
 from paysim.scenario import Scenario
 
 if TYPE_CHECKING:
@@ -212,8 +213,6 @@ def run_chunk(
         Rows in the order of ``replications``; arrays ``[len(replications), months]``.
     """
     if multiprocessing.parent_process() is not None:  # a worker process: the workers share the cores
-        from paysim.engines._kernels import set_threads
-
         set_threads(1)
     if reuse is not None and engine == "vector":
         return engine_run(engine)(scenario, list(replications), reuse=reuse)

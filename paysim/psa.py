@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from paysim import finance
+from paysim import finance, montecarlo
 from paysim.activity import Activity
 from paysim.costs import provider_costs
 from paysim.finance import Ledger, priced_units
 from paysim.io import run_columns, run_metadata
-from paysim.montecarlo import default_chunk_size, run_chunk, run_replications
+from paysim.montecarlo import default_chunk_size, run_replications
 from paysim.payment.schedule import yearly_totals
 from paysim.results import Run, table_of
 from paysim.terms import PLANNED_RULES, Costs
@@ -42,7 +42,8 @@ def run_uncertain_chunk(scenario: Scenario, replications: Sequence[int], engine:
     """Simulate each replication alone with its own sampled scenario; rows in the order given."""
 
     parts = [
-        run_chunk(s, [r], engine) for s, r in zip(sampled_scenarios(scenario, replications), replications, strict=True)
+        montecarlo.run_chunk(s, [r], engine)
+        for s, r in zip(sampled_scenarios(scenario, replications), replications, strict=True)
     ]
     return Activity.concat(parts)
 

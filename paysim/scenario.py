@@ -41,6 +41,7 @@ from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
 from paysim.distributions import Duration
+from paysim.errors import ScenarioError
 from paysim.limits import (
     LIMITS,
     LONGEST_DAYS,
@@ -61,10 +62,6 @@ from paysim.uncertainty import Uncertain, check_keys, check_support
 
 LINES = ("talking_therapies", "community", "crisis")
 """Referral-based service lines, in the order they are reported."""
-
-
-class ScenarioError(ValueError):
-    """A scenario file, mapping or override is invalid; the message is ready to show a user."""
 
 
 class _Model(BaseModel):

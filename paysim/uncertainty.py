@@ -34,6 +34,7 @@ import numpy as np
 from pydantic import BaseModel, BeforeValidator, Field, model_validator
 from scipy import stats
 
+from paysim.errors import ScenarioError
 from paysim.limits import MAX_CV, MODEL_CONFIG, PARAMETER_LIMIT, why
 from paysim.streams import stream
 
@@ -352,8 +353,6 @@ def check_support(scenario: Scenario) -> None:
         ``"uncertain.parameters.<key>: the distribution reaches V, ..."`` naming the extreme value and what is
         wrong with it (a :class:`paysim.scenario.ScenarioError` message once the scenario is validated).
     """
-    from paysim.scenario import ScenarioError
-
     if scenario.uncertain is None:
         return
     base = central(scenario)

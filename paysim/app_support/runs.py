@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from paysim import montecarlo
 from paysim.activity import Activity
 from paysim.app_support.levers import _dump
 from paysim.costs import ProviderCosts, provider_costs
@@ -115,11 +116,9 @@ def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity
 
     Raises :class:`~paysim.montecarlo.RunTooLarge` (a ValueError the page shows) if the piece cannot fit in the
     memory free."""
-    from paysim.montecarlo import run_chunk
-
     scenario = scenario_from_yaml(activity_text, source="activity")
     check_memory(scenario, stop - first, engine, keeps=activity_bytes(scenario))
-    return run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
+    return montecarlo.run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from paysim import design as dz
+from paysim import report as rp
+from paysim import sensitivity as sens
 from paysim.calibrate.backtest import read_table as read_backtest
 from paysim.calibrate.backtest import report_sheets as backtest_sheets
 from paysim.calibrate.monthly import DataError
@@ -75,8 +78,6 @@ def sensitivity(
 ) -> None:
     """Sensitivity of a results column to the scenario's uncertain parameters: a one-way (tornado) table
     on common random numbers, or Sobol indices (--method sobol)."""
-    from paysim import sensitivity as sens
-
     with bad_input():
         if method not in ("oneway", "sobol"):
             raise BadInput(f"--method {method!r}: use oneway or sobol")
@@ -209,8 +210,6 @@ def design(
 ) -> None:
     """Find the contract term that meets a goal on the same random numbers (scipy brentq), with a
     bootstrap interval."""
-    from paysim import design as dz
-
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
@@ -321,9 +320,6 @@ def report(
 ) -> None:
     """Write a report workbook: inputs, summary per rule, risk measures, tornado, comparison and, with
     --backtest, a calibration's back-test."""
-    from paysim import report as rp
-    from paysim import sensitivity as sens
-
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
