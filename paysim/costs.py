@@ -41,12 +41,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from paysim.activity import Activity
+from paysim.lines import SERVICES
 from paysim.payment.currencies import currency_units
 from paysim.payment.schedule import contract_year
 from paysim.terms import CostImprovement, Costs
-
-SERVICES = ("talking_therapies", "community", "crisis", "inpatient")
-"""Services that costs are attributed to (plus ``overheads``)."""
 
 BOUGHT_IN = ("inpatient.oap",)
 """Cost parts the provider buys from other providers at their price: a cost-improvement programme does not

@@ -34,15 +34,8 @@ import numpy as np
 
 from paysim.activity import Activity, measure_kinds
 from paysim.costs import ProviderCosts, provider_costs
-from paysim.payment import (
-    Payment,
-    activity_payment,
-    api_payment,
-    blended_payment,
-    block_payment,
-    capitation_payment,
-    yearly_change,
-)
+from paysim.lines import CORE_SERVICES
+from paysim.payment import Payment, PricedActivity, payment_rule, yearly_change
 from paysim.payment.currencies import currency_units, measure_for
 from paysim.payment.outcomes import indicator_measures
 from paysim.payment.schedule import by_year, yearly_totals
@@ -50,9 +43,6 @@ from paysim.terms import MHIS, PRICED_RULES, RULES, Contracts, Costs
 
 LEDGERS = ("provider_income", "provider_cost", "provider_surplus", "commissioner_spend")
 """Ledger names, the public contract for result columns ``<rule>.<ledger>``."""
-
-CORE_SERVICES = ("community", "crisis", "inpatient")
-"""Services counted as core for the MHIS split (talking therapies is the other part)."""
 
 
 @dataclass(frozen=True)
@@ -260,24 +250,12 @@ def rule_payment(
     ValueError
         For a rule that is not one of :data:`paysim.terms.RULES`, or that the scenario does not have.
     """
-    if rule not in RULES:
-        raise ValueError(f"unknown payment rule {rule!r}; the rules are {', '.join(RULES)}")
+    spec = payment_rule(rule)
     if getattr(contracts, rule) is None:
         raise ValueError(f"contracts.{rule}: the scenario has no {rule} contract")
     terms = getattr(contract_terms(contracts, costs), rule)
-    replications, months = activity.n_replications, activity.n_months
-    if rule == "block":
-        return block_payment(terms, replications, months, provider_cost)
-    if rule == "capitation":
-        return capitation_payment(terms, replications, months, activity.monthly, activity.month_days, provider_cost)
-    units = priced_units(terms.prices.items(), contracts, costs, activity)
-    if rule == "activity":
-        return activity_payment(terms, units)
-    if rule == "blended":
-        return blended_payment(terms, units, activity.monthly, activity.month_days, provider_cost, level=level)
-    if rule == "api":
-        return api_payment(terms, units, activity.monthly, activity.month_days, level=level)
-    raise AssertionError(f"payment rule {rule!r} is in RULES but has no payment function")  # pragma: no cover
+    units = priced_units(terms.prices.items(), contracts, costs, activity) if spec.priced else {}
+    return spec.pay(terms, PricedActivity(activity.monthly, activity.month_days, provider_cost, units, level))
 
 
 def ledgers(

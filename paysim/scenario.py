@@ -57,11 +57,12 @@ from paysim.limits import (
     shown_value,
     why,
 )
+from paysim.lines import REFERRAL_LINES
 from paysim.terms import Contracts, Costs
 from paysim.uncertainty import Uncertain, check_keys, check_support
 
-LINES = ("talking_therapies", "community", "crisis")
-"""Referral-based service lines, in the order they are reported."""
+LINES = REFERRAL_LINES
+"""Referral-based service lines, in the order they are reported (:data:`paysim.lines.REFERRAL_LINES`)."""
 
 
 class _Model(BaseModel):

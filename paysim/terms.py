@@ -37,6 +37,7 @@ from paysim.limits import (
     YearlyChange,
     why,
 )
+from paysim.lines import REFERRAL_LINES
 
 _Value = TypeVar("_Value", bound=float)
 Trajectory = _Value | list[_Value]
@@ -54,7 +55,6 @@ UnitsPerYear = Annotated[
 ]
 """Planned units of activity a year (bed days, contacts, courses, episodes)."""
 
-REFERRAL_LINES = ("talking_therapies", "community", "crisis")
 LINE_CURRENCIES = ("contact", "course", "episode")
 INPATIENT_CURRENCIES = ("bed_day", "oap_bed_day", "episode")
 

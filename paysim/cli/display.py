@@ -13,7 +13,7 @@ from paysim import analysis, finance
 from paysim.activity import MEASURE_UNITS
 from paysim.compare import Comparison
 from paysim.demand import MONTH_NAMES
-from paysim.payment import yearly_change
+from paysim.payment import PAYMENT_RULES, yearly_change
 from paysim.scenario import Community, Scenario, TalkingTherapies, TreatmentLine, places_by_year
 from paysim.terms import PLANNED_RULES, PRICED_RULES, Costs
 
@@ -69,14 +69,8 @@ def describe(scenario: Scenario) -> list[str]:
     return lines
 
 
-RULE_NAMES = {
-    "block": "block",
-    "activity": "activity",
-    "blended": "blended (the 2019/20 design)",
-    "capitation": "capitation",
-    "api": "API (aligned payment and incentive, since 2022/23)",
-}
-"""How ``paysim validate`` names each rule."""
+RULE_NAMES = {name: rule.title for name, rule in PAYMENT_RULES.items()}
+"""How ``paysim validate`` names each rule (declared with the rule: :data:`paysim.payment.PAYMENT_RULES`)."""
 
 
 def _contract_lines(scenario: Scenario) -> list[str]:

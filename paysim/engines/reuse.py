@@ -27,10 +27,14 @@ from typing import Any
 
 import numpy as np
 
+from paysim.lines import SERVICES
 from paysim.scenario import Scenario
 
 LINES = ("talking_therapies", "crisis", "inpatient", "community")
-"""Lines in the order the vector engine simulates them."""
+"""Lines in the order the vector engine simulates them (each line of :data:`paysim.lines.SERVICES` once)."""
+
+if sorted(LINES) != sorted(SERVICES):  # a line left out would come out of the vector engine as zeros
+    raise ImportError(f"the vector engine's line order {LINES} does not hold every service line {SERVICES} once")
 
 
 def line_keys(scenario: Scenario) -> dict[str, str]:

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from paysim.payment.income import Payment
+from paysim.payment.rule import PaymentRule, PricedActivity
 from paysim.payment.schedule import contract_year, growth_index, yearly_totals, years_of
 from paysim.terms import ActivityTerms
 
@@ -41,3 +42,11 @@ def activity_payment(terms: ActivityTerms, units: Mapping[str, np.ndarray]) -> P
     parts = priced_units(terms.prices.items(), terms.uplift or 0.0, units)
     value = yearly_totals(sum(parts.values()))
     return Payment(parts, value)
+
+
+def pay(terms: ActivityTerms, priced: PricedActivity) -> Payment:
+    """:func:`activity_payment` as every rule is paid (:class:`~paysim.payment.rule.PaymentRule`)."""
+    return activity_payment(terms, priced.units)
+
+
+RULE = PaymentRule("activity", pay, label="Activity", title="activity", colour="#f58518", priced=True)

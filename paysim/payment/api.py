@@ -31,6 +31,7 @@ import numpy as np
 from paysim.payment.income import Payment
 from paysim.payment.outcomes import mean_credit
 from paysim.payment.plan import fixed_element, plan_value, planned_units, variable_element
+from paysim.payment.rule import PaymentRule, PricedActivity
 from paysim.payment.schedule import at_year_end, growth_index, in_twelfths, years_of
 from paysim.terms import CQUIN, ApiTerms
 
@@ -109,3 +110,13 @@ def api_payment(
     if terms.variable is not None:
         parts["variable"] = variable_element(terms.variable, prices, plan, units, index)
     return Payment(parts, np.broadcast_to(value, (shape[0], years)).copy())
+
+
+def pay(terms: ApiTerms, priced: PricedActivity) -> Payment:
+    """:func:`api_payment` as every rule is paid (:class:`~paysim.payment.rule.PaymentRule`)."""
+    return api_payment(terms, priced.units, priced.measures, priced.month_days, level=priced.level)
+
+
+RULE = PaymentRule(
+    "api", pay, label="API", title="API (aligned payment and incentive, since 2022/23)", colour="#72b7b2", priced=True
+)

@@ -34,6 +34,7 @@ import numpy as np
 
 from paysim.payment.income import Payment, with_outcomes_and_risk_share
 from paysim.payment.plan import fixed_element, plan_value, planned_units, variable_element
+from paysim.payment.rule import PaymentRule, PricedActivity
 from paysim.payment.schedule import growth_index, years_of
 from paysim.terms import BlendedTerms
 
@@ -88,3 +89,13 @@ def blended_payment(
     }
     contract_value = np.broadcast_to(value, (shape[0], years))
     return with_outcomes_and_risk_share("blended", terms, parts, contract_value, measures, month_days, cost)
+
+
+def pay(terms: BlendedTerms, priced: PricedActivity) -> Payment:
+    """:func:`blended_payment` as every rule is paid (:class:`~paysim.payment.rule.PaymentRule`)."""
+    return blended_payment(
+        terms, priced.units, priced.measures, priced.month_days, priced.provider_cost, level=priced.level
+    )
+
+
+RULE = PaymentRule("blended", pay, label="Blended", title="blended (the 2019/20 design)", colour="#54a24b", priced=True)

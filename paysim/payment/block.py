@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from paysim.payment.income import Payment
+from paysim.payment.rule import PaymentRule, PricedActivity
 from paysim.payment.schedule import growth_index, in_twelfths, yearly_totals, years_of
 from paysim.terms import BlockTerms
 
@@ -45,3 +46,11 @@ def block_payment(terms: BlockTerms, replications: int, months: int, cost: np.nd
     """
     value = block_value(terms, replications, months, cost)
     return Payment({"block": in_twelfths(value, months)}, value)
+
+
+def pay(terms: BlockTerms, priced: PricedActivity) -> Payment:
+    """:func:`block_payment` as every rule is paid (:class:`~paysim.payment.rule.PaymentRule`)."""
+    return block_payment(terms, *priced.shape, priced.provider_cost)
+
+
+RULE = PaymentRule("block", pay, label="Block", title="block", colour="#4c78a8")

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from paysim.payment.income import Payment, with_outcomes_and_risk_share
+from paysim.payment.rule import PaymentRule, PricedActivity
 from paysim.payment.schedule import growth_index, in_twelfths, years_of
 from paysim.terms import CapitationTerms
 
@@ -52,3 +53,11 @@ def capitation_payment(
     value = np.broadcast_to(capitation_value(terms, years), (replications, years))
     parts = {"capitation": np.broadcast_to(in_twelfths(value, months), (replications, months)).copy()}
     return with_outcomes_and_risk_share("capitation", terms, parts, value, measures, month_days, cost)
+
+
+def pay(terms: CapitationTerms, priced: PricedActivity) -> Payment:
+    """:func:`capitation_payment` as every rule is paid (:class:`~paysim.payment.rule.PaymentRule`)."""
+    return capitation_payment(terms, *priced.shape, priced.measures, priced.month_days, priced.provider_cost)
+
+
+RULE = PaymentRule("capitation", pay, label="Capitation", title="capitation", colour="#b279a2")
