@@ -19,11 +19,11 @@ import streamlit as st
 
 from paysim import app_support as ui
 from paysim.activity import Activity
+from paysim.analysis.design import Design, DesignError
+from paysim.analysis.sensitivity import SensitivityError, SobolResult, Tornado
 from paysim.calibrate import DataError
-from paysim.design import Design, DesignError
-from paysim.finance import missing_measures
-from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
-from paysim.sensitivity import SensitivityError, SobolResult, Tornado
+from paysim.model.scenario import Scenario, ScenarioError, scenario_from_yaml
+from paysim.money.finance import missing_measures
 
 st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
 

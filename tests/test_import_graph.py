@@ -10,7 +10,13 @@ uses no ``import`` statement: ``paysim/__init__.py`` (a module-level ``__getattr
 from __future__ import annotations
 
 import ast
+import importlib
+import sys
 from pathlib import Path
+
+import pytest
+
+import paysim
 
 PACKAGE = Path(__file__).resolve().parents[1] / "paysim"
 
@@ -48,7 +54,7 @@ def _targets(name: str, path: Path, node: ast.Import | ast.ImportFrom, known: di
         candidates = [module, *(f"{module}.{alias.name}" for alias in node.names)]
     else:
         candidates = [alias.name for alias in node.names]
-    # a package's own parent (``from paysim import x`` inside paysim.io) is not an edge; x is
+    # a package's own parent (``from paysim import x`` inside paysim.runs.io) is not an edge; x is
     return [t for t in candidates if t in known and t != name and not name.startswith(t + ".")]
 
 
@@ -124,8 +130,11 @@ def test_the_walk_sees_imports_circles_and_local_imports(tmp_path):
     assert local == {"toy.c:2"}
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [("a", "b", "c")]
     edges, _ = graph()
-    assert "paysim.scenario" in edges["paysim.finance"] or "paysim.terms" in edges["paysim.finance"]
-    assert "paysim.runner" in edges["paysim.compare"]
+    assert (
+        "paysim.model.scenario" in edges["paysim.money.finance"]
+        or "paysim.model.terms" in edges["paysim.money.finance"]
+    )
+    assert "paysim.runs.runner" in edges["paysim.analysis.compare"]
     assert len(edges) > 50
 
 
@@ -151,8 +160,35 @@ def test_the_runner_sits_above_the_money_and_the_money_above_the_engines():
                     todo.append(nxt)
         return seen
 
-    money = {"paysim.finance", "paysim.costs", "paysim.payment"}
+    money = {"paysim.money.finance", "paysim.money.costs", "paysim.money.payment"}
     for engine in ("paysim.engines.des", "paysim.engines.vector"):
         assert not reaches(engine) & money, engine
-    for below in ("paysim.finance", "paysim.psa", "paysim.batch", "paysim.io", "paysim.scenario"):
-        assert not {m for m in reaches(below) if m in ("paysim.runner", "paysim.compare") or ".cli" in m}, below
+    for below in (
+        "paysim.money.finance",
+        "paysim.runs.psa",
+        "paysim.runs.batch",
+        "paysim.runs.io",
+        "paysim.model.scenario",
+    ):
+        assert not {
+            m for m in reaches(below) if m in ("paysim.runs.runner", "paysim.analysis.compare") or ".cli" in m
+        }, below
+
+
+def test_the_old_module_paths_are_the_moved_modules_for_one_release():
+    """``import paysim.finance`` (and ``paysim.payment.block``, ``from paysim import batch``) gives the module at its
+    new path, the same object, with a DeprecationWarning naming the new path."""
+
+    for old, new in [
+        ("paysim.finance", "paysim.money.finance"),
+        ("paysim.payment.block", "paysim.money.payment.block"),
+    ]:
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning, match="is now paysim.money"):  # the package too, for a module in it
+            module = importlib.import_module(old)
+        assert module is importlib.import_module(new)
+        assert module.__spec__.name == new  # its own spec, not the old path's
+    with pytest.warns(DeprecationWarning, match="paysim.batch is now paysim.runs.batch"):
+        assert paysim.__getattr__("batch") is importlib.import_module("paysim.runs.batch")
+    assert not [name for name in sys.modules if name.startswith("paysim.") and "payment.block" in name and
+                sys.modules[name] is not sys.modules["paysim.money.payment.block"]]  # fmt: skip

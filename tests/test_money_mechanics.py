@@ -11,14 +11,15 @@ from money_builders import activity, scenario
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from paysim import finance, psa
-from paysim.batch import run_batch
 from paysim.cli import app
-from paysim.costs import cip_factor, provider_costs
-from paysim.io import results_table
-from paysim.payment import yearly_change
-from paysim.scenario import ScenarioError, load_scenario, scenario_from_dict
-from paysim.terms import CostImprovement, RollForward
+from paysim.model.scenario import ScenarioError, load_scenario, scenario_from_dict
+from paysim.model.terms import CostImprovement, RollForward
+from paysim.money import finance
+from paysim.money.costs import cip_factor, provider_costs
+from paysim.money.payment import yearly_change
+from paysim.runs import psa
+from paysim.runs.batch import run_batch
+from paysim.runs.io import results_table
 
 runner = CliRunner()
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"

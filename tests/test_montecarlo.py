@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from builders import small_trust
 
-from paysim.io import results_table
-from paysim.montecarlo import (
+from paysim.runs.io import results_table
+from paysim.runs.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
     RunError,

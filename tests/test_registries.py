@@ -8,13 +8,14 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import paysim.payment
-from paysim import costs, finance, lines, scenario, terms
+import paysim.money.payment
 from paysim.app_support import common
 from paysim.cli import display
 from paysim.engines import reuse
-from paysim.payment import PAYMENT_RULES, Payment, PaymentRule, PricedActivity, payment_rule
-from paysim.payment.block import block_payment
+from paysim.model import lines, scenario, terms
+from paysim.money import costs, finance
+from paysim.money.payment import PAYMENT_RULES, Payment, PaymentRule, PricedActivity, payment_rule
+from paysim.money.payment.block import block_payment
 
 
 def test_every_rule_the_contracts_know_is_declared_once_in_reporting_order():
@@ -37,9 +38,9 @@ def test_an_unknown_rule_raises_and_is_never_priced_as_another():
 
 
 def test_a_rule_the_contracts_know_without_a_module_stops_the_import(monkeypatch):
-    monkeypatch.setattr(paysim.payment, "RULES", (*terms.RULES, "toy"))
-    with pytest.raises(ImportError, match=r"toy in paysim.terms.RULES without a module declaring RULE"):
-        paysim.payment._declared()
+    monkeypatch.setattr(paysim.money.payment, "RULES", (*terms.RULES, "toy"))
+    with pytest.raises(ImportError, match=r"toy in paysim.model.terms.RULES without a module declaring RULE"):
+        paysim.money.payment._declared()
 
 
 def test_a_rule_is_paid_through_its_one_pay_function():

@@ -10,8 +10,8 @@ import pytest
 import paysim
 from paysim import RunSettings, run
 from paysim.cli.app import flag_message
-from paysim.montecarlo import RunError
-from paysim.scenario import load_scenario
+from paysim.model.scenario import load_scenario
+from paysim.runs.montecarlo import RunError
 
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"
 

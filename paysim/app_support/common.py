@@ -7,18 +7,18 @@ from typing import Any
 
 import yaml
 
-from paysim.lines import LINE_LABELS as ALL_LABELS
-from paysim.lines import REFERRAL_LINES
-from paysim.payment import PAYMENT_RULES
+from paysim.model.lines import LINE_LABELS as ALL_LABELS
+from paysim.model.lines import REFERRAL_LINES
+from paysim.money.payment import PAYMENT_RULES
 
 RULE_LABELS = {name: rule.label for name, rule in PAYMENT_RULES.items()}
-"""How each payment rule is named on screen (declared with the rule: :data:`paysim.payment.PAYMENT_RULES`)."""
+"""How each payment rule is named on screen (declared with the rule: :data:`paysim.money.payment.PAYMENT_RULES`)."""
 
 RULE_COLOURS = {name: rule.colour for name, rule in PAYMENT_RULES.items()}
 """One colour per rule, the same in every chart (declared with the rule)."""
 
 LINE_LABELS = {name: label for name, label in ALL_LABELS.items() if name in REFERRAL_LINES}
-"""How each referral line is named on screen (declared with the line: :data:`paysim.lines.SERVICE_LINES`)."""
+"""How each referral line is named on screen (declared with the line: :data:`paysim.model.lines.SERVICE_LINES`)."""
 
 SCENARIOS_ENV = "PAYSIM_SCENARIOS"
 """Environment variable naming extra scenario files or folders (separated by ``os.pathsep``) for the app."""

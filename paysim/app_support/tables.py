@@ -12,13 +12,13 @@ import pandas as pd
 
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
+from paysim.analysis.compare import saving_split
 from paysim.app_support.common import RULE_LABELS, TAIL, gbp, gbp_change, number, percent, yaml_cell
 from paysim.app_support.levers import edited_keys
 from paysim.app_support.runs import Run
-from paysim.compare import saving_split
-from paysim.finance import money_columns, system_cost_columns
-from paysim.io import public_measures
-from paysim.scenario import Scenario
+from paysim.model.scenario import Scenario
+from paysim.money.finance import money_columns, system_cost_columns
+from paysim.runs.io import public_measures
 
 # --- tables -------------------------------------------------------------------------------------------
 
@@ -515,7 +515,7 @@ def saving_table(base: Run, edited: Run) -> pd.DataFrame:
     The system cost is the provider's cost plus the OAP spend the commissioner pays directly; its fall
     (``saving``, GBP over the horizon, mean over paired runs) splits exactly into the rise of the provider's
     surplus (``provider``) and the fall of the commissioner's spend (``commissioner``); see
-    :mod:`paysim.compare`. Columns: ``rule`` (label), ``saving``, ``provider``, ``commissioner``,
+    :mod:`paysim.analysis.compare`. Columns: ``rule`` (label), ``saving``, ``provider``, ``commissioner``,
     ``provider_share``.
     """
 

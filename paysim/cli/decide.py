@@ -11,9 +11,9 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from paysim import design as dz
-from paysim import report as rp
-from paysim import sensitivity as sens
+from paysim.analysis import design as dz
+from paysim.analysis import report as rp
+from paysim.analysis import sensitivity as sens
 from paysim.calibrate.backtest import read_table as read_backtest
 from paysim.calibrate.backtest import report_sheets as backtest_sheets
 from paysim.calibrate.monthly import DataError
@@ -38,7 +38,8 @@ from paysim.cli.app import (
     say_engine,
 )
 from paysim.cli.display import format_value, money, unit
-from paysim.io import (
+from paysim.model.uncertainty import central as uncertainty_central
+from paysim.runs.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
     check_output_folder,
@@ -46,12 +47,11 @@ from paysim.io import (
     write_json,
     write_table,
 )
-from paysim.montecarlo import (
+from paysim.runs.montecarlo import (
     choose_engine,
     engine_run,
     run_replications,
 )
-from paysim.uncertainty import central as uncertainty_central
 
 
 @app.command()

@@ -27,11 +27,11 @@ from typing import Any
 
 import numpy as np
 
-from paysim.lines import SERVICES
-from paysim.scenario import Scenario
+from paysim.model.lines import SERVICES
+from paysim.model.scenario import Scenario
 
 LINES = ("talking_therapies", "crisis", "inpatient", "community")
-"""Lines in the order the vector engine simulates them (each line of :data:`paysim.lines.SERVICES` once)."""
+"""Lines in the order the vector engine simulates them (each line of :data:`paysim.model.lines.SERVICES` once)."""
 
 if sorted(LINES) != sorted(SERVICES):  # a line left out would come out of the vector engine as zeros
     raise ImportError(f"the vector engine's line order {LINES} does not hold every service line {SERVICES} once")

@@ -57,7 +57,6 @@ from itertools import pairwise
 import numpy as np
 
 from paysim.activity import Activity, measure_kinds
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines._kernels import INF, TEAM_TALLIES, kernels
 from paysim.engines._kernels import set_threads as set_threads  # re-exported: threads per run
 from paysim.engines._rows import Sampler, compact, exponential, merge_sorted, never, pad, per_row, uniform
@@ -71,8 +70,9 @@ from paysim.engines.referral_outcomes import (
     uses_outcomes,
 )
 from paysim.engines.reuse import LINES, LineCache, LineResult, beds_key, line_keys, requests_key
-from paysim.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
+from paysim.model.streams import stream
 
 ENGINE = "vector"
 MEMORY_BUDGET = 384 * 2**20
@@ -601,7 +601,7 @@ class _AfterStayDraws:
 def opening_times(line: ReferralLine, warmup_days: int, years: int) -> np.ndarray:
     """When each place of a team opens (days from the horizon start), ascending, ``[most places]``: ``-inf`` (free
     since ever) for the places at the start of the warm-up, ``365 y`` for those added at the start of contract
-    year ``y`` (:func:`~paysim.scenario.place_openings`; ``y`` is negative in the warm-up).
+    year ``y`` (:func:`~paysim.model.scenario.place_openings`; ``y`` is negative in the warm-up).
 
     In a FIFO queue a place that opens at ``T`` is a place busy until ``T``, so a team whose capacity grows is the
     same queue with its free-time heap starting from these values (ascending values are a valid heap of any

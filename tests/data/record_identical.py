@@ -22,8 +22,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(ROOT))
 
-from paysim.batch import run_batch  # noqa: E402
-from paysim.scenario import ScenarioError, load_scenario  # noqa: E402
+from paysim.model.scenario import ScenarioError, load_scenario  # noqa: E402
+from paysim.runs.batch import run_batch  # noqa: E402
 
 # The tests call result_of with PAYSIM_NUMBA=0 set (the NumPy reference kernels; the numba twin agrees bit for bit).
 
