@@ -132,24 +132,15 @@ def run(scenario: Scenario, settings: RunSettings | None = None, **settings_by_n
     elif settings_by_name:
         raise RunError(f"give the settings as RunSettings or by name, not both (got {', '.join(settings_by_name)})")
     engine = settings.chosen_engine
+    shared = {"progress": settings.progress, "executor": settings.executor, "uncertainty": settings.uncertainty}
     if settings.keep_months:
-        return psa.simulate(
-            scenario,
-            settings.reps,
-            engine,
-            settings.workers,
-            progress=settings.progress,
-            executor=settings.executor,
-            uncertainty=settings.uncertainty,
-        )
+        return psa.simulate(scenario, settings.reps, engine, settings.workers, **shared)
     return batch.run_batch(
         scenario,
         settings.reps,
         engine,
         settings.workers,
-        progress=settings.progress,
-        executor=settings.executor,
-        uncertainty=settings.uncertainty,
+        **shared,
         monthly=settings.monthly,
         chunk_size=settings.chunk_size,
         memory_budget=settings.memory_budget,
