@@ -49,13 +49,13 @@ with first_paint.container():
     with st.spinner("Loading the simulator..."):
         from paysim import app_support as ui
         from paysim.activity import Activity
+        from paysim.analysis.design import Design, DesignError
+        from paysim.analysis.risk import RiskAttribution
+        from paysim.analysis.sensitivity import SensitivityError, SobolResult, Tornado
         from paysim.app_support.warm import WarmUp, start_warm_up
         from paysim.calibrate import DataError
-        from paysim.design import Design, DesignError
-        from paysim.finance import missing_measures
-        from paysim.risk import RiskAttribution
-        from paysim.scenario import Scenario, ScenarioError, scenario_from_yaml
-        from paysim.sensitivity import SensitivityError, SobolResult, Tornado
+        from paysim.model.scenario import Scenario, ScenarioError, scenario_from_yaml
+        from paysim.money.finance import missing_measures
 first_paint.empty()
 
 

@@ -28,7 +28,7 @@ FIRST_RUN = """
 import time
 started = time.perf_counter()
 from paysim.engines import vector
-from paysim.scenario import bundled_scenarios, load_scenario
+from paysim.model.scenario import bundled_scenarios, load_scenario
 scenario = load_scenario(bundled_scenarios()["default"])
 imported = time.perf_counter()
 vector.run(scenario, [0], use_numba=True)

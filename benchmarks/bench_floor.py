@@ -24,9 +24,9 @@ from collections.abc import Callable
 
 import numpy as np
 
-from paysim.demand import DemandCurve
-from paysim.distributions import Duration
-from paysim.scenario import Scenario, bundled_scenarios, load_scenario
+from paysim.model.demand import DemandCurve
+from paysim.model.distributions import Duration
+from paysim.model.scenario import Scenario, bundled_scenarios, load_scenario
 
 N = 1_000_000
 

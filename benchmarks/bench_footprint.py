@@ -1,9 +1,9 @@
-"""The memory estimate that stops runs too large for the machine (:mod:`paysim.footprint`), against the peak
+"""The memory estimate that stops runs too large for the machine (:mod:`paysim.runs.footprint`), against the peak
 measured.
 
 Each case runs in a fresh process: it imports paysim and runs a tiny warm-up (numba compiles, caches fill),
-notes its peak resident memory so far (``ru_maxrss``), runs the case with :func:`paysim.batch.run_batch` (what
-``paysim run`` does) and reports how far the peak rose, beside :func:`paysim.batch.check_memory`'s estimate of
+notes its peak resident memory so far (``ru_maxrss``), runs the case with :func:`paysim.runs.batch.run_batch` (what
+``paysim run`` does) and reports how far the peak rose, beside :func:`paysim.runs.batch.check_memory`'s estimate of
 the run. The estimate should be within a factor of about two of the rise (it counts expected arrivals, and
 leaves out the interpreter and the libraries, which the warm-up has already loaded).
 
@@ -50,8 +50,8 @@ TINY = [
 
 
 def scenario_of(name: str, overrides: list[str]):
-    from paysim.scenario import bundled_scenarios, load_scenario, scenario_from_dict
-    from paysim.uncertainty import central
+    from paysim.model.scenario import bundled_scenarios, load_scenario, scenario_from_dict
+    from paysim.model.uncertainty import central
 
     if name == "community":
         return scenario_from_dict(
@@ -72,7 +72,7 @@ def scenario_of(name: str, overrides: list[str]):
 
 def child(case: str) -> None:
     """Run one case in this process and print ``{"estimate_mib", "rise_mib"}`` as JSON."""
-    from paysim.batch import check_memory, run_batch
+    from paysim.runs.batch import check_memory, run_batch
 
     engine, name, overrides, reps = CASES[case]
     scenario = scenario_of(name, overrides)

@@ -3,9 +3,9 @@
 Each run goes in a fresh process, which reports its own peak resident memory (``ru_maxrss``) and that of
 its worker processes. Two ways of running are compared on the same replications:
 
-* ``batch``: :func:`paysim.batch.run_batch`, what ``paysim run`` does (chunks priced one at a time; at most
+* ``batch``: :func:`paysim.runs.batch.run_batch`, what ``paysim run`` does (chunks priced one at a time; at most
   ``MEMORY_BUDGET`` of simulated months held between the two passes, the rest in a temporary folder);
-* ``whole``: :func:`paysim.psa.simulate`, which holds the run's activity and ledgers as
+* ``whole``: :func:`paysim.runs.psa.simulate`, which holds the run's activity and ledgers as
   ``[replication, month]`` arrays (what the app and reports use, for a few thousand replications).
 
     .venv/bin/python benchmarks/bench_memory.py --reps 2000 10000 30000 --workers 2
@@ -23,10 +23,11 @@ import time
 
 def child(mode: str, reps: int, workers: int, years: int) -> None:
     """Run once in this process and print ``{"seconds", "main_mib", "worker_mib"}`` as JSON."""
-    from paysim import finance, psa
-    from paysim.batch import run_batch
-    from paysim.io import results_table, summary
-    from paysim.scenario import load_scenario
+    from paysim.model.scenario import load_scenario
+    from paysim.money import finance
+    from paysim.runs import psa
+    from paysim.runs.batch import run_batch
+    from paysim.runs.io import results_table, summary
 
     scenario = load_scenario("scenarios/default.yaml", [f"years={years}"])
     started = time.perf_counter()

@@ -22,7 +22,7 @@ import tracemalloc
 from dataclasses import dataclass
 
 from paysim.engines import des, vector
-from paysim.scenario import Scenario
+from paysim.model.scenario import Scenario
 
 try:  # run by asv, as the package ``benchmarks``
     from .run import SCENARIOS

@@ -14,8 +14,8 @@ import argparse
 import time
 from dataclasses import dataclass
 
-from paysim.montecarlo import ENGINES, run_replications
-from paysim.scenario import LINES, Scenario, bundled_scenarios, load_scenario, scenario_from_dict
+from paysim.model.scenario import LINES, Scenario, bundled_scenarios, load_scenario, scenario_from_dict
+from paysim.runs.montecarlo import ENGINES, run_replications
 
 
 def default_scenario() -> Scenario:

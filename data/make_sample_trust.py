@@ -15,10 +15,10 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from paysim.io import write_table
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario
-from paysim.uncertainty import central
+from paysim.model.scenario import load_scenario
+from paysim.model.uncertainty import central
+from paysim.runs.io import write_table
+from paysim.runs.montecarlo import run_replications
 
 HERE = Path(__file__).resolve().parent
 FIRST_MONTH = "2022-04"

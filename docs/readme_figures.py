@@ -21,17 +21,17 @@ from pathlib import Path
 import numpy as np
 from typer.testing import CliRunner
 
-from paysim import finance
+from paysim.analysis.realism import realism
 from paysim.calibrate import calibrate
 from paysim.calibrate.backtest import holdout_backtest, save_chart
 from paysim.calibrate.writer import write_scenario
 from paysim.cli import app
 from paysim.cli.realism import simulated
-from paysim.costs import provider_costs
-from paysim.montecarlo import run_replications
-from paysim.realism import realism
-from paysim.scenario import bundled_scenarios, load_scenario, places_by_year
-from paysim.uncertainty import central
+from paysim.model.scenario import bundled_scenarios, load_scenario, places_by_year
+from paysim.model.uncertainty import central
+from paysim.money import finance
+from paysim.money.costs import provider_costs
+from paysim.runs.montecarlo import run_replications
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 WIDTH = "120"

@@ -1,27 +1,28 @@
 """``python -m paysim`` and the ``paysim`` command.
 
-The signal handlers (:mod:`paysim.interrupts`) are installed before the command's modules are imported, so a
+The signal handlers (:mod:`paysim.runs.interrupts`) are installed before the command's modules are imported, so a
 Ctrl-C or SIGTERM during the seconds of start-up ends the command as cleanly as one during a run.
 """
 
 import contextlib
+import importlib
 import os
 import sys
 
-from paysim import interrupts
+from paysim.runs import interrupts
 
 
 def main() -> None:
     """Entry point of the ``paysim`` console script: the Typer app, with SIGINT, SIGTERM and SIGHUP ending it
-    with one line and exit status 128 + the signal's number (:mod:`paysim.interrupts`)."""
+    with one line and exit status 128 + the signal's number (:mod:`paysim.runs.interrupts`)."""
     try:
         interrupts.install()
-        # imported here, after install(): importing the commands (NumPy, numba, pydantic) takes seconds
-        from paysim.cli import app  # the package registers every command on the app
-
-        app()
+        # imported after install(), by name: importing the commands (NumPy, numba, pydantic) takes seconds, and
+        # the start-up path is the one place paysim defers an import of its own (as paysim/__init__.py's
+        # __getattr__ does, by name); paysim.cli registers every command on its app
+        importlib.import_module("paysim.cli").app()
     except interrupts.Interrupted as stop:
-        written = sys.modules["paysim.io"].written_files() if "paysim.io" in sys.modules else ()
+        written = sys.modules["paysim.runs.io"].written_files() if "paysim.runs.io" in sys.modules else ()
         print(interrupts.message(stop, written), file=sys.stderr)
         status = interrupts.exit_status(stop.signum)
         if interrupts.threads_left():  # e.g. a process pool's own thread, left stuck by the stop

@@ -33,7 +33,7 @@ from typing import Literal
 
 import numpy as np
 
-from paysim.demand import month_edges, month_labels
+from paysim.model.demand import month_edges, month_labels
 
 Kind = Literal["count", "days", "stock", "time_mean", "start_mean"]
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from paysim.scenario import Scenario, scenario_from_dict
+from paysim.model.scenario import Scenario, scenario_from_dict
 
 
 def inpatient_only(

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from paysim.activity import Activity
-from paysim.scenario import Scenario, scenario_from_dict
+from paysim.model.scenario import Scenario, scenario_from_dict
 
 KINDS = {
     "inpatient.local_bed_days": "days",

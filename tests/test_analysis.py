@@ -22,7 +22,7 @@ from paysim.analysis import (
     summarise,
     summary_table,
 )
-from paysim.finance import ledgers
+from paysim.money.finance import ledgers
 
 PROPERTY = settings(max_examples=80, deadline=None, derandomize=True)
 

@@ -402,7 +402,7 @@ def test_sobol_indices_run_on_a_small_sample(psa):
 
 def test_a_sensitivity_problem_is_shown_with_the_key(psa, monkeypatch):
     from paysim import app_support
-    from paysim.sensitivity import SensitivityError
+    from paysim.analysis.sensitivity import SensitivityError
 
     def broken(*args):
         raise SensitivityError(
@@ -459,7 +459,7 @@ def test_contract_design_of_the_blended_marginal_rate(monkeypatch):
 
 def test_a_goal_that_cannot_be_met_is_explained(app, monkeypatch):
     from paysim import app_support
-    from paysim.design import DesignError
+    from paysim.analysis.design import DesignError
 
     def broken(*args):
         raise DesignError("no value between 0 and 1 meets the goal (...); give other bounds with --low/--high")

@@ -16,9 +16,9 @@ from streamlit.testing.v1 import AppTest
 
 from paysim import app_support as ui
 from paysim.activity import Activity, measure_kinds
-from paysim.finance import missing_measures
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario
+from paysim.model.scenario import load_scenario
+from paysim.money.finance import missing_measures
+from paysim.runs.montecarlo import run_replications
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"

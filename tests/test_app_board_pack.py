@@ -1,4 +1,4 @@
-"""The board pack (paysim.board_pack): its tables by hand, the PDF's two pages and their text, and
+"""The board pack (paysim.analysis.board_pack): its tables by hand, the PDF's two pages and their text, and
 ``paysim report SCENARIO --out board.pdf`` from the same code."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from paysim import board_pack
+from paysim.analysis import board_pack
 from paysim.cli import app
 from tests import money_builders as mb
 

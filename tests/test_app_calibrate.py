@@ -17,9 +17,9 @@ from streamlit.testing.v1 import AppTest
 
 from paysim.app_support import fit_upload, fitted_table
 from paysim.calibrate.monthly import month_after
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario
-from paysim.uncertainty import central
+from paysim.model.scenario import load_scenario
+from paysim.model.uncertainty import central
+from paysim.runs.montecarlo import run_replications
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"

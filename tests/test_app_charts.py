@@ -8,8 +8,8 @@ import pytest
 
 from paysim import app_support as ui
 from paysim.app_support.charts import HISTOGRAM_MARKS, histogram_bins, nice_step, round_ticks
-from paysim.fiscal import financial_year, month_labels
-from paysim.scenario import load_scenario
+from paysim.model.fiscal import financial_year, month_labels
+from paysim.model.scenario import load_scenario
 from tests.test_app_support import SMALL, fake_activity
 
 

@@ -214,7 +214,7 @@ def test_named_scenarios_side_by_side_on_the_same_replications(monkeypatch, tmp_
 
 def test_one_scenario_is_not_a_comparison():
     from paysim import app_support as ui
-    from paysim.scenario import load_scenario
+    from paysim.model.scenario import load_scenario
 
     small = load_scenario(SMALL)
     with pytest.raises(ValueError, match="pick 2 to 4 scenarios"):
@@ -253,7 +253,7 @@ def test_a_worked_example_adds_up_by_hand():
 
 def test_levers_for_the_largest_drivers():
     from paysim import app_support as ui
-    from paysim.scenario import bundled_scenarios, load_scenario
+    from paysim.model.scenario import bundled_scenarios, load_scenario
 
     default = load_scenario(bundled_scenarios()["default"])
     levers = {lever.name: lever for lever in ui.levers_for(default)}

@@ -1,11 +1,11 @@
-"""Who carries which risk (paysim.risk): hand-computed variances of each party's position, and its labels."""
+"""Who carries which risk (paysim.analysis.risk): hand-computed variances of each party's position, and its labels."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from paysim import risk
+from paysim.analysis import risk
 from tests import money_builders as mb
 
 PRICE = 600.0

@@ -17,10 +17,10 @@ import pytest
 from openpyxl import load_workbook
 
 from paysim import app_support as ui
-from paysim import sensitivity
 from paysim.activity import Activity, measure_kinds
-from paysim.design import DesignError
-from paysim.scenario import LINES, ScenarioError, load_scenario
+from paysim.analysis import sensitivity
+from paysim.analysis.design import DesignError
+from paysim.model.scenario import LINES, ScenarioError, load_scenario
 
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"
 
@@ -174,7 +174,7 @@ def test_pieces_cut_a_run_into_a_first_look_and_the_rest():
 
 
 def test_a_run_in_pieces_is_bit_for_bit_the_run_at_once(small):
-    from paysim.montecarlo import run_replications
+    from paysim.runs.montecarlo import run_replications
 
     edited = small.with_overrides({"services.inpatient.beds": 6})
     reps = 2 * ui.runs.FIRST_PIECE + 20
@@ -352,7 +352,7 @@ def test_downloads_hold_the_results(small):
     assert "blended.provider_surplus" in table.column_names
     assert table.num_rows == 4
     parquet = pq.read_table(io.BytesIO(ui.results_parquet(base)))
-    assert parquet.schema.metadata[b"paysim.scenario"] == b"app-small"
+    assert parquet.schema.metadata[b"paysim.model.scenario"] == b"app-small"
 
     edited = ui.run_money(small.with_overrides({"services.inpatient.beds": 9}), base.activity)
     book = load_workbook(io.BytesIO(ui.excel_workbook(ui.workbook_sheets(base, edited, "test", 1.5))))
@@ -436,7 +436,7 @@ def test_edits_ignore_the_uncertain_block(small):
 
 def tornado_by_hand(measure: str = "blended.provider_surplus"):
     """A tornado with known rows (unsorted): a patient parameter, a price and a term with no effect."""
-    from paysim.sensitivity import Tornado
+    from paysim.analysis.sensitivity import Tornado
 
     central = -168_268.0
     rows = [
@@ -534,7 +534,7 @@ def test_tornado_chart_orders_by_swing_and_labels_each_end_with_its_setting():
 
 
 def test_sobol_table_and_chart():
-    from paysim.sensitivity import SobolResult
+    from paysim.analysis.sensitivity import SobolResult
 
     rows = [
         {"parameter": "costs.beds.oap_per_bed_day", "S1": 0.02, "S1_conf": 0.05, "ST": 0.03, "ST_conf": 0.01},

@@ -10,13 +10,14 @@ import pytest
 from builders import small_trust
 from typer.testing import CliRunner
 
-from paysim import finance, psa
 from paysim.analysis import risk_table
-from paysim.batch import ChunkStore, run_batch
 from paysim.cli import app
-from paysim.io import monthly_table, results_table, write_table
-from paysim.montecarlo import RunError, iter_chunks, run_replications
-from paysim.scenario import load_scenario, scenario_from_dict
+from paysim.model.scenario import load_scenario, scenario_from_dict
+from paysim.money import finance
+from paysim.runs import psa
+from paysim.runs.batch import ChunkStore, run_batch
+from paysim.runs.io import monthly_table, results_table, write_table
+from paysim.runs.montecarlo import RunError, iter_chunks, run_replications
 
 REPS = 9
 
@@ -57,7 +58,7 @@ def case(request, small):
     scenario = scenario_from_dict(data, source="test.yaml")
     uncertainty = request.param != "central"
     run = psa.simulate(scenario, REPS, "vector", uncertainty=uncertainty)
-    money = {**finance.money_columns(run.ledgers), **run.params}
+    money = {**finance.money_columns(run.ledgers), **finance.system_cost_columns(run.ledgers), **run.params}
     table = results_table(run.activity, money=money, scenario=scenario)
     return scenario, uncertainty, table, risk_table(run.ledgers), monthly_table(run.activity, scenario=scenario)
 
@@ -84,10 +85,10 @@ def test_batch_run_equals_the_run_held_whole(case, chunk_size, budget, tmp_path)
 def test_chunks_finishing_out_of_order_give_the_same_run(case, monkeypatch):
     """Chunks from a pool arrive in any order (here: last first); the plan and the rows still follow
     replication order."""
-    import paysim.batch
+    import paysim.runs.batch
 
     scenario, uncertainty, table, risk, _ = case
-    monkeypatch.setattr(paysim.batch, "iter_chunks", lambda *args: reversed(list(iter_chunks(*args))))
+    monkeypatch.setattr(paysim.runs.batch, "iter_chunks", lambda *args: reversed(list(iter_chunks(*args))))
     batch = run_batch(scenario, REPS, "vector", uncertainty=uncertainty, chunk_size=2)
     assert batch.table.equals(table, check_metadata=True)
     assert repr(risk_table(batch.ledgers)) == repr(risk)
@@ -116,7 +117,7 @@ def test_blended_plan_is_set_on_the_whole_run_not_each_chunk(small):
 
 def test_a_failed_run_leaves_no_files(small, tmp_path, monkeypatch):
     """A failure while pricing leaves neither a monthly file nor chunks waiting on disk."""
-    import paysim.batch
+    import paysim.runs.batch
 
     calls = []
 
@@ -126,7 +127,7 @@ def test_a_failed_run_leaves_no_files(small, tmp_path, monkeypatch):
             raise RuntimeError("disk full")
         return monthly_table(activity)
 
-    monkeypatch.setattr(paysim.batch, "monthly_table", failing)
+    monkeypatch.setattr(paysim.runs.batch, "monthly_table", failing)
     spill = tmp_path / "spill"
     spill.mkdir()
     monthly = tmp_path / "monthly.csv"
@@ -173,9 +174,9 @@ def test_store_keeps_chunks_in_memory_up_to_its_budget_then_on_disk(chunks, tmp_
 
 
 def test_iter_chunks_checks_its_arguments_before_running():
-    with pytest.raises(RunError, match="--reps"):
+    with pytest.raises(RunError, match="reps: must"):
         iter_chunks(small_trust(), 0, "vector")
-    with pytest.raises(RunError, match="--engine 'warp'"):
+    with pytest.raises(RunError, match="engine 'warp'"):
         iter_chunks(small_trust(), 3, "warp")
 
 
@@ -189,9 +190,9 @@ def test_a_folder_that_cannot_take_the_chunks_is_a_clear_error(chunks, tmp_path)
 def test_the_command_line_reports_a_full_spill_folder_without_a_traceback(tmp_path, monkeypatch):
     import tempfile
 
-    import paysim.batch
+    import paysim.runs.batch
 
-    monkeypatch.setattr(paysim.batch, "MEMORY_BUDGET", 0)
+    monkeypatch.setattr(paysim.runs.batch, "MEMORY_BUDGET", 0)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "gone"))
     out = tmp_path / "results.csv"
     result = CliRunner().invoke(app, ["run", "default", "--reps", "6", "--set", "years=1", "--out", str(out)])

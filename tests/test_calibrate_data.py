@@ -26,8 +26,8 @@ from paysim.calibrate.monthly import (
 )
 from paysim.calibrate.oap_return import read_oap_month, read_oap_return
 from paysim.cli import app
-from paysim.io import monthly_table, write_table
-from paysim.montecarlo import run_replications
+from paysim.runs.io import monthly_table, write_table
+from paysim.runs.montecarlo import run_replications
 from tests.builders import small_trust
 
 ROOT = Path(__file__).resolve().parent.parent

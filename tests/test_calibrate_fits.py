@@ -22,9 +22,9 @@ from paysim.calibrate.estimate import Estimate
 from paysim.calibrate.monthly import MonthlyData, from_activity, month_after
 from paysim.calibrate.writer import write_scenario
 from paysim.cli import app
-from paysim.demand import month_edges
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario, scenario_from_dict
+from paysim.model.demand import month_edges
+from paysim.model.scenario import load_scenario, scenario_from_dict
+from paysim.runs.montecarlo import run_replications
 from tests.builders import small_trust
 
 # --- demand ---------------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from builders import inpatient_only
 
 from paysim.calibrate import calibrate
 from paysim.calibrate.monthly import from_activity
-from paysim.montecarlo import run_replications
+from paysim.runs.montecarlo import run_replications
 
 Z = 3.0
 REPORTED = (

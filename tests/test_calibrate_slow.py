@@ -16,9 +16,9 @@ import pytest
 from paysim.calibrate import calibrate
 from paysim.calibrate.backtest import backtest, holdout_backtest
 from paysim.calibrate.monthly import MonthlyData, from_activity
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario
-from paysim.uncertainty import central
+from paysim.model.scenario import load_scenario
+from paysim.model.uncertainty import central
+from paysim.runs.montecarlo import run_replications
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH_FILE = ROOT / "data" / "sample-trust-truth.yaml"

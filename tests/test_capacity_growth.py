@@ -33,13 +33,13 @@ from money_builders import scenario as money_scenario
 from typer.testing import CliRunner
 
 from paysim.cli import app
-from paysim.costs import provider_costs
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines import _kernels, des, kernel_sets, vector
 from paysim.engines.reuse import LineCache, line_keys, requests_key
-from paysim.footprint import run_footprint
-from paysim.scenario import Scenario, ScenarioError, place_openings, places_by_year, scenario_from_dict
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import Scenario, ScenarioError, place_openings, places_by_year, scenario_from_dict
+from paysim.model.streams import stream
+from paysim.money.costs import provider_costs
+from paysim.runs.footprint import run_footprint
 
 HAS_NUMBA = _kernels.numba_available()
 numba_only = pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")

@@ -23,7 +23,7 @@ import pytest
 from test_capacity_growth import one_line
 
 from paysim.engines import vector
-from paysim.scenario import places_by_year
+from paysim.model.scenario import places_by_year
 
 pytestmark = [pytest.mark.slow, pytest.mark.statistical]
 

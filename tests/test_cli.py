@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from paysim.activity import measure_kinds
 from paysim.cli import app
-from paysim.io import STATISTICS
-from paysim.scenario import LINES
+from paysim.model.scenario import LINES
+from paysim.runs.io import STATISTICS
 
 PUBLIC = list(measure_kinds(LINES, inpatient=True, public_only=True))
 """Public measures of a scenario with every line and beds (as small_trust has)."""
@@ -67,7 +67,7 @@ def test_run_writes_parquet_with_run_metadata(scenario_file, tmp_path):
     assert result.exit_code == 0, result.output
     assert pq.read_table(out).column_names == ["replication", *PUBLIC]
     meta = {k.decode(): v.decode() for k, v in pq.read_metadata(out).metadata.items()}
-    assert meta["paysim.scenario"] == "small-trust"
+    assert meta["paysim.model.scenario"] == "small-trust"
     assert meta["paysim.seed"] == "99"
     assert meta["paysim.engine"] == "des"
     assert meta["paysim.replications"] == "2"

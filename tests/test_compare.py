@@ -9,10 +9,10 @@ import pytest
 from builders import small_trust
 from typer.testing import CliRunner
 
+from paysim.analysis.compare import compare_scenarios, saving_split, scenario_columns
 from paysim.cli import app
-from paysim.compare import compare_scenarios, saving_split, scenario_columns
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario, scenario_from_dict
+from paysim.model.scenario import load_scenario, scenario_from_dict
+from paysim.runs.montecarlo import run_replications
 
 runner = CliRunner()
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from money_builders import activity, scenario
 
-from paysim.costs import financial_year, inflation_index, provider_costs, staff_cost_per_year
+from paysim.money.costs import financial_year, inflation_index, provider_costs, staff_cost_per_year
 
 COSTS = {
     "pay_inflation": 0.05,

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from scipy import integrate
 
-from paysim.demand import DemandCurve, month_edges, month_labels
-from paysim.scenario import Seasonality, scenario_from_dict
+from paysim.model.demand import DemandCurve, month_edges, month_labels
+from paysim.model.scenario import Seasonality, scenario_from_dict
 
 
 def test_month_edges_follow_the_calendar_from_the_start_month():

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 from builders import community_only, inpatient_only, small_trust
 
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines import des
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.streams import stream
 
 
 def arrivals_of(scenario, line_name: str, replication: int) -> np.ndarray:

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from builders import community_only, inpatient_only
 
-from paysim.demand import DemandCurve, month_edges
+from paysim.analysis.queueing import erlang_b, mginf_local_and_overflow, mmc_mean_wait, mmc_wait_exceeds
 from paysim.engines import des
-from paysim.queueing import erlang_b, mginf_local_and_overflow, mmc_mean_wait, mmc_wait_exceeds
-from paysim.scenario import scenario_from_dict
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import scenario_from_dict
 
 Z = 4.0  # tolerance in standard errors
 

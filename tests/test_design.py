@@ -9,11 +9,11 @@ import pytest
 from builders import small_trust
 from typer.testing import CliRunner
 
-from paysim import design as dz
-from paysim import finance
+from paysim.analysis import design as dz
 from paysim.cli import app
-from paysim.montecarlo import run_replications
-from paysim.scenario import load_scenario, scenario_from_dict
+from paysim.model.scenario import load_scenario, scenario_from_dict
+from paysim.money import finance
+from paysim.runs.montecarlo import run_replications
 
 runner = CliRunner()
 

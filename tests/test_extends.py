@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paysim.scenario import ScenarioError, bundled_scenarios, load_scenario, scenario_from_yaml
+from paysim.model.scenario import ScenarioError, bundled_scenarios, load_scenario, scenario_from_yaml
 
 BASE = """\
 name: base

@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from money_builders import activity, scenario
 
-from paysim.costs import provider_costs
-from paysim.finance import LEDGERS, ledgers, mhis, mhis_check, money_columns
-from paysim.terms import MHIS
+from paysim.model.terms import MHIS
+from paysim.money.costs import provider_costs
+from paysim.money.finance import LEDGERS, ledgers, mhis, mhis_check, money_columns
 
 PROPERTY = settings(max_examples=40, deadline=None, derandomize=True)
 PRICES = {"inpatient": {"bed_day": 400}, "talking_therapies": {"course": 900}}

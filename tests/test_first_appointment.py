@@ -39,7 +39,6 @@ from test_referral_outcomes import (
 from typer.testing import CliRunner
 
 from paysim.cli import app
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines import des, vector
 from paysim.engines.referral_outcomes import (
     draw_outcomes,
@@ -49,8 +48,9 @@ from paysim.engines.referral_outcomes import (
     uses_outcomes,
 )
 from paysim.engines.reuse import LineCache, line_keys, requests_key
-from paysim.scenario import Scenario, ScenarioError
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import Scenario, ScenarioError
+from paysim.model.streams import stream
 
 LOGNORMAL = {"dist": "lognormal", "mean": 12.0, "sd": 20.0}
 GAMMA = {"dist": "gamma", "mean": 20.0, "sd": 15.0}

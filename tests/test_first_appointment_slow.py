@@ -20,8 +20,8 @@ from builders import community_only
 from scipy import stats
 from test_referral_outcomes import talking_therapies_only
 
-from paysim.distributions import Duration
 from paysim.engines import vector
+from paysim.model.distributions import Duration
 
 pytestmark = [pytest.mark.slow, pytest.mark.statistical]
 
@@ -33,7 +33,8 @@ PLACES = 5000  # about 650 are in use: nobody waits for a place
 
 
 def cdf(d: Duration, x: float) -> float:
-    """``P(b <= x)`` for ``b`` drawn from ``d``, parametrised as :func:`paysim.distributions.sample_duration` does."""
+    """``P(b <= x)`` for ``b`` drawn from ``d``, parametrised as
+    :func:`paysim.model.distributions.sample_duration` does."""
     if d.dist == "fixed":
         return float(d.mean <= x)
     if d.dist == "exponential":

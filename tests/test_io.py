@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from paysim.activity import EXTRA_INPATIENT, Activity, measure_kinds
-from paysim.io import (
+from paysim.runs.io import (
     OutputError,
     atomic_path,
     check_output_path,

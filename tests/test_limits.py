@@ -13,16 +13,13 @@ import pytest
 from builders import community_only, inpatient_only
 from typer.testing import CliRunner
 
-import paysim.footprint
-import paysim.montecarlo
+import paysim.runs.footprint
+import paysim.runs.montecarlo
 from paysim import app_support as ui
-from paysim.batch import run_batch
+from paysim.analysis.compare import compare_scenarios
 from paysim.cli import app
-from paysim.compare import compare_scenarios
-from paysim.footprint import available_memory, run_footprint
-from paysim.limits import number, shown_name
-from paysim.montecarlo import RunTooLarge, check_memory, run_replications
-from paysim.scenario import (
+from paysim.model.limits import number, shown_name
+from paysim.model.scenario import (
     MAX_VALUES,
     ScenarioError,
     bundled_scenarios,
@@ -31,7 +28,10 @@ from paysim.scenario import (
     parse_override,
     scenario_from_yaml,
 )
-from paysim.uncertainty import central, is_whole
+from paysim.model.uncertainty import central, is_whole
+from paysim.runs.batch import run_batch
+from paysim.runs.footprint import available_memory, run_footprint
+from paysim.runs.montecarlo import RunTooLarge, check_memory, run_replications
 
 runner = CliRunner()
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -197,7 +197,7 @@ def test_names_are_shortened_in_messages():
 
 
 def test_a_file_larger_than_a_scenario_can_be_is_not_read_whole(tmp_path, monkeypatch):
-    monkeypatch.setattr(paysim.scenario, "MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr(paysim.model.scenario, "MAX_FILE_BYTES", 1000)
     path = tmp_path / "big.yaml"
     path.write_text("name: x\n" + "# filler\n" * 200, encoding="utf-8")
     with pytest.raises(ScenarioError, match=r"big\.yaml: is larger than .* MiB; a scenario file is a few kilobytes"):
@@ -240,11 +240,11 @@ def test_footprint_worked_example_of_a_team(monkeypatch):
     """3,650 community referrals in a year (10 a day), 5 places."""
     team = community_only(3650, 5, FIXED_LOS)
     assert run_footprint(team, reps=1, engine="des").total == pytest.approx(500 * 3650)
-    monkeypatch.setattr(paysim.footprint._kernels, "numba_chosen", lambda: True)
+    monkeypatch.setattr(paysim.runs.footprint._kernels, "numba_chosen", lambda: True)
     numba = run_footprint(team, reps=16, engine="vector", rows=16, threads=2)
     # 2 threads (16 rows // 8) x 3,650 referrals x 32 bytes; 16 heaps of 6 places x 8 bytes
     assert numba.total == pytest.approx(2 * 3650 * 32 + 16 * 6 * 8)
-    monkeypatch.setattr(paysim.footprint._kernels, "numba_chosen", lambda: False)
+    monkeypatch.setattr(paysim.runs.footprint._kernels, "numba_chosen", lambda: False)
     numpy = run_footprint(team, reps=16, engine="vector", rows=16)
     # a window of at least 2,000,000 referrals x 100 bytes (16 rows x 7 days x 1.2 x 10 a day is fewer)
     assert numpy.total == pytest.approx(2_000_000 * 100 + 16 * 6 * 8)
@@ -271,7 +271,7 @@ def test_available_memory_is_what_the_system_says():
 
 def test_check_memory_refuses_a_run_larger_than_the_memory_free(monkeypatch):
     ward = inpatient_only(10, 365, FIXED_LOS)
-    monkeypatch.setattr(paysim.footprint, "available_memory", lambda: 100_000)
+    monkeypatch.setattr(paysim.runs.footprint, "available_memory", lambda: 100_000)
     with pytest.raises(RunTooLarge) as info:
         check_memory(ward, 1, "des")
     message = str(info.value)
@@ -280,9 +280,9 @@ def test_check_memory_refuses_a_run_larger_than_the_memory_free(monkeypatch):
     assert "the inpatient bed requests one replication of the SimPy model holds: about 365 over 365" in message
     assert "services.inpatient.admissions_per_year, services.inpatient.growth" in message
     assert "nothing was simulated" in message and "\n" not in message
-    monkeypatch.setattr(paysim.footprint, "available_memory", lambda: 200_000)
+    monkeypatch.setattr(paysim.runs.footprint, "available_memory", lambda: 200_000)
     assert check_memory(ward, 1, "des").total == pytest.approx(500 * 365 + 64)
-    monkeypatch.setattr(paysim.footprint, "available_memory", lambda: None)  # the system does not say
+    monkeypatch.setattr(paysim.runs.footprint, "available_memory", lambda: None)  # the system does not say
     check_memory(ward, 10**6, "des")
 
 
@@ -298,12 +298,12 @@ def test_check_memory_counts_the_processes_and_what_is_kept(monkeypatch):
 @pytest.fixture()
 def no_memory(monkeypatch):
     """A machine with 1 MiB free; any simulation that starts fails the test."""
-    monkeypatch.setattr(paysim.footprint, "available_memory", lambda: 2**20)
+    monkeypatch.setattr(paysim.runs.footprint, "available_memory", lambda: 2**20)
 
     def simulated(*args, **kwargs):
         raise AssertionError("a chunk was simulated")
 
-    monkeypatch.setattr(paysim.montecarlo, "run_chunk", simulated)
+    monkeypatch.setattr(paysim.runs.montecarlo, "run_chunk", simulated)
 
 
 def test_python_entry_points_stop_before_simulating(no_memory):
@@ -319,9 +319,9 @@ def test_python_entry_points_stop_before_simulating(no_memory):
 def test_compare_checks_both_scenarios_before_either_runs(monkeypatch):
     small = community_only(365, 5, FIXED_LOS)
     large = community_only(365_000, 5, FIXED_LOS)
-    monkeypatch.setattr(paysim.footprint, "available_memory", lambda: 10 * 2**20)  # the small one fits
+    monkeypatch.setattr(paysim.runs.footprint, "available_memory", lambda: 10 * 2**20)  # the small one fits
     runs = []
-    monkeypatch.setattr(paysim.montecarlo, "run_chunk", lambda *args, **kwargs: runs.append(args))
+    monkeypatch.setattr(paysim.runs.montecarlo, "run_chunk", lambda *args, **kwargs: runs.append(args))
     with pytest.raises(RunTooLarge):
         compare_scenarios(small, large, 2, engine="des")
     assert runs == []
@@ -369,7 +369,7 @@ def test_a_run_no_machine_can_hold_stops_in_a_real_process(tmp_path):
 def test_readme_lists_every_limit():
     table = limits_table()
     assert "| `services.inpatient.beds` | 0 to 5000 (whole) | a trust's adult acute beds" in table
-    assert table in README.read_text(encoding="utf-8"), "README: paste paysim.scenario.limits_table() in"
+    assert table in README.read_text(encoding="utf-8"), "README: paste paysim.model.scenario.limits_table() in"
 
 
 def test_every_bundled_scenario_and_test_scenario_is_inside_the_limits():

@@ -1,6 +1,6 @@
 """Every numeric key of the scenario model refuses infinity, NaN and values outside its documented range.
 
-The keys are enumerated from the JSON Schema (:func:`paysim.limits.numeric_keys`), so a key added later is
+The keys are enumerated from the JSON Schema (:func:`paysim.model.limits.numeric_keys`), so a key added later is
 walked too: one without a finite upper bound fails :func:`test_every_number_in_the_schema_has_finite_bounds`,
 and one whose bound the loader does not enforce fails the walks below. Values are set in the bundled default
 scenario's data (a block the default does not have is created around the key, so the message also lists the
@@ -19,8 +19,8 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paysim.limits import LIMITS, NumericKey, numeric_keys
-from paysim.scenario import ScenarioError, bundled_scenarios, json_schema, scenario_from_dict
+from paysim.model.limits import LIMITS, NumericKey, numeric_keys
+from paysim.model.scenario import ScenarioError, bundled_scenarios, json_schema, scenario_from_dict
 
 SCHEMA = json_schema()
 KEYS = numeric_keys(SCHEMA)

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from money_builders import activity, scenario
 
-from paysim.costs import provider_costs
-from paysim.finance import ledgers, mhis, mhis_check
-from paysim.scenario import ScenarioError
-from paysim.terms import MHIS
+from paysim.model.scenario import ScenarioError
+from paysim.model.terms import MHIS
+from paysim.money.costs import provider_costs
+from paysim.money.finance import ledgers, mhis, mhis_check
 
 OTHER = {"other_providers": 250e6, "independent_sector": 60e6, "voluntary_sector": 40e6, "prescribing": 30e6}
 

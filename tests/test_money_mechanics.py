@@ -11,14 +11,15 @@ from money_builders import activity, scenario
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from paysim import finance, psa
-from paysim.batch import run_batch
 from paysim.cli import app
-from paysim.costs import cip_factor, provider_costs
-from paysim.io import results_table
-from paysim.payment import yearly_change
-from paysim.scenario import ScenarioError, load_scenario, scenario_from_dict
-from paysim.terms import CostImprovement, RollForward
+from paysim.model.scenario import ScenarioError, load_scenario, scenario_from_dict
+from paysim.model.terms import CostImprovement, RollForward
+from paysim.money import finance
+from paysim.money.costs import cip_factor, provider_costs
+from paysim.money.payment import yearly_change
+from paysim.runs import psa
+from paysim.runs.batch import run_batch
+from paysim.runs.io import results_table
 
 runner = CliRunner()
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"
@@ -332,7 +333,7 @@ def test_an_uncertain_delivery_prices_each_replication_with_its_own_programme():
     data["uncertain"] = {"parameters": {"costs.cip.delivered_share": [0.5, 1.0]}}
     sc = scenario_from_dict(data)
     whole = psa.simulate(sc, 6, "vector")
-    money = {**finance.money_columns(whole.ledgers), **whole.params}
+    money = {**finance.money_columns(whole.ledgers), **finance.system_cost_columns(whole.ledgers), **whole.params}
     assert run_batch(sc, 6, "vector", chunk_size=4).table.equals(
         results_table(whole.activity, money=money, scenario=sc), check_metadata=True
     )

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from builders import small_trust
 
-from paysim.io import results_table
-from paysim.montecarlo import (
+from paysim.runs.io import results_table
+from paysim.runs.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
     RunError,
@@ -110,12 +110,12 @@ def test_progress_from_a_pool_ends_at_the_total(scenario):
 @pytest.mark.parametrize(
     ("kwargs", "phrase"),
     [
-        ({"reps": 0}, "--reps: must be a whole number >= 1, got 0"),
-        ({"reps": -3}, "--reps: must be a whole number >= 1, got -3"),
-        ({"reps": 2.5}, "--reps: must be a whole number >= 1, got 2.5"),
-        ({"reps": True}, "--reps: must be a whole number >= 1"),
-        ({"reps": 2, "workers": 0}, "--workers: must be a whole number >= 1, got 0"),
-        ({"reps": 2, "chunk_size": 0}, "--chunk-size: must be a whole number >= 1, got 0"),
+        ({"reps": 0}, "reps: must be a whole number >= 1, got 0"),
+        ({"reps": -3}, "reps: must be a whole number >= 1, got -3"),
+        ({"reps": 2.5}, "reps: must be a whole number >= 1, got 2.5"),
+        ({"reps": True}, "reps: must be a whole number >= 1"),
+        ({"reps": 2, "workers": 0}, "workers: must be a whole number >= 1, got 0"),
+        ({"reps": 2, "chunk_size": 0}, "chunk_size: must be a whole number >= 1, got 0"),
         ({"reps": 2, "engine": "warp"}, "unknown engine (available: des, vector)"),
     ],
 )

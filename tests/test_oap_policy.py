@@ -18,7 +18,7 @@ from paysim.activity import OAP_LENGTH_BANDS
 from paysim.engines import _kernels, des, kernel_sets, vector
 from paysim.engines._ward import ward_row
 from paysim.engines.reuse import LineCache
-from paysim.scenario import OutOfArea, ScenarioError, scenario_from_dict
+from paysim.model.scenario import OutOfArea, ScenarioError, scenario_from_dict
 
 HAS_NUMBA = _kernels.numba_available()
 NUMBA_MODES = [False, pytest.param(True, marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed"))]

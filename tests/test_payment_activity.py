@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from money_builders import activity
 
-from paysim.payment import activity_payment
-from paysim.payment.currencies import currency_units, measure_for
-from paysim.terms import ActivityTerms
+from paysim.model.terms import ActivityTerms
+from paysim.money.payment import activity_payment
+from paysim.money.payment.currencies import currency_units, measure_for
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
 CONTACTS = {"talking_therapies": 1.0, "community": 0.5, "crisis": 3.0}

@@ -14,17 +14,18 @@ from money_builders import activity, scenario
 from openpyxl import load_workbook
 from typer.testing import CliRunner
 
-from paysim import finance, psa
 from paysim.activity import measure_kinds
-from paysim.batch import run_batch
+from paysim.analysis.compare import system_cost_columns
 from paysim.cli import app
-from paysim.compare import system_cost_columns
-from paysim.io import results_table
-from paysim.payment import api_payment, planned_units
-from paysim.payment.api import cquin_credit
-from paysim.payment.outcomes import indicator_credit, indicator_value
-from paysim.scenario import ScenarioError, load_scenario, scenario_from_dict
-from paysim.terms import RULES, ApiTerms, Baseline, Indicator
+from paysim.model.scenario import ScenarioError, load_scenario, scenario_from_dict
+from paysim.model.terms import RULES, ApiTerms, Baseline, Indicator
+from paysim.money import finance
+from paysim.money.payment import api_payment, planned_units
+from paysim.money.payment.api import cquin_credit
+from paysim.money.payment.outcomes import indicator_credit, indicator_value
+from paysim.runs import psa
+from paysim.runs.batch import run_batch
+from paysim.runs.io import results_table
 
 runner = CliRunner()
 BED_DAY = {"inpatient": {"bed_day": 575}}
@@ -330,7 +331,7 @@ def test_last_year_baselines_give_the_same_results_whole_or_chunk_by_chunk(small
         data["uncertain"] = {"parameters": UNCERTAIN[uncertain]}
     sc = scenario_from_dict(data)
     whole = psa.simulate(sc, 7, "vector")
-    money = {**finance.money_columns(whole.ledgers), **whole.params}
+    money = {**finance.money_columns(whole.ledgers), **finance.system_cost_columns(whole.ledgers), **whole.params}
     table = results_table(whole.activity, money=money, scenario=sc)
     for chunk_size in (2, 3):
         batch = run_batch(sc, 7, "vector", chunk_size=chunk_size, memory_budget=0)
@@ -353,12 +354,14 @@ def test_run_and_its_results_file_have_the_api_rule(small, tmp_path):
     header = next(line for line in result.stdout.splitlines() if "capitation" in line)
     assert header.split()[-1] == "api"
     columns = pq.read_table(out).column_names
-    assert columns[-4:] == [
+    assert [name for name in columns if name.startswith("api.")] == [
         "api.provider_income",
         "api.provider_cost",
         "api.provider_surplus",
         "api.commissioner_spend",
+        "api.system_cost",  # every run's table has each rule's system cost (after all rules' ledgers)
     ]
+    assert columns[-5:] == [f"{rule}.system_cost" for rule in ("block", "activity", "blended", "capitation", "api")]
 
 
 def test_compare_design_and_report_have_the_api_rule(small, tmp_path):
@@ -396,8 +399,8 @@ def test_compare_design_and_report_have_the_api_rule(small, tmp_path):
 
 
 def test_designing_the_api_fixed_payment_level_and_its_local_rates(small):
-    from paysim import design as dz
-    from paysim.montecarlo import run_replications
+    from paysim.analysis import design as dz
+    from paysim.runs.montecarlo import run_replications
 
     sc = scenario_from_dict({**small, "years": 1, "warmup_days": 0})
     act = run_replications(sc, 40, engine="vector")

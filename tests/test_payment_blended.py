@@ -11,8 +11,8 @@ from hypothesis.extra.numpy import arrays
 from money_builders import activity
 from pydantic import ValidationError
 
-from paysim.payment import activity_payment, blended_payment, block_payment, planned_units
-from paysim.terms import ActivityTerms, Baseline, BlendedTerms, BlockTerms
+from paysim.model.terms import ActivityTerms, Baseline, BlendedTerms, BlockTerms
+from paysim.money.payment import activity_payment, blended_payment, block_payment, planned_units
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
 BED_DAY = {"inpatient": {"bed_day": 575}}

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from paysim.payment import block_payment
-from paysim.payment.block import block_value
-from paysim.terms import BlockTerms
+from paysim.model.terms import BlockTerms
+from paysim.money.payment import block_payment
+from paysim.money.payment.block import block_value
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
 

@@ -9,9 +9,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from money_builders import activity
 
-from paysim.payment import capitation_payment
-from paysim.payment.capitation import capitation_value
-from paysim.terms import CapitationTerms
+from paysim.model.terms import CapitationTerms
+from paysim.money.payment import capitation_payment
+from paysim.money.payment.capitation import capitation_value
 
 PROPERTY = settings(max_examples=60, deadline=None, derandomize=True)
 TERMS = CapitationTerms(

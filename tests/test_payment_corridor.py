@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from paysim.payment.corridor import corridor_transfer, risk_share
-from paysim.terms import Corridor
+from paysim.model.terms import Corridor
+from paysim.money.payment.corridor import corridor_transfer, risk_share
 
 PROPERTY = settings(max_examples=200, deadline=None, derandomize=True)
 CORRIDOR = Corridor(band=0.01, overspend_share=0.5, underspend_share=0.5, cap=0.02, collar=0.02)

@@ -7,8 +7,8 @@ import pytest
 from money_builders import activity
 from pydantic import ValidationError
 
-from paysim.payment.outcomes import indicator_credit, indicator_value, outcome_credit, outcome_payment
-from paysim.terms import Indicator, Outcomes
+from paysim.model.terms import Indicator, Outcomes
+from paysim.money.payment.outcomes import indicator_credit, indicator_value, outcome_credit, outcome_payment
 
 
 def credit(indicator: dict, measures: dict, months: int = 24) -> np.ndarray:

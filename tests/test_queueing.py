@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from paysim.queueing import erlang_b, erlang_c, mginf_local_and_overflow, mmc_mean_wait
+from paysim.analysis.queueing import erlang_b, erlang_c, mginf_local_and_overflow, mmc_mean_wait
 
 
 def test_erlang_b_small_cases_by_hand():

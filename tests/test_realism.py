@@ -8,8 +8,8 @@ from builders import inpatient_only
 from typer.testing import CliRunner
 
 from paysim.activity import Activity, measure_kinds
+from paysim.analysis.realism import BENCHMARKS, realism
 from paysim.cli import app
-from paysim.realism import BENCHMARKS, realism
 
 
 def ward_activity(monthly: dict[str, float], reps: int = 2) -> Activity:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from paysim import finance
-from paysim.montecarlo import run_replications
-from paysim.realism import realism
-from paysim.scenario import bundled_scenarios, load_scenario
-from paysim.uncertainty import central
+from paysim.analysis.realism import realism
+from paysim.model.scenario import bundled_scenarios, load_scenario
+from paysim.model.uncertainty import central
+from paysim.money import finance
+from paysim.runs.montecarlo import run_replications
 
 REPLICATIONS = 200
 OAP_FIGURES = ("oap_started", "oap_mean_length", "oap_bed_days", "oap_15_plus", "oap_31_plus")

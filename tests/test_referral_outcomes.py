@@ -34,13 +34,13 @@ from typer.testing import CliRunner
 
 from paysim.activity import MEASURE_UNITS, OAP_LENGTH_BANDS, measure_kinds
 from paysim.cli import app
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines import _kernels, des, vector
 from paysim.engines.referral_outcomes import outcome_streams, referral_outcomes
 from paysim.engines.reuse import LineCache, line_keys, requests_key
-from paysim.payment.currencies import currency_units
-from paysim.scenario import Scenario, ScenarioError, scenario_from_dict
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import Scenario, ScenarioError, scenario_from_dict
+from paysim.model.streams import stream
+from paysim.money.payment.currencies import currency_units
 
 HAS_NUMBA = _kernels.numba_available()
 ENGINES = [

@@ -9,8 +9,8 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from paysim.cli import app
-from paysim.scenario import load_scenario, scenario_from_dict
-from paysim.terms import RULES
+from paysim.model.scenario import load_scenario, scenario_from_dict
+from paysim.model.terms import RULES
 
 runner = CliRunner()
 

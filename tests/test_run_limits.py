@@ -12,10 +12,10 @@ import pytest
 from builders import inpatient_only
 from typer.testing import CliRunner
 
-from paysim import footprint
+from paysim.analysis.compare import check_comparable
 from paysim.cli import app
-from paysim.compare import check_comparable
-from paysim.montecarlo import MAX_REPS, RunError, available_cores
+from paysim.runs import footprint
+from paysim.runs.montecarlo import MAX_REPS, RunError, available_cores
 
 runner = CliRunner()
 CLI = importlib.import_module("paysim.cli.app")  # the module (paysim.cli.app as an attribute is the Typer app)

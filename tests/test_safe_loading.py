@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from paysim import app_support as ui
 from paysim.cli import app
-from paysim.scenario import (
+from paysim.model.scenario import (
     MAX_VALUES,
     ScenarioError,
     load_scenario,
@@ -137,7 +137,7 @@ def test_an_upload_takes_the_same_loader():
 
 
 def test_an_upload_larger_than_a_scenario_can_be_is_refused(monkeypatch):
-    monkeypatch.setattr("paysim.scenario.MAX_FILE_BYTES", 1000)
+    monkeypatch.setattr("paysim.model.scenario.MAX_FILE_BYTES", 1000)
     with pytest.raises(ScenarioError, match=r"^big\.yaml: is larger than"):
         scenario_from_bytes(SMALL.encode() + b"#" * 1000, source="big.yaml")
     with pytest.raises(ScenarioError, match=r"^big\.yaml: is larger than"):

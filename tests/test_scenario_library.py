@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import yaml
 
-from paysim.compare import saving_split, scenario_columns
-from paysim.montecarlo import run_replications
-from paysim.scenario import bundled_scenarios, load_scenario
+from paysim.analysis.compare import saving_split, scenario_columns
+from paysim.model.scenario import bundled_scenarios, load_scenario
+from paysim.runs.montecarlo import run_replications
 
 LIBRARY = ("block-growth", "oap-heavy", "capitation-outcomes", "integrated-care")
 VARIANTS = {

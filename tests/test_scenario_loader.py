@@ -16,7 +16,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from paysim.scenario import (
+from paysim.model.scenario import (
     Scenario,
     ScenarioError,
     apply_overrides,

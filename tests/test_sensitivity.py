@@ -11,9 +11,9 @@ from builders import small_trust
 from scipy import stats
 from typer.testing import CliRunner
 
-from paysim import sensitivity as sens
+from paysim.analysis import sensitivity as sens
 from paysim.cli import app
-from paysim.scenario import load_scenario, scenario_from_dict
+from paysim.model.scenario import load_scenario, scenario_from_dict
 
 runner = CliRunner()
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from paysim.interrupts import Interrupted, exit_status, message
+from paysim.runs.interrupts import Interrupted, exit_status, message
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -55,27 +55,27 @@ DRIVER = textwrap.dedent(
 
 
     def hook(phase, how, record):
-        import paysim.interrupts
+        import paysim.runs.interrupts
 
         if phase == "startup":
-            real = paysim.interrupts.install
+            real = paysim.runs.interrupts.install
 
             def install():
                 real()
                 fire(how, record, "startup")  # handlers in place, nothing of the commands imported yet
 
-            paysim.interrupts.install = install
+            paysim.runs.interrupts.install = install
             return
-        import paysim.batch
-        import paysim.io
+        import paysim.runs.batch
+        import paysim.runs.io
 
-        paysim.batch.MEMORY_BUDGET = 1  # every chunk spills to TMPDIR
+        paysim.runs.batch.MEMORY_BUDGET = 1  # every chunk spills to TMPDIR
         if phase == "simulating":
-            paysim.batch.ChunkStore.put = once(paysim.batch.ChunkStore.put, how, record, "simulating")
+            paysim.runs.batch.ChunkStore.put = once(paysim.runs.batch.ChunkStore.put, how, record, "simulating")
         elif phase == "pricing":
             spill = Path(os.environ["TMPDIR"])
             spilled = lambda *a: f"pricing, {len(list(spill.rglob('*')))} spilled"  # noqa: E731
-            paysim.batch._price = once(paysim.batch._price, how, record, spilled)
+            paysim.runs.batch._price = once(paysim.runs.batch._price, how, record, spilled)
         elif phase == "writing":
             real_fsync, folder = os.fsync, Path(sys.argv[-1]).parent
 
@@ -84,7 +84,7 @@ DRIVER = textwrap.dedent(
                     fire(how, record, "writing")
                 return real_fsync(fd)
 
-            paysim.io.os.fsync = fsync
+            paysim.runs.io.os.fsync = fsync
 
 
     if __name__ == "__main__":  # worker processes import this file too (spawn)
@@ -111,7 +111,7 @@ def _alive(pid: str) -> bool:
 
 def _as_a_terminal_starts_it() -> None:
     """Ctrl-C acts in the command: a suite started in the background (``cmd &``) ignores SIGINT, and a child
-    inherits that, as paysim rightly keeps (:func:`paysim.interrupts.install`)."""
+    inherits that, as paysim rightly keeps (:func:`paysim.runs.interrupts.install`)."""
     signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 

@@ -8,10 +8,12 @@ import pytest
 from builders import small_trust
 from typer.testing import CliRunner
 
-from paysim import finance, psa, uncertainty
 from paysim.cli import app
-from paysim.montecarlo import run_chunk, run_replications
-from paysim.scenario import ScenarioError, load_scenario, scenario_from_dict
+from paysim.model import uncertainty
+from paysim.model.scenario import ScenarioError, load_scenario, scenario_from_dict
+from paysim.money import finance
+from paysim.runs import psa
+from paysim.runs.montecarlo import run_chunk, run_replications
 
 runner = CliRunner()
 
@@ -197,7 +199,7 @@ def test_run_command_records_the_sample_and_no_uncertainty_turns_it_off(small, t
 
 
 def test_a_key_set_explicitly_is_pinned_not_sampled():
-    from paysim.scenario import load_scenario
+    from paysim.model.scenario import load_scenario
 
     base = load_scenario("scenarios/default.yaml")
     assert "services.inpatient.los_days.mean" in base.uncertain.parameters
@@ -209,7 +211,7 @@ def test_a_key_set_explicitly_is_pinned_not_sampled():
 
 
 def test_pinning_the_only_uncertain_key_drops_the_block():
-    from paysim.scenario import apply_overrides
+    from paysim.model.scenario import apply_overrides
 
     data = {"uncertain": {"parameters": {"services.inpatient.beds": [10, 20]}}, "services": {"inpatient": {}}}
     assert "uncertain" not in apply_overrides(data, {"services.inpatient.beds": 12})

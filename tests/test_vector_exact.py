@@ -15,10 +15,10 @@ import pytest
 from builders import community_only, inpatient_only, small_trust
 
 from paysim.activity import Activity, measure_kinds
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines import _kernels, des, kernel_sets, vector
-from paysim.scenario import load_scenario
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import load_scenario
+from paysim.model.streams import stream
 
 HAS_NUMBA = _kernels.numba_available()
 NUMBA_MODES = [False, pytest.param(True, marks=pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed"))]

@@ -21,8 +21,8 @@ from builders import community_only, inpatient_only, small_trust
 from scipy import stats
 
 from paysim.activity import measure_kinds
+from paysim.analysis.queueing import erlang_b, mginf_local_and_overflow
 from paysim.engines import des, vector
-from paysim.queueing import erlang_b, mginf_local_and_overflow
 
 pytestmark = [pytest.mark.slow, pytest.mark.statistical]
 

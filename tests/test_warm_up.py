@@ -22,7 +22,7 @@ A_RUN = """
 import sys
 from paysim.engines import vector
 from paysim.engines.settings import set_threads
-from paysim.scenario import bundled_scenarios, load_scenario
+from paysim.model.scenario import bundled_scenarios, load_scenario
 set_threads(int(sys.argv[1]))
 scenario = load_scenario(bundled_scenarios()["default"]).with_overrides({"years": 1, "warmup_days": 10})
 vector.run(scenario, range(4), use_numba=True)

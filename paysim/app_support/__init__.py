@@ -7,7 +7,7 @@ without a browser. The parts, in the order the app uses them:
   :func:`read_upload` (an uploaded YAML file, with errors that name the file and the key).
 * **Levers**: :data:`LEVERS`, each a widget that maps onto one or more dotted scenario keys, with units
   and help text. :func:`lever_overrides` turns widget values into ``{dotted key: value}`` for
-  :meth:`paysim.scenario.Scenario.with_overrides`, so every value is validated like a file.
+  :meth:`paysim.model.scenario.Scenario.with_overrides`, so every value is validated like a file.
 * **Runs**: :func:`activity_yaml` (the part of a scenario the engines read, the key of the activity cache)
   and :func:`run_money` (costs, ledgers and MHIS on an Activity), giving a :class:`Run`; a
   :class:`PieceRun` simulates the page's run in :func:`pieces` (a first look, then the rest).
@@ -19,14 +19,14 @@ without a browser. The parts, in the order the app uses them:
 * **Downloads**: :func:`results_csv`, :func:`results_parquet`, :func:`excel_workbook`.
 * **Decision analysis** (the Sensitivity and Contract design tabs): :func:`sensitivity_measures`,
   :func:`run_tornado`, :func:`tornado_display`, :func:`tornado_chart`, :func:`run_sobol`, :func:`sobol_chart`
-  (on :mod:`paysim.sensitivity`); :func:`design_choices`, :func:`run_design` (on the page's Activity, money
-  only), :func:`design_answer`, :func:`design_display`, :func:`design_chart` (on :mod:`paysim.design`).
+  (on :mod:`paysim.analysis.sensitivity`); :func:`design_choices`, :func:`run_design` (on the page's Activity, money
+  only), :func:`design_answer`, :func:`design_display`, :func:`design_chart` (on :mod:`paysim.analysis.design`).
 * **Start from your data** (:mod:`paysim.app_support.calibration`): :func:`fit_upload` (an uploaded monthly
   table fitted to the chosen scenario, with a back-test), :func:`fitted_table`, :func:`kept_lines`,
   :func:`coverage_table`, :func:`backtest_chart`.
-* **Who carries the risk** (:mod:`paysim.app_support.board`, on :mod:`paysim.risk`): :func:`attribution`,
+* **Who carries the risk** (:mod:`paysim.app_support.board`, on :mod:`paysim.analysis.risk`): :func:`attribution`,
   :func:`position_table`, :func:`risk_matrix`, :func:`rule_sentences`, :func:`income_and_expenditure_table`,
-  :func:`board_pack_pdf` (the board pack of :mod:`paysim.board_pack`).
+  :func:`board_pack_pdf` (the board pack of :mod:`paysim.analysis.board_pack`).
 * **Scenarios side by side** (:mod:`paysim.app_support.side_by_side`): :func:`comparable`,
   :func:`comparison_table`.
 * **Plain language** (:mod:`paysim.app_support.explain`): :data:`GLOSSARY`, :data:`FLOW_DIAGRAM`,
@@ -222,7 +222,7 @@ from paysim.app_support.tables import (
     spend_table,
     yearly_surplus,
 )
-from paysim.fiscal import financial_year, month_labels
+from paysim.model.fiscal import financial_year, month_labels
 
 __all__ = [
     "API",

@@ -1,7 +1,7 @@
 """The app's one-screen answer to "who carries the risk?": each party's position by financial year, the risk
 matrix (risk type x rule x party) and one sentence per rule, in £m or £000 (:func:`paysim.app_support.money`).
 
-The numbers come from :mod:`paysim.risk` (the same functions the board pack uses); this module only lays them
+The numbers come from :mod:`paysim.analysis.risk` (the same functions the board pack uses); this module only lays them
 out as tables the page shows whole (``st.table``) and prints.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from paysim import board_pack, risk
+from paysim.analysis import board_pack, risk
 from paysim.app_support.common import RULE_LABELS, money, percent
 from paysim.app_support.runs import Run
 
@@ -54,7 +54,7 @@ def risk_matrix(found: risk.RiskAttribution, unit: str = "£m") -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns ``Rule``, ``Party`` and one per risk type (:data:`paysim.risk.RISK_LABELS`), text.
+        Columns ``Rule``, ``Party`` and one per risk type (:data:`paysim.analysis.risk.RISK_LABELS`), text.
     """
     spread, shares = found.spread(), found.over_horizon()
     rows = []
@@ -71,19 +71,19 @@ def risk_matrix(found: risk.RiskAttribution, unit: str = "£m") -> pd.DataFrame:
 
 
 def rule_sentences(found: risk.RiskAttribution) -> list[str]:
-    """One plain sentence per rule on who carries the risk (:func:`paysim.risk.carrier_sentence`)."""
+    """One plain sentence per rule on who carries the risk (:func:`paysim.analysis.risk.carrier_sentence`)."""
     return [risk.carrier_sentence(found, rule, RULE_LABELS[rule]) for rule in found.rules]
 
 
 def board_pack_pdf(run: Run, engine: str, source_text: str | None) -> bytes:
-    """The board pack (:func:`paysim.board_pack.board_pack`) of the run the page shows: the same document as
+    """The board pack (:func:`paysim.analysis.board_pack.board_pack`) of the run the page shows: the same document as
     ``paysim report SCENARIO --out board.pdf`` gives for the same scenario, replications and seed."""
     return board_pack.board_pack(run.scenario, run.activity, engine, source_text, run.ledgers, run.costs)
 
 
 def income_and_expenditure_table(run: Run, unit: str = "£m") -> pd.DataFrame:
-    """Income and expenditure by financial year under each rule (:func:`paysim.board_pack.income_and_expenditure`,
-    the board pack's table) on the page's money basis, indexed by rule and line."""
+    """Income and expenditure by financial year under each rule on the page's money basis, indexed by rule and
+    line (the board pack's table, :func:`paysim.analysis.board_pack.income_and_expenditure`)."""
     rows = board_pack.income_and_expenditure(run.ledgers, run.scenario.start_month, lambda v: money(v, unit), "Line")
     if not rows:
         return pd.DataFrame()

@@ -19,7 +19,7 @@ import pandas as pd
 from paysim.calibrate import Calibration, calibrate
 from paysim.calibrate.backtest import Backtest, backtest, chart, holdout_backtest
 from paysim.calibrate.monthly import SUFFIXES, read_monthly
-from paysim.scenario import Scenario
+from paysim.model.scenario import Scenario
 
 APP_FIT_REPS = 20
 """Replications of each simulated fit in the app (the command's default is 40)."""

@@ -12,7 +12,7 @@ import pandas as pd
 
 from paysim.app_support.common import RULE_COLOURS, RULE_LABELS, money
 from paysim.app_support.tables import histogram_stats
-from paysim.terms import RULES
+from paysim.model.terms import RULES
 
 # --- charts -------------------------------------------------------------------------------------------
 

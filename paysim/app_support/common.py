@@ -7,27 +7,18 @@ from typing import Any
 
 import yaml
 
-RULE_LABELS = {
-    "block": "Block",
-    "activity": "Activity",
-    "blended": "Blended",
-    "capitation": "Capitation",
-    "api": "API",
-}
-"""How each payment rule is named on screen (``API``: aligned payment and incentive, in force since 2022/23;
-``Blended``: the 2019/20 design)."""
+from paysim.model.lines import LINE_LABELS as ALL_LABELS
+from paysim.model.lines import REFERRAL_LINES
+from paysim.money.payment import PAYMENT_RULES
 
-RULE_COLOURS = {
-    "block": "#4c78a8",
-    "activity": "#f58518",
-    "blended": "#54a24b",
-    "capitation": "#b279a2",
-    "api": "#72b7b2",
-}
-"""One colour per rule, the same in every chart."""
+RULE_LABELS = {name: rule.label for name, rule in PAYMENT_RULES.items()}
+"""How each payment rule is named on screen (declared with the rule: :data:`paysim.money.payment.PAYMENT_RULES`)."""
 
-LINE_LABELS = {"talking_therapies": "Talking therapies", "community": "Community", "crisis": "Crisis"}
-"""How each referral line is named on screen."""
+RULE_COLOURS = {name: rule.colour for name, rule in PAYMENT_RULES.items()}
+"""One colour per rule, the same in every chart (declared with the rule)."""
+
+LINE_LABELS = {name: label for name, label in ALL_LABELS.items() if name in REFERRAL_LINES}
+"""How each referral line is named on screen (declared with the line: :data:`paysim.model.lines.SERVICE_LINES`)."""
 
 SCENARIOS_ENV = "PAYSIM_SCENARIOS"
 """Environment variable naming extra scenario files or folders (separated by ``os.pathsep``) for the app."""

@@ -12,14 +12,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from paysim import design, sensitivity
+from paysim.analysis import design, sensitivity
 from paysim.app_support.charts import gbp_axis
 from paysim.app_support.common import RULE_LABELS, gbp, gbp_change, number, percent
 from paysim.app_support.runs import Run
 from paysim.app_support.tables import parameter_name
-from paysim.finance import LEDGERS
-from paysim.scenario import Scenario, scenario_from_yaml
-from paysim.uncertainty import central_value
+from paysim.model.scenario import Scenario, scenario_from_yaml
+from paysim.model.uncertainty import central_value
+from paysim.money.finance import LEDGERS
 
 # --- decision analysis: sensitivity (tornado, Sobol) and contract design -----------------------------
 
@@ -68,7 +68,7 @@ def measure_phrase(measure: str) -> str:
 
 def sensitivity_measures(scenario: Scenario) -> list[str]:
     """Results columns a sensitivity analysis can rank parameters by: each rule's provider surplus first,
-    then the rest of the money, then the activity measures (see :func:`paysim.sensitivity.column_names`)."""
+    then the rest of the money, then the activity measures (see :func:`paysim.analysis.sensitivity.column_names`)."""
     names = sensitivity.column_names(scenario)
     surplus = [n for n in names if is_money(n) and n.endswith(".provider_surplus")]
     money = [n for n in names if is_money(n) and n not in surplus]
@@ -106,14 +106,14 @@ def sobol_simulations(scenario: Scenario, samples: int) -> int:
 
 
 def run_tornado(scenario_yaml: str, measure: str, reps: int, engine: str) -> sensitivity.Tornado:
-    """One-way sensitivity (:func:`paysim.sensitivity.one_way`) of a scenario given as YAML, on common random
-    numbers, the ends at the 5th and 95th percentiles. Raises :class:`~paysim.sensitivity.SensitivityError`."""
+    """One-way sensitivity (:func:`paysim.analysis.sensitivity.one_way`) of a scenario given as YAML, on common random
+    numbers, the ends at the 5th and 95th percentiles. Raises :class:`~paysim.analysis.sensitivity.SensitivityError`."""
     scenario = scenario_from_yaml(scenario_yaml, source="scenario")
     return sensitivity.one_way(scenario, measure, reps, engine=engine)
 
 
 def run_sobol(scenario_yaml: str, measure: str, samples: int, reps: int, engine: str) -> sensitivity.SobolResult:
-    """Sobol indices (:func:`paysim.sensitivity.sobol`) of a scenario given as YAML."""
+    """Sobol indices (:func:`paysim.analysis.sensitivity.sobol`) of a scenario given as YAML."""
     scenario = scenario_from_yaml(scenario_yaml, source="scenario")
     return sensitivity.sobol(scenario, measure, samples=samples, reps=reps, engine=engine)
 
@@ -155,7 +155,8 @@ def tornado_ends(tornado: sensitivity.Tornado) -> dict[str, str]:
 
 
 def tornado_table(tornado: sensitivity.Tornado) -> pd.DataFrame:
-    """The one-way table as numbers (columns :data:`paysim.sensitivity.TORNADO_COLUMNS`), largest swing first."""
+    """The one-way table as numbers (columns :data:`paysim.analysis.sensitivity.TORNADO_COLUMNS`), largest swing
+    first."""
     return pd.DataFrame(tornado.rows, columns=list(sensitivity.TORNADO_COLUMNS))
 
 
@@ -199,7 +200,7 @@ TORNADO_COLOURS = ("#4c78a8", "#f58518")
 def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None) -> alt.LayerChart:
     """The tornado: per parameter (largest swing on top) a bar from the mean at central values to the mean
     with the parameter at its low end, and one to its high end, each labelled with the setting; a rule marks
-    the mean at central values. Built on :func:`paysim.sensitivity.tornado_chart_data`."""
+    the mean at central values. Built on :func:`paysim.analysis.sensitivity.tornado_chart_data`."""
     money = is_money(tornado.measure)
     ends = tornado_ends(tornado)
     bars = pd.DataFrame(
@@ -276,7 +277,7 @@ def sobol_display(result: sensitivity.SobolResult) -> pd.DataFrame:
 
 def sobol_chart(result: sensitivity.SobolResult) -> alt.LayerChart:
     """Grouped bars of the first-order and total Sobol index per parameter (largest total on top) with
-    their 95 % intervals. Built on :func:`paysim.sensitivity.sobol_chart_data`."""
+    their 95 % intervals. Built on :func:`paysim.analysis.sensitivity.sobol_chart_data`."""
     bars = pd.DataFrame(
         sensitivity.sobol_chart_data(result.rows), columns=["parameter", "index", "value", "low", "high", "order"]
     )
@@ -327,7 +328,7 @@ class DesignChoice:
     label:
         What the picker shows.
     goal:
-        A goal of :func:`paysim.design.design` (``p-deficit``, ``mean-surplus``, ``equal-shortfall``).
+        A goal of :func:`paysim.analysis.design.design` (``p-deficit``, ``mean-surplus``, ``equal-shortfall``).
     terms:
         Dotted contract keys all set to the answer.
     """
@@ -406,7 +407,7 @@ def run_design(run: Run, choice: DesignChoice, target: float | None = None) -> d
     """Solve a design question on a run's simulated activity (no new simulation: only money is recomputed).
 
     ``target``: P(deficit) for ``p-deficit`` (default 0.10), mean surplus for ``mean-surplus`` (default 0).
-    Raises :class:`~paysim.design.DesignError` with a message naming the term.
+    Raises :class:`~paysim.analysis.design.DesignError` with a message naming the term.
     """
     return design.design(
         run.scenario, choice.goal, list(choice.terms), target=target, activity=run.activity, bootstrap=DESIGN_BOOTSTRAP
@@ -495,7 +496,7 @@ def design_window(result: design.Design, flat: float = 0.005) -> tuple[float, fl
 def design_chart(result: design.Design) -> alt.LayerChart:
     """The goal against the term: its curve(s) over the values searched, the answer (rule) with its 95 %
     bootstrap interval (band) and, for P(deficit) and mean surplus, the target. Built on
-    :func:`paysim.design.design_chart_data`."""
+    :func:`paysim.analysis.design.design_chart_data`."""
     points = pd.DataFrame(design.design_chart_data(result), columns=["value", "series", "y"])
     lo, hi = design_window(result)
     points = points[(points["value"] >= lo) & (points["value"] <= hi)]

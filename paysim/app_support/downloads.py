@@ -14,7 +14,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from paysim import __version__, risk
+from paysim import __version__
+from paysim.analysis import risk
 from paysim.app_support.board import attribution
 from paysim.app_support.common import RULE_LABELS, yaml_cell
 from paysim.app_support.levers import _dump, flatten
@@ -30,18 +31,18 @@ from paysim.app_support.tables import (
     spend_table,
     yearly_surplus,
 )
-from paysim.demand import MONTH_NAMES
-from paysim.finance import money_columns
-from paysim.fiscal import FIRST_FINANCIAL_YEAR, financial_year
-from paysim.io import results_table
-from paysim.scenario import Scenario
+from paysim.model.demand import MONTH_NAMES
+from paysim.model.fiscal import FIRST_FINANCIAL_YEAR, financial_year
+from paysim.model.scenario import Scenario
+from paysim.money.finance import money_columns
+from paysim.runs.io import results_table
 
 # --- downloads ----------------------------------------------------------------------------------------
 
 
 def results_arrow(run: Run) -> pa.Table:
     """The results table (one row per replication: measures, then ``<rule>.<ledger>`` GBP over the horizon),
-    described with the scenario in its metadata (see :func:`paysim.io.results_table`)."""
+    described with the scenario in its metadata (see :func:`paysim.runs.io.results_table`)."""
     return results_table(run.activity, money=money_columns(run.ledgers), scenario=run.scenario)
 
 

@@ -7,9 +7,9 @@ import numpy as np
 
 from paysim.app_support.common import LINE_LABELS, RULE_LABELS, money
 from paysim.app_support.runs import Run
-from paysim.fiscal import financial_year
-from paysim.footprint import duration, run_seconds
-from paysim.scenario import Scenario
+from paysim.model.fiscal import financial_year
+from paysim.model.scenario import Scenario
+from paysim.runs.footprint import duration, run_seconds
 
 ENGINE_LABELS = {"vector": "Fast", "des": "Patient by patient (SimPy)"}
 """How each engine is named on screen."""
@@ -117,7 +117,7 @@ FLOW_DIAGRAM = """digraph flow {
 
 def engine_estimate(scenario: Scenario, reps: int, engine: str) -> str:
     """What a run on the chosen engine takes: an estimate of a patient-by-patient (SimPy) run of ``reps``
-    replications (:func:`paysim.footprint.run_seconds`), and how to stop it."""
+    replications (:func:`paysim.runs.footprint.run_seconds`), and how to stop it."""
     simpy = duration(run_seconds(scenario, reps, "des"))
     if engine == "des":
         return (

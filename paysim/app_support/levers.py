@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from paysim.finance import resolved_uplift
-from paysim.scenario import Scenario
-from paysim.terms import Costs
-from paysim.uncertainty import central
+from paysim.model.scenario import Scenario
+from paysim.model.terms import Costs
+from paysim.model.uncertainty import central
+from paysim.money.finance import resolved_uplift
 
 # --- levers -------------------------------------------------------------------------------------------
 

@@ -12,14 +12,15 @@ import yaml
 
 from paysim.activity import Activity
 from paysim.app_support.levers import _dump
-from paysim.costs import ProviderCosts, provider_costs
 from paysim.engines.reuse import LineCache
-from paysim.finance import Ledger, MHISCheck, ledgers, mhis
-from paysim.footprint import activity_bytes
-from paysim.montecarlo import ENGINES, RunError, check_memory, engine_run
-from paysim.scenario import Scenario, scenario_from_yaml
-from paysim.terms import RULES
-from paysim.uncertainty import central
+from paysim.model.scenario import Scenario, scenario_from_yaml
+from paysim.model.terms import RULES
+from paysim.model.uncertainty import central
+from paysim.money.costs import ProviderCosts, provider_costs
+from paysim.money.finance import Ledger, MHISCheck, ledgers, mhis
+from paysim.runs import montecarlo
+from paysim.runs.footprint import activity_bytes
+from paysim.runs.montecarlo import ENGINES, RunError, check_memory, engine_run
 
 logger = logging.getLogger(__name__)
 
@@ -113,13 +114,11 @@ def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity
     """Simulate replications ``first .. stop - 1`` of the scenario in :func:`activity_yaml` text (one of
     :func:`pieces`; :meth:`~paysim.activity.Activity.concat` joins them into the whole run).
 
-    Raises :class:`~paysim.montecarlo.RunTooLarge` (a ValueError the page shows) if the piece cannot fit in the
+    Raises :class:`~paysim.runs.montecarlo.RunTooLarge` (a ValueError the page shows) if the piece cannot fit in the
     memory free."""
-    from paysim.montecarlo import run_chunk
-
     scenario = scenario_from_yaml(activity_text, source="activity")
     check_memory(scenario, stop - first, engine, keeps=activity_bytes(scenario))
-    return run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
+    return montecarlo.run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
 
 
 @dataclass(frozen=True)
@@ -135,7 +134,7 @@ class Run:
     costs:
         The provider's costs by part and the OAP spend the commissioner pays directly.
     ledgers:
-        One :class:`~paysim.finance.Ledger` per rule in the scenario (empty without contracts).
+        One :class:`~paysim.money.finance.Ledger` per rule in the scenario (empty without contracts).
     mhis:
         The Mental Health Investment Standard per rule (empty unless the scenario sets ``contracts.mhis``).
     """

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from paysim.app_support.common import SCENARIOS_ENV
-from paysim.limits import shown_name
-from paysim.scenario import Scenario, bundled_scenarios, load_scenario, scenario_from_bytes
+from paysim.model.limits import shown_name
+from paysim.model.scenario import Scenario, bundled_scenarios, load_scenario, scenario_from_bytes
 
 # --- scenarios ----------------------------------------------------------------------------------------
 
@@ -43,7 +43,7 @@ def load_choice(path: Path) -> Scenario:
 def read_upload(name: str, content: bytes) -> Scenario:
     """Validate an uploaded scenario file; errors name the file and the dotted key.
 
-    The upload takes the command line's loader (:func:`paysim.scenario.scenario_from_bytes`): the same size
+    The upload takes the command line's loader (:func:`paysim.model.scenario.scenario_from_bytes`): the same size
     limit, UTF-8 check, anchor budget, duplicate keys and strict types, so one uploaded file cannot hang the
     server.
 

@@ -12,8 +12,8 @@ from paysim.analysis import deficit_probability, paired_difference
 from paysim.app_support.board import NOTHING
 from paysim.app_support.common import RULE_LABELS, money, percent
 from paysim.app_support.runs import Run
-from paysim.scenario import Scenario
-from paysim.terms import RULES
+from paysim.model.scenario import Scenario
+from paysim.model.terms import RULES
 
 MIN_SCENARIOS, MAX_SCENARIOS = 2, 4
 """How many scenarios the comparison takes."""

@@ -12,14 +12,14 @@ import pandas as pd
 
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
+from paysim.analysis.compare import saving_split, system_cost_columns
 from paysim.app_support.common import LINE_LABELS, RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
 from paysim.app_support.levers import LEVERS, Lever, edited_keys, levers_for
 from paysim.app_support.runs import Run
-from paysim.compare import saving_split, system_cost_columns
-from paysim.finance import money_columns
-from paysim.fiscal import financial_year, month_labels
-from paysim.io import public_measures
-from paysim.scenario import Scenario
+from paysim.model.fiscal import financial_year, month_labels
+from paysim.model.scenario import Scenario
+from paysim.money.finance import money_columns
+from paysim.runs.io import public_measures
 
 # --- tables -------------------------------------------------------------------------------------------
 
@@ -592,7 +592,7 @@ def saving_table(base: Run, edited: Run) -> pd.DataFrame:
     The system cost is the provider's cost plus the OAP spend the commissioner pays directly; its fall
     (``saving``, GBP over the horizon, mean over paired runs) splits exactly into the rise of the provider's
     surplus (``provider``) and the fall of the commissioner's spend (``commissioner``); see
-    :mod:`paysim.compare`. Columns: ``rule`` (label), ``saving``, ``provider``, ``commissioner``,
+    :mod:`paysim.analysis.compare`. Columns: ``rule`` (label), ``saving``, ``provider``, ``commissioner``,
     ``provider_share``.
     """
 

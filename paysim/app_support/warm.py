@@ -16,8 +16,8 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from paysim.montecarlo import run_chunk
-from paysim.scenario import bundled_scenarios, load_scenario
+from paysim.model.scenario import bundled_scenarios, load_scenario
+from paysim.runs.montecarlo import run_chunk
 
 logger = logging.getLogger(__name__)
 

@@ -43,7 +43,7 @@ from paysim.calibrate.monthly import (
 )
 from paysim.calibrate.oap_return import OapReturn, read_oap_return
 from paysim.calibrate.writer import scenario_yaml
-from paysim.scenario import (
+from paysim.model.scenario import (
     LINES,
     Scenario,
     ScenarioError,
@@ -52,7 +52,7 @@ from paysim.scenario import (
     load_scenario,
     scenario_from_dict,
 )
-from paysim.uncertainty import central
+from paysim.model.uncertainty import central
 
 DEMAND_KEYS = {
     "talking_therapies": "referrals_per_year",

@@ -1,7 +1,7 @@
 """Referral rate, growth and seasonality of one line, fitted to monthly counts on the demand curve's own form.
 
 The expected count in month ``m`` is the exact integral of the scenario's rate curve over that month
-(:meth:`paysim.demand.DemandCurve.expected`), with the data's first month as day 0::
+(:meth:`paysim.model.demand.DemandCurve.expected`), with the data's first month as day 0::
 
     mu_m = DemandCurve(per_year, growth, amplitude, peak).expected(edge_m, edge_m+1) + offset_m + share * covariate_m
 
@@ -29,7 +29,7 @@ from scipy import special, stats
 from statsmodels.base.model import GenericLikelihoodModel
 from statsmodels.tools.sm_exceptions import ConvergenceWarning, HessianInversionWarning
 
-from paysim.demand import DemandCurve, month_edges
+from paysim.model.demand import DemandCurve, month_edges
 
 OVERDISPERSION_P = 0.05
 """The negative binomial is used when the overdispersion test's p-value is below this."""

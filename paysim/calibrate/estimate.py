@@ -81,8 +81,9 @@ class Estimate:
     def distribution(self) -> dict[str, Any]:
         """The ``uncertain.parameters`` entry for this estimate (only when :attr:`uncertain`): a normal with the
         estimate as mean and its standard error as sd, truncated to ``mean +/- 4 sd`` and to the key's range (a
-        positive quantity above a tenth of its mean, a share in 0..1). :mod:`paysim.uncertainty` checks every value
-        a distribution can reach against the key's range, and an untruncated lognormal or beta reaches 0 (or 1)."""
+        positive quantity above a tenth of its mean, a share in 0..1). :mod:`paysim.model.uncertainty` checks every
+        value a distribution can reach against the key's range, and an untruncated lognormal or beta reaches 0
+        (or 1)."""
         mean, sd = float(self.value), float(self.se)
         low, high = mean - TAILS * sd, mean + TAILS * sd
         if self.carrier == "positive":

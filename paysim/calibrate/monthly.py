@@ -30,9 +30,9 @@ from typing import Any
 import numpy as np
 
 from paysim.activity import Activity, Kind, measure_kinds
-from paysim.demand import MONTH_DAYS
-from paysim.limits import shown_name
-from paysim.scenario import LINES
+from paysim.model.demand import MONTH_DAYS
+from paysim.model.limits import shown_name
+from paysim.model.scenario import LINES
 
 SUFFIXES = (".csv", ".parquet", ".xlsx")
 """File types a monthly table may be."""

@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from paysim.calibrate.monthly import DataError, MonthlyData, month_after, months_between
-from paysim.limits import shown_name
+from paysim.model.limits import shown_name
 
 QUESTIONS = {
     "OAPs started in period": "started",

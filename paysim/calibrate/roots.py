@@ -8,7 +8,7 @@ crisis ``places``, community ``caseload_per_wte``) so its simulated mean waiting
 Each trial value is simulated on the same replications, so on **common random numbers** (the same arrivals and
 stays at every value: the gap between simulated and observed moves only with the key), with the vector engine
 and its line cache (a trial of ``wait_days`` simulates only the ward again). The root is found with
-:func:`scipy.optimize.brentq`, as :mod:`paysim.design` finds contract terms.
+:func:`scipy.optimize.brentq`, as :mod:`paysim.analysis.design` finds contract terms.
 
 **Uncertainty.** The observed figure is one draw of the trust's own randomness: its standard error is the
 replications' standard deviation of the simulated figure at the root (the same process, same months), and the
@@ -28,8 +28,8 @@ from scipy import optimize
 
 from paysim.activity import Activity
 from paysim.engines.reuse import LineCache
-from paysim.montecarlo import run_replications
-from paysim.scenario import Scenario, ScenarioError
+from paysim.model.scenario import Scenario, ScenarioError
+from paysim.runs.montecarlo import run_replications
 
 DEFAULT_REPS = 40
 """Replications each trial value is simulated on."""

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from paysim.io import atomic_path
-from paysim.scenario import scenario_from_yaml
+from paysim.model.scenario import scenario_from_yaml
+from paysim.runs.io import atomic_path
 
 if TYPE_CHECKING:
     from paysim.calibrate.calibration import Calibration

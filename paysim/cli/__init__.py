@@ -21,7 +21,7 @@ Bad input (an invalid scenario or ``--set``, an unknown engine, ``--reps 0``, an
 cannot write, a missing folder, ``--reps`` or ``--workers`` beyond their maxima) stops with exit status 2 and a
 message naming the file and key, before anything is simulated or written. A problem of the machine (a full disk,
 a worker killed) exits with 1; SIGINT, SIGTERM and SIGHUP with 128 + the signal (130, 143, 129), one line and
-nothing half-written (:mod:`paysim.interrupts`).
+nothing half-written (:mod:`paysim.runs.interrupts`).
 
 Modules: :mod:`paysim.cli.app` (the Typer app, shared options, input checks, progress),
 :mod:`paysim.cli.display` (tables and number formats), :mod:`paysim.cli.commands` (run, validate, schema,

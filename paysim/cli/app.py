@@ -14,13 +14,14 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from paysim import __main__ as entry
 from paysim import __version__
-from paysim.finance import missing_measures
-from paysim.footprint import Footprint, duration, run_seconds, size
-from paysim.io import (
+from paysim.model.limits import number, shown_name
+from paysim.model.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
+from paysim.money.finance import missing_measures
+from paysim.runs.footprint import Footprint, duration, run_seconds, size
+from paysim.runs.io import (
     OutputError,
 )
-from paysim.limits import number, shown_name
-from paysim.montecarlo import (
+from paysim.runs.montecarlo import (
     AUTO_DES_MAX_REPS,
     ENGINES,
     MAX_REPS,
@@ -30,7 +31,6 @@ from paysim.montecarlo import (
     dask_executor,
     why_engine,
 )
-from paysim.scenario import Scenario, ScenarioError, bundled_scenarios, load_scenario
 
 EXIT_BAD_INPUT = 2
 """Exit status for bad input (as click uses for usage errors)."""
@@ -169,7 +169,9 @@ def bad_input() -> Iterator[None]:
     """Turn the errors a user can fix into a message on stderr and exit status 2 (never a traceback)."""
     try:
         yield
-    except (ScenarioError, OutputError, RunError, BadInput) as exc:
+    except RunError as exc:
+        message = flag_message(exc)
+    except (ScenarioError, OutputError, BadInput) as exc:
         message = str(exc)
     except OSError as exc:  # a file name the system refuses (too long, say) that no check above caught
         where = f"{shown_name(exc.filename)}: " if exc.filename else ""
@@ -192,9 +194,21 @@ def machine_errors() -> Iterator[None]:
     except RunTooLarge as exc:
         typer.echo(f"paysim: {exc}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    except (OSError, RunError) as exc:
+    except RunError as exc:
+        typer.echo(f"paysim: {flag_message(exc)}", err=True)
+        raise typer.Exit(1) from None
+    except OSError as exc:
         typer.echo(f"paysim: {exc}", err=True)
         raise typer.Exit(1) from None
+
+
+def flag_message(exc: RunError) -> str:
+    """A run's error as the command line says it: the parameter at fault named by its option (``reps`` ->
+    ``--reps``, ``chunk_size`` -> ``--chunk-size``)."""
+    message = str(exc)
+    if exc.parameter and message.startswith(exc.parameter):
+        return f"--{exc.parameter.replace('_', '-')}{message[len(exc.parameter) :]}"
+    return message
 
 
 def check_count(option: str, value: int) -> None:
@@ -203,7 +217,7 @@ def check_count(option: str, value: int) -> None:
 
 
 def check_replications(option: str, reps: int) -> None:
-    """``--reps`` (or another count of replications) from 1 to :data:`~paysim.montecarlo.MAX_REPS`."""
+    """``--reps`` (or another count of replications) from 1 to :data:`~paysim.runs.montecarlo.MAX_REPS`."""
     check_count(option, reps)
     if reps > MAX_REPS:
         raise BadInput(
@@ -217,7 +231,7 @@ REMOTE_WORKERS = 4096
 
 
 def check_workers(workers: int, scheduler: str | None = None) -> None:
-    """``--workers`` from 1 to the cores this process may use (:func:`~paysim.montecarlo.available_cores`):
+    """``--workers`` from 1 to the cores this process may use (:func:`~paysim.runs.montecarlo.available_cores`):
     worker processes run on this machine, and more of them than cores run no faster, each holding 120-250 MiB.
     With a remote scheduler (``--scheduler tcp://...``) the workers are the cluster's: at most
     :data:`REMOTE_WORKERS`."""
@@ -241,7 +255,7 @@ LARGE_RUN_BYTES = 2**30
 
 def announce(requested: str, engine: str, model: Scenario, reps: int, workers: int, estimate: Footprint) -> None:
     """Say on stderr, before a run starts, which engine ``--engine auto`` chose and why (:func:`say_engine`),
-    and, for a large run, its estimated memory and time (:func:`paysim.footprint.run_seconds`), so a run of hours
+    and, for a large run, its estimated memory and time (:func:`paysim.runs.footprint.run_seconds`), so a run of hours
     is not a surprise."""
     say_engine(requested, reps)
     seconds = run_seconds(model, reps, engine, min(workers, reps))

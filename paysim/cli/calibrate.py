@@ -40,9 +40,9 @@ from paysim.calibrate.oap_return import LAYOUTS
 from paysim.calibrate.roots import DEFAULT_REPS as FIT_REPS
 from paysim.calibrate.writer import write_scenario
 from paysim.cli.app import BadInput, SetOption, app, bad_input, check_replications, load, machine_errors
-from paysim.io import check_output_path
-from paysim.limits import shown_name
-from paysim.scenario import Scenario
+from paysim.model.limits import shown_name
+from paysim.model.scenario import Scenario
+from paysim.runs.io import check_output_path
 
 SCENARIO_SUFFIXES = (".yaml", ".yml")
 

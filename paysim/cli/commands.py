@@ -11,7 +11,7 @@ import pyarrow as pa
 import typer
 from rich.console import Console
 
-from paysim.batch import check_memory, run_batch
+from paysim.analysis.compare import check_comparable, compare_scenarios
 from paysim.cli.app import (
     BadInput,
     EngineOption,
@@ -32,20 +32,21 @@ from paysim.cli.app import (
     resolve,
 )
 from paysim.cli.display import comparison_table, describe, money_table, one_line, saving_table, summary_table
-from paysim.compare import check_comparable, compare_scenarios
-from paysim.io import (
+from paysim.model.limits import shown_name
+from paysim.model.scenario import bundled_scenarios, json_schema, load_scenario
+from paysim.runs import runner
+from paysim.runs.batch import check_memory
+from paysim.runs.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
     check_output_path,
     write_json,
     write_table,
 )
-from paysim.limits import shown_name
-from paysim.montecarlo import (
+from paysim.runs.montecarlo import (
     choose_engine,
     engine_run,
 )
-from paysim.scenario import bundled_scenarios, json_schema, load_scenario
 
 # --- commands -----------------------------------------------------------------------------------------
 
@@ -107,17 +108,17 @@ def run(
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{model.name}: replications", reps) as progress,
     ):
-        result = run_batch(
-            model,
-            reps,
-            engine,
-            workers,
+        settings = runner.RunSettings(
+            reps=reps,
+            engine=engine,
+            workers=workers,
             progress=progress,
             executor=executor,
             uncertainty=not no_uncertainty,
             monthly=monthly,
             pricing=lambda done, total: progress(done, total, f"{model.name}: pricing"),
         )
+        result = runner.run(model, settings)
     elapsed = time.perf_counter() - started
 
     stats = result.summary()

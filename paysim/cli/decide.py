@@ -11,6 +11,10 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from paysim.analysis import board_pack
+from paysim.analysis import design as dz
+from paysim.analysis import report as rp
+from paysim.analysis import sensitivity as sens
 from paysim.calibrate.backtest import read_table as read_backtest
 from paysim.calibrate.backtest import report_sheets as backtest_sheets
 from paysim.calibrate.monthly import DataError
@@ -35,7 +39,9 @@ from paysim.cli.app import (
     say_engine,
 )
 from paysim.cli.display import format_value, money, unit
-from paysim.io import (
+from paysim.model.scenario import Scenario
+from paysim.model.uncertainty import central as uncertainty_central
+from paysim.runs.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
     atomic_path,
@@ -44,13 +50,11 @@ from paysim.io import (
     write_json,
     write_table,
 )
-from paysim.montecarlo import (
+from paysim.runs.montecarlo import (
     choose_engine,
     engine_run,
     run_replications,
 )
-from paysim.scenario import Scenario
-from paysim.uncertainty import central as uncertainty_central
 
 
 @app.command()
@@ -77,8 +81,6 @@ def sensitivity(
 ) -> None:
     """Sensitivity of a results column to the scenario's uncertain parameters: a one-way (tornado) table
     on common random numbers, or Sobol indices (--method sobol)."""
-    from paysim import sensitivity as sens
-
     with bad_input():
         if method not in ("oneway", "sobol"):
             raise BadInput(f"--method {method!r}: use oneway or sobol")
@@ -211,8 +213,6 @@ def design(
 ) -> None:
     """Find the contract term that meets a goal on the same random numbers (scipy brentq), with a
     bootstrap interval."""
-    from paysim import design as dz
-
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
@@ -331,9 +331,6 @@ def report(
 ) -> None:
     """Write a report workbook: inputs, summary per rule, risk measures, tornado, comparison and, with
     --backtest, a calibration's back-test. With --out NAME.pdf, write the two-page board pack instead."""
-    from paysim import report as rp
-    from paysim import sensitivity as sens
-
     with bad_input():
         requested, engine = engine, choose_engine(engine, reps)
         engine_run(engine)
@@ -397,8 +394,6 @@ def write_board_pack(
     scenario: str, model: Scenario, out: Path, reps: int, requested: str, engine: str, workers: int
 ) -> None:
     """Simulate ``reps`` replications of the scenario at its central values and write its board pack (PDF)."""
-    from paysim import board_pack
-
     say_engine(requested, reps)
     errors = Console(stderr=True)
     with machine_errors(), progress_bar(errors, f"{model.name}: replications", reps) as progress:

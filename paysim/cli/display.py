@@ -9,13 +9,14 @@ from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from paysim import analysis, finance
+from paysim import analysis
 from paysim.activity import MEASURE_UNITS
-from paysim.compare import Comparison
-from paysim.demand import MONTH_NAMES
-from paysim.payment import yearly_change
-from paysim.scenario import Community, Scenario, TalkingTherapies, TreatmentLine, places_by_year
-from paysim.terms import PLANNED_RULES, PRICED_RULES, Costs
+from paysim.analysis.compare import Comparison
+from paysim.model.demand import MONTH_NAMES
+from paysim.model.scenario import Community, Scenario, TalkingTherapies, TreatmentLine, places_by_year
+from paysim.model.terms import PLANNED_RULES, PRICED_RULES, Costs
+from paysim.money import finance
+from paysim.money.payment import PAYMENT_RULES, yearly_change
 
 
 def describe(scenario: Scenario) -> list[str]:
@@ -69,14 +70,8 @@ def describe(scenario: Scenario) -> list[str]:
     return lines
 
 
-RULE_NAMES = {
-    "block": "block",
-    "activity": "activity",
-    "blended": "blended (the 2019/20 design)",
-    "capitation": "capitation",
-    "api": "API (aligned payment and incentive, since 2022/23)",
-}
-"""How ``paysim validate`` names each rule."""
+RULE_NAMES = {name: rule.title for name, rule in PAYMENT_RULES.items()}
+"""How ``paysim validate`` names each rule (declared with the rule: :data:`paysim.money.payment.PAYMENT_RULES`)."""
 
 
 def _contract_lines(scenario: Scenario) -> list[str]:

@@ -9,7 +9,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from paysim import finance
+from paysim.analysis.realism import Check, realism
 from paysim.cli.app import (
     ScenarioArg,
     SeedOption,
@@ -22,9 +22,9 @@ from paysim.cli.app import (
     check_workers,
     load,
 )
-from paysim.montecarlo import run_replications
-from paysim.realism import Check, realism
-from paysim.uncertainty import central
+from paysim.model.uncertainty import central
+from paysim.money import finance
+from paysim.runs.montecarlo import run_replications
 
 
 @app.command(name="realism")

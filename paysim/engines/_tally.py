@@ -6,7 +6,7 @@ import numpy as np
 
 from paysim.activity import measure_kinds
 from paysim.engines.slots import TICKS_PER_DAY
-from paysim.scenario import Scenario
+from paysim.model.scenario import Scenario
 
 
 class Tally:

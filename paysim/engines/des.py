@@ -37,10 +37,9 @@ import numpy as np
 import simpy
 
 from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
-from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
-from paysim.scenario import (
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import (
     Crisis,
     OutOfArea,
     ReferralLine,
@@ -49,7 +48,8 @@ from paysim.scenario import (
     TreatmentLine,
     place_openings,
 )
-from paysim.streams import Draws, stream
+from paysim.model.streams import Draws, stream
+from paysim.monitors import area_by_month, count_by_month, level_at, sum_by_month
 
 NEVER = float("inf")
 
@@ -250,7 +250,7 @@ def referral(
 
 def capacity_growth(env: simpy.Environment, team: Team, openings: Sequence[tuple[float, int]]):
     """Adds places to the team as its capacity grows: ``openings`` are ``(day, places from that day)`` after the
-    first (:func:`~paysim.scenario.place_openings`)."""
+    first (:func:`~paysim.model.scenario.place_openings`)."""
     places = team.places
     for day, now_places in openings:
         yield env.timeout(day - env.now)

@@ -8,6 +8,8 @@ cached results on the inputs of the lines upstream of it (:func:`upstream`).
 
 from __future__ import annotations
 
+from paysim.model.lines import SERVICES
+
 LINES = ("talking_therapies", "crisis", "inpatient", "community")
 """Lines in the order the vector engine simulates them: every line after the lines that feed it."""
 
@@ -33,6 +35,8 @@ def downstream(line: str) -> tuple[str, ...]:
 
 
 def _check_order() -> None:
+    if sorted(LINES) != sorted(SERVICES):  # a line left out would come out of the vector engine as zeros
+        raise ImportError(f"the engines' line order {LINES} does not hold every service line {SERVICES} once")
     for source, target in FEEDS:
         if LINES.index(source) >= LINES.index(target):
             raise AssertionError(f"{source} feeds {target} but comes after it in LINES")

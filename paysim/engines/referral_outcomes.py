@@ -24,7 +24,7 @@ how much of its episode it stays: a dropout's mean time in treatment is half the
 
 **The first appointment.** The waiting standards count from referral to the *first treatment appointment*,
 and once a place is allocated (a therapist or care coordinator has room) that appointment still has to be
-booked. With ``first_appointment_days`` set (a :class:`~paysim.distributions.Duration`), referral *k* draws
+booked. With ``first_appointment_days`` set (a :class:`~paysim.model.distributions.Duration`), referral *k* draws
 ``b_k`` days from the stream ``<line>.first_appointment`` (one draw per external referral in arrival order,
 whatever becomes of it, as ``<line>.episode_days``). A referral allocated a place at ``s_k`` holds it from
 ``s_k`` to ``s_k + b_k + time in treatment`` (its episode, or a dropout's part of it: ``b_k`` comes first), and
@@ -46,7 +46,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from paysim.scenario import ReferralLine, TalkingTherapies, TreatmentLine
+from paysim.model.scenario import ReferralLine, TalkingTherapies, TreatmentLine
 
 FLAGS = ("assessed_only", "dropped_out", "recovers")
 """The per-referral flags of :class:`Outcomes` (each None when its key is at its default)."""

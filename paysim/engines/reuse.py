@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from paysim.engines.flow import LINES as LINES  # re-exported: the order is declared in paysim.engines.flow
-from paysim.scenario import Scenario
+from paysim.model.scenario import Scenario
 
 
 def line_keys(scenario: Scenario) -> dict[str, str]:

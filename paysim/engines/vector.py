@@ -58,7 +58,6 @@ from itertools import pairwise
 import numpy as np
 
 from paysim.activity import Activity, measure_kinds
-from paysim.demand import DemandCurve, month_edges
 from paysim.engines._rows import (
     Sampler,
     arrange_days,
@@ -85,8 +84,9 @@ from paysim.engines.reuse import LineCache, LineResult, beds_key, line_keys, req
 from paysim.engines.seams import Beds, Kernels, TeamDraws, TeamInputs
 from paysim.engines.settings import set_threads as set_threads  # re-exported: threads per run
 from paysim.engines.slots import INF
-from paysim.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
-from paysim.streams import stream
+from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
+from paysim.model.streams import stream
 
 ENGINE = "vector"
 MEMORY_BUDGET = 384 * 2**20
@@ -564,7 +564,7 @@ class _AfterStayDraws:
 def opening_times(line: ReferralLine, warmup_days: int, years: int) -> np.ndarray:
     """When each place of a team opens (days from the horizon start), ascending, ``[most places]``: ``-inf`` (free
     since ever) for the places at the start of the warm-up, ``365 y`` for those added at the start of contract
-    year ``y`` (:func:`~paysim.scenario.place_openings`; ``y`` is negative in the warm-up).
+    year ``y`` (:func:`~paysim.model.scenario.place_openings`; ``y`` is negative in the warm-up).
 
     In a FIFO queue a place that opens at ``T`` is a place busy until ``T``, so a team whose capacity grows is the
     same queue with its free-time heap starting from these values (ascending values are a valid heap of any

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from paysim.engines import vector
 from paysim.engines.settings import numba_available, numba_max_threads, threads_set
-from paysim.scenario import Scenario, scenario_from_dict
+from paysim.model.scenario import Scenario, scenario_from_dict
 
 
 def warm_up_scenario() -> Scenario:
