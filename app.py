@@ -697,7 +697,7 @@ with tabs[6]:
         table = ui.changes_table(base, run)
         if (table["unit"] == "GBP").any():
             show_chart(ui.changes_chart(table))
-        show_table(ui.changes_display(table, run.years))
+        show_table(ui.changes_display(table, run.years, unit, shown.start_month))
         if run.rules:
             st.markdown(
                 "**Who captures the saving.** The system cost is what the provider spends plus the OAP spend the "
@@ -779,7 +779,7 @@ with tabs[7]:
                 f"**{ui.measure_text(result.value_central, ui.is_money(result.measure))}**; "
                 f"{result.reps:,} replications per run; each bar is labelled with the parameter's value."
             )
-            st.dataframe(ui.tornado_display(result), hide_index=True)
+            show_table(ui.tornado_display(result))
             st.download_button(
                 "Tornado table (CSV)",
                 ui.tornado_csv(result),
@@ -822,7 +822,7 @@ with tabs[7]:
             if indices["key"] != sobol_key:
                 st.warning("These Sobol indices are for earlier inputs. Press **Run the Sobol analysis** to update.")
             show_chart(ui.sobol_chart(indices["result"]), width="stretch")
-            st.dataframe(ui.sobol_display(indices["result"]), hide_index=True)
+            show_table(ui.sobol_display(indices["result"]))
             for note in indices["result"].notes:
                 st.caption(f"Note: {note}.")
 
@@ -882,7 +882,7 @@ with tabs[8]:
             if answered["key"] != design_key:
                 st.warning("This answer is for an earlier goal or inputs. Press **Find the value** to update it.")
             found: Design = answered["result"]
-            answer = ui.design_answer(found, answered["scenario"])
+            answer = ui.design_answer(found, answered["scenario"], unit)
             st.metric(
                 answer["term"],
                 answer["value"],
@@ -895,7 +895,8 @@ with tabs[8]:
                 f"**{answer['term']}** to it with the levers on the left to see every tab at the answer."
             )
             show_chart(ui.design_chart(found), width="stretch")
-            st.dataframe(ui.design_display(found), hide_index=True)
+            asked: Scenario = answered["scenario"]
+            show_table(ui.design_display(found, unit, asked.years, asked.start_month))
 
 with tabs[9]:
     st.markdown(

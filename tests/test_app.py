@@ -428,13 +428,15 @@ def test_contract_design_finds_a_block_value_on_the_page_simulation(app, monkeyp
     no_problems(app)
     assert calls == []  # priced on the activity the page already simulated
     answer = metrics(app)["Block value"]
-    assert answer[0].startswith("£") and answer[0].endswith(" a year")
-    assert answer[1].endswith("from the scenario as loaded (£4,200,000 a year)")
+    assert answer[0].startswith("£") and answer[0].endswith("m a year")  # on the page's basis, £m
+    assert answer[1].endswith("from the scenario as loaded (£4.2m a year)")
     assert any("95 % interval (bootstrap over 10 replications)" in m.value for m in app.markdown)
     table = frame_with(app, "At the answer")
-    assert table["At the answer"].iloc[0] == "P(provider deficit over the horizon)"
+    assert table["At the answer"].iloc[0] == "P(provider deficit over 2026/27 to 2027/28)"
 
-    # a higher tolerated chance of a deficit needs a smaller block
+    # a higher tolerated chance of a deficit needs a smaller block (compared in £000, the finer basis)
+    app.radio(key="money_unit").set_value("£000").run()
+    answer = metrics(app)["Block value"]
     app.slider(key="design-target").set_value(30).run()
     assert any("earlier goal or inputs" in w.value for w in app.warning)
     button(app, "Find the value").click().run()
@@ -442,7 +444,7 @@ def test_contract_design_finds_a_block_value_on_the_page_simulation(app, monkeyp
     smaller = metrics(app)["Block value"][0]
 
     def pounds(text: str) -> float:
-        return float(text.removeprefix("£").removesuffix(" a year").replace(",", ""))
+        return float(text.removeprefix("£").removesuffix("k a year").replace(",", ""))
 
     assert pounds(smaller) < pounds(answer[0])
 

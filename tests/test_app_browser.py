@@ -243,6 +243,9 @@ def test_a_slider_change_updates_the_numbers(page):
     click_tab(page, "What your changes did")
     panel = page.locator('[data-testid="stTabPanel"]').filter(has_text="Your changes against the scenario file")
     panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    # the change table on the page's basis (£000, chosen above), its horizon named by financial years
+    assert panel.get_by_text("Provider surplus (£000, 2026/27 to 2027/28)").first.is_visible()
+    assert panel.locator('[data-testid="stTable"]').filter(has_text=re.compile(r"[+-]£[\d,]+k")).count() >= 1
     panel.scroll_into_view_if_needed()
     screenshot(page, "what-the-changes-did.png")
 
@@ -355,7 +358,8 @@ def test_sensitivity_and_contract_design_tabs(page):
     wait_idle(page)
     assert_no_exception(page)
     panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
-    panel.locator('[data-testid="stDataFrame"]').first.wait_for(state="visible")
+    panel.locator('[data-testid="stTable"]').first.wait_for(state="visible")  # drawn whole, not a scrolling box
+    assert panel.locator('[data-testid="stDataFrame"]').count() == 0
     assert panel.get_by_role("button", name="Tornado table (CSV)").is_enabled()
 
     panel.get_by_role("button", name="Run the Sobol analysis").click()
@@ -375,9 +379,11 @@ def test_sensitivity_and_contract_design_tabs(page):
     answer.wait_for(state="visible", timeout=RUN_TIMEOUT)
     wait_idle(page)
     assert_no_exception(page)
-    assert re.fullmatch(r"£[\d,]+ a year", answer.inner_text().strip()), answer.inner_text()
+    assert re.fullmatch(r"£\d+\.\dm a year", answer.inner_text().strip()), answer.inner_text()  # the page's £m
     assert panel.get_by_text("95 % interval (bootstrap over").is_visible()
     panel.locator('[data-testid="stVegaLiteChart"]').first.wait_for(state="visible")
+    panel.locator('[data-testid="stTable"]').first.wait_for(state="visible")
+    assert panel.locator('[data-testid="stDataFrame"]').count() == 0
     page.mouse.move(0, 0)
     page.wait_for_timeout(500)
     panel.screenshot(path=str(SCREENSHOTS / "design.png"))

@@ -14,9 +14,9 @@ import pandas as pd
 
 from paysim.analysis import design, sensitivity
 from paysim.app_support.charts import gbp_axis
-from paysim.app_support.common import RULE_LABELS, gbp, gbp_change, number, percent
+from paysim.app_support.common import RULE_LABELS, gbp, gbp_change, money, number, percent
 from paysim.app_support.runs import Run
-from paysim.app_support.tables import parameter_name
+from paysim.app_support.tables import horizon_years, parameter_name
 from paysim.model.scenario import Scenario, scenario_from_yaml
 from paysim.model.uncertainty import central_value
 from paysim.money.finance import LEDGERS
@@ -414,17 +414,22 @@ def run_design(run: Run, choice: DesignChoice, target: float | None = None) -> d
     )
 
 
-def term_text(term: str, value: float) -> str:
-    """A contract term's value in its unit: ``£4,323,049 a year``, ``£108.08 a weighted head a year``, ``66.1 %``.
+def term_text(term: str, value: float, unit: str | None = None) -> str:
+    """A contract term's value in its unit: ``£4,323,049 a year`` (or on the page's basis ``unit``:
+    ``£4.3m a year``), ``£108.08 a weighted head a year`` (a price, always in pounds and pence), ``66.1 %``.
 
     >>> term_text("contracts.block.annual_value", 4323049.04), term_text("contracts.blended.variable.rate_above", 0.661)
     ('£4,323,049 a year', '66.1 %')
+    >>> term_text("contracts.block.annual_value", 4323049.04, "£m")
+    '£4.3m a year'
+    >>> term_text("contracts.capitation.rate_per_head", 108.084, "£m")
+    '£108.08 a weighted head a year'
     """
     last = term.rsplit(".", 1)[-1]
     if value is None or not math.isfinite(value):
         return "-"
     if last == "annual_value":
-        return f"{gbp(value)} a year"
+        return f"{gbp(value) if unit is None else money(value, unit)} a year"
     if last == "rate_per_head":
         return f"{gbp(value, 2)} a weighted head a year"
     if last in design.SHARE_NAMES:
@@ -441,36 +446,52 @@ def _terms_name(terms: Sequence[str]) -> str:
     return " = ".join(names.get(t, t) for t in terms)
 
 
-def design_answer(result: design.Design, scenario: Scenario) -> dict[str, str]:
+def design_answer(result: design.Design, scenario: Scenario, unit: str | None = None) -> dict[str, str]:
     """The answer for people: ``term`` (what was solved for), ``value``, ``interval`` (95 % bootstrap),
-    ``current`` (the value in the scenario) and ``change`` (answer minus current, in the term's unit)."""
+    ``current`` (the value in the scenario) and ``change`` (answer minus current, in the term's unit).
+
+    A yearly sum (the block value) is in whole pounds, or on the page's money basis ``unit`` (``£m``,
+    ``£000``); a price per head stays in pounds and pence, a share in %."""
     term = result.terms[0]
     current = float(central_value(scenario, term))
     difference = result.value - current
-    if term.rsplit(".", 1)[-1] in design.SHARE_NAMES:
+    last = term.rsplit(".", 1)[-1]
+    if last in design.SHARE_NAMES:
         change = f"{100 * difference:+.1f} percentage points"
+    elif last == "annual_value" and unit is not None:
+        change = money(difference, unit, sign=True)
     else:
-        change = gbp_change(difference, 2 if term.endswith("rate_per_head") else 0)
+        change = gbp_change(difference, 2 if last == "rate_per_head" else 0)
     return {
         "term": _terms_name(result.terms),
         "keys": ", ".join(result.terms),
-        "value": term_text(term, result.value),
-        "interval": f"{term_text(term, result.ci_low)} to {term_text(term, result.ci_high)}",
-        "current": term_text(term, current),
+        "value": term_text(term, result.value, unit),
+        "interval": f"{term_text(term, result.ci_low, unit)} to {term_text(term, result.ci_high, unit)}",
+        "current": term_text(term, current, unit),
         "change": change,
     }
 
 
-def design_display(result: design.Design) -> pd.DataFrame:
+def design_display(
+    result: design.Design, unit: str | None = None, years: int | None = None, start_month: int = 4
+) -> pd.DataFrame:
     """What the answer means, as text: P(deficit), mean surplus, both parties' expected shortfall and the
-    commissioner's mean spend at the answer, GBP over the horizon."""
+    commissioner's mean spend at the answer, over the horizon.
+
+    Money is in whole pounds, or on the page's basis ``unit`` (``£m``, ``£000``); given its ``years`` (and the
+    scenario's ``start_month``), the horizon is named by its financial years (``2026/27 to 2027/28``)."""
     m = result.at_answer
+    horizon = "the horizon" if years is None else horizon_years(years, start_month)
+
+    def fmt(value: float) -> str:
+        return gbp(value) if unit is None else money(value, unit)
+
     rows = [
-        ("P(provider deficit over the horizon)", percent(m["p_deficit"], 1)),
-        ("Mean provider surplus over the horizon", gbp(m["mean_surplus"])),
-        ("Provider's expected shortfall (worst 5 %, below its mean)", gbp(m["provider_shortfall"])),
-        ("Commissioner's expected shortfall (worst 5 %, above its mean)", gbp(m["commissioner_shortfall"])),
-        ("Mean commissioner spend over the horizon", gbp(m["mean_spend"])),
+        (f"P(provider deficit over {horizon})", percent(m["p_deficit"], 1)),
+        (f"Mean provider surplus over {horizon}", fmt(m["mean_surplus"])),
+        ("Provider's expected shortfall (worst 5 %, below its mean)", fmt(m["provider_shortfall"])),
+        ("Commissioner's expected shortfall (worst 5 %, above its mean)", fmt(m["commissioner_shortfall"])),
+        (f"Mean commissioner spend over {horizon}", fmt(m["mean_spend"])),
     ]
     return pd.DataFrame(rows, columns=["At the answer", "Value"])
 

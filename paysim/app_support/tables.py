@@ -249,6 +249,16 @@ def _financial_years(years: pd.Series, start_month: int = 4) -> pd.Series:
     return years.map(lambda y: financial_year(int(y), start_month))
 
 
+def horizon_years(years: int, start_month: int = 4) -> str:
+    """The horizon as its financial years: ``2026/27`` for one year, ``2026/27 to 2028/29`` for more.
+
+    >>> horizon_years(1), horizon_years(3), horizon_years(2, start_month=1)
+    ('2026/27', '2026/27 to 2028/29', '2026 to 2027')
+    """
+    first = financial_year(1, start_month)
+    return first if years <= 1 else f"{first} to {financial_year(years, start_month)}"
+
+
 def spend_display(table: pd.DataFrame, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
     """:func:`spend_table` as text: money in whole pounds or on the page's basis ``unit``,
     years as financial years."""
@@ -554,25 +564,39 @@ def _change_row(rule: str, measure: str, unit: str, d: Any) -> dict[str, Any]:
     }
 
 
-def changes_display(table: pd.DataFrame, years: int) -> pd.DataFrame:
-    """:func:`changes_table` as text (GBP over the horizon; activity in its unit)."""
+def changes_display(table: pd.DataFrame, years: int, unit: str | None = None, start_month: int = 4) -> pd.DataFrame:
+    """:func:`changes_table` as text: money over the horizon in whole pounds, or on the page's basis ``unit``
+    (``£m``, ``£000``) with the horizon named by its financial years; activity in its own unit.
 
-    def fmt(value: float, unit: str, signed: bool = False) -> str:
-        if unit == "GBP":
+    >>> table = pd.DataFrame(
+    ...     [["Block", "Provider surplus", "GBP", 4_000_000.0, 4_250_000.0, 250_000.0, 150_000.0, 350_000.0]],
+    ...     columns=["rule", "measure", "unit", "file", "edited", "change", "ci_low", "ci_high"],
+    ... )
+    >>> changes_display(table, 2, "£m").iloc[0].tolist()
+    ['Block', 'Provider surplus (£m, 2026/27 to 2027/28)', '£4.0m', '£4.2m', '+£0.2m', '+£0.1m to +£0.3m']
+    """
+
+    def fmt(value: float, unit_of_row: str, signed: bool = False) -> str:
+        if unit_of_row == "GBP":
+            if unit is not None:
+                return money(value, unit, sign=signed)
             return gbp_change(value) if signed else gbp(value)
-        text = number(value, 1 if unit in ("%", "days") else 0)
+        text = number(value, 1 if unit_of_row in ("%", "days") else 0)
         if signed and math.isfinite(value) and value > 0:
             text = "+" + text
-        if unit == "%" and text != "-":
+        if unit_of_row == "%" and text != "-":
             return f"{text} points" if signed else f"{text} %"
         return text
 
-    horizon = f"over {years} year{'s' if years > 1 else ''}"
+    if unit is None:
+        money_heading = f"GBP over {years} year{'s' if years > 1 else ''}"
+    else:
+        money_heading = f"{unit}, {horizon_years(years, start_month)}"
     return pd.DataFrame(
         {
             "Rule": table["rule"],
             "Measure": [
-                f"{m} ({'GBP ' + horizon if u == 'GBP' else u})"
+                f"{m} ({money_heading if u == 'GBP' else u})"
                 for m, u in zip(table["measure"], table["unit"], strict=True)
             ],
             "Scenario file": [fmt(v, u) for v, u in zip(table["file"], table["unit"], strict=True)],
