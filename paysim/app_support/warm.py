@@ -3,8 +3,9 @@ once and the first run does not wait for a compiler it could have started on ear
 
 The vector engine's numba kernels are compiled on their first call and kept in numba's on-disk cache, so only
 the first start after an install pays for them (tens of seconds on 2 cores; later starts load them from disk
-in about a second). :func:`start_warm_up` runs one replication of a shrunk default trust in a daemon thread
-(every kernel the engine has) from the server's first page; the page draws its title, scenario and explanation
+in about a second). :func:`start_warm_up` runs one replication of the engines' own warm-up trust
+(:func:`paysim.engines.warm.warm_up_scenario`, which reaches every kernel) in a daemon thread from the server's
+first page; the page draws its title, scenario and explanation
 meanwhile, and the first run starts at once beside it: a kernel still compiling is waited for (numba compiles
 each once, under its own lock), and :attr:`WarmUp.done` tells the page whether to say so.
 """
@@ -16,13 +17,10 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from paysim.model.scenario import bundled_scenarios, load_scenario
+from paysim.engines.warm import warm_up_scenario
 from paysim.runs.montecarlo import run_chunk
 
 logger = logging.getLogger(__name__)
-
-WARM_UP_SCENARIO = "default"
-"""The bundled scenario whose first replication warms the kernels up (it has every service line)."""
 
 
 @dataclass
@@ -57,23 +55,10 @@ class WarmUp:
         return self.done
 
 
-WARM_UP_SIZE = {
-    "years": 1,
-    "warmup_days": 30,
-    "services.talking_therapies.referrals_per_year": 200,
-    "services.community.referrals_per_year": 100,
-    "services.crisis.referrals_per_year": 100,
-    "services.inpatient.admissions_per_year": 20,
-}
-"""The warm-up's scenario: the default trust shrunk to a few hundred people in one year, so every kernel runs
-(and compiles, the first time) but a warm start spends milliseconds on it, not the first run's CPU."""
-
-
 def warm_up_engine(engine: str = "vector") -> None:
-    """Simulate one replication of a shrunk default trust (:data:`WARM_UP_SIZE`) on ``engine``, which compiles
-    its kernels into numba's on-disk cache the first time and loads them from there after."""
-    scenario = load_scenario(bundled_scenarios()[WARM_UP_SCENARIO]).with_overrides(WARM_UP_SIZE)
-    run_chunk(scenario, range(1), engine=engine)
+    """Simulate one replication of the warm-up trust (the one ``paysim warm-up`` compiles with) on ``engine``,
+    which compiles its kernels into numba's on-disk cache the first time and loads them from there after."""
+    run_chunk(warm_up_scenario(), range(1), engine=engine)
 
 
 def start_warm_up(engine: str = "vector") -> WarmUp:
