@@ -13,7 +13,7 @@ from __future__ import annotations
 import streamlit as st
 
 # The page first: its title and what it answers are drawn before anything heavy is imported or simulated.
-st.set_page_config(page_title="paysim: who carries the risk?", page_icon="£", layout="wide")
+st.set_page_config(page_title="paysim: who carries the risk?", page_icon=":material/currency_pound:", layout="wide")
 st.title("Who carries the risk?")
 st.markdown(
     "How the money of a mental-health trust and its commissioner behaves under each way of paying the trust: "

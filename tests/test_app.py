@@ -211,8 +211,8 @@ def test_a_long_run_shows_a_first_look_then_every_replication(monkeypatch):
     at = start(monkeypatch, engine="vector", reps=200)
     no_problems(at)
     results = at.session_state["results"]
-    assert [len(piece) for piece in results.pieces] == [50, 150]
-    assert results.complete and results.first_look_at is not None  # the page was drawn on 50 first
+    assert [len(piece) for piece in results.pieces] == [20, 180]
+    assert results.complete and results.first_look_at is not None  # the page was drawn on 20 first
     assert any(
         c.value.startswith("**app-small**: 200 replications of 2 financial years from 2026/27") for c in at.caption
     )
@@ -234,7 +234,7 @@ def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
     at = start(monkeypatch, engine="vector", reps=200)
     assert not at.exception
     assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]
-    assert any("50 replications (a first look: 50 of 200; the rest follow)" in c.value for c in at.caption)
+    assert any("20 replications (a first look: 20 of 200; the rest follow)" in c.value for c in at.caption)
     assert metrics(at)["Blended"][0].startswith(("£", "-£"))  # the first look's numbers are shown
     state = downloads(at)
     assert state.pop("Download the edited scenario (YAML)") is True
@@ -244,7 +244,7 @@ def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
     assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]
     widget(at, "slider", "Local adult acute beds").set_value(10).run()  # new inputs, not run
     assert any("for earlier inputs" in w.value for w in at.warning)
-    assert any("50 replications (a first look: 50 of 200) of" in c.value for c in at.caption)
+    assert any("20 replications (a first look: 20 of 200) of" in c.value for c in at.caption)
     assert not at.error
 
 

@@ -211,9 +211,9 @@ def test_a_first_look_takes_the_pieces_that_fit_its_budget(small, monkeypatch):
         run.simulate_first_look(one_ms_a_replication, budget)
         return run
 
-    assert run_with(0.0).done == 1  # the first piece (50 ms) is over budget already
-    assert run_with(0.299).done == 1  # the next 250 replications would end at 300 ms
-    assert run_with(0.301).done == 2
+    assert run_with(0.0).done == 1  # the first piece (20 ms) is over budget already
+    assert run_with(0.269).done == 1  # the next 250 replications would end at 270 ms
+    assert run_with(0.271).done == 2
     assert run_with(10.0).complete  # e.g. every piece from the caches
     assert run_with(10.0).seconds == pytest.approx(1.0)
 
