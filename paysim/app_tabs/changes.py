@@ -26,7 +26,7 @@ def draw(page: Page) -> None:
         show_table(ui.edits_display(base.scenario, shown))
         table = ui.changes_table(base, run)
         if (table["unit"] == "GBP").any():
-            show_chart(ui.changes_chart(table))
+            show_chart(ui.changes_chart(table, unit))
         show_table(ui.changes_display(table, run.years, unit, shown.start_month))
         if run.rules:
             st.markdown(

@@ -85,6 +85,6 @@ def draw(page: Page) -> None:
                 f"95 % interval (bootstrap over {found.reps:,} replications): **{answer['interval']}**. Set "
                 f"**{answer['term']}** to it with the levers on the left to see every tab at the answer."
             )
-            show_chart(ui.design_chart(found), width="stretch")
+            show_chart(ui.design_chart(found, unit), width="stretch")
             asked: Scenario = answered["scenario"]
             show_table(ui.design_display(found, unit, asked.years, asked.start_month))

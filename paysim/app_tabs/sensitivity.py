@@ -39,7 +39,7 @@ def draw(page: Page) -> None:
             index=measures.index(ui.default_measure(edited)),
             format_func=ui.measure_label,
             key=f"{prefix}:sensitivity-measure",
-            help="The result whose mean the parameters are ranked by. Money is GBP over the whole horizon.",
+            help="The result whose mean the parameters are ranked by. Money is over the whole horizon, in £m or £000.",
         )
         tornado_reps_key = f"tornado-reps-{engine}"
         if tornado_reps_key not in st.session_state:
@@ -75,6 +75,7 @@ def draw(page: Page) -> None:
             if stale:
                 st.warning("This tornado is for earlier inputs. Press **Run the tornado** to update it.")
             ends = ui.tornado_ends(result)
+            basis = ui.tornado_unit(result, page.unit)
             label = ui.measure_phrase(result.measure)
             st.markdown(
                 f"A parameter's **swing** is how far the mean {label} over the horizon moves when that parameter "
@@ -83,13 +84,13 @@ def draw(page: Page) -> None:
                 "not noise; its standard error says how precisely it is known. The longest bars are the "
                 "assumptions most worth pinning down; a short bar means the result hardly depends on it."
             )
-            show_chart(ui.tornado_chart(result), width="stretch")
+            show_chart(ui.tornado_chart(result, unit=page.unit), width="stretch")
             st.caption(
                 f"Mean at central values (the black line): "
-                f"**{ui.measure_text(result.value_central, ui.is_money(result.measure))}**; "
+                f"**{ui.measure_text(result.value_central, ui.is_money(result.measure), basis)}**; "
                 f"{result.reps:,} replications per run; each bar is labelled with the parameter's value."
             )
-            show_table(ui.tornado_display(result))
+            show_table(ui.tornado_display(result, page.unit))
             st.download_button(
                 "Tornado table (CSV)",
                 ui.tornado_csv(result),

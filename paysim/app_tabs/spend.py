@@ -21,5 +21,5 @@ def draw(page: Page) -> None:
             "the commissioner carries the volume risk."
         )
         spend = ui.spend_table(run)
-        show_chart(ui.spend_chart(spend))
+        show_chart(ui.spend_chart(spend, unit))
         show_table(ui.spend_display(spend, unit, shown.start_month))

@@ -29,4 +29,4 @@ def draw(page: Page) -> None:
             "outcome payment) shows as a step in M12 of the year to date."
         )
         title, y_title, options = views[view]
-        show_chart(ui.fan_chart(ui.fan_table(run, **options), title, y_title))
+        show_chart(ui.fan_chart(ui.fan_table(run, **options), title, y_title, page.unit))
