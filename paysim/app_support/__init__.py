@@ -1,7 +1,8 @@
 """What the Streamlit app (``app.py``) needs, as plain functions: levers, runs, tables, charts, downloads.
 
-``app.py`` holds only layout and widgets; everything it shows is computed here, so it can be tested
-without a browser. The parts, in the order the app uses them:
+``app.py`` (the page set-up, sidebar and tabs) and :mod:`paysim.app_tabs` (one module a tab) hold only layout
+and widgets; everything they show is computed here, without Streamlit, so it can be tested without a browser.
+The parts, in the order the app uses them:
 
 * **Scenarios**: :func:`scenario_choices` (bundled files plus any named by ``PAYSIM_SCENARIOS``) and
   :func:`read_upload` (an uploaded YAML file, with errors that name the file and the key).
