@@ -3,7 +3,7 @@
 The app is run headless through Streamlit's ``AppTest`` (the real script, its caches and every table and
 chart it builds; not the browser's drawing) on the bundled default scenario with 5 contract years and
 1,000 replications of the vector engine. Seven reruns, each timed twice, in seconds: until the page has
-drawn a **first look** (a run that would take more than about a second shows its first 50 replications
+drawn a **first look** (a run that would take more than about a second shows its first 20 replications
 while the rest are simulated; see ``paysim.app_support.runs.PieceRun``), and until the **whole run** is on
 the page (both the same when the run came at once):
 
@@ -38,7 +38,7 @@ about a second longer than drawn once (the page is drawn twice). The target of a
 
 The **cold path** (``--cold``) is what a finance director meets first: ``streamlit run app.py`` and a browser
 opening the page, timed from the command to the server's health check, the page's title, the first figures of
-who carries the risk (the default scenario as shipped, 200 replications, first look on 50) and the whole run;
+who carries the risk (the default scenario as shipped, 200 replications, first look on 20) and the whole run;
 once with numba's on-disk cache empty (a fresh install: the kernels compile, started in the background at the
 first page) and once with it warm (a server restart). See the README's app section for the figures measured.
 

@@ -6,11 +6,14 @@ the patient-level engine and 10 replications, which keeps each script run to a s
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
+
+from paysim import app_support as ui
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -187,7 +190,7 @@ def test_a_scenario_without_contracts_shows_activity_only(app):
     assert not app.metric
     assert any("no contracts" in i.value for i in app.info)
     activity = next(f for f in frames(app) if "Measure" in f.columns)
-    assert "inpatient.oap_bed_days" in set(activity["Measure"])
+    assert "Inpatient: out-of-area bed days" in set(activity["Measure"])
 
 
 def test_stale_results_disable_downloads_until_run(app):
@@ -211,8 +214,8 @@ def test_a_long_run_shows_a_first_look_then_every_replication(monkeypatch):
     at = start(monkeypatch, engine="vector", reps=200)
     no_problems(at)
     results = at.session_state["results"]
-    assert [len(piece) for piece in results.pieces] == [50, 150]
-    assert results.complete and results.first_look_at is not None  # the page was drawn on 50 first
+    assert [len(piece) for piece in results.pieces] == [20, 180]
+    assert results.complete and results.first_look_at is not None  # the page was drawn on 20 first
     assert any(
         c.value.startswith("**app-small**: 200 replications of 2 financial years from 2026/27") for c in at.caption
     )
@@ -234,7 +237,7 @@ def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
     at = start(monkeypatch, engine="vector", reps=200)
     assert not at.exception
     assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]
-    assert any("50 replications (a first look: 50 of 200; the rest follow)" in c.value for c in at.caption)
+    assert any("20 replications (a first look: 20 of 200; the rest follow)" in c.value for c in at.caption)
     assert metrics(at)["Blended"][0].startswith(("£", "-£"))  # the first look's numbers are shown
     state = downloads(at)
     assert state.pop("Download the edited scenario (YAML)") is True
@@ -244,7 +247,7 @@ def test_the_first_look_stays_on_the_page_if_the_rest_fails(monkeypatch):
     assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]
     widget(at, "slider", "Local adult acute beds").set_value(10).run()  # new inputs, not run
     assert any("for earlier inputs" in w.value for w in at.warning)
-    assert any("50 replications (a first look: 50 of 200) of" in c.value for c in at.caption)
+    assert any("20 replications (a first look: 20 of 200) of" in c.value for c in at.caption)
     assert not at.error
 
 
@@ -360,11 +363,19 @@ def test_a_scenario_without_uncertainty_says_there_is_nothing_to_rank(app):
     assert not [b for b in app.button if b.label == "Run the tornado"]
 
 
-def test_the_tornado_ranks_the_parameters_in_gbp(psa):
+def swing_column(at: AppTest) -> tuple[str, str]:
+    """The tornado table's swing column and the money basis its header names: ``("Swing (£000)", "£000")``."""
+    [name] = [c for f in frames(at) for c in f.columns if c.startswith("Swing (")]
+    return name, name.removeprefix("Swing (").removesuffix(")")
+
+
+def test_the_tornado_ranks_the_parameters_on_a_money_basis(psa):
     assert widget(psa, "selectbox", "Results column").value == "blended.provider_surplus"
     button(psa, "Run the tornado").click().run()
     no_problems(psa)
-    table = frame_with(psa, "Swing")
+    column, basis = swing_column(psa)
+    assert basis in ui.MONEY_UNITS
+    table = frame_with(psa, column).rename(columns={column: "Swing"})
     assert table["Parameter"].iloc[0] == "Mean length of stay"  # the only one that moves it
     assert set(table["Parameter"]) == {
         "Mean length of stay",
@@ -372,8 +383,8 @@ def test_the_tornado_ranks_the_parameters_in_gbp(psa):
         "Block value",
     }
     swing = table["Swing"].iloc[0]
-    assert swing.startswith("£") and "," in swing, swing  # e.g. £616,539
-    assert table.set_index("Parameter").loc["Block value", "Swing"] == "£0"  # not a blended term
+    assert re.fullmatch(r"\d[\d,]*(\.\d)?", swing) and float(swing.replace(",", "")) > 0, swing  # e.g. 617 (£000)
+    assert table.set_index("Parameter").loc["Block value", "Swing"] == ui.amount(0.0, basis)  # not a blended term
     assert any("**swing**" in m.value for m in psa.markdown)
     assert any("Mean at central values" in c.value for c in psa.caption)
     assert downloads(psa)["Tornado table (CSV)"] is True
@@ -385,8 +396,9 @@ def test_the_tornado_ranks_the_parameters_in_gbp(psa):
     assert downloads(psa)["Tornado table (CSV)"] is False  # stale: the download waits for a new run
     button(psa, "Run the tornado").click().run()
     no_problems(psa)
-    block = frame_with(psa, "Swing").set_index("Parameter")
-    assert block.loc["Block value", "Swing"] == "£726,480"  # 360,000 x (1 + 1.018)
+    column, basis = swing_column(psa)
+    block = frame_with(psa, column).set_index("Parameter")
+    assert block.loc["Block value", column] == ui.amount(726_480, basis)  # 360,000 x (1 + 1.018)
     assert len(psa.get("vega_lite_chart")) == charts
 
 

@@ -211,16 +211,18 @@ def test_the_sensitivity_tables_are_drawn_whole(monkeypatch):
     no_problems(at)
     button(at, "Run the tornado").click().run()
     no_problems(at)
-    tornado = whole_table(at, "Swing")
+    [swing] = [c for t in at.table for c in t.value.columns if c.startswith("Swing (")]
+    basis = swing.removeprefix("Swing (").removesuffix(")")  # £m, or £000 where a figure would read £0.0m
+    tornado = whole_table(at, swing)
     assert list(tornado.columns) == [
         "Parameter",
         "Central",
         "Low (5th percentile)",
         "High (95th percentile)",
-        "Mean at low",
-        "Mean at high",
-        "Swing",
-        "Swing, standard error",
+        f"Mean at low ({basis})",
+        f"Mean at high ({basis})",
+        f"Swing ({basis})",
+        f"Swing, standard error ({basis})",
     ]
     assert sorted(tornado["Parameter"]) == ["Block value", "Mean length of stay", "OAP daily price"]  # every row
 

@@ -302,7 +302,7 @@ def test_cancel_stops_following_the_inputs(monkeypatch):
     assert any("The run was cancelled" in i.value for i in at.info)
     assert at.toggle(key="auto").value is False  # the inputs are no longer followed until Run is pressed
     assert not at.error  # the rest of the run was not tried again
-    assert any("a first look: 50 of 200)" in c.value for c in at.caption)  # the first look stays on the page
+    assert any("a first look: 20 of 200)" in c.value for c in at.caption)  # the first look stays on the page
     next(b for b in at.button if b.label == "Run").click().run()
     assert not any("The run was cancelled" in i.value for i in at.info)
     assert [e.value for e in at.error] == ["The scenario cannot be run: no room to simulate"]  # Run goes on

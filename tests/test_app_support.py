@@ -211,9 +211,9 @@ def test_a_first_look_takes_the_pieces_that_fit_its_budget(small, monkeypatch):
         run.simulate_first_look(one_ms_a_replication, budget)
         return run
 
-    assert run_with(0.0).done == 1  # the first piece (50 ms) is over budget already
-    assert run_with(0.299).done == 1  # the next 250 replications would end at 300 ms
-    assert run_with(0.301).done == 2
+    assert run_with(0.0).done == 1  # the first piece (20 ms) is over budget already
+    assert run_with(0.269).done == 1  # the next 250 replications would end at 270 ms
+    assert run_with(0.271).done == 2
     assert run_with(10.0).complete  # e.g. every piece from the caches
     assert run_with(10.0).seconds == pytest.approx(1.0)
 
@@ -461,7 +461,8 @@ def test_sensitivity_measures_put_the_provider_surplus_first(small):
     assert ui.is_money("capitation.system_cost") and not ui.is_money("inpatient.oap_bed_days")
     assert ui.measure_label("blended.provider_surplus") == "Blended: provider surplus"
     assert ui.measure_phrase("block.commissioner_spend") == "block commissioner spend"
-    assert ui.measure_label("crisis.referrals") == ui.measure_phrase("crisis.referrals") == "crisis.referrals"
+    assert ui.measure_label("crisis.referrals") == "Crisis: referrals"
+    assert ui.measure_phrase("talking_therapies.referrals") == "talking therapies referrals"
 
 
 def test_a_tornado_counts_simulations_only_for_parameters_that_change_the_patients(small):
@@ -482,25 +483,24 @@ def test_a_tornado_counts_simulations_only_for_parameters_that_change_the_patien
     assert ui.default_tornado_replications("des") == 10
 
 
-def test_tornado_table_in_gbp_with_thousands_separators_largest_swing_first():
+def test_tornado_table_on_a_money_basis_named_in_its_headers_largest_swing_first():
     tornado = tornado_by_hand()
     assert ui.tornado_ends(tornado) == {"low": "5th percentile", "high": "95th percentile"}
-    text = ui.tornado_display(tornado)
+    text = ui.tornado_display(tornado)  # standard errors of £2k and £9k would read £0.0m: the table is in £000
     assert list(text.columns) == [
         "Parameter",
         "Central",
         "Low (5th percentile)",
         "High (95th percentile)",
-        "Mean at low",
-        "Mean at high",
-        "Swing",
-        "Swing, standard error",
+        "Mean at low (£000)",
+        "Mean at high (£000)",
+        "Swing (£000)",
+        "Swing, standard error (£000)",
     ]
     # sorted by the library (one_way sorts); the display keeps the order it is given
     first = text.iloc[1].tolist()
-    assert first == ["Mean length of stay", "30", "26.64", "35.7", "£52,761", "-£563,778", "£616,539",
-                     "£9,363"]  # fmt: skip
-    assert text.iloc[2, 2:5].tolist() == ["4,020,000", "4,380,000", "-£168,268"]
+    assert first == ["Mean length of stay", "30", "26.64", "35.7", "53", "-564", "617", "9"]
+    assert text.iloc[2, 2:5].tolist() == ["4,020,000", "4,380,000", "-168"]
     counts = ui.tornado_display(tornado_by_hand("inpatient.oap_bed_days"))
     assert counts.iloc[1]["Swing"] == "616,539"  # not money: no pound sign
     table = pd_read_csv(ui.tornado_csv(tornado))

@@ -1,7 +1,8 @@
 """What the Streamlit app (``app.py``) needs, as plain functions: levers, runs, tables, charts, downloads.
 
-``app.py`` holds only layout and widgets; everything it shows is computed here, so it can be tested
-without a browser. The parts, in the order the app uses them:
+``app.py`` (the page set-up, sidebar and tabs) and :mod:`paysim.app_tabs` (one module a tab) hold only layout
+and widgets; everything they show is computed here, without Streamlit, so it can be tested without a browser.
+The parts, in the order the app uses them:
 
 * **Scenarios**: :func:`scenario_choices` (bundled files plus any named by ``PAYSIM_SCENARIOS``) and
   :func:`read_upload` (an uploaded YAML file, with errors that name the file and the key).
@@ -69,13 +70,16 @@ from paysim.app_support.charts import (
     changes_chart,
     fan_chart,
     gbp_axis,
+    money_axis,
     nice_domain,
     risk_histogram,
     spend_chart,
     vega_spec,
+    with_money_text,
 )
 from paysim.app_support.common import (
     LINE_LABELS,
+    MEASURE_WORDS,
     MONEY_UNITS,
     RULE_COLOURS,
     RULE_LABELS,
@@ -83,6 +87,7 @@ from paysim.app_support.common import (
     TAIL,
     gbp,
     gbp_change,
+    measure_name,
     money,
     number,
     percent,
@@ -100,6 +105,7 @@ from paysim.app_support.decisions import (
     MONEY_SUFFIXES,
     TORNADO_COLOURS,
     DesignChoice,
+    amount,
     default_measure,
     default_tornado_replications,
     design_answer,
@@ -127,6 +133,7 @@ from paysim.app_support.decisions import (
     tornado_ends,
     tornado_simulations,
     tornado_table,
+    tornado_unit,
 )
 from paysim.app_support.downloads import (
     GBP_FORMAT,
@@ -251,6 +258,7 @@ __all__ = [
     "LINE_LABELS",
     "MARGINAL_RATES",
     "MAX_SCENARIOS",
+    "MEASURE_WORDS",
     "MIN_SCENARIOS",
     "MONEY_SUFFIXES",
     "MONEY_UNITS",
@@ -274,6 +282,7 @@ __all__ = [
     "activity_fan_chart",
     "activity_table",
     "activity_yaml",
+    "amount",
     "attribution",
     "available_engines",
     "backtest_chart",
@@ -322,11 +331,13 @@ __all__ = [
     "load_choice",
     "measure_fan",
     "measure_label",
+    "measure_name",
     "measure_phrase",
     "measure_text",
     "mhis_display",
     "mhis_table",
     "money",
+    "money_axis",
     "month_labels",
     "nice_domain",
     "number",
@@ -371,8 +382,10 @@ __all__ = [
     "tornado_ends",
     "tornado_simulations",
     "tornado_table",
+    "tornado_unit",
     "vega_spec",
     "widgets_drawn",
+    "with_money_text",
     "workbook_sheets",
     "worked_example",
     "yaml_cell",

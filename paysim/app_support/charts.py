@@ -10,7 +10,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from paysim.app_support.common import RULE_COLOURS, RULE_LABELS, money
+from paysim.app_support.common import MONEY_UNITS, RULE_COLOURS, RULE_LABELS, money
 from paysim.app_support.tables import histogram_stats
 from paysim.model.terms import RULES
 
@@ -43,14 +43,40 @@ def gbp_axis(title: str) -> alt.Axis:
     return alt.Axis(title=title, labelExpr=_GBP_AXIS, tickCount=8)
 
 
+def money_axis(title: str, unit: str = "£m") -> alt.Axis:
+    """An Altair axis for GBP values on one money basis (:data:`~paysim.app_support.common.MONEY_UNITS`),
+    every label in it (``£1.5m``, ``-£0.2m``; ``£250k``) and the basis in the title: ``Surplus (£m)``."""
+    if unit not in MONEY_UNITS:
+        raise ValueError(f"{unit!r} is not a money basis; bases are {', '.join(MONEY_UNITS)}")
+    decimals, suffix = (1, "m") if unit == "£m" else (0, "k")
+    label = (
+        f"(round(datum.value / {MONEY_UNITS[unit]:g} * {10**decimals}) < 0 ? '-' : '') + '£' + "
+        f"format(abs(datum.value) / {MONEY_UNITS[unit]:g}, ',.{decimals}~f') + '{suffix}'"
+    )
+    return alt.Axis(title=f"{title} ({unit})", labelExpr=label, tickCount=8)
+
+
+def with_money_text(frame: pd.DataFrame, columns: Iterable[str], unit: str = "£m") -> pd.DataFrame:
+    """``frame`` with a text column ``<column>_text`` for each money column, on the basis ``unit``
+    (:func:`~paysim.app_support.common.money`), for tooltips: Vega-Lite formats cannot rescale."""
+    frame = frame.copy()
+    for column in columns:
+        frame[f"{column}_text"] = [money(value, unit) for value in frame[column]]
+    return frame
+
+
 def _rule_colour(rules: Iterable[str] | None = None) -> alt.Color:
     labels = [RULE_LABELS[r] for r in RULES] if rules is None else list(rules)
     colours = [RULE_COLOURS[r] for r in RULES if RULE_LABELS[r] in labels]
     return alt.Color("rule:N", title="Payment rule", scale=alt.Scale(domain=labels, range=colours), legend=None)
 
 
-def fan_chart(table: pd.DataFrame, title: str, y_title: str = "Provider surplus in the month") -> alt.FacetChart:
-    """Fan chart from :func:`fan_table`: median line, 50 % and 90 % bands, a panel per rule, zero marked."""
+def fan_chart(
+    table: pd.DataFrame, title: str, y_title: str = "Provider surplus in the month", unit: str = "£m"
+) -> alt.FacetChart:
+    """Fan chart from :func:`fan_table`: median line, 50 % and 90 % bands, a panel per rule, zero marked; axis
+    and tooltips on the money basis ``unit``."""
+    table = with_money_text(table, ("p5", "p25", "p50", "p75", "p95"), unit)
     labels = list(dict.fromkeys(table["label"]))
     ticks = labels[:: max(1, len(labels) // 10)] if labels else []
     x = alt.X("label:O", title=None, sort=labels, axis=alt.Axis(values=ticks, labelAngle=-45))
@@ -58,15 +84,15 @@ def fan_chart(table: pd.DataFrame, title: str, y_title: str = "Provider surplus 
     tooltip = [
         alt.Tooltip("rule:N", title="Rule"),
         alt.Tooltip("label:N", title="Month"),
-        alt.Tooltip("p50:Q", title="Median (GBP)", format=",.0f"),
-        alt.Tooltip("p25:Q", title="25th percentile (GBP)", format=",.0f"),
-        alt.Tooltip("p75:Q", title="75th percentile (GBP)", format=",.0f"),
-        alt.Tooltip("p5:Q", title="5th percentile (GBP)", format=",.0f"),
-        alt.Tooltip("p95:Q", title="95th percentile (GBP)", format=",.0f"),
+        alt.Tooltip("p50_text:N", title="Median"),
+        alt.Tooltip("p25_text:N", title="25th percentile"),
+        alt.Tooltip("p75_text:N", title="75th percentile"),
+        alt.Tooltip("p5_text:N", title="5th percentile"),
+        alt.Tooltip("p95_text:N", title="95th percentile"),
     ]
     base = alt.Chart().encode(x=x)
     band90 = base.mark_area(opacity=0.18).encode(
-        y=alt.Y("p5:Q", axis=gbp_axis(y_title)), y2="p95:Q", color=colour, tooltip=tooltip
+        y=alt.Y("p5:Q", axis=money_axis(y_title, unit)), y2="p95:Q", color=colour, tooltip=tooltip
     )
     band50 = base.mark_area(opacity=0.38).encode(y="p25:Q", y2="p75:Q", color=colour, tooltip=tooltip)
     median = base.mark_line(strokeWidth=2).encode(y="p50:Q", color=colour, tooltip=tooltip)
@@ -180,7 +206,7 @@ def risk_histogram(
     )
     lo, hi, step = histogram_bins(domain)
     x_scale = alt.Scale(domain=[lo, hi], nice=False)
-    axis = gbp_axis("Provider surplus in the year")
+    axis = money_axis("Provider surplus in the year", unit)
     axis["values"] = round_ticks(lo, hi)
     bars = (
         alt.Chart(samples)
@@ -218,9 +244,10 @@ def risk_histogram(
     return alt.layer(bars, zero, marks, *texts).properties(title=f"{label}: {title}", height=HISTOGRAM_HEIGHT)
 
 
-def spend_chart(table: pd.DataFrame) -> alt.LayerChart:
+def spend_chart(table: pd.DataFrame, unit: str = "£m") -> alt.LayerChart:
     """Commissioner spend per contract year and rule from :func:`spend_table`: median point and a bar from
-    the 5th to the 95th percentile."""
+    the 5th to the 95th percentile; axis and tooltips on the money basis ``unit``."""
+    table = with_money_text(table, ("mean", "p5", "p95"), unit)
     colour = _rule_colour(list(dict.fromkeys(table["rule"])))
     base = alt.Chart(table).encode(
         x=alt.X("rule:N", title=None, sort=list(dict.fromkeys(table["rule"]))),
@@ -228,13 +255,14 @@ def spend_chart(table: pd.DataFrame) -> alt.LayerChart:
         tooltip=[
             alt.Tooltip("rule:N", title="Rule"),
             alt.Tooltip("year:O", title="Year"),
-            alt.Tooltip("mean:Q", title="Mean (GBP)", format=",.0f"),
-            alt.Tooltip("p5:Q", title="5th percentile (GBP)", format=",.0f"),
-            alt.Tooltip("p95:Q", title="95th percentile (GBP)", format=",.0f"),
+            alt.Tooltip("mean_text:N", title="Mean"),
+            alt.Tooltip("p5_text:N", title="5th percentile"),
+            alt.Tooltip("p95_text:N", title="95th percentile"),
         ],
     )
     bars = base.mark_rule(strokeWidth=6, opacity=0.5).encode(
-        y=alt.Y("p5:Q", axis=gbp_axis("Commissioner spend in the year"), scale=alt.Scale(zero=False)), y2="p95:Q"
+        y=alt.Y("p5:Q", axis=money_axis("Commissioner spend in the year", unit), scale=alt.Scale(zero=False)),
+        y2="p95:Q",
     )
     points = base.mark_point(filled=True, size=70, color="#222").encode(y="p50:Q")
     return (
@@ -244,9 +272,10 @@ def spend_chart(table: pd.DataFrame) -> alt.LayerChart:
     )
 
 
-def changes_chart(table: pd.DataFrame) -> alt.LayerChart:
-    """Mean change in provider surplus and commissioner spend per rule (edited - file), with 95 % intervals."""
-    money = table[table["unit"] == "GBP"]
+def changes_chart(table: pd.DataFrame, unit: str = "£m") -> alt.LayerChart:
+    """Mean change in provider surplus and commissioner spend per rule (edited - file), with 95 % intervals;
+    axis and tooltips on the money basis ``unit``."""
+    money = with_money_text(table[table["unit"] == "GBP"], ("change", "ci_low", "ci_high"), unit)
     colour = _rule_colour(list(dict.fromkeys(money["rule"])))
     base = alt.Chart(money).encode(
         y=alt.Y("rule:N", title=None, sort=list(dict.fromkeys(money["rule"]))),
@@ -254,12 +283,12 @@ def changes_chart(table: pd.DataFrame) -> alt.LayerChart:
         tooltip=[
             alt.Tooltip("rule:N", title="Rule"),
             alt.Tooltip("measure:N", title="Measure"),
-            alt.Tooltip("change:Q", title="Mean change (GBP)", format=",.0f"),
-            alt.Tooltip("ci_low:Q", title="95 % interval from", format=",.0f"),
-            alt.Tooltip("ci_high:Q", title="95 % interval to", format=",.0f"),
+            alt.Tooltip("change_text:N", title="Mean change"),
+            alt.Tooltip("ci_low_text:N", title="95 % interval from"),
+            alt.Tooltip("ci_high_text:N", title="95 % interval to"),
         ],
     )
-    bars = base.mark_bar(opacity=0.8).encode(x=alt.X("change:Q", axis=gbp_axis("Change over the horizon")))
+    bars = base.mark_bar(opacity=0.8).encode(x=alt.X("change:Q", axis=money_axis("Change over the horizon", unit)))
     whiskers = base.mark_rule(color="#222").encode(x="ci_low:Q", x2="ci_high:Q")
     zero = alt.Chart().mark_rule(color="#444").encode(x=alt.datum(0))
     return (

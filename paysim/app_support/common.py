@@ -20,6 +20,43 @@ RULE_COLOURS = {name: rule.colour for name, rule in PAYMENT_RULES.items()}
 LINE_LABELS = {name: label for name, label in ALL_LABELS.items() if name in REFERRAL_LINES}
 """How each referral line is named on screen (declared with the line: :data:`paysim.model.lines.SERVICE_LINES`)."""
 
+MEASURE_WORDS = {
+    "bed_requests": "bed requests",
+    "oap_admissions": "out-of-area admissions",
+    "local_admissions": "local admissions",
+    "local_bed_days": "local bed days",
+    "oap_bed_days": "out-of-area bed days",
+    "repatriations": "patients brought back from out of area",
+    "readmissions": "readmissions",
+    "occupancy_mean": "local beds occupied (mean)",
+    "referrals": "referrals",
+    "started": "treatments started",
+    "started_within_standard": "started within the waiting standard",
+    "caseload_mean": "caseload (mean)",
+    "waiting_end": "waiting at the end",
+    "wait_days_mean": "wait to start (mean)",
+    "assessed_only": "assessed only",
+    "dropped_out": "dropped out",
+    "recovered": "in reliable recovery",
+}
+"""How each activity measure is named on screen, by the last part of its name (the keys of
+:data:`paysim.activity.MEASURE_UNITS`)."""
+
+
+def measure_name(measure: str) -> str:
+    """An activity measure for people: ``"inpatient.oap_bed_days"`` -> ``"Inpatient: out-of-area bed days"``.
+
+    Raises ValueError for a measure with no name here (add it to :data:`MEASURE_WORDS`).
+
+    >>> measure_name("inpatient.oap_bed_days"), measure_name("talking_therapies.started_within_standard")
+    ('Inpatient: out-of-area bed days', 'Talking therapies: started within the waiting standard')
+    """
+    line, _, last = measure.partition(".")
+    if line not in ALL_LABELS or last not in MEASURE_WORDS:
+        raise ValueError(f"{measure!r} has no name on screen: add its line or measure to paysim.app_support.common")
+    return f"{ALL_LABELS[line]}: {MEASURE_WORDS[last]}"
+
+
 SCENARIOS_ENV = "PAYSIM_SCENARIOS"
 """Environment variable naming extra scenario files or folders (separated by ``os.pathsep``) for the app."""
 

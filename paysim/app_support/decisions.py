@@ -13,8 +13,18 @@ import numpy as np
 import pandas as pd
 
 from paysim.analysis import design, sensitivity
-from paysim.app_support.charts import gbp_axis
-from paysim.app_support.common import RULE_LABELS, gbp, gbp_change, money, number, percent
+from paysim.app_support.charts import money_axis
+from paysim.app_support.common import (
+    MONEY_UNITS,
+    RULE_LABELS,
+    gbp,
+    gbp_change,
+    measure_name,
+    money,
+    number,
+    percent,
+)
+from paysim.app_support.common import money as money_text
 from paysim.app_support.runs import Run
 from paysim.app_support.tables import horizon_years, parameter_name
 from paysim.model.scenario import Scenario, scenario_from_yaml
@@ -43,27 +53,28 @@ def is_money(measure: str) -> bool:
 
 
 def measure_label(measure: str) -> str:
-    """A results column for people: ``"Blended: provider surplus"``; activity measures keep their name.
+    """A results column for people: ``"Blended: provider surplus"``, ``"Inpatient: out-of-area bed days"``.
 
     >>> measure_label("blended.provider_surplus"), measure_label("inpatient.oap_bed_days")
-    ('Blended: provider surplus', 'inpatient.oap_bed_days')
+    ('Blended: provider surplus', 'Inpatient: out-of-area bed days')
     """
     if is_money(measure):
         rule, _, last = measure.rpartition(".")
         return f"{RULE_LABELS[rule]}: {LEDGER_LABELS[last]}"
-    return measure
+    return measure_name(measure)
 
 
 def measure_phrase(measure: str) -> str:
-    """A results column inside a sentence: ``"blended provider surplus"``; activity measures keep their name.
+    """A results column inside a sentence: ``"blended provider surplus"``, ``"crisis referrals"``.
 
     >>> measure_phrase("block.commissioner_spend"), measure_phrase("crisis.referrals")
-    ('block commissioner spend', 'crisis.referrals')
+    ('block commissioner spend', 'crisis referrals')
     """
     if is_money(measure):
         rule, _, last = measure.rpartition(".")
         return f"{rule} {LEDGER_LABELS[last]}"
-    return measure
+    line, label = measure.partition(".")[0], measure_name(measure)  # raises for a measure with no name
+    return f"{line.replace('_', ' ')} {label.partition(': ')[2]}"
 
 
 def sensitivity_measures(scenario: Scenario) -> list[str]:
@@ -131,10 +142,11 @@ def setting_text(value: float) -> str:
     return f"{float(f'{value:.4g}'):g}" if abs(value) < 1 else f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
-def measure_text(value: float, money: bool) -> str:
-    """A value of a results column: GBP with thousands separators for money, else a number."""
+def measure_text(value: float, money: bool, unit: str | None = None) -> str:
+    """A value of a results column: money on the basis ``unit`` (whole GBP with thousands separators without
+    one), else a number."""
     if money:
-        return gbp(value)
+        return gbp(value) if unit is None else money_text(value, unit)
     if value is None or not math.isfinite(value):
         return "-"
     return number(value, 0 if abs(value) >= 100 else 2)
@@ -160,15 +172,45 @@ def tornado_table(tornado: sensitivity.Tornado) -> pd.DataFrame:
     return pd.DataFrame(tornado.rows, columns=list(sensitivity.TORNADO_COLUMNS))
 
 
-def tornado_display(tornado: sensitivity.Tornado) -> pd.DataFrame:
+def tornado_unit(tornado: sensitivity.Tornado, unit: str = "£m") -> str | None:
+    """The money basis of a tornado's table and chart: None unless its measure is money; else the page's basis
+    ``unit``, or £000 where £m (to one decimal) would show a swing or a standard error that is not zero as £0.0m
+    (a swing's standard error is often under £0.1m: on common random numbers it is small)."""
+    if not is_money(tornado.measure):
+        return None
+    if unit not in MONEY_UNITS:
+        raise ValueError(f"{unit!r} is not a money basis; bases are {', '.join(MONEY_UNITS)}")
+    table = tornado_table(tornado)
+    figures = np.abs(table[["swing", "swing_se"]].to_numpy(dtype=float).ravel())
+    hidden = (figures > 0) & (figures < 0.05 * MONEY_UNITS["£m"])  # rounds to £0.0m
+    return "£000" if unit == "£m" and hidden.any() else unit
+
+
+def amount(value: float | None, unit: str) -> str:
+    """Money as a number on the basis ``unit`` for a table whose header says the basis: ``1.2`` (£m, one
+    decimal) or ``1,235`` (£000); ``-`` if missing.
+
+    >>> amount(1_234_567, "£m"), amount(-1_234_567, "£000"), amount(-20_000, "£m")
+    ('1.2', '-1,235', '0.0')
+    """
+    if value is None or not math.isfinite(value):
+        return "-"
+    decimals = 1 if unit == "£m" else 0
+    scaled = round(value / MONEY_UNITS[unit], decimals)
+    return f"{scaled + 0.0:,.{decimals}f}"  # + 0.0: no "-0.0"
+
+
+def tornado_display(tornado: sensitivity.Tornado, unit: str = "£m") -> pd.DataFrame:
     """The one-way table as text: settings of each parameter and the mean of the measure at each end, its
-    swing and the swing's paired standard error (GBP with thousands separators for money)."""
-    money = is_money(tornado.measure)
+    swing and the swing's paired standard error; money on the basis :func:`tornado_unit` picks from the page's
+    ``unit``, named in the headers (``Swing (£000)``)."""
+    basis = tornado_unit(tornado, unit)
     ends = tornado_ends(tornado)
     table = tornado_table(tornado)
+    after = "" if basis is None else f" ({basis})"
 
     def fmt(v: float) -> str:
-        return measure_text(v, money)
+        return measure_text(v, False) if basis is None else amount(v, basis)
 
     return pd.DataFrame(
         {
@@ -176,10 +218,10 @@ def tornado_display(tornado: sensitivity.Tornado) -> pd.DataFrame:
             "Central": table["central"].map(setting_text),
             f"Low ({ends['low']})": table["low"].map(setting_text),
             f"High ({ends['high']})": table["high"].map(setting_text),
-            "Mean at low": table["value_low"].map(fmt),
-            "Mean at high": table["value_high"].map(fmt),
-            "Swing": table["swing"].map(fmt),
-            "Swing, standard error": table["swing_se"].map(fmt),
+            f"Mean at low{after}": table["value_low"].map(fmt),
+            f"Mean at high{after}": table["value_high"].map(fmt),
+            f"Swing{after}": table["swing"].map(fmt),
+            f"Swing, standard error{after}": table["swing_se"].map(fmt),
         }
     )
 
@@ -189,19 +231,21 @@ def tornado_csv(tornado: sensitivity.Tornado) -> bytes:
     return tornado_table(tornado).to_csv(index=False).encode("utf-8")
 
 
-def _value_axis(title: str, money: bool) -> alt.Axis:
-    return gbp_axis(title) if money else alt.Axis(title=title, format=",~f")
+def _value_axis(title: str, unit: str | None) -> alt.Axis:
+    return alt.Axis(title=title, format=",~f") if unit is None else money_axis(title, unit)
 
 
 TORNADO_COLOURS = ("#4c78a8", "#f58518")
 """Bar colours of the low and the high end of a parameter."""
 
 
-def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None) -> alt.LayerChart:
+def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None, unit: str = "£m") -> alt.LayerChart:
     """The tornado: per parameter (largest swing on top) a bar from the mean at central values to the mean
     with the parameter at its low end, and one to its high end, each labelled with the setting; a rule marks
-    the mean at central values. Built on :func:`paysim.analysis.sensitivity.tornado_chart_data`."""
+    the mean at central values. Money is on the basis :func:`tornado_unit` picks from the page's ``unit`` (as
+    the table). Built on :func:`paysim.analysis.sensitivity.tornado_chart_data`."""
     money = is_money(tornado.measure)
+    basis = tornado_unit(tornado, unit)
     ends = tornado_ends(tornado)
     bars = pd.DataFrame(
         sensitivity.tornado_chart_data(tornado),
@@ -210,7 +254,7 @@ def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None) -> alt
     bars["parameter"] = bars["parameter"].map(parameter_name)  # labels, not scenario keys
     bars["end_label"] = [f"{ends[e]} ({e} end)" for e in bars["end"]]
     bars["setting_text"] = bars["setting"].map(setting_text)
-    bars["value_text"] = bars["value"].map(lambda v: measure_text(v, money))
+    bars["value_text"] = bars["value"].map(lambda v: measure_text(v, money, basis))
     # labels outside the bar's end; a zero-length bar puts its low setting on the left, its high on the right
     bars["right"] = (bars["stop"] > bars["start"]) | ((bars["stop"] == bars["start"]) & (bars["end"] == "high"))
     order = list(dict.fromkeys(bars.sort_values("order")["parameter"]))
@@ -230,7 +274,7 @@ def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None) -> alt
     ]
     base = alt.Chart(bars).encode(y=y)
     bar = base.mark_bar(opacity=0.85, height={"band": 0.7}).encode(
-        x=alt.X("start:Q", axis=_value_axis(axis_title, money), scale=alt.Scale(zero=False, padding=40)),
+        x=alt.X("start:Q", axis=_value_axis(axis_title, basis), scale=alt.Scale(zero=False, padding=40)),
         x2="stop:Q",
         color=colour,
         tooltip=tooltip,
@@ -245,7 +289,9 @@ def tornado_chart(tornado: sensitivity.Tornado, title: str | None = None) -> alt
         .mark_text(align="right", dx=-4, fontSize=11)
         .encode(x="stop:Q", text="setting_text:N")
     )
-    centre_data = pd.DataFrame({"value": [tornado.value_central], "text": [measure_text(tornado.value_central, money)]})
+    centre_data = pd.DataFrame(
+        {"value": [tornado.value_central], "text": [measure_text(tornado.value_central, money, basis)]}
+    )
     centre = (
         alt.Chart(centre_data)
         .mark_rule(color="#222", strokeWidth=1.5)
@@ -514,10 +560,10 @@ def design_window(result: design.Design, flat: float = 0.005) -> tuple[float, fl
     return lo, hi
 
 
-def design_chart(result: design.Design) -> alt.LayerChart:
+def design_chart(result: design.Design, unit: str = "£m") -> alt.LayerChart:
     """The goal against the term: its curve(s) over the values searched, the answer (rule) with its 95 %
-    bootstrap interval (band) and, for P(deficit) and mean surplus, the target. Built on
-    :func:`paysim.analysis.design.design_chart_data`."""
+    bootstrap interval (band) and, for P(deficit) and mean surplus, the target; money axes and tooltips on the
+    basis ``unit`` (a price per head stays in £). Built on :func:`paysim.analysis.design.design_chart_data`."""
     points = pd.DataFrame(design.design_chart_data(result), columns=["value", "series", "y"])
     lo, hi = design_window(result)
     points = points[(points["value"] >= lo) & (points["value"] <= hi)]
@@ -528,7 +574,7 @@ def design_chart(result: design.Design) -> alt.LayerChart:
     if last in design.SHARE_NAMES:
         x_axis = alt.Axis(title=x_title, format=".0%")
     elif last == "annual_value":
-        x_axis = gbp_axis(f"{x_title} (a year)")
+        x_axis = money_axis(f"{x_title} a year", unit)
     else:
         x_axis = alt.Axis(title=f"{x_title} (£ a weighted head a year)" if money_term else x_title, format=",.0f")
     share = result.goal == "p-deficit"
@@ -537,7 +583,11 @@ def design_chart(result: design.Design) -> alt.LayerChart:
         "mean-surplus": "Mean surplus over the horizon",
         "equal-shortfall": "Expected shortfall over the horizon",
     }[result.goal]
-    y_axis = alt.Axis(title=y_title, format=".0%") if share else gbp_axis(y_title)
+    y_axis = alt.Axis(title=y_title, format=".0%") if share else money_axis(y_title, unit)
+    points = points.assign(
+        value_text=[term_text(term, v, unit) for v in points["value"]],
+        y_text=[percent(v) if share else money(v, unit) for v in points["y"]],
+    )
     series = list(dict.fromkeys(points["series"]))
     colour = alt.Color(
         "series:N",
@@ -554,13 +604,20 @@ def design_chart(result: design.Design) -> alt.LayerChart:
             color=colour,
             tooltip=[
                 alt.Tooltip("series:N", title="Measure"),
-                alt.Tooltip("value:Q", title=x_title, format=",.4~f"),
-                alt.Tooltip("y:Q", title="Value", format=".1%" if share else ",.0f"),
+                alt.Tooltip("value_text:N", title=x_title),
+                alt.Tooltip("y_text:N", title="Value"),
             ],
         )
     )
     answer = pd.DataFrame(
-        [{"value": result.value, "low": result.ci_low, "high": result.ci_high, "text": term_text(term, result.value)}]
+        [
+            {
+                "value": result.value,
+                "low": result.ci_low,
+                "high": result.ci_high,
+                "text": term_text(term, result.value, unit),
+            }
+        ]
     )
     layers: list[Any] = []
     if math.isfinite(result.ci_low) and math.isfinite(result.ci_high):

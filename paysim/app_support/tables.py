@@ -13,7 +13,18 @@ import pandas as pd
 from paysim.activity import MEASURE_UNITS, Activity
 from paysim.analysis import deficit_probability, expected_shortfall, paired_difference, spend_variability
 from paysim.analysis.compare import saving_split, system_cost_columns
-from paysim.app_support.common import LINE_LABELS, RULE_LABELS, TAIL, gbp, gbp_change, money, number, percent, yaml_cell
+from paysim.app_support.common import (
+    LINE_LABELS,
+    RULE_LABELS,
+    TAIL,
+    gbp,
+    gbp_change,
+    measure_name,
+    money,
+    number,
+    percent,
+    yaml_cell,
+)
 from paysim.app_support.levers import LEVERS, Lever, edited_keys, levers_for
 from paysim.app_support.runs import Run
 from paysim.model.fiscal import financial_year, month_labels
@@ -678,7 +689,7 @@ def activity_display(table: pd.DataFrame) -> pd.DataFrame:
 
     return pd.DataFrame(
         {
-            "Measure": table["measure"],
+            "Measure": table["measure"].map(measure_name),
             "Unit": table["unit"],
             "Mean": table["mean"].map(fmt),
             "5th percentile": table["p5"].map(fmt),
