@@ -50,7 +50,7 @@ from paysim.model.terms import PLANNED_RULES
 from paysim.money import finance
 from paysim.money.costs import provider_costs
 from paysim.runs import psa
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, run
 
 GOALS = ("p-deficit", "mean-surplus", "equal-shortfall")
 """Goals :func:`design` can meet."""
@@ -324,7 +324,18 @@ def design(
         raise DesignError(f"--target: a probability of deficit is between 0 and 1, got {target}")
     base = uncertainty.central(scenario)
     if activity is None:
-        activity = run_replications(base, reps, engine, workers, progress=progress, executor=executor)
+        settings = RunSettings(
+            reps=reps,
+            engine=engine,
+            workers=workers,
+            progress=progress,
+            executor=executor,
+            keep_months=True,
+            money=False,
+            uncertainty=False,
+        )
+        activity = run(base, settings).activity
+        assert activity is not None  # keep_months
     pricer = Pricer(base, activity, terms, rule)
     cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 
