@@ -39,7 +39,8 @@ from paysim.model.limits import (
     YearlyChange,
     why,
 )
-from paysim.model.lines import REFERRAL_LINES
+from paysim.model.lines import REFERRAL_CURRENCIES, SERVICE_LINES, SERVICES, WARD_CURRENCIES
+from paysim.model.lines import REFERRAL_LINES as REFERRAL_LINES  # re-exported: read from the line registry
 
 _Value = TypeVar("_Value", bound=float)
 Trajectory = _Value | list[_Value]
@@ -57,8 +58,10 @@ UnitsPerYear = Annotated[
 ]
 """Planned units of activity a year (bed days, contacts, courses, episodes)."""
 
-LINE_CURRENCIES = ("contact", "course", "episode")
-INPATIENT_CURRENCIES = ("bed_day", "oap_bed_day", "episode")
+LINE_CURRENCIES = tuple(REFERRAL_CURRENCIES)
+"""A referral line's currencies (:data:`paysim.model.lines.REFERRAL_CURRENCIES`)."""
+INPATIENT_CURRENCIES = tuple(WARD_CURRENCIES)
+"""The ward's currencies (:data:`paysim.model.lines.WARD_CURRENCIES`)."""
 
 
 class _Terms(BaseModel):
@@ -108,7 +111,7 @@ class _ByLine(_Terms):
     def items(self) -> dict[str, float]:
         """Every amount that is set, keyed ``"<line>.<currency>"`` (e.g. ``"inpatient.bed_day"``)."""
         out: dict[str, float] = {}
-        for line in (*REFERRAL_LINES, "inpatient"):
+        for line in SERVICES:
             amounts = getattr(self, line)
             if amounts is None:
                 continue
@@ -118,22 +121,35 @@ class _ByLine(_Terms):
         return out
 
 
-class Currencies(_ByLine):
-    """GBP per unit, per service line and currency (prices, unit costs)."""
+def _by_line(name: str, doc: str, referral: type[_Terms], ward: type[_Terms]) -> type[_ByLine]:
+    """A :class:`_ByLine` model with a field per service line (:data:`paysim.model.lines.SERVICE_LINES`): the
+    ``referral`` model for a referral line, ``ward`` for the ward, after checking each model's keys are the line's
+    currencies."""
+    for model, currencies in ((referral, LINE_CURRENCIES), (ward, INPATIENT_CURRENCIES)):
+        if tuple(model.model_fields) != currencies:
+            raise ImportError(
+                f"{model.__name__} has keys {tuple(model.model_fields)}, the lines' currencies are {currencies}"
+            )
+    fields: dict[str, Any] = {
+        line.name: ((referral if line.kind == "referral" else ward) | None, None) for line in SERVICE_LINES
+    }
+    return create_model(name, __base__=_ByLine, __module__=__name__, __doc__=doc, **fields)
 
-    talking_therapies: LineCurrencies | None = None
-    community: LineCurrencies | None = None
-    crisis: LineCurrencies | None = None
-    inpatient: InpatientCurrencies | None = None
+
+Currencies = _by_line(
+    "Currencies",
+    "GBP per unit, per service line and currency (prices, unit costs).",
+    LineCurrencies,
+    InpatientCurrencies,
+)
 
 
-class PlannedUnits(_ByLine):
-    """Units a year, per service line and currency (a blended contract's fixed baseline)."""
-
-    talking_therapies: LineUnits | None = None
-    community: LineUnits | None = None
-    crisis: LineUnits | None = None
-    inpatient: InpatientUnits | None = None
+PlannedUnits = _by_line(
+    "PlannedUnits",
+    "Units a year, per service line and currency (a blended contract's fixed baseline).",
+    LineUnits,
+    InpatientUnits,
+)
 
 
 # --- contract elements shared by rules ---------------------------------------------------------------
