@@ -113,6 +113,11 @@ def test_bad_settings_name_the_parameter(settings, message):
     assert str(caught.value).startswith(message)
 
 
+def test_simulate_is_a_run_kept_whole_and_not_priced(scenario, whole):
+    activity = runner.simulate(scenario, RunSettings(reps=5, uncertainty=False))  # keep_months and money forced
+    _same_activity(activity, whole.activity)
+
+
 def test_run_replications_is_deprecated_but_gives_the_same_activity(scenario, whole):
     with pytest.warns(DeprecationWarning, match="paysim.run"):
         activity = montecarlo.run_replications(scenario, 5, engine="vector")

@@ -50,7 +50,7 @@ from paysim.model.terms import PLANNED_RULES, contract_rule
 from paysim.money import finance
 from paysim.money.costs import provider_costs
 from paysim.runs import psa
-from paysim.runs.runner import RunSettings, run
+from paysim.runs.runner import RunSettings, simulate
 
 GOALS = ("p-deficit", "mean-surplus", "equal-shortfall")
 """Goals :func:`design` can meet."""
@@ -342,17 +342,9 @@ def design(
     base = uncertainty.central(scenario)
     if activity is None:
         settings = RunSettings(
-            reps=reps,
-            engine=engine,
-            workers=workers,
-            progress=progress,
-            executor=executor,
-            keep_months=True,
-            money=False,
-            uncertainty=False,
+            reps=reps, engine=engine, workers=workers, progress=progress, executor=executor, uncertainty=False
         )
-        activity = run(base, settings).activity
-        assert activity is not None  # keep_months
+        activity = simulate(base, settings)
     pricer = Pricer(base, activity, terms, rule)
     cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 

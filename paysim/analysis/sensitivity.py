@@ -37,7 +37,7 @@ from paysim.model.scenario import Scenario
 from paysim.money import finance
 from paysim.runs import psa
 from paysim.runs.io import run_columns
-from paysim.runs.runner import RunSettings, run
+from paysim.runs.runner import RunSettings, simulate
 
 TORNADO_COLUMNS = (
     "parameter",
@@ -128,13 +128,9 @@ class Evaluator:
                 workers=self.workers,
                 executor=self.executor,
                 reuse=self._lines,
-                keep_months=True,
-                money=False,
                 uncertainty=False,
             )
-            activity = run(scenario, settings).activity
-            assert activity is not None  # keep_months
-            self._cache[key] = activity
+            self._cache[key] = simulate(scenario, settings)
         return self._cache[key]
 
     def columns(self, overrides: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -116,11 +116,9 @@ def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity
     memory free."""
     scenario = scenario_from_yaml(activity_text, source="activity")
     settings = runner.RunSettings(
-        reps=stop - first, first=first, engine=engine, keep_months=True, money=False, uncertainty=False, reuse=LINES
+        reps=stop - first, first=first, engine=engine, keep_months=True, uncertainty=False, reuse=LINES
     )
-    activity = runner.run(scenario, settings).activity
-    assert activity is not None  # keep_months
-    return activity
+    return runner.simulate(scenario, settings)
 
 
 def run_money(scenario: Scenario, activity: Activity) -> Run:

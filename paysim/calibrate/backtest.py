@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from paysim.calibrate.calibration import Calibration, calibrate
 from paysim.calibrate.monthly import DataError, MonthlyData
 from paysim.runs.io import atomic_path, write_table
-from paysim.runs.runner import RunSettings, run
+from paysim.runs.runner import RunSettings, simulate
 
 DEFAULT_REPS = 200
 """Replications of the back-test."""
@@ -111,8 +111,7 @@ def backtest(
         raise DataError(f"--holdout: must be between 0 and {data.n_months - 1} months, got {holdout}")
     years = math.ceil(data.n_months / 12)
     scenario = calibration.scenario_at(data.first, years=years)
-    activity = run(scenario, RunSettings(reps=reps, engine="vector", keep_months=True, money=False)).activity
-    assert activity is not None  # keep_months
+    activity = simulate(scenario, RunSettings(reps=reps, engine="vector"))
     months = data.n_months
     rows = []
     measures = [m for m in data.values if m in activity]

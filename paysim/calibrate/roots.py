@@ -29,7 +29,7 @@ from scipy import optimize
 from paysim.activity import Activity
 from paysim.engines.reuse import LineCache
 from paysim.model.scenario import Scenario, ScenarioError
-from paysim.runs.runner import RunSettings, run
+from paysim.runs.runner import RunSettings, simulate
 
 DEFAULT_REPS = 40
 """Replications each trial value is simulated on."""
@@ -96,12 +96,7 @@ class Simulator:
         except ScenarioError as exc:
             raise ValueError(f"a trial value is not a valid scenario: {exc}") from None
         self.evaluations += 1
-        settings = RunSettings(
-            reps=self.reps, engine="vector", reuse=self.cache, keep_months=True, money=False, uncertainty=False
-        )
-        activity = run(model, settings).activity
-        assert activity is not None  # keep_months
-        return activity
+        return simulate(model, RunSettings(reps=self.reps, engine="vector", reuse=self.cache, uncertainty=False))
 
 
 def figure_of(activity: Activity, measure: str, months: int, mask: np.ndarray, how: str) -> np.ndarray:

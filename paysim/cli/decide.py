@@ -55,7 +55,7 @@ from paysim.runs.montecarlo import (
     choose_engine,
     engine_run,
 )
-from paysim.runs.runner import Progress, RunSettings, run
+from paysim.runs.runner import Progress, RunSettings, simulate
 
 
 @app.command()
@@ -414,15 +414,6 @@ def simulated(
     """The activity of ``reps`` replications of ``model`` at its central values (:func:`paysim.run`, not priced:
     ``design`` prices it at its trial terms, the board pack in its own pages)."""
     settings = RunSettings(
-        reps=reps,
-        engine=engine,
-        workers=workers,
-        progress=progress,
-        executor=executor,
-        keep_months=True,
-        money=False,
-        uncertainty=False,
+        reps=reps, engine=engine, workers=workers, progress=progress, executor=executor, uncertainty=False
     )
-    activity = run(model, settings).activity
-    assert activity is not None  # keep_months
-    return activity
+    return simulate(model, settings)

@@ -312,10 +312,12 @@ def run_replications(
     reuse: LineCache | None = None,
 ) -> Activity:
     """Deprecated: simulated activity of replications ``0 .. reps - 1``; use :func:`paysim.run` (with
-    ``keep_months=True``, the activity is ``run.activity``). Kept for one release; warns when called."""
+    ``keep_months=True``, the activity is ``run.activity``) or :func:`paysim.runs.runner.simulate`. Kept for one
+    release; warns when called."""
     warnings.warn(
         "paysim.runs.montecarlo.run_replications is deprecated and will be removed in the next release; use "
-        "paysim.run(scenario, RunSettings(reps=..., keep_months=True)).activity",
+        "paysim.run(scenario, RunSettings(reps=..., keep_months=True)).activity, or "
+        "paysim.runs.runner.simulate(scenario, RunSettings(reps=...))",
         DeprecationWarning,
         stacklevel=2,
     )

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -180,6 +180,15 @@ def run(scenario: Scenario, settings: RunSettings | None = None, **settings_by_n
     )
 
 
+def simulate(scenario: Scenario, settings: RunSettings) -> Activity:
+    """Simulate only: the activity ``[R, months]`` of :func:`run` with ``settings``, kept whole and not priced
+    (``keep_months=True, money=False`` whatever ``settings`` says), for a caller that prices it itself (at trial
+    terms, on a fixed plan, or once its pieces are joined: :func:`price`)."""
+    activity = run(scenario, replace(settings, keep_months=True, money=False)).activity
+    assert activity is not None  # a run that keeps its months has them
+    return activity
+
+
 def price(scenario: Scenario, activity: Activity, uncertainty: bool = True) -> Run:
     """The :class:`~paysim.runs.results.Run` of activity simulated from ``scenario`` without its money
     (``money=False``), such as a run's pieces joined with :meth:`~paysim.activity.Activity.concat`: bit for bit
@@ -195,4 +204,4 @@ def _check_count(name: str, value: object, most: int | None = None) -> None:
         raise RunError(f"{name}: must be a whole number {allowed}, got {value!r}", parameter=name)
 
 
-__all__ = ["Progress", "Run", "RunSettings", "price", "run"]
+__all__ = ["Progress", "Run", "RunSettings", "price", "run", "simulate"]
