@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from paysim.activity import measure_kinds
+from paysim.model import scenario, services
 from paysim.model.lines import REFERRAL_CURRENCIES, SERVICE_LINES, SERVICES, TREATMENT_LINES, WARD_CURRENCIES
 from paysim.model.terms import LINE_CURRENCIES, Currencies, PlannedUnits
 from paysim.money.payment.currencies import measure_for
@@ -56,3 +57,9 @@ def test_a_lines_own_measures_and_those_that_need_the_ward():
     for name in ("community.stepdowns", "crisis.admissions"):  # patients passed to or taken from the ward
         assert with_ward[name] == "count" and name not in without
     assert "community.assessed_only" in without and "crisis.assessed_only" not in without
+
+
+def test_the_line_models_live_in_services_and_import_from_scenario_too():
+    for name in ("Services", "Community", "TalkingTherapies", "Crisis", "Inpatient", "places_by_year", "LINES"):
+        assert getattr(scenario, name) is getattr(services, name)
+    assert scenario.Scenario.model_fields["services"].annotation is services.Services
