@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 
 from paysim.model.scenario import LINES, Scenario, bundled_scenarios, load_scenario, scenario_from_dict
-from paysim.runs.montecarlo import ENGINES, run_replications
+from paysim.runs.montecarlo import ENGINES, simulate
 
 
 def default_scenario() -> Scenario:
@@ -58,7 +58,7 @@ class Measurement:
 def measure(scenario: Scenario, reps: int, engine: str = "des") -> Measurement:
     """Run ``reps`` replications in this process and time them (wall clock)."""
     started = time.perf_counter()
-    run_replications(scenario, reps, engine=engine, workers=1)
+    simulate(scenario, reps, engine=engine, workers=1)  # the engines alone: no pricing
     seconds = time.perf_counter() - started
     return Measurement(scenario.name, engine, reps, scenario.warmup_days + scenario.horizon_days, seconds)
 

@@ -34,6 +34,7 @@ from typing import Literal
 import numpy as np
 
 from paysim.model.demand import month_edges, month_labels
+from paysim.model.lines import SERVICE_LINES, TREATMENT_LINES
 
 Kind = Literal["count", "days", "stock", "time_mean", "start_mean"]
 
@@ -112,8 +113,6 @@ EXTRA_LINE: dict[str, Kind] = {
 }
 """Further measures of each referral line. ``completed`` counts finished courses only (not dropouts)."""
 
-TREATMENT_LINES = ("talking_therapies", "community")
-"""Lines whose referrals are assessed and whose starters may drop out (``treated_share``, ``dropout_share``)."""
 
 EXTRA_TREATMENT: dict[str, Kind] = {
     "assessed_only": "count",
@@ -123,14 +122,15 @@ EXTRA_TREATMENT: dict[str, Kind] = {
 starters who left before finishing (in the month they left); zero when the line leaves the key at its default."""
 
 EXTRA_SPECIFIC: dict[str, Kind] = {
-    "talking_therapies.started_within_long_standard": "count",
-    "crisis.admissions": "count",
-    "community.stepdowns": "count",
-    "talking_therapies.recovered": "count",
+    f"{line.name}.{measure}": kind  # type: ignore[misc]
+    for line in SERVICE_LINES
+    for measure, kind in (*line.measures.items(), *line.ward_measures.items())
 }
-"""Measures that belong to one line only: 18-week starts, crisis bed requests, step-downs from wards, finished
-courses that ended in reliable recovery (in the month the course ends; zero when ``recovery_share`` is null,
-i.e. recovery is not modelled)."""
+"""Measures that belong to one line only, as each line declares them (:attr:`paysim.model.lines.ServiceLine.measures`):
+18-week starts, crisis bed requests, step-downs from wards, finished courses that ended in reliable recovery (in
+the month the course ends; zero when ``recovery_share`` is null, i.e. recovery is not modelled)."""
+
+_WARD_SPECIFIC = {f"{line.name}.{measure}" for line in SERVICE_LINES for measure in line.ward_measures}
 
 
 def measure_kinds(lines: Iterable[str], inpatient: bool, public_only: bool = False) -> dict[str, Kind]:
@@ -151,8 +151,7 @@ def measure_kinds(lines: Iterable[str], inpatient: bool, public_only: bool = Fal
         if line in TREATMENT_LINES:
             kinds.update({f"{line}.{m}": k for m, k in EXTRA_TREATMENT.items()})
     for name, kind in EXTRA_SPECIFIC.items():
-        line = name.split(".")[0]
-        if line in lines and (line != "crisis" or inpatient) and (line != "community" or inpatient):
+        if name.split(".")[0] in lines and (inpatient or name not in _WARD_SPECIFIC):
             kinds[name] = kind
     return kinds
 

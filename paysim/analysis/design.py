@@ -46,11 +46,11 @@ from paysim.activity import Activity
 from paysim.analysis import expected_shortfall
 from paysim.model import uncertainty
 from paysim.model.scenario import Scenario, ScenarioError, scenario_from_dict
-from paysim.model.terms import PLANNED_RULES
+from paysim.model.terms import PLANNED_RULES, contract_rule
 from paysim.money import finance
 from paysim.money.costs import provider_costs
 from paysim.runs import psa
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 GOALS = ("p-deficit", "mean-surplus", "equal-shortfall")
 """Goals :func:`design` can meet."""
@@ -141,17 +141,18 @@ def check_terms(scenario: Scenario, terms: Sequence[str]) -> str:
     DesignError
         Naming the term, with a did-you-mean hint.
     """
-    if not terms:
-        raise DesignError("--term: give at least one contract term, e.g. --term contracts.block.annual_value")
     if scenario.contracts is None:
         raise DesignError(f"scenario {scenario.name!r} has no contracts to design")
+    if not terms:
+        raise DesignError(f"--term: give at least one contract term, e.g. {suggested_terms(scenario)}")
     rules = set()
     data = scenario.model_dump(mode="json", exclude_none=True)
     for term in terms:
         parts = term.split(".")
         if len(parts) < 3 or parts[0] != "contracts" or parts[1] not in scenario.contracts.rules:
-            present = ", ".join(f"contracts.{r}" for r in scenario.contracts.rules)
-            raise DesignError(f"--term {term}: must be a term of a payment rule in the scenario ({present})")
+            raise DesignError(
+                f"--term {term}: must be a term of a payment rule in the scenario, e.g. {suggested_terms(scenario)}"
+            )
         node: Any = data
         for depth, part in enumerate(parts):
             if not isinstance(node, dict) or part not in node:
@@ -166,6 +167,22 @@ def check_terms(scenario: Scenario, terms: Sequence[str]) -> str:
     if len(rules) > 1:
         raise DesignError(f"--term: all terms must belong to one rule, got {', '.join(sorted(rules))}")
     return rules.pop()
+
+
+def design_terms(scenario: Scenario) -> list[str]:
+    """The terms of the scenario's rules that a contract is usually designed on, ``contracts.<rule>.<term>``, in
+    reporting order (each rule declares its own: :attr:`paysim.model.terms.ContractRule.design_terms`)."""
+    rules = scenario.contracts.rules if scenario.contracts is not None else []
+    return [f"contracts.{rule}.{term}" for rule in rules for term in contract_rule(rule).design_terms]
+
+
+def suggested_terms(scenario: Scenario) -> str:
+    """:func:`design_terms` as ``--term`` options (what an error suggests), or the rules when none declares any."""
+    terms = design_terms(scenario)
+    if terms:
+        return ", ".join(f"--term {term}" for term in terms)
+    rules = scenario.contracts.rules if scenario.contracts is not None else []
+    return "a number under " + ", ".join(f"contracts.{rule}" for rule in rules)
 
 
 def default_bounds(scenario: Scenario, term: str) -> tuple[float, float]:
@@ -324,7 +341,10 @@ def design(
         raise DesignError(f"--target: a probability of deficit is between 0 and 1, got {target}")
     base = uncertainty.central(scenario)
     if activity is None:
-        activity = run_replications(base, reps, engine, workers, progress=progress, executor=executor)
+        settings = RunSettings(
+            reps=reps, engine=engine, workers=workers, progress=progress, executor=executor, uncertainty=False
+        )
+        activity = simulate(base, settings)
     pricer = Pricer(base, activity, terms, rule)
     cache: dict[float, tuple[np.ndarray, np.ndarray]] = {}
 

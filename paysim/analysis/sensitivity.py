@@ -37,7 +37,7 @@ from paysim.model.scenario import Scenario
 from paysim.money import finance
 from paysim.runs import psa
 from paysim.runs.io import run_columns
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 TORNADO_COLUMNS = (
     "parameter",
@@ -122,9 +122,15 @@ class Evaluator:
             scenario.model_dump(mode="json", exclude={"contracts", "costs", "name", "description"}), sort_keys=True
         )
         if key not in self._cache:
-            self._cache[key] = run_replications(
-                scenario, self.reps, self.engine, self.workers, executor=self.executor, reuse=self._lines
+            settings = RunSettings(
+                reps=self.reps,
+                engine=self.engine,
+                workers=self.workers,
+                executor=self.executor,
+                reuse=self._lines,
+                uncertainty=False,
             )
+            self._cache[key] = simulate(scenario, settings)
         return self._cache[key]
 
     def columns(self, overrides: Mapping[str, Any]) -> dict[str, np.ndarray]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import yaml
@@ -14,13 +14,10 @@ from paysim.activity import Activity
 from paysim.app_support.levers import _dump
 from paysim.engines.reuse import LineCache
 from paysim.model.scenario import Scenario, scenario_from_yaml
-from paysim.model.terms import RULES
 from paysim.model.uncertainty import central
-from paysim.money.costs import ProviderCosts, provider_costs
-from paysim.money.finance import Ledger, MHISCheck, ledgers, mhis
-from paysim.runs import montecarlo
-from paysim.runs.footprint import activity_bytes
-from paysim.runs.montecarlo import ENGINES, RunError, check_memory, engine_run
+from paysim.runs import runner
+from paysim.runs.montecarlo import ENGINES, RunError, engine_run
+from paysim.runs.results import Run
 
 logger = logging.getLogger(__name__)
 
@@ -113,62 +110,25 @@ def pieces(reps: int) -> list[range]:
 
 def simulate(activity_text: str, first: int, stop: int, engine: str) -> Activity:
     """Simulate replications ``first .. stop - 1`` of the scenario in :func:`activity_yaml` text (one of
-    :func:`pieces`; :meth:`~paysim.activity.Activity.concat` joins them into the whole run).
+    :func:`pieces`; :meth:`~paysim.activity.Activity.concat` joins them into the whole run), through
+    :func:`paysim.run` without pricing them (:func:`run_money` prices the joined pieces).
 
     Raises :class:`~paysim.runs.montecarlo.RunTooLarge` (a ValueError the page shows) if the piece cannot fit in the
     memory free."""
     scenario = scenario_from_yaml(activity_text, source="activity")
-    check_memory(scenario, stop - first, engine, keeps=activity_bytes(scenario))
-    return montecarlo.run_chunk(scenario, range(first, stop), engine=engine, reuse=LINES)
-
-
-@dataclass(frozen=True)
-class Run:
-    """One scenario's results: its Activity and, for every payment rule, its money.
-
-    Attributes
-    ----------
-    scenario:
-        The scenario that was run.
-    activity:
-        Simulated activity, ``[replication, month]``.
-    costs:
-        The provider's costs by part and the OAP spend the commissioner pays directly.
-    ledgers:
-        One :class:`~paysim.money.finance.Ledger` per rule in the scenario (empty without contracts).
-    mhis:
-        The Mental Health Investment Standard per rule (empty unless the scenario sets ``contracts.mhis``).
-    """
-
-    scenario: Scenario
-    activity: Activity
-    costs: ProviderCosts
-    ledgers: Mapping[str, Ledger]
-    mhis: Mapping[str, MHISCheck] = field(default_factory=dict)
-
-    @property
-    def rules(self) -> list[str]:
-        """Rules with a ledger, in reporting order."""
-        return [rule for rule in RULES if rule in self.ledgers]
-
-    @property
-    def years(self) -> int:
-        return self.activity.n_months // 12
-
-    @property
-    def has_costs(self) -> bool:
-        return self.scenario.costs is not None
+    settings = runner.RunSettings(
+        reps=stop - first, first=first, engine=engine, keep_months=True, uncertainty=False, reuse=LINES
+    )
+    return runner.simulate(scenario, settings)
 
 
 def run_money(scenario: Scenario, activity: Activity) -> Run:
-    """Costs, ledgers and MHIS of a scenario on an Activity simulated from it (or from its activity YAML).
+    """Costs, ledgers and MHIS of a scenario on an Activity simulated from it (or from its activity YAML): the one
+    :class:`paysim.runs.results.Run` (:func:`paysim.runs.runner.price`), with ``costs`` and ``mhis``.
 
     A scenario with an ``uncertain:`` block is priced at its central values, as it was simulated.
     """
-    scenario = central(scenario)
-    costs = provider_costs(scenario, activity)
-    books = ledgers(scenario, activity, costs)
-    return Run(scenario, activity, costs, books, mhis(scenario, books, costs))
+    return runner.price(central(scenario), activity, uncertainty=False)
 
 
 Simulate = Callable[[str, int, int, str], Activity]

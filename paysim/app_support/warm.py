@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from paysim.engines.warm import warm_up_scenario
-from paysim.runs.montecarlo import run_chunk
+from paysim.runs.runner import RunSettings, simulate
 
 logger = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ class WarmUp:
 def warm_up_engine(engine: str = "vector") -> None:
     """Simulate one replication of the warm-up trust (the one ``paysim warm-up`` compiles with) on ``engine``,
     which compiles its kernels into numba's on-disk cache the first time and loads them from there after."""
-    run_chunk(warm_up_scenario(), range(1), engine=engine)
+    simulate(warm_up_scenario(), RunSettings(reps=1, engine=engine, uncertainty=False))
 
 
 def start_warm_up(engine: str = "vector") -> WarmUp:

@@ -2,7 +2,7 @@
 
 The fitted scenario is run from the data's first month (its start month), for as many months as the data, with the
 base's warm-up, each replication drawing its own parameter set from the fit's ``uncertain:`` block
-(:func:`paysim.runs.psa.run_uncertain`), so the bands hold both the trust's month-to-month randomness and the fit's
+(:func:`paysim.run`), so the bands hold both the trust's month-to-month randomness and the fit's
 uncertainty. For every measure given and every month: the simulated median, the 50 % and 90 % bands (25-75th and
 5-95th percentiles over replications), and whether the observed value lies inside the 90 % band. The share of
 observed months inside it should be about 90 % for a trust the model describes well.
@@ -31,7 +31,7 @@ import pyarrow.parquet as pq
 from paysim.calibrate.calibration import Calibration, calibrate
 from paysim.calibrate.monthly import DataError, MonthlyData
 from paysim.runs.io import atomic_path, write_table
-from paysim.runs.psa import run_uncertain
+from paysim.runs.runner import RunSettings, simulate
 
 DEFAULT_REPS = 200
 """Replications of the back-test."""
@@ -111,7 +111,7 @@ def backtest(
         raise DataError(f"--holdout: must be between 0 and {data.n_months - 1} months, got {holdout}")
     years = math.ceil(data.n_months / 12)
     scenario = calibration.scenario_at(data.first, years=years)
-    activity = run_uncertain(scenario, reps, "vector")
+    activity = simulate(scenario, RunSettings(reps=reps, engine="vector"))
     months = data.n_months
     rows = []
     measures = [m for m in data.values if m in activity]

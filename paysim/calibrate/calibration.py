@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from paysim.activity import OAP_LENGTH_BANDS, TREATMENT_LINES
+from paysim.activity import OAP_LENGTH_BANDS
 from paysim.calibrate import demand_fit, flows, roots
 from paysim.calibrate.estimate import Estimate, Group, correlation_list, rounded
 from paysim.calibrate.monthly import (
@@ -43,6 +43,7 @@ from paysim.calibrate.monthly import (
 )
 from paysim.calibrate.oap_return import OapReturn, read_oap_return
 from paysim.calibrate.writer import scenario_yaml
+from paysim.model.lines import TREATMENT_LINES
 from paysim.model.scenario import (
     LINES,
     Scenario,

@@ -29,7 +29,7 @@ from scipy import optimize
 from paysim.activity import Activity
 from paysim.engines.reuse import LineCache
 from paysim.model.scenario import Scenario, ScenarioError
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 DEFAULT_REPS = 40
 """Replications each trial value is simulated on."""
@@ -96,7 +96,7 @@ class Simulator:
         except ScenarioError as exc:
             raise ValueError(f"a trial value is not a valid scenario: {exc}") from None
         self.evaluations += 1
-        return run_replications(model, self.reps, "vector", reuse=self.cache)
+        return simulate(model, RunSettings(reps=self.reps, engine="vector", reuse=self.cache, uncertainty=False))
 
 
 def figure_of(activity: Activity, measure: str, months: int, mask: np.ndarray, how: str) -> np.ndarray:

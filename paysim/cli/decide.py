@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +12,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from paysim.activity import Activity
 from paysim.analysis import board_pack
 from paysim.analysis import design as dz
 from paysim.analysis import report as rp
@@ -40,7 +42,6 @@ from paysim.cli.app import (
 )
 from paysim.cli.display import format_value, money, unit
 from paysim.model.scenario import Scenario
-from paysim.model.uncertainty import central as uncertainty_central
 from paysim.runs.io import (
     SUMMARY_SUFFIXES,
     TABLE_SUFFIXES,
@@ -53,8 +54,8 @@ from paysim.runs.io import (
 from paysim.runs.montecarlo import (
     choose_engine,
     engine_run,
-    run_replications,
 )
+from paysim.runs.runner import Progress, RunSettings, simulate
 
 
 @app.command()
@@ -246,9 +247,7 @@ def design(
         executor_for(scheduler, workers) as executor,
         progress_bar(errors, f"{model.name}: replications", reps) as progress,
     ):
-        activity = run_replications(
-            uncertainty_central(model), reps, engine, workers, progress=progress, executor=executor
-        )
+        activity = simulated(model, reps, engine, workers, progress, executor)
     try:
         result = dz.design(model, goal, term, target=target, bounds=bounds, bootstrap=bootstrap, activity=activity)
     except dz.DesignError as exc:
@@ -397,8 +396,24 @@ def write_board_pack(
     say_engine(requested, reps)
     errors = Console(stderr=True)
     with machine_errors(), progress_bar(errors, f"{model.name}: replications", reps) as progress:
-        activity = run_replications(uncertainty_central(model), reps, engine, workers, progress=progress)
+        activity = simulated(model, reps, engine, workers, progress)
     pdf = board_pack.board_pack(model, activity, engine, resolve(scenario).read_text(encoding="utf-8"))
     with atomic_path(out) as path:
         Path(path).write_bytes(pdf)
     typer.echo(f"wrote {out} (board pack, 2 pages)")
+
+
+def simulated(
+    model: Scenario,
+    reps: int,
+    engine: str,
+    workers: int,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+) -> Activity:
+    """The activity of ``reps`` replications of ``model`` at its central values (:func:`paysim.run`, not priced:
+    ``design`` prices it at its trial terms, the board pack in its own pages)."""
+    settings = RunSettings(
+        reps=reps, engine=engine, workers=workers, progress=progress, executor=executor, uncertainty=False
+    )
+    return simulate(model, settings)

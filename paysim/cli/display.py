@@ -84,7 +84,8 @@ def _contract_lines(scenario: Scenario) -> list[str]:
     for rule in k.rules:
         terms = getattr(k, rule)
         uplift = finance.resolved_uplift(k, costs, rule)
-        source = "" if terms.uplift is not None else (" from roll_forward" if k.roll_forward is not None else "")
+        own = getattr(terms, "uplift", None) is not None  # a rule whose terms have no uplift does not move
+        source = "" if own else (" from roll_forward" if k.roll_forward is not None else "")
         text = RULE_NAMES[rule]
         if rule == "block":
             text += f" {money(terms.annual_value)} a year"

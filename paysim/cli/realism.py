@@ -23,8 +23,7 @@ from paysim.cli.app import (
     load,
 )
 from paysim.model.uncertainty import central
-from paysim.money import finance
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, run
 
 
 @app.command(name="realism")
@@ -47,8 +46,9 @@ def realism_command(
             raise ValueError(f"--year: the scenario runs {model.years} years, got {year}")
         if model.population is None:
             raise ValueError(f"{scenario}: population: not given, so figures cannot be compared per head")
-    activity = run_replications(model, reps, "vector", workers)
-    checks = realism(model, activity, finance.ledgers(model, activity), year - 1)
+    result = run(model, RunSettings(reps=reps, engine="vector", workers=workers, keep_months=True, uncertainty=False))
+    assert result.activity is not None  # keep_months
+    checks = realism(model, result.activity, result.ledgers, year - 1)
     console = Console()
     if markdown:
         typer.echo(markdown_table(checks))

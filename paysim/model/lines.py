@@ -3,12 +3,16 @@
 A line is a referral line (people referred to a team with a caseload: talking therapies, community, crisis) or
 the ward (admissions to beds, with out-of-area placements). Its MHIS category says which part of the Mental
 Health Investment Standard its spend counts towards (:func:`paysim.money.finance.mhis`). Its streams are the
-random streams it draws from (:mod:`paysim.model.streams`); the engines name them with :func:`line_stream`.
+random streams it draws from (:mod:`paysim.model.streams`); the engines name them with :func:`line_stream`. Its
+currencies are the units it can be priced and costed in, each counting one of its measures
+(:mod:`paysim.money.payment.currencies`), and its own measures are those only it has
+(:func:`paysim.activity.measure_kinds`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Literal
 
 from paysim.model import streams as st
@@ -37,6 +41,16 @@ class ServiceLine:
         ``core`` or ``talking_therapies``: the part of the MHIS its spend counts towards.
     streams : tuple of str
         The parts of its random streams' names, ``<name>.<part>`` (:mod:`paysim.model.streams`).
+    currencies : mapping of str to str
+        Its currencies (``contact``, ``bed_day``, ...: the keys under ``prices.<name>``, ``unit_costs.<name>`` and
+        ``planned_units.<name>``) and the measure each counts, the last part of its name (``caseload_mean``).
+        Default: a referral line's, :data:`REFERRAL_CURRENCIES`.
+    measures : mapping of str to str
+        Measures only this line has (beyond every referral line's or the ward's), ``{measure: kind}`` with the
+        kinds of :data:`paysim.activity.Kind`.
+    ward_measures : mapping of str to str
+        Measures only this line has that count patients it passes to or takes from the ward, so counted only when
+        the scenario has one.
     """
 
     name: str
@@ -44,22 +58,55 @@ class ServiceLine:
     label: str
     mhis: Literal["core", "talking_therapies"]
     streams: tuple[str, ...]
+    currencies: Mapping[str, str] = field(default_factory=lambda: dict(REFERRAL_CURRENCIES), hash=False)
+    measures: Mapping[str, str] = field(default_factory=dict, hash=False)
+    ward_measures: Mapping[str, str] = field(default_factory=dict, hash=False)
 
+    @property
+    def treatment(self) -> bool:
+        """Whether its referrals are assessed and its starters may drop out (it draws those streams)."""
+        return st.ASSESSMENT in self.streams and st.DROPOUT in self.streams
+
+
+REFERRAL_CURRENCIES = {"contact": "caseload_mean", "course": "completed", "episode": "started"}
+"""A referral line's currencies and what each counts: contacts (caseload days x contacts per week / 7, from the
+mean caseload), finished courses (dropouts not counted), started episodes."""
+
+WARD_CURRENCIES = {"bed_day": "local_bed_days", "oap_bed_day": "oap_bed_days", "episode": "local_admissions"}
+"""The ward's currencies: occupied local bed days, out-of-area bed days, local admissions."""
 
 SERVICE_LINES: tuple[ServiceLine, ...] = (
     ServiceLine(
-        "talking_therapies", "referral", "Talking therapies", "talking_therapies", (*TREATMENT_STREAMS, st.RECOVERY)
+        "talking_therapies",
+        "referral",
+        "Talking therapies",
+        "talking_therapies",
+        (*TREATMENT_STREAMS, st.RECOVERY),
+        measures={"started_within_long_standard": "count", "recovered": "count"},
     ),
     ServiceLine(
-        "community", "referral", "Community", "core", (*TREATMENT_STREAMS, st.STEPDOWN_EPISODE, st.STEPDOWN_PATIENCE)
+        "community",
+        "referral",
+        "Community",
+        "core",
+        (*TREATMENT_STREAMS, st.STEPDOWN_EPISODE, st.STEPDOWN_PATIENCE),
+        ward_measures={"stepdowns": "count"},
     ),
-    ServiceLine("crisis", "referral", "Crisis", "core", (*REFERRAL_STREAMS, st.BED_NEED, st.LOS)),
+    ServiceLine(
+        "crisis",
+        "referral",
+        "Crisis",
+        "core",
+        (*REFERRAL_STREAMS, st.BED_NEED, st.LOS),
+        ward_measures={"admissions": "count"},
+    ),
     ServiceLine(
         "inpatient",
         "ward",
         "Inpatient",
         "core",
         (st.ARRIVALS, st.LOS, st.READMISSION, st.READMISSION_DELAY, st.READMISSION_LOS),
+        currencies=WARD_CURRENCIES,
     ),
 )
 """Every service line, in reporting order."""
@@ -75,6 +122,9 @@ CORE_SERVICES = tuple(line.name for line in SERVICE_LINES if line.mhis == "core"
 
 LINE_LABELS = {line.name: line.label for line in SERVICE_LINES}
 """How each line is named on screen."""
+
+TREATMENT_LINES = tuple(line.name for line in SERVICE_LINES if line.treatment)
+"""Lines whose referrals are assessed and whose starters may drop out (``treated_share``, ``dropout_share``)."""
 
 
 def service_line(name: str) -> ServiceLine:
@@ -100,6 +150,7 @@ __all__ = [
     "REFERRAL_LINES",
     "SERVICES",
     "SERVICE_LINES",
+    "TREATMENT_LINES",
     "ServiceLine",
     "line_stream",
     "service_line",

@@ -22,9 +22,11 @@ Currencies (units of activity that can carry a price or a unit cost), per servic
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from paysim.model.limits import (
     MODEL_CONFIG,
@@ -37,7 +39,8 @@ from paysim.model.limits import (
     YearlyChange,
     why,
 )
-from paysim.model.lines import REFERRAL_LINES
+from paysim.model.lines import REFERRAL_CURRENCIES, SERVICE_LINES, SERVICES, WARD_CURRENCIES
+from paysim.model.lines import REFERRAL_LINES as REFERRAL_LINES  # re-exported: read from the line registry
 
 _Value = TypeVar("_Value", bound=float)
 Trajectory = _Value | list[_Value]
@@ -55,8 +58,10 @@ UnitsPerYear = Annotated[
 ]
 """Planned units of activity a year (bed days, contacts, courses, episodes)."""
 
-LINE_CURRENCIES = ("contact", "course", "episode")
-INPATIENT_CURRENCIES = ("bed_day", "oap_bed_day", "episode")
+LINE_CURRENCIES = tuple(REFERRAL_CURRENCIES)
+"""A referral line's currencies (:data:`paysim.model.lines.REFERRAL_CURRENCIES`)."""
+INPATIENT_CURRENCIES = tuple(WARD_CURRENCIES)
+"""The ward's currencies (:data:`paysim.model.lines.WARD_CURRENCIES`)."""
 
 
 class _Terms(BaseModel):
@@ -106,7 +111,7 @@ class _ByLine(_Terms):
     def items(self) -> dict[str, float]:
         """Every amount that is set, keyed ``"<line>.<currency>"`` (e.g. ``"inpatient.bed_day"``)."""
         out: dict[str, float] = {}
-        for line in (*REFERRAL_LINES, "inpatient"):
+        for line in SERVICES:
             amounts = getattr(self, line)
             if amounts is None:
                 continue
@@ -116,22 +121,35 @@ class _ByLine(_Terms):
         return out
 
 
-class Currencies(_ByLine):
-    """GBP per unit, per service line and currency (prices, unit costs)."""
+def _by_line(name: str, doc: str, referral: type[_Terms], ward: type[_Terms]) -> type[_ByLine]:
+    """A :class:`_ByLine` model with a field per service line (:data:`paysim.model.lines.SERVICE_LINES`): the
+    ``referral`` model for a referral line, ``ward`` for the ward, after checking each model's keys are the line's
+    currencies."""
+    for model, currencies in ((referral, LINE_CURRENCIES), (ward, INPATIENT_CURRENCIES)):
+        if tuple(model.model_fields) != currencies:
+            raise ImportError(
+                f"{model.__name__} has keys {tuple(model.model_fields)}, the lines' currencies are {currencies}"
+            )
+    fields: dict[str, Any] = {
+        line.name: ((referral if line.kind == "referral" else ward) | None, None) for line in SERVICE_LINES
+    }
+    return create_model(name, __base__=_ByLine, __module__=__name__, __doc__=doc, **fields)
 
-    talking_therapies: LineCurrencies | None = None
-    community: LineCurrencies | None = None
-    crisis: LineCurrencies | None = None
-    inpatient: InpatientCurrencies | None = None
+
+Currencies = _by_line(
+    "Currencies",
+    "GBP per unit, per service line and currency (prices, unit costs).",
+    LineCurrencies,
+    InpatientCurrencies,
+)
 
 
-class PlannedUnits(_ByLine):
-    """Units a year, per service line and currency (a blended contract's fixed baseline)."""
-
-    talking_therapies: LineUnits | None = None
-    community: LineUnits | None = None
-    crisis: LineUnits | None = None
-    inpatient: InpatientUnits | None = None
+PlannedUnits = _by_line(
+    "PlannedUnits",
+    "Units a year, per service line and currency (a blended contract's fixed baseline).",
+    LineUnits,
+    InpatientUnits,
+)
 
 
 # --- contract elements shared by rules ---------------------------------------------------------------
@@ -575,19 +593,104 @@ class MHIS(_Terms):
         return self
 
 
-RULES = ("block", "activity", "blended", "capitation", "api")
+@dataclass(frozen=True)
+class ContractRule:
+    """A payment rule's contract side, declared once: its key under ``contracts:`` and the model of its terms.
+
+    Its module of money (``RULE``, a :class:`paysim.money.payment.rule.PaymentRule` of the same name) pays it; the
+    two are the whole rule. Whether it is paid at prices (its terms have ``prices``) or on planned activity (a
+    ``baseline``) is read from its terms, not declared again.
+
+    Attributes
+    ----------
+    name : str
+        The key under ``contracts:`` (``block``).
+    terms : type
+        The pydantic model of its terms (``extra="forbid"``, frozen, every key with a description and range).
+    description : str, optional
+        What ``contracts.<name>`` is, in the scenario's JSON Schema.
+    design_terms : tuple of str
+        Numeric terms, dotted under ``contracts.<name>``, that ``paysim design`` can set to meet a goal (the ones a
+        contract is usually negotiated on), in the order suggested.
+    """
+
+    name: str
+    terms: type[BaseModel]
+    description: str | None = None
+    design_terms: tuple[str, ...] = ()
+
+    @property
+    def priced(self) -> bool:
+        """Whether it pays per unit at prices (its terms have ``prices``)."""
+        return "prices" in self.terms.model_fields
+
+    @property
+    def planned(self) -> bool:
+        """Whether it pays on planned activity (its terms have a ``baseline``)."""
+        return "baseline" in self.terms.model_fields
+
+
+CONTRACT_RULES_GROUP = "paysim.contract_terms"
+"""Entry-point group of payment rules declared outside paysim (a plugin's :class:`ContractRule`, see README
+*Extending paysim*)."""
+
+
+def plugin_declarations(group: str, kind: type) -> list:
+    """The objects of type ``kind`` that installed packages declare under the entry-point ``group``, by name."""
+    found = []
+    for point in sorted(entry_points(group=group), key=lambda point: point.name):
+        declared = point.load()
+        if not isinstance(declared, kind) or declared.name != point.name:
+            raise ImportError(
+                f"entry point {point.name} = {point.value} in group {group}: expected a {kind.__name__} named "
+                f"{point.name!r}, got {declared!r}"
+            )
+        found.append(declared)
+    return found
+
+
+CONTRACT_RULES: tuple[ContractRule, ...] = (
+    ContractRule("block", BlockTerms, design_terms=("annual_value",)),
+    ContractRule("activity", ActivityTerms),
+    ContractRule("blended", BlendedTerms, design_terms=("variable.rate_above", "variable.rate_below")),
+    ContractRule("capitation", CapitationTerms, design_terms=("rate_per_head",)),
+    ContractRule(
+        "api",
+        ApiTerms,
+        "aligned payment and incentive (in force since 2022/23)",
+        design_terms=("baseline.error", "variable.rate_above", "variable.rate_below"),
+    ),
+    *plugin_declarations(CONTRACT_RULES_GROUP, ContractRule),
+)
+"""Every payment rule's contract side, in reporting order (paysim's, then installed plugins' by name)."""
+
+RULES = tuple(rule.name for rule in CONTRACT_RULES)
 """Payment rule names, in reporting order (``blended`` is the 2019/20 design; ``api``, aligned payment and
 incentive, the regime in force for mental health since 2022/23)."""
+if len(set(RULES)) != len(RULES):
+    raise ImportError(f"payment rules declared twice: {', '.join(sorted(n for n in RULES if RULES.count(n) > 1))}")
 
-PLANNED_RULES = ("blended", "api")
+PLANNED_RULES = tuple(rule.name for rule in CONTRACT_RULES if rule.planned)
 """Rules paid on planned activity (a :class:`Baseline`)."""
 
-PRICED_RULES = ("activity", "blended", "api")
+PRICED_RULES = tuple(rule.name for rule in CONTRACT_RULES if rule.priced)
 """Rules paid per unit of activity at prices (their ``uplift`` moves prices; volume pays for growth)."""
 
 
-class Contracts(_Terms):
-    """The payment rules a scenario runs; every rule present is applied to the same Activity."""
+def contract_rule(name: str) -> ContractRule:
+    """The rule of that name; a ValueError naming the rules for any other."""
+    for rule in CONTRACT_RULES:
+        if rule.name == name:
+            return rule
+    raise ValueError(f"unknown payment rule {name!r}; the rules are {', '.join(RULES)}")
+
+
+class _Contracts(_Terms):
+    """The payment rules a scenario runs; every rule present is applied to the same Activity.
+
+    Its fields: who pays for out-of-area placements, then one per rule of :data:`CONTRACT_RULES` (made by
+    :data:`Contracts`), then ``roll_forward`` and ``mhis``.
+    """
 
     oap_paid_by: Literal["provider", "commissioner", "shared"] = Field(
         "provider", description="who pays for out-of-area placement bed days: provider | commissioner | shared"
@@ -595,15 +698,6 @@ class Contracts(_Terms):
     oap_provider_share: Share = Field(
         0.5, description="share of OAP spend the provider pays when oap_paid_by is shared"
     )
-    block: BlockTerms | None = None
-    activity: ActivityTerms | None = None
-    blended: BlendedTerms | None = None
-    capitation: CapitationTerms | None = None
-    api: ApiTerms | None = Field(None, description="aligned payment and incentive (in force since 2022/23)")
-    roll_forward: RollForward | None = Field(
-        None, description="how contract values and prices move each year (for rules that leave out uplift)"
-    )
-    mhis: MHIS | None = Field(None, description="Mental Health Investment Standard check")
 
     @property
     def rules(self) -> list[str]:
@@ -614,6 +708,22 @@ class Contracts(_Terms):
     def provider_oap_share(self) -> float:
         """Share of OAP spend that falls on the provider (1, 0 or ``oap_provider_share``)."""
         return {"provider": 1.0, "commissioner": 0.0}.get(self.oap_paid_by, self.oap_provider_share)
+
+
+Contracts = create_model(
+    "Contracts",
+    __base__=_Contracts,
+    __module__=__name__,
+    __doc__="The payment rules a scenario runs; every rule present is applied to the same Activity.",
+    **{rule.name: (rule.terms | None, Field(None, description=rule.description)) for rule in CONTRACT_RULES},
+    roll_forward=(
+        RollForward | None,
+        Field(None, description="how contract values and prices move each year (for rules that leave out uplift)"),
+    ),
+    mhis=(MHIS | None, Field(None, description="Mental Health Investment Standard check")),
+)
+"""The ``contracts:`` block: a field per rule of :data:`CONTRACT_RULES` (``contracts.block``, ...), so a rule is
+declared once, with its terms."""
 
 
 # --- costs --------------------------------------------------------------------------------------------

@@ -158,10 +158,13 @@ def priced_units(keys: Iterable[str], contracts: Contracts, costs: Costs, activi
 def resolved_uplift(contracts: Contracts, costs: Costs, rule: str) -> float:
     """The yearly change a rule's values and prices move by: its own ``uplift`` if given, else
     ``contracts.roll_forward``'s yearly change with the pay award ``costs.pay_inflation`` (without the agreed
-    growth for a rule paid at prices, :data:`~paysim.model.terms.PRICED_RULES`), else 0."""
+    growth for a rule paid at prices, :data:`~paysim.model.terms.PRICED_RULES`), else 0 (0 too for a rule whose
+    terms have no ``uplift``)."""
     terms = getattr(contracts, rule)
     if terms is None:
         raise ValueError(f"contracts.{rule}: the scenario has no {rule} contract")
+    if "uplift" not in type(terms).model_fields:  # a rule whose terms do not move
+        return 0.0
     if terms.uplift is not None:
         return float(terms.uplift)
     if contracts.roll_forward is not None:
@@ -178,7 +181,7 @@ def contract_terms(contracts: Contracts, costs: Costs) -> Contracts:
     resolved = {}
     for rule in contracts.rules:
         terms = getattr(contracts, rule)
-        if terms.uplift is None:
+        if "uplift" in type(terms).model_fields and terms.uplift is None:
             resolved[rule] = terms.model_copy(update={"uplift": resolved_uplift(contracts, costs, rule)})
     return contracts.model_copy(update=resolved) if resolved else contracts
 

@@ -2,10 +2,10 @@
 
 Replication ``r`` draws every random number from streams seeded with ``(scenario.seed, r, stream name)``
 (see :mod:`paysim.model.streams`), so a replication's result does not depend on which process runs it or on
-which other replications share its chunk. :func:`run_replications` splits ``0 .. reps - 1`` into chunks,
-runs them (in this process, in a local process pool, or on any :class:`concurrent.futures.Executor`
-such as a Dask client's ``client.get_executor()``) and joins the chunks back in replication order: the
-result is bit-identical for any number of workers and any chunk size.
+which other replications share its chunk. :func:`simulate` (the simulating half of :func:`paysim.run`) splits
+``0 .. reps - 1`` into chunks, runs them (in this process, in a local process pool, or on any
+:class:`concurrent.futures.Executor` such as a Dask client's ``client.get_executor()``) and joins the chunks back
+in replication order: the result is bit-identical for any number of workers and any chunk size.
 
 Engines are looked up by name in :data:`ENGINES`; an engine is a module with a function
 ``run(scenario, replications) -> Activity``.
@@ -24,6 +24,7 @@ import multiprocessing
 import numbers
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -124,7 +125,7 @@ def available_cores() -> int:
 
 @contextmanager
 def dask_executor(scheduler: str, workers: int = 1, timeout: str = "10s") -> Iterator[Executor]:
-    """A ``concurrent.futures`` executor on a Dask cluster, for :func:`run_replications`.
+    """A ``concurrent.futures`` executor on a Dask cluster, for :func:`paysim.run` (its ``executor``).
 
     Parameters
     ----------
@@ -219,9 +220,10 @@ def run_chunk(
     return engine_run(engine)(scenario, list(replications))
 
 
-def chunk_replications(reps: int, chunk_size: int) -> list[range]:
-    """Split replications ``0 .. reps - 1`` into consecutive ranges of at most ``chunk_size``."""
-    return [range(start, min(start + chunk_size, reps)) for start in range(0, reps, chunk_size)]
+def chunk_replications(reps: int, chunk_size: int, first: int = 0) -> list[range]:
+    """Split replications ``first .. first + reps - 1`` into consecutive ranges of at most ``chunk_size``."""
+    stop = first + reps
+    return [range(start, min(start + chunk_size, stop)) for start in range(first, stop, chunk_size)]
 
 
 def default_chunk_size(reps: int, workers: int, engine: str = "des") -> int:
@@ -230,7 +232,7 @@ def default_chunk_size(reps: int, workers: int, engine: str = "des") -> int:
     return max(1, min(preferred, math.ceil(reps / workers)))
 
 
-def run_replications(
+def simulate(
     scenario: Scenario,
     reps: int,
     engine: str = "des",
@@ -240,8 +242,10 @@ def run_replications(
     executor: Executor | None = None,
     chunk_runner: ChunkRunner | None = None,
     reuse: LineCache | None = None,
+    first: int = 0,
 ) -> Activity:
-    """Simulate replications ``0 .. reps - 1`` of a scenario and return them as one Activity.
+    """Simulate replications ``first .. first + reps - 1`` of a scenario and return them as one Activity (the
+    simulating half of :func:`paysim.run`, which front ends call instead).
 
     Parameters
     ----------
@@ -272,23 +276,52 @@ def run_replications(
         since an earlier run of the same replications are taken from it, not simulated again (more beds:
         only the ward is simulated). Used only when chunks run in this process (``workers`` 1, no
         ``executor``, the default ``chunk_runner``). Results are identical with or without it.
+    first:
+        The first replication (0 or more): a run in pieces (the app's) simulates ``first .. first + reps - 1``
+        piece by piece, and :meth:`~paysim.activity.Activity.concat` of the pieces is bit for bit the run whole.
 
     Returns
     -------
     Activity
-        Arrays ``[reps, months]`` with rows in replication order ``0 .. reps - 1``, identical for any
+        Arrays ``[reps, months]`` with rows in replication order ``first .. first + reps - 1``, identical for any
         ``workers``, ``chunk_size`` or ``executor``.
 
     Raises
     ------
     RunError
-        On an unknown engine or ``reps``, ``workers`` or ``chunk_size`` below 1.
+        On an unknown engine, ``reps``, ``workers`` or ``chunk_size`` below 1, or ``first`` below 0.
     """
     keeps = footprint.activity_bytes(scenario)
-    chunks = iter_chunks(scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse, keeps)
+    chunks = iter_chunks(
+        scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse, keeps, first
+    )
     with closing(chunks):
         parts = dict(chunks)
     return Activity.concat([parts[index] for index in sorted(parts)])
+
+
+def run_replications(
+    scenario: Scenario,
+    reps: int,
+    engine: str = "des",
+    workers: int = 1,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    executor: Executor | None = None,
+    chunk_runner: ChunkRunner | None = None,
+    reuse: LineCache | None = None,
+) -> Activity:
+    """Deprecated: simulated activity of replications ``0 .. reps - 1``; use :func:`paysim.run` (with
+    ``keep_months=True``, the activity is ``run.activity``) or :func:`paysim.runs.runner.simulate`. Kept for one
+    release; warns when called."""
+    warnings.warn(
+        "paysim.runs.montecarlo.run_replications is deprecated and will be removed in the next release; use "
+        "paysim.run(scenario, RunSettings(reps=..., keep_months=True)).activity, or "
+        "paysim.runs.runner.simulate(scenario, RunSettings(reps=...))",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return simulate(scenario, reps, engine, workers, chunk_size, progress, executor, chunk_runner, reuse)
 
 
 def iter_chunks(
@@ -302,14 +335,15 @@ def iter_chunks(
     chunk_runner: ChunkRunner | None = None,
     reuse: LineCache | None = None,
     keeps: float = 0.0,
+    first: int = 0,
 ) -> Iterator[tuple[int, Activity]]:
-    """Simulate replications ``0 .. reps - 1`` chunk by chunk, yielding ``(chunk number, Activity)`` as each
+    """Simulate replications ``first .. first + reps - 1`` chunk by chunk, yielding ``(chunk number, Activity)`` as each
     chunk finishes (in any order when chunks run in parallel), so that a caller can use each chunk and let it
     go: :mod:`paysim.runs.batch` runs 100,000 replications this way without holding them all.
 
     Chunk ``k`` holds the ``k``-th consecutive range of replications (rows in replication order); joining
-    the chunks in chunk order gives :func:`run_replications`. Parameters are as for
-    :func:`run_replications`, and are checked before anything runs, the run's memory included
+    the chunks in chunk order gives :func:`simulate`. Parameters are as for
+    :func:`simulate`, and are checked before anything runs, the run's memory included
     (:func:`check_memory`; ``keeps``: bytes the caller keeps per replication it is given).
 
     Raises
@@ -321,10 +355,13 @@ def iter_chunks(
     _check_count("workers", workers)
     if chunk_size is not None:
         _check_count("chunk_size", chunk_size)
+    if isinstance(first, bool) or not isinstance(first, numbers.Integral) or first < 0:
+        raise RunError(f"first: must be a whole number >= 0, got {first!r}", parameter="first")
     engine_run(engine)  # fail early, in this process, on an unknown engine
     size = chunk_size if chunk_size is not None else default_chunk_size(reps, workers, engine)
     check_memory(scenario, reps, engine, workers, size, executor, keeps)
-    return _chunks(scenario, chunk_replications(reps, size), engine, workers, progress, executor, chunk_runner, reuse)
+    chunks = chunk_replications(reps, size, first)
+    return _chunks(scenario, chunks, engine, workers, progress, executor, chunk_runner, reuse)
 
 
 def check_memory(
@@ -380,7 +417,7 @@ def _chunks(
     reuse: LineCache | None,
 ) -> Iterator[tuple[int, Activity]]:
     """The work of :func:`iter_chunks`, after its checks (a generator runs nothing until first asked)."""
-    reps = chunks[-1].stop
+    reps = sum(len(chunk) for chunk in chunks)
     report = progress if progress is not None else no_progress
     report(0, reps)
     runner = chunk_runner if chunk_runner is not None else run_chunk

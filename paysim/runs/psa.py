@@ -30,10 +30,11 @@ from paysim.money.finance import Ledger, priced_units
 from paysim.money.payment.schedule import yearly_totals
 from paysim.runs import montecarlo
 from paysim.runs.io import run_columns, run_metadata
-from paysim.runs.montecarlo import default_chunk_size, run_replications
+from paysim.runs.montecarlo import default_chunk_size
 from paysim.runs.results import Run, table_of
 
 if TYPE_CHECKING:
+    from paysim.engines.reuse import LineCache
     from paysim.model.scenario import Scenario
 
 # --- running -------------------------------------------------------------------------------------------
@@ -57,10 +58,11 @@ def run_uncertain(
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
+    first: int = 0,
 ) -> Activity:
-    """Probabilistic sensitivity analysis: replications ``0..reps-1``, each with its own parameter set.
+    """Probabilistic sensitivity analysis: replications ``first .. first + reps - 1``, each with its own parameter set.
 
-    Parameters are as for :func:`paysim.runs.montecarlo.run_replications`. When no uncertain key changes the
+    Parameters are as for :func:`paysim.runs.montecarlo.simulate`. When no uncertain key changes the
     simulation (only contract or cost terms are uncertain) the central scenario is simulated in one
     vectorised batch; otherwise each replication is simulated alone (the vector engine costs the same per
     replication alone as in a batch: about 0.1 s for the default trust over 4 simulated years).
@@ -72,7 +74,7 @@ def run_uncertain(
     """
 
     model, chunk_size, runner = uncertain_plan(scenario, reps, workers, chunk_size)
-    return run_replications(model, reps, engine, workers, chunk_size, progress, executor, chunk_runner=runner)
+    return montecarlo.simulate(model, reps, engine, workers, chunk_size, progress, executor, runner, first=first)
 
 
 def uncertain_plan(
@@ -281,8 +283,28 @@ def simulate(
     progress: Callable[[int, int], None] | None = None,
     executor: Executor | None = None,
     uncertainty: bool = True,
+    first: int = 0,
+    reuse: LineCache | None = None,
+    chunk_size: int | None = None,
+    money: bool = True,
 ) -> Run:
-    """Run a scenario: a PSA if it has an ``uncertain:`` block (and ``uncertainty``), else at central values.
+    """Run a scenario held whole: a PSA if it has an ``uncertain:`` block (and ``uncertainty``), else at central
+    values (what :func:`paysim.run` does with ``keep_months=True``).
+
+    Parameters
+    ----------
+    scenario, reps, engine, workers, progress, executor, chunk_size :
+        As for :func:`paysim.runs.montecarlo.simulate`.
+    uncertainty : bool
+        Each replication with its own parameter set (if the scenario has an ``uncertain:`` block); False: central
+        values.
+    first : int
+        The first replication (a run in pieces; see :func:`paysim.runs.montecarlo.simulate`).
+    reuse : LineCache, optional
+        Lines of earlier runs of the same replications (vector engine, central values, chunks in this process).
+    money : bool
+        Price the run (default); False simulates only: the Run has the activity and the measures' columns, no
+        ledgers (a caller that prices at trial terms of its own, or joins pieces before pricing them).
 
     Returns
     -------
@@ -291,18 +313,48 @@ def simulate(
         parameters) and each replication's scenario.
     """
     if scenario.uncertain is None or not uncertainty:
-        base = central(scenario)
-        activity = run_replications(base, reps, engine, workers, progress=progress, executor=executor)
-        scenarios = [base] * reps
-        ledgers = finance.ledgers(base, activity)
-        params: dict[str, np.ndarray] = {}
+        activity = montecarlo.simulate(
+            central(scenario), reps, engine, workers, chunk_size, progress, executor, reuse=reuse, first=first
+        )
     else:
-        activity = run_uncertain(scenario, reps, engine, workers, progress=progress, executor=executor)
-        replications = np.asarray(activity.replications)
+        activity = run_uncertain(scenario, reps, engine, workers, chunk_size, progress, executor, first=first)
+    return price(scenario, activity, uncertainty, money)
+
+
+def price(scenario: Scenario, activity: Activity, uncertainty: bool = True, money: bool = True) -> Run:
+    """The :class:`~paysim.runs.results.Run` of an activity simulated from ``scenario`` (by :func:`simulate`, or
+    in pieces joined with :meth:`~paysim.activity.Activity.concat`): each rule's whole ledgers, its results table,
+    and at central values the provider's costs and the MHIS test too.
+
+    Parameters
+    ----------
+    scenario : Scenario
+        The scenario simulated; its ``uncertain:`` block (with ``uncertainty``) gives each replication its own
+        parameter set, as it did when simulated.
+    activity : Activity
+        ``[R, months]``, any replications.
+    uncertainty : bool
+        As for :func:`simulate`.
+    money : bool
+        False: no ledgers, costs or MHIS (the table holds the measures only).
+    """
+    replications = np.asarray(activity.replications)
+    costs = None
+    checks: dict[str, finance.MHISCheck] = {}
+    params: dict[str, np.ndarray] = {}
+    if scenario.uncertain is None or not uncertainty:
+        base = central(scenario)
+        scenarios = [base] * activity.n_replications
+        ledgers: dict[str, Ledger] = {}
+        if money:
+            costs = provider_costs(base, activity)
+            ledgers = finance.ledgers(base, activity, costs)
+            checks = finance.mhis(base, ledgers, costs)
+    else:
         scenarios = sampled_scenarios(scenario, replications)
-        ledgers = ledgers_by_replication(scenarios, activity)
+        ledgers = ledgers_by_replication(scenarios, activity) if money else {}
         params = param_columns(scenario, replications)
     columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
     columns.update(run_columns(activity, ledgers, params))
     table = table_of(columns, run_metadata(scenario, activity.engine, activity.n_replications))
-    return Run(scenario, activity.engine, table, ledgers, activity, scenarios)
+    return Run(scenario, activity.engine, table, ledgers, activity, scenarios, costs=costs, mhis=checks)

@@ -8,18 +8,21 @@ replication's scenario.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pyarrow as pa
 
-from paysim.money.finance import Ledger, LedgerTotals
+from paysim.model.terms import RULES
+from paysim.money.finance import Ledger, LedgerTotals, MHISCheck
 from paysim.runs.io import summary
 
 if TYPE_CHECKING:
     from paysim.activity import Activity
     from paysim.model.scenario import Scenario
+    from paysim.money.costs import ProviderCosts
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,12 @@ class Run:
         The scenario of each replication (its own parameter set under uncertainty), if the run kept its months.
     spilled_bytes : int
         Bytes of simulated months that waited on disk between the run's two passes (0 when it fitted in memory).
+    costs : ProviderCosts or None
+        The provider's costs by part and the OAP spend the commissioner pays directly, ``[R, months]``, of a run
+        that kept its months at central values (None otherwise: under uncertainty each replication has its own).
+    mhis : dict of str to MHISCheck
+        The Mental Health Investment Standard per rule, with ``costs`` (empty unless the scenario sets
+        ``contracts.mhis``).
     """
 
     scenario: Scenario
@@ -55,6 +64,23 @@ class Run:
     activity: Activity | None = None
     scenarios: list[Scenario] | None = None
     spilled_bytes: int = 0
+    costs: ProviderCosts | None = None
+    mhis: Mapping[str, MHISCheck] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> list[str]:
+        """Rules with a ledger, in reporting order."""
+        return [rule for rule in RULES if rule in self.ledgers]
+
+    @property
+    def years(self) -> int:
+        """Contract years simulated (the activity's, when kept)."""
+        return self.activity.n_months // 12 if self.activity is not None else self.scenario.years
+
+    @property
+    def has_costs(self) -> bool:
+        """Whether the scenario sets the provider's costs (``costs:``)."""
+        return self.scenario.costs is not None
 
     @property
     def reps(self) -> int:

@@ -25,7 +25,7 @@ from __future__ import annotations
 import numbers
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ from paysim.runs.montecarlo import ENGINES, MAX_REPS, RunError, choose_engine
 from paysim.runs.results import Run
 
 if TYPE_CHECKING:
+    from paysim.activity import Activity
     from paysim.engines.reuse import LineCache
     from paysim.model.scenario import Scenario
 
@@ -69,7 +70,18 @@ class RunSettings:
         ``reps``); default False, a run in bounded memory.
     monthly : path, optional
         A ``.csv`` or ``.parquet`` file to write the monthly table to (bounded-memory runs).
-    memory_budget, spill_folder, reuse, pricing :
+    first : int
+        The first replication (default 0): the run is replications ``first .. first + reps - 1``, so a run in pieces
+        (the app's) joins bit for bit into the run whole (:meth:`paysim.activity.Activity.concat`, then
+        :func:`price`). Only with ``keep_months``.
+    money : bool
+        Price the run (default). False simulates only (with ``keep_months``): ``run.activity`` and the measures'
+        columns, no ledgers; for a caller that prices at trial terms of its own (``design``, ``sensitivity``)
+        or joins pieces before pricing them.
+    reuse : LineCache, optional
+        Lines of earlier runs of the same replications (vector engine, chunks in this process, central values):
+        only the lines whose inputs changed are simulated again; results are identical with or without it.
+    memory_budget, spill_folder, pricing :
         As for :func:`paysim.runs.batch.run_batch` (bounded-memory runs).
     """
 
@@ -86,6 +98,8 @@ class RunSettings:
     spill_folder: str | Path | None = None
     reuse: LineCache | None = None
     pricing: Progress | None = None
+    first: int = 0
+    money: bool = True
 
     def __post_init__(self) -> None:
         _check_count("reps", self.reps, MAX_REPS)
@@ -96,6 +110,12 @@ class RunSettings:
             raise RunError(
                 f"engine {self.engine!r}: unknown engine (available: auto, {', '.join(ENGINES)})", parameter="engine"
             )
+        if isinstance(self.first, bool) or not isinstance(self.first, numbers.Integral) or self.first < 0:
+            raise RunError(f"first: must be a whole number >= 0, got {self.first!r}", parameter="first")
+        if self.first and not self.keep_months:
+            raise RunError("first: a run from a replication other than 0 keeps its months (keep_months=True)")
+        if not self.money and not self.keep_months:
+            raise RunError("money: a run that is not priced keeps its months (keep_months=True)")
         if self.keep_months and self.monthly is not None:
             raise RunError("monthly: a run that keeps its months has them in run.activity; give one or the other")
 
@@ -134,7 +154,17 @@ def run(scenario: Scenario, settings: RunSettings | None = None, **settings_by_n
     engine = settings.chosen_engine
     shared = {"progress": settings.progress, "executor": settings.executor, "uncertainty": settings.uncertainty}
     if settings.keep_months:
-        return psa.simulate(scenario, settings.reps, engine, settings.workers, **shared)
+        return psa.simulate(
+            scenario,
+            settings.reps,
+            engine,
+            settings.workers,
+            **shared,
+            first=settings.first,
+            reuse=settings.reuse,
+            chunk_size=settings.chunk_size,
+            money=settings.money,
+        )
     return batch.run_batch(
         scenario,
         settings.reps,
@@ -150,6 +180,22 @@ def run(scenario: Scenario, settings: RunSettings | None = None, **settings_by_n
     )
 
 
+def simulate(scenario: Scenario, settings: RunSettings) -> Activity:
+    """Simulate only: the activity ``[R, months]`` of :func:`run` with ``settings``, kept whole and not priced
+    (``keep_months=True, money=False`` whatever ``settings`` says), for a caller that prices it itself (at trial
+    terms, on a fixed plan, or once its pieces are joined: :func:`price`)."""
+    activity = run(scenario, replace(settings, keep_months=True, money=False)).activity
+    assert activity is not None  # a run that keeps its months has them
+    return activity
+
+
+def price(scenario: Scenario, activity: Activity, uncertainty: bool = True) -> Run:
+    """The :class:`~paysim.runs.results.Run` of activity simulated from ``scenario`` without its money
+    (``money=False``), such as a run's pieces joined with :meth:`~paysim.activity.Activity.concat`: bit for bit
+    what :func:`run` with ``keep_months=True`` gives for the same replications (see :func:`paysim.runs.psa.price`)."""
+    return psa.price(scenario, activity, uncertainty)
+
+
 def _check_count(name: str, value: object, most: int | None = None) -> None:
     """A whole number from 1 (to ``most``), else a :class:`RunError` naming the parameter."""
     whole = isinstance(value, numbers.Integral) and not isinstance(value, bool)
@@ -158,4 +204,4 @@ def _check_count(name: str, value: object, most: int | None = None) -> None:
         raise RunError(f"{name}: must be a whole number {allowed}, got {value!r}", parameter=name)
 
 
-__all__ = ["Progress", "Run", "RunSettings", "run"]
+__all__ = ["Progress", "Run", "RunSettings", "price", "run", "simulate"]

@@ -9,15 +9,17 @@ values and prices move each year) and schedule (contract years, twelfths, year-t
 never touch an engine: they read ``[replication, month]`` arrays.
 
 Each rule's module declares itself once, as ``RULE`` (a :class:`~paysim.money.payment.rule.PaymentRule`: name, one
-``pay(terms, priced)`` function, label, title, colour); this package finds every module that does, and
-:data:`PAYMENT_RULES` serves them in the order of :data:`paysim.model.terms.RULES`. A rule the contracts know with no
-module, or a module whose rule the contracts do not know, stops the import with a message naming it.
+``pay(terms, priced)`` function, label, title, colour); this package finds every module that does, and those that
+installed packages declare under the entry-point group :data:`PAYMENT_RULES_GROUP`, and :data:`PAYMENT_RULES`
+serves them in the order of :data:`paysim.model.terms.RULES` (the rules' terms,
+:data:`~paysim.model.terms.CONTRACT_RULES`). A rule whose terms have no module, or a module whose rule has no
+terms, stops the import with a message naming it.
 """
 
 import importlib
 import pkgutil
 
-from paysim.model.terms import RULES
+from paysim.model.terms import RULES, plugin_declarations
 from paysim.money.payment.activity import activity_payment
 from paysim.money.payment.api import api_payment
 from paysim.money.payment.blended import blended_payment
@@ -28,23 +30,31 @@ from paysim.money.payment.plan import planned_units
 from paysim.money.payment.roll_forward import yearly_change
 from paysim.money.payment.rule import PaymentRule, PricedActivity
 
+PAYMENT_RULES_GROUP = "paysim.payment_rules"
+"""Entry-point group of payment rules' modules declared outside paysim (a plugin's ``RULE``, see README
+*Extending paysim*); their terms are declared under :data:`paysim.model.terms.CONTRACT_RULES_GROUP`."""
+
 
 def _declared() -> dict[str, PaymentRule]:
-    """Every ``RULE`` declared by a module of this package, by name."""
+    """Every ``RULE`` declared by a module of this package or an installed plugin, by name."""
     found: dict[str, PaymentRule] = {}
-    for module in pkgutil.iter_modules(__path__, f"{__name__}."):
-        rule = getattr(importlib.import_module(module.name), "RULE", None)
+    modules = [
+        (module.name, getattr(importlib.import_module(module.name), "RULE", None))
+        for module in pkgutil.iter_modules(__path__, f"{__name__}.")
+    ]
+    modules += [(f"entry point {rule.name}", rule) for rule in plugin_declarations(PAYMENT_RULES_GROUP, PaymentRule)]
+    for where, rule in modules:
         if isinstance(rule, PaymentRule):
             if rule.name in found:
-                raise ImportError(f"payment rule {rule.name!r} is declared twice (second in {module.name})")
+                raise ImportError(f"payment rule {rule.name!r} is declared twice (second in {where})")
             found[rule.name] = rule
     missing = [name for name in RULES if name not in found]
     unknown = [name for name in found if name not in RULES]
     if missing or unknown:
         raise ImportError(
             f"payment rules and contracts disagree: {', '.join(missing) or 'none'} in paysim.model.terms.RULES "
-            f"without a module declaring RULE; {', '.join(unknown) or 'none'} declared without a place in "
-            "paysim.model.terms.RULES"
+            f"without a module declaring RULE; {', '.join(unknown) or 'none'} declared without terms in "
+            "paysim.model.terms.CONTRACT_RULES"
         )
     return {name: found[name] for name in RULES}
 

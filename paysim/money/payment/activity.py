@@ -49,4 +49,4 @@ def pay(terms: ActivityTerms, priced: PricedActivity) -> Payment:
     return activity_payment(terms, priced.units)
 
 
-RULE = PaymentRule("activity", pay, label="Activity", title="activity", colour="#f58518", priced=True)
+RULE = PaymentRule("activity", pay, label="Activity", title="activity", colour="#f58518")

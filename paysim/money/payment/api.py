@@ -118,5 +118,5 @@ def pay(terms: ApiTerms, priced: PricedActivity) -> Payment:
 
 
 RULE = PaymentRule(
-    "api", pay, label="API", title="API (aligned payment and incentive, since 2022/23)", colour="#72b7b2", priced=True
+    "api", pay, label="API", title="API (aligned payment and incentive, since 2022/23)", colour="#72b7b2"
 )

@@ -98,4 +98,4 @@ def pay(terms: BlendedTerms, priced: PricedActivity) -> Payment:
     )
 
 
-RULE = PaymentRule("blended", pay, label="Blended", title="blended (the 2019/20 design)", colour="#54a24b", priced=True)
+RULE = PaymentRule("blended", pay, label="Blended", title="blended (the 2019/20 design)", colour="#54a24b")

@@ -1,4 +1,5 @@
-"""Units of activity that carry a price or a unit cost, counted from Activity measures.
+"""Units of activity that carry a price or a unit cost, counted from Activity measures: each line declares its
+currencies and the measure each counts (:attr:`paysim.model.lines.ServiceLine.currencies`).
 
 =====================  ===============================================================
 currency key           units per month, ``[replication, month]``
@@ -18,22 +19,17 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 
-SOURCES = {
-    "bed_day": "local_bed_days",
-    "oap_bed_day": "oap_bed_days",
-    "course": "completed",
-}
-"""Measure counted by each currency (``episode`` is ``started``, or ``local_admissions`` for inpatient)."""
+from paysim.model.lines import service_line
 
 
 def measure_for(key: str) -> str:
-    """The Activity measure a currency key counts (``"community.contact"`` -> ``"community.caseload_mean"``)."""
+    """The Activity measure a currency key counts (``"community.contact"`` -> ``"community.caseload_mean"``), as
+    the line declares it; a ValueError naming the line's currencies for a currency it does not have."""
     line, currency = key.split(".")
-    if currency == "contact":
-        return f"{line}.caseload_mean"
-    if currency == "episode":
-        return f"{line}.local_admissions" if line == "inpatient" else f"{line}.started"
-    return f"{line}.{SOURCES[currency]}"
+    currencies = service_line(line).currencies
+    if currency not in currencies:
+        raise ValueError(f"{key}: {line} has no currency {currency!r}; its currencies are {', '.join(currencies)}")
+    return f"{line}.{currencies[currency]}"
 
 
 def currency_units(

@@ -1,9 +1,10 @@
 """What a payment rule declares, once: its name, how it is shown, and one ``pay`` function.
 
 Each rule's module ends with a :class:`PaymentRule` named ``RULE``; :mod:`paysim.money.payment` finds them, checks them
-against the rules the contracts know (:data:`paysim.model.terms.RULES`) and serves them by name
-(:func:`paysim.money.payment.payment_rule`). Every ``pay`` takes the rule's terms (uplifts resolved) and a
-:class:`PricedActivity`, and returns a :class:`~paysim.money.payment.income.Payment`.
+against the rules the contracts know (:data:`paysim.model.terms.CONTRACT_RULES`, each rule's terms) and serves them
+by name (:func:`paysim.money.payment.payment_rule`). A rule is those two declarations: its terms and its module.
+Every ``pay`` takes the rule's terms (uplifts resolved) and a :class:`PricedActivity`, and returns a
+:class:`~paysim.money.payment.income.Payment`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from paysim.model.terms import ContractRule, contract_rule
 from paysim.money.payment.income import Payment
 
 
@@ -64,8 +66,6 @@ class PaymentRule:
         How ``paysim validate`` names it (``"API (aligned payment and incentive, since 2022/23)"``).
     colour : str
         Its colour in every chart.
-    priced : bool
-        Whether it pays per unit at prices (its terms have ``prices``; :attr:`PricedActivity.units` is filled).
     """
 
     name: str
@@ -73,7 +73,16 @@ class PaymentRule:
     label: str
     title: str
     colour: str
-    priced: bool = False
+
+    @property
+    def contract(self) -> ContractRule:
+        """Its contract side: its terms' model and design terms (:data:`paysim.model.terms.CONTRACT_RULES`)."""
+        return contract_rule(self.name)
+
+    @property
+    def priced(self) -> bool:
+        """Whether it pays per unit at prices (its terms have ``prices``; :attr:`PricedActivity.units` is filled)."""
+        return self.contract.priced
 
 
 __all__ = ["PaymentRule", "PricedActivity"]
