@@ -1,23 +1,43 @@
 """How the lines of a trust feed each other, declared once: the order the engines simulate them in.
 
 The crisis team's gatekept referrals become the ward's bed requests, and the ward's discharges become the
-community team's step-downs; talking therapies stands alone. The vector engine simulates the lines in
-:data:`LINES` order (each after every line that feeds it), and :mod:`paysim.engines.reuse` keys a line's
-cached results on the inputs of the lines upstream of it (:func:`upstream`).
+community team's step-downs; talking therapies (and any line a plugin adds) stands alone. The vector engine
+simulates the lines in :data:`LINES` order (each after every line that feeds it), and
+:mod:`paysim.engines.reuse` keys a line's cached results on the inputs of the lines upstream of it
+(:func:`upstream`).
 """
 
 from __future__ import annotations
 
 from paysim.model.lines import SERVICES
 
-LINES = ("talking_therapies", "crisis", "inpatient", "community")
-"""Lines in the order the vector engine simulates them: every line after the lines that feed it."""
-
 FEEDS = (
     ("crisis", "inpatient"),  # gatekept crisis referrals -> bed requests
     ("inpatient", "community"),  # ward discharges -> step-downs
 )
 """``(upstream, downstream)``: the downstream line takes patients from the upstream one."""
+
+
+def _simulation_order() -> tuple[str, ...]:
+    """Every service line once: first the lines that neither feed nor are fed (in reporting order), then the
+    others, each after every line that feeds it (reporting order among those ready at once)."""
+    linked = {line for pair in FEEDS for line in pair}
+    order = [line for line in SERVICES if line not in linked]
+    waiting = [line for line in SERVICES if line in linked]
+    while waiting:
+        ready = next(
+            (line for line in waiting if all(source in order for source, target in FEEDS if target == line)), None
+        )
+        if ready is None:
+            raise ImportError(f"the feeds {FEEDS} go round in a circle")
+        order.append(ready)
+        waiting.remove(ready)
+    return tuple(order)
+
+
+LINES = _simulation_order()
+"""Lines in the order the vector engine simulates them: the lines that stand alone, then every fed line after the
+lines that feed it (``talking_therapies, crisis, inpatient, community`` for paysim's own)."""
 
 PLACEMENT_KEYS = {"inpatient": ("beds", "oap")}
 """Keys of a line's section that decide only where its patients are treated (a local bed or out of area), not whom

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from paysim.model import streams as st
+from paysim.model.plugins import plugin_declarations
 
 REFERRAL_STREAMS = (st.ARRIVALS, st.EPISODE_DAYS, st.PATIENCE)
 """What every referral line draws: arrivals, each referral's episode and patience."""
@@ -51,6 +52,16 @@ class ServiceLine:
     ward_measures : mapping of str to str
         Measures only this line has that count patients it passes to or takes from the ward, so counted only when
         the scenario has one.
+    contacts_per_week : float
+        A referral line's default contacts per person in treatment per week (``costs.contacts_per_week.<name>``).
+    section : type, optional
+        The pydantic model of its ``services.<name>`` block (a :class:`paysim.model.services.ReferralLine` or
+        ``TreatmentLine`` subclass, or one of paysim's own such as ``Community``). None for paysim's own lines,
+        whose models :mod:`paysim.model.services` names; a line from a plugin must give one.
+    staff : type, optional
+        The pydantic model of its ``costs.staff.<name>`` block: :class:`paysim.model.terms.StaffGroup` (its own
+        WTE) or a model without ``wte`` such as ``CommunityStaff`` (WTE, vacancies and agency cover read from
+        ``services.<name>.capacity``, which then has ``funded_wte``). None for paysim's own lines.
     """
 
     name: str
@@ -61,6 +72,9 @@ class ServiceLine:
     currencies: Mapping[str, str] = field(default_factory=lambda: dict(REFERRAL_CURRENCIES), hash=False)
     measures: Mapping[str, str] = field(default_factory=dict, hash=False)
     ward_measures: Mapping[str, str] = field(default_factory=dict, hash=False)
+    contacts_per_week: float = 1.0
+    section: type | None = field(default=None, hash=False)
+    staff: type | None = field(default=None, hash=False)
 
     @property
     def treatment(self) -> bool:
@@ -75,6 +89,10 @@ mean caseload), finished courses (dropouts not counted), started episodes."""
 WARD_CURRENCIES = {"bed_day": "local_bed_days", "oap_bed_day": "oap_bed_days", "episode": "local_admissions"}
 """The ward's currencies: occupied local bed days, out-of-area bed days, local admissions."""
 
+SERVICE_LINES_GROUP = "paysim.service_lines"
+"""Entry-point group of service lines declared outside paysim (a plugin's :class:`ServiceLine`, see README
+*Extending paysim*)."""
+
 SERVICE_LINES: tuple[ServiceLine, ...] = (
     ServiceLine(
         "talking_therapies",
@@ -83,6 +101,7 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
         "talking_therapies",
         (*TREATMENT_STREAMS, st.RECOVERY),
         measures={"started_within_long_standard": "count", "recovered": "count"},
+        contacts_per_week=1.0,
     ),
     ServiceLine(
         "community",
@@ -91,6 +110,7 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
         "core",
         (*TREATMENT_STREAMS, st.STEPDOWN_EPISODE, st.STEPDOWN_PATIENCE),
         ward_measures={"stepdowns": "count"},
+        contacts_per_week=0.5,
     ),
     ServiceLine(
         "crisis",
@@ -99,6 +119,7 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
         "core",
         (*REFERRAL_STREAMS, st.BED_NEED, st.LOS),
         ward_measures={"admissions": "count"},
+        contacts_per_week=3.0,
     ),
     ServiceLine(
         "inpatient",
@@ -108,10 +129,23 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
         (st.ARRIVALS, st.LOS, st.READMISSION, st.READMISSION_DELAY, st.READMISSION_LOS),
         currencies=WARD_CURRENCIES,
     ),
+    *plugin_declarations(SERVICE_LINES_GROUP, ServiceLine),
 )
-"""Every service line, in reporting order."""
+"""Every service line, in reporting order: paysim's, then installed plugins' by name."""
+
+BUILT_IN_LINES = ("talking_therapies", "community", "crisis", "inpatient")
+"""paysim's own lines, whose sections and staff models paysim names; every other line declares its own."""
 
 SERVICES = tuple(line.name for line in SERVICE_LINES)
+if len(set(SERVICES)) != len(SERVICES):
+    raise ImportError(
+        f"service lines declared twice: {', '.join(sorted({n for n in SERVICES if SERVICES.count(n) > 1}))}"
+    )
+for _line in SERVICE_LINES:
+    if _line.name not in BUILT_IN_LINES and (_line.kind != "referral" or _line.section is None or _line.staff is None):
+        raise ImportError(
+            f"service line {_line.name!r}: a line from a plugin is a referral line with its section and staff models"
+        )
 """Every line's name: the services that costs are attributed to (plus ``overheads``)."""
 
 REFERRAL_LINES = tuple(line.name for line in SERVICE_LINES if line.kind == "referral")
@@ -145,11 +179,13 @@ def line_stream(line: str, part: str) -> str:
 
 
 __all__ = [
+    "BUILT_IN_LINES",
     "CORE_SERVICES",
     "LINE_LABELS",
     "REFERRAL_LINES",
     "SERVICES",
     "SERVICE_LINES",
+    "SERVICE_LINES_GROUP",
     "TREATMENT_LINES",
     "ServiceLine",
     "line_stream",

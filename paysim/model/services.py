@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from typing import Annotated
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, create_model, model_validator
 
 from paysim.model.distributions import Duration
 from paysim.model.limits import (
@@ -24,7 +24,7 @@ from paysim.model.limits import (
     YearlyChange,
     why,
 )
-from paysim.model.lines import REFERRAL_LINES
+from paysim.model.lines import REFERRAL_LINES, SERVICE_LINES, SERVICES, service_line
 
 LINES = REFERRAL_LINES
 """Referral-based service lines, in the order they are reported (:data:`paysim.model.lines.REFERRAL_LINES`)."""
@@ -318,16 +318,40 @@ def place_openings(
     return tuple(openings)
 
 
-class Services(_Model):
-    talking_therapies: TalkingTherapies | None = None
-    community: Community | None = None
-    crisis: Crisis | None = None
-    inpatient: Inpatient | None = None
+class _Services(_Model):
+    """The service lines of a scenario: one optional block per line of :data:`paysim.model.lines.SERVICE_LINES`
+    (made by :data:`Services`)."""
 
     @model_validator(mode="after")
-    def _consistent(self) -> Services:
-        if all(getattr(self, name) is None for name in (*LINES, "inpatient")):
-            raise ValueError("at least one service line is needed (talking_therapies, community, crisis, inpatient)")
-        if self.crisis is not None and self.inpatient is None and self.crisis.share_when_full > 0:
+    def _consistent(self) -> _Services:
+        if all(getattr(self, name) is None for name in SERVICES):
+            raise ValueError(f"at least one service line is needed ({', '.join(SERVICES)})")
+        crisis = getattr(self, "crisis", None)
+        if crisis is not None and getattr(self, "inpatient", None) is None and crisis.share_when_full > 0:
             raise ValueError("crisis.admission_share: crisis admissions need services.inpatient")
         return self
+
+
+BUILT_IN_SECTIONS: dict[str, type[_Model]] = {
+    "talking_therapies": TalkingTherapies,
+    "community": Community,
+    "crisis": Crisis,
+    "inpatient": Inpatient,
+}
+"""The models of paysim's own lines' blocks; a line from a plugin names its own (:attr:`ServiceLine.section`)."""
+
+SECTIONS: dict[str, type[BaseModel]] = {
+    line.name: line.section if line.section is not None else BUILT_IN_SECTIONS[line.name] for line in SERVICE_LINES
+}
+"""Every line's block model, by line name, in reporting order."""
+for _name, _section in SECTIONS.items():
+    if service_line(_name).kind == "referral" and not issubclass(_section, ReferralLine):
+        raise ImportError(f"service line {_name!r}: its section {_section.__name__} is not a ReferralLine")
+
+Services = create_model(
+    "Services",
+    __base__=_Services,
+    __module__=__name__,
+    **{name: (section | None, None) for name, section in SECTIONS.items()},  # type: ignore[arg-type]
+)
+"""A scenario's ``services:`` block: a field per service line (:data:`SECTIONS`), unknown keys refused."""

@@ -23,7 +23,6 @@ Currencies (units of activity that can carry a price or a unit cost), per servic
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib.metadata import entry_points
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, Field, create_model, model_validator
@@ -41,6 +40,7 @@ from paysim.model.limits import (
 )
 from paysim.model.lines import REFERRAL_CURRENCIES, SERVICE_LINES, SERVICES, WARD_CURRENCIES
 from paysim.model.lines import REFERRAL_LINES as REFERRAL_LINES  # re-exported: read from the line registry
+from paysim.model.plugins import plugin_declarations as plugin_declarations  # re-exported for rule plugins
 
 _Value = TypeVar("_Value", bound=float)
 Trajectory = _Value | list[_Value]
@@ -635,20 +635,6 @@ CONTRACT_RULES_GROUP = "paysim.contract_terms"
 *Extending paysim*)."""
 
 
-def plugin_declarations(group: str, kind: type) -> list:
-    """The objects of type ``kind`` that installed packages declare under the entry-point ``group``, by name."""
-    found = []
-    for point in sorted(entry_points(group=group), key=lambda point: point.name):
-        declared = point.load()
-        if not isinstance(declared, kind) or declared.name != point.name:
-            raise ImportError(
-                f"entry point {point.name} = {point.value} in group {group}: expected a {kind.__name__} named "
-                f"{point.name!r}, got {declared!r}"
-            )
-        found.append(declared)
-    return found
-
-
 CONTRACT_RULES: tuple[ContractRule, ...] = (
     ContractRule("block", BlockTerms, design_terms=("annual_value",)),
     ContractRule("activity", ActivityTerms),
@@ -772,13 +758,28 @@ class CommunityStaff(_Terms):
     )
 
 
-class Staff(_Terms):
-    """Staff costed per line (a line left out has no staff cost)."""
+BUILT_IN_STAFF: dict[str, type[_Terms]] = {
+    "talking_therapies": StaffGroup,
+    "community": CommunityStaff,
+    "crisis": StaffGroup,
+    "inpatient": StaffGroup,
+}
+"""The staff models of paysim's own lines; a line from a plugin names its own (:attr:`ServiceLine.staff`)."""
 
-    talking_therapies: StaffGroup | None = None
-    community: CommunityStaff | None = None
-    crisis: StaffGroup | None = None
-    inpatient: StaffGroup | None = None
+STAFF_MODELS: dict[str, type[BaseModel]] = {
+    line.name: line.staff if line.staff is not None else BUILT_IN_STAFF[line.name] for line in SERVICE_LINES
+}
+"""Every line's ``costs.staff.<line>`` model, by line name: with ``wte`` the line's own staff, without it the WTE,
+vacancies and agency cover of ``services.<line>.capacity`` (:func:`paysim.money.costs.cost_of_activity`)."""
+
+Staff = create_model(
+    "Staff",
+    __base__=_Terms,
+    __module__=__name__,
+    __doc__="Staff costed per line (a line left out has no staff cost).",
+    **{name: (model | None, None) for name, model in STAFF_MODELS.items()},  # type: ignore[arg-type]
+)
+"""``costs.staff``: a block per service line (:data:`STAFF_MODELS`)."""
 
 
 class Beds(_Terms):
@@ -795,16 +796,20 @@ class Beds(_Terms):
     oap_per_bed_day: BedDayGBP = Field(0.0, description="GBP per out-of-area placement bed day (price paid)")
 
 
-class UnitCosts(_Terms):
-    """Referral lines costed per unit (GBP per unit in year 1), on top of or instead of staff."""
-
-    talking_therapies: LineCurrencies | None = None
-    community: LineCurrencies | None = None
-    crisis: LineCurrencies | None = None
-
+class _UnitCosts(_Terms):
     def items(self) -> dict[str, float]:
         """``{"<line>.<currency>": GBP per unit}`` for every unit cost that is set."""
         return Currencies(**self.model_dump()).items()
+
+
+UnitCosts = create_model(
+    "UnitCosts",
+    __base__=_UnitCosts,
+    __module__=__name__,
+    __doc__="Referral lines costed per unit (GBP per unit in year 1), on top of or instead of staff.",
+    **{name: (LineCurrencies | None, None) for name in REFERRAL_LINES},  # type: ignore[arg-type]
+)
+"""``costs.unit_costs``: a block per referral line."""
 
 
 ContactsPerWeek = Annotated[
@@ -814,12 +819,22 @@ ContactsPerWeek = Annotated[
 """Contacts per person in treatment per week."""
 
 
-class ContactRates(_Terms):
-    """Contacts per person in treatment per week, by line: turns caseloads into contacts."""
-
-    talking_therapies: ContactsPerWeek = Field(1.0, description="contacts per person in treatment per week")
-    community: ContactsPerWeek = Field(0.5, description="contacts per person in treatment per week")
-    crisis: ContactsPerWeek = Field(3.0, description="contacts per person in treatment per week")
+ContactRates = create_model(
+    "ContactRates",
+    __base__=_Terms,
+    __module__=__name__,
+    __doc__="Contacts per person in treatment per week, by line: turns caseloads into contacts.",
+    **{  # type: ignore[arg-type]
+        line.name: (
+            ContactsPerWeek,
+            Field(line.contacts_per_week, description="contacts per person in treatment per week"),
+        )
+        for line in SERVICE_LINES
+        if line.kind == "referral"
+    },
+)
+"""``costs.contacts_per_week``: a rate per referral line, its default the line's
+(:attr:`paysim.model.lines.ServiceLine.contacts_per_week`)."""
 
 
 class Overheads(_Terms):

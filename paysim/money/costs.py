@@ -5,7 +5,8 @@ Cost parts (each GBP per month, ``[replication, month]``), named ``<service>.<it
 ============================  ====================================================================
 ``<line>.staff``              funded WTE x cost per WTE / 12 x ((1 - v) + v x a x (1 + premium)) x pay index,
                               with vacancy rate ``v`` and agency cover ``a``: vacancies save pay, agency cover
-                              costs a premium (community WTE, ``v`` and ``a`` from services.community.capacity;
+                              costs a premium (for community, and any line whose staff model has no
+                              ``wte``, the WTE, ``v`` and ``a`` come from services.<line>.capacity;
                               its funded WTE grows with ``capacity.growth``: ``staff_wte x (1 + growth) ** y``
                               in contract year ``y``)
 ``inpatient.ward``            local beds x fixed cost per bed per year / 12 x pay index
@@ -37,11 +38,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from paysim.activity import Activity
-from paysim.model.lines import SERVICES
+from paysim.model.lines import REFERRAL_LINES, SERVICES
 from paysim.model.terms import CostImprovement, Costs
 from paysim.money.payment.currencies import currency_units
 from paysim.money.payment.schedule import contract_year
@@ -221,7 +223,7 @@ def cost_of_activity(
     month_days: np.ndarray,
     start_month: int,
     beds: int = 0,
-    community_capacity=None,
+    capacities: Mapping[str, Any] | None = None,
     oap_provider_share: float = 1.0,
 ) -> ProviderCosts:
     """Provider costs from activity measures and cost terms (pure; see the module docstring).
@@ -238,9 +240,10 @@ def cost_of_activity(
         Calendar month the horizon starts (for April inflation steps).
     beds : int
         Local adult acute beds (for the fixed ward cost).
-    community_capacity : CommunityCapacity, optional
-        ``services.community.capacity`` (funded WTE and its yearly growth, vacancy rate, agency cover) for
-        community staff.
+    capacities : mapping of str to capacity, optional
+        ``services.<line>.capacity`` of each line in the scenario, by line: for a line whose staff model has no
+        ``wte`` (community's, :data:`paysim.model.terms.STAFF_MODELS`) its funded WTE and their yearly growth,
+        vacancy rate and agency cover (``funded_wte``, ``vacancy_rate``, ``agency_cover``).
     oap_provider_share : float
         Share of OAP spend the provider pays (1 provider, 0 commissioner).
 
@@ -259,10 +262,10 @@ def cost_of_activity(
         group = getattr(costs.staff, line)
         if group is None:
             continue
-        if line == "community":
-            if community_capacity is None:
-                raise ValueError("costs.staff.community: the scenario has no services.community to staff")
-            c = community_capacity
+        if "wte" not in type(group).model_fields:  # staffed from the line's capacity
+            c = (capacities or {}).get(line)
+            if c is None:
+                raise ValueError(f"costs.staff.{line}: the scenario has no services.{line} to staff")
             funded = np.array([c.funded_wte(int(year)) for year in contract_year(months)])  # [month]
             yearly = staff_cost_per_year(
                 funded, group.cost_per_wte, c.vacancy_rate, c.agency_cover, group.agency_premium
@@ -318,6 +321,8 @@ def provider_costs(scenario, activity: Activity) -> ProviderCosts:
         activity.month_days,
         activity.start_month,
         beds=services.inpatient.beds if services.inpatient is not None else 0,
-        community_capacity=services.community.capacity if services.community is not None else None,
+        capacities={
+            line: getattr(services, line).capacity for line in REFERRAL_LINES if getattr(services, line) is not None
+        },
         oap_provider_share=contracts.provider_oap_share if contracts is not None else 1.0,
     )
