@@ -56,12 +56,15 @@ class ServiceLine:
         A referral line's default contacts per person in treatment per week (``costs.contacts_per_week.<name>``).
     section : type, optional
         The pydantic model of its ``services.<name>`` block (a :class:`paysim.model.services.ReferralLine` or
-        ``TreatmentLine`` subclass, or one of paysim's own such as ``Community``). None for paysim's own lines,
-        whose models :mod:`paysim.model.services` names; a line from a plugin must give one.
+        ``TreatmentLine`` subclass, or one of paysim's own such as ``Community``), or its ``"module:Class"``
+        (``"paysim.model.services:Community"``): a plugin's line is read before :mod:`paysim.model.services`
+        can be imported. None for paysim's own lines, whose models :mod:`paysim.model.services` names; a line
+        from a plugin must give one.
     staff : type, optional
         The pydantic model of its ``costs.staff.<name>`` block: :class:`paysim.model.terms.StaffGroup` (its own
         WTE) or a model without ``wte`` such as ``CommunityStaff`` (WTE, vacancies and agency cover read from
-        ``services.<name>.capacity``, which then has ``funded_wte``). None for paysim's own lines.
+        ``services.<name>.capacity``, which then has ``funded_wte``), or its ``"module:Class"``. None for
+        paysim's own lines.
     """
 
     name: str
@@ -73,8 +76,8 @@ class ServiceLine:
     measures: Mapping[str, str] = field(default_factory=dict, hash=False)
     ward_measures: Mapping[str, str] = field(default_factory=dict, hash=False)
     contacts_per_week: float = 1.0
-    section: type | None = field(default=None, hash=False)
-    staff: type | None = field(default=None, hash=False)
+    section: type | str | None = field(default=None, hash=False)
+    staff: type | str | None = field(default=None, hash=False)
 
     @property
     def treatment(self) -> bool:

@@ -4,6 +4,7 @@ service lines (:data:`paysim.model.lines.SERVICE_LINES_GROUP`)."""
 
 from __future__ import annotations
 
+import importlib
 from importlib.metadata import entry_points
 
 
@@ -21,4 +22,21 @@ def plugin_declarations(group: str, kind: type) -> list:
     return found
 
 
-__all__ = ["plugin_declarations"]
+def declared_class(reference: type | str, where: str) -> type:
+    """A class a declaration names: the class itself, or ``"module:Class"`` (entry-point syntax), imported here.
+
+    A service line from a plugin names its section and staff models as ``"module:Class"`` when they cannot be
+    imported yet where the line is declared (:data:`paysim.model.lines.SERVICE_LINES` is read before
+    :mod:`paysim.model.services` and :mod:`paysim.model.terms`, which define the models a section builds on).
+    ``where`` names the declaration in the ImportError for a reference that does not name a class.
+    """
+    if isinstance(reference, type):
+        return reference
+    module, _, name = reference.partition(":")
+    found = getattr(importlib.import_module(module), name, None) if module and name else None
+    if not isinstance(found, type):
+        raise ImportError(f"{where}: {reference!r} does not name a class (expected 'module:Class')")
+    return found
+
+
+__all__ = ["declared_class", "plugin_declarations"]

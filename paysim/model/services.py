@@ -25,6 +25,7 @@ from paysim.model.limits import (
     why,
 )
 from paysim.model.lines import REFERRAL_LINES, SERVICE_LINES, SERVICES, service_line
+from paysim.model.plugins import declared_class
 
 LINES = REFERRAL_LINES
 """Referral-based service lines, in the order they are reported (:data:`paysim.model.lines.REFERRAL_LINES`)."""
@@ -341,7 +342,10 @@ BUILT_IN_SECTIONS: dict[str, type[_Model]] = {
 """The models of paysim's own lines' blocks; a line from a plugin names its own (:attr:`ServiceLine.section`)."""
 
 SECTIONS: dict[str, type[BaseModel]] = {
-    line.name: line.section if line.section is not None else BUILT_IN_SECTIONS[line.name] for line in SERVICE_LINES
+    line.name: BUILT_IN_SECTIONS[line.name]
+    if line.section is None
+    else declared_class(line.section, f"service line {line.name!r}: section")
+    for line in SERVICE_LINES
 }
 """Every line's block model, by line name, in reporting order."""
 for _name, _section in SECTIONS.items():
