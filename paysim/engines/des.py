@@ -38,7 +38,9 @@ import simpy
 
 from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
 from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
+from paysim.model import streams as st
 from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.lines import line_stream
 from paysim.model.scenario import (
     Crisis,
     OutOfArea,
@@ -448,23 +450,23 @@ class TrustModel:
     def _arrival_times(self, name: str, line) -> np.ndarray:
         curve = DemandCurve.for_line(line, self.scenario.start_month)
         start, end = -self.scenario.warmup_days, self.scenario.horizon_days
-        return curve.arrivals(self._rng(f"{name}.arrivals"), start, end)
+        return curve.arrivals(self._rng(line_stream(name, st.ARRIVALS)), start, end)
 
     def _patience(self, name: str, line: ReferralLine, n: int) -> np.ndarray:
         if line.patience_days is None:
             return np.full(n, NEVER)
-        return self._rng(f"{name}.patience").exponential(line.patience_days, n)
+        return self._rng(line_stream(name, st.PATIENCE)).exponential(line.patience_days, n)
 
     def _start_line(self, name: str, team: Team) -> None:
         line = team.line
         times = self._arrival_times(name, line)
         n = len(times)
-        episode = line.episode_days.sample(self._rng(f"{name}.episode_days"), n)
+        episode = line.episode_days.sample(self._rng(line_stream(name, st.EPISODE_DAYS)), n)
         patience = self._patience(name, line, n)
         env = self.env
         if isinstance(line, Crisis) and self.ward is not None:
-            bed_need = self._rng("crisis.bed_need").random(n)
-            los = self.scenario.services.inpatient.los_days.sample(self._rng("crisis.los"), n)
+            bed_need = self._rng(line_stream("crisis", st.BED_NEED)).random(n)
+            los = self.scenario.services.inpatient.los_days.sample(self._rng(line_stream("crisis", st.LOS)), n)
 
             def start(i: int) -> None:
                 share = line.share_when_full if team.full else line.admission_share
@@ -504,7 +506,7 @@ class TrustModel:
     def _start_direct_admissions(self) -> None:
         inpatient = self.scenario.services.inpatient
         times = self._arrival_times("inpatient", inpatient)
-        los = inpatient.los_days.sample(self._rng("inpatient.los"), len(times))
+        los = inpatient.los_days.sample(self._rng(line_stream("inpatient", st.LOS)), len(times))
         self.env.process(arrivals(self.env, times, lambda i: self.env.process(self.stay(los[i]))))
 
     def _after_stay_draws(self) -> Callable[[], tuple[bool, float, float, float, float]]:
@@ -512,11 +514,11 @@ class TrustModel:
         community step-down episode days, step-down patience days)."""
         inpatient = self.scenario.services.inpatient
         community = self.scenario.services.community
-        readmitted = Draws(self._rng("inpatient.readmission"), _uniform)
-        delay = Draws(self._rng("inpatient.readmission_delay"), _uniform)
-        los = Draws(self._rng("inpatient.readmission_los"), inpatient.los_days.sample)
-        episode = Draws(self._rng("community.stepdown_episode"), _sampler(community, "episode"))
-        patience = Draws(self._rng("community.stepdown_patience"), _sampler(community, "patience"))
+        readmitted = Draws(self._rng(line_stream("inpatient", st.READMISSION)), _uniform)
+        delay = Draws(self._rng(line_stream("inpatient", st.READMISSION_DELAY)), _uniform)
+        los = Draws(self._rng(line_stream("inpatient", st.READMISSION_LOS)), inpatient.los_days.sample)
+        episode = Draws(self._rng(line_stream("community", st.STEPDOWN_EPISODE)), _sampler(community, "episode"))
+        patience = Draws(self._rng(line_stream("community", st.STEPDOWN_PATIENCE)), _sampler(community, "patience"))
         window = inpatient.readmission_window_days
         share = inpatient.readmission_share
 

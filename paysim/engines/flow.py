@@ -19,6 +19,11 @@ FEEDS = (
 )
 """``(upstream, downstream)``: the downstream line takes patients from the upstream one."""
 
+PLACEMENT_KEYS = {"inpatient": ("beds", "oap")}
+"""Keys of a line's section that decide only where its patients are treated (a local bed or out of area), not whom
+it passes on: the ward's bed requests, discharges and readmissions are the same whatever its beds and placement
+policy, so moving the beds re-simulates only the queue for them (:mod:`paysim.engines.reuse`)."""
+
 
 def upstream(line: str) -> tuple[str, ...]:
     """The lines that feed ``line`` directly, in :data:`LINES` order."""
@@ -37,6 +42,9 @@ def downstream(line: str) -> tuple[str, ...]:
 def _check_order() -> None:
     if sorted(LINES) != sorted(SERVICES):  # a line left out would come out of the vector engine as zeros
         raise ImportError(f"the engines' line order {LINES} does not hold every service line {SERVICES} once")
+    for line in PLACEMENT_KEYS:
+        if line not in LINES:
+            raise ImportError(f"PLACEMENT_KEYS names {line!r}, which is not a line in {LINES}")
     for source, target in FEEDS:
         if LINES.index(source) >= LINES.index(target):
             raise AssertionError(f"{source} feeds {target} but comes after it in LINES")

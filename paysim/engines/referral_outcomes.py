@@ -46,6 +46,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from paysim.model import streams as st
+from paysim.model.lines import line_stream
 from paysim.model.scenario import ReferralLine, TalkingTherapies, TreatmentLine
 
 FLAGS = ("assessed_only", "dropped_out", "recovers")
@@ -57,7 +59,7 @@ def first_appointment_stream(name: str, line: ReferralLine) -> str | None:
     ``first_appointment_days`` is null (the first appointment at once; nothing drawn) or the line has no such key
     (crisis)."""
     if isinstance(line, TreatmentLine) and line.first_appointment_days is not None:
-        return f"{name}.first_appointment"
+        return line_stream(name, st.FIRST_APPOINTMENT)
     return None
 
 
@@ -72,11 +74,11 @@ def outcome_streams(name: str, line: ReferralLine) -> dict[str, str]:
     streams: dict[str, str] = {}
     if isinstance(line, TreatmentLine):
         if line.treated_share < 1.0:
-            streams["assessment"] = f"{name}.assessment"
+            streams["assessment"] = line_stream(name, st.ASSESSMENT)
         if line.dropout_share > 0.0:
-            streams["dropout"] = f"{name}.dropout"
+            streams["dropout"] = line_stream(name, st.DROPOUT)
     if isinstance(line, TalkingTherapies) and line.recovery_share is not None:
-        streams["recovery"] = "talking_therapies.recovery"
+        streams["recovery"] = line_stream(name, st.RECOVERY)
     return streams
 
 

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from paysim.engines.flow import LINES as LINES  # re-exported: the order is declared in paysim.engines.flow
+from paysim.engines.flow import PLACEMENT_KEYS, downstream, upstream
 from paysim.model.scenario import Scenario
 
 
@@ -55,36 +56,34 @@ def requests_key(scenario: Scenario) -> str:
 
 
 def _inputs(scenario: Scenario) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any] | None]:
-    """``(clock, inputs of each line, inputs of the ward's requests)`` as JSON-like values."""
-    s = scenario.services
-
-    def section(model) -> Any:
-        return None if model is None else model.model_dump(mode="json")
-
+    """``(clock, inputs of each line, what the ward passes on)`` as JSON-like values, derived from the lines'
+    order and feeds (:mod:`paysim.engines.flow`): a line's inputs are its own section, the lines present that it
+    feeds (the crisis team gatekeeps only when there is a ward) and what each line upstream of it passes on,
+    which is that line's inputs without its :data:`~paysim.engines.flow.PLACEMENT_KEYS`. The ward's part is the
+    key of its bed requests (:func:`requests_key`)."""
+    services = scenario.services
     clock = {
         "seed": scenario.seed,
         "warmup_days": scenario.warmup_days,
         "years": scenario.years,
         "start_month": scenario.start_month,
     }
-    ward = section(s.inpatient)
-    community = section(s.community)
-    crisis = {"crisis": section(s.crisis), "gatekeeps_to_a_ward": ward is not None}
-    requests = None
-    stepdowns = None
-    if ward is not None:
-        requests = {"crisis": crisis, "ward": {k: v for k, v in ward.items() if k not in ("beds", "oap")}}
-        # step-downs are always treated, have their first appointment at once and never drop out: community's
-        # treated and dropout shares and first_appointment_days do not reach them
-        stepdown = community and {k: community[k] for k in ("episode_days", "patience_days")}
-        stepdowns = {**requests, "stepdown": stepdown}
-    inputs = {
-        "talking_therapies": section(s.talking_therapies),
-        "crisis": crisis,
-        "inpatient": ward and {"requests": requests, "beds": ward["beds"], "oap": ward["oap"]},
-        "community": {"community": community, "stepdowns": stepdowns},
-    }
-    return clock, inputs, requests
+    sections = {line: getattr(services, line) for line in LINES}
+    inputs: dict[str, Any] = {}
+    passes_on: dict[str, Any] = {}
+    for line in LINES:  # every line after the lines that feed it
+        model = sections[line]
+        if model is None:
+            inputs[line] = passes_on[line] = None
+            continue
+        own = model.model_dump(mode="json")
+        feeds = [target for target in downstream(line) if sections[target] is not None]
+        received = {source: passes_on[source] for source in upstream(line)}
+        inputs[line] = {"own": own, "feeds": feeds, "from": received}
+        placement = PLACEMENT_KEYS.get(line, ())
+        passed = {key: value for key, value in own.items() if key not in placement}
+        passes_on[line] = {"own": passed, "feeds": feeds, "from": received}
+    return clock, inputs, passes_on["inpatient"]
 
 
 def beds_key(crisis_key: str) -> str:

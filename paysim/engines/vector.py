@@ -84,7 +84,9 @@ from paysim.engines.reuse import LineCache, LineResult, beds_key, line_keys, req
 from paysim.engines.seams import Beds, Kernels, TeamDraws, TeamInputs
 from paysim.engines.settings import set_threads as set_threads  # re-exported: threads per run
 from paysim.engines.slots import INF
+from paysim.model import streams as st
 from paysim.model.demand import DemandCurve, month_edges
+from paysim.model.lines import line_stream
 from paysim.model.scenario import Crisis, ReferralLine, Scenario, place_openings, places_by_year
 from paysim.model.streams import stream
 
@@ -275,11 +277,13 @@ class _Chunk:
         :mod:`paysim.engines.referral_outcomes`), and for crisis gatekeeping ``bed_u`` and ``index`` (the
         referral's number in its replication), each ``[R, K]``, sorted by arrival, ``+inf`` padding."""
         line = getattr(self.scenario.services, name)
-        attributes: dict[str, tuple[str, Sampler]] = {"episode": (f"{name}.episode_days", line.episode_days.sample)}
+        attributes: dict[str, tuple[str, Sampler]] = {
+            "episode": (line_stream(name, st.EPISODE_DAYS), line.episode_days.sample)
+        }
         if line.patience_days is not None:
-            attributes["patience"] = (f"{name}.patience", exponential(line.patience_days))
+            attributes["patience"] = (line_stream(name, st.PATIENCE), exponential(line.patience_days))
         if bed_draws:
-            attributes["bed_u"] = ("crisis.bed_need", uniform)
+            attributes["bed_u"] = (line_stream("crisis", st.BED_NEED), uniform)
         outcome_draws = outcome_streams(name, line)
         for key, stream_name in outcome_draws.items():
             attributes[key] = (stream_name, uniform)
@@ -323,16 +327,16 @@ class _Chunk:
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)
         none = np.zeros(0)
         nobody = np.zeros(0, dtype=bool)  # an outcome flag at its key's default
-        arrivals = stream(seed, r, f"{name}.arrivals")
+        arrivals = stream(seed, r, line_stream(name, st.ARRIVALS))
         counts = arrivals.poisson(expected)
         n = int(counts.sum())
         uniforms = arrivals.random(n)
-        episodes = line.episode_days.sample(stream(seed, r, f"{name}.episode_days"), n)
+        episodes = line.episode_days.sample(stream(seed, r, line_stream(name, st.EPISODE_DAYS)), n)
         if line.patience_days is None:
             patience = np.full(n, INF)
         else:
-            patience = stream(seed, r, f"{name}.patience").exponential(line.patience_days, n)
-        bed_need = stream(seed, r, "crisis.bed_need").random(n) if gatekeeping else none
+            patience = stream(seed, r, line_stream(name, st.PATIENCE)).exponential(line.patience_days, n)
+        bed_need = stream(seed, r, line_stream("crisis", st.BED_NEED)).random(n) if gatekeeping else none
         flags = (nobody, nobody, nobody)
         first_appointment = none  # at once
         if uses_outcomes(name, line):
@@ -357,7 +361,9 @@ class _Chunk:
         inpatient = scenario.services.inpatient
         curve = DemandCurve.for_line(inpatient, scenario.start_month)
         direct_t, direct_los = [], []
-        for arrivals_rng, los_rng in zip(self.rngs("inpatient.arrivals"), self.rngs("inpatient.los"), strict=True):
+        for arrivals_rng, los_rng in zip(
+            self.rngs(line_stream("inpatient", st.ARRIVALS)), self.rngs(line_stream("inpatient", st.LOS)), strict=True
+        ):
             times = curve.arrivals(arrivals_rng, -scenario.warmup_days, scenario.horizon_days)
             direct_t.append(times)
             direct_los.append(inpatient.los_days.sample(los_rng, times.size))
@@ -401,8 +407,8 @@ class _Chunk:
         width = requests.time.shape[1]
         patience = community.patience_days
         samplers = {
-            "community.stepdown_episode": community.episode_days.sample,
-            "community.stepdown_patience": exponential(patience) if patience is not None else never,
+            line_stream("community", st.STEPDOWN_EPISODE): community.episode_days.sample,
+            line_stream("community", st.STEPDOWN_PATIENCE): exponential(patience) if patience is not None else never,
         }
         episode, patience_days = (
             np.stack(per_row(sampler, self.rngs(name), [width] * self.rows)) for name, sampler in samplers.items()
@@ -428,7 +434,7 @@ class _Chunk:
         def one(replication: int, numbers: np.ndarray) -> np.ndarray:
             valid = numbers >= 0
             needed = int(numbers[valid].max()) + 1 if valid.any() else 0
-            draws = los_days.sample(stream(seed, int(replication), "crisis.los"), needed)
+            draws = los_days.sample(stream(seed, int(replication), line_stream("crisis", st.LOS)), needed)
             stays = np.zeros(numbers.size)
             stays[valid] = draws[numbers[valid].astype(np.int64)]
             return stays
@@ -450,7 +456,7 @@ class _Arrivals:
         curve = DemandCurve.for_line(line, scenario.start_month)
         self.days = chunk.days
         _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)  # the days of chunk.days
-        self.rngs = chunk.rngs(f"{name}.arrivals")
+        self.rngs = chunk.rngs(line_stream(name, st.ARRIVALS))
         counts = per_row(lambda rng: rng.poisson(expected), self.rngs)
         self.counts = np.stack(counts) if counts else np.zeros((0, 0))
         self.peak_per_day = float(expected.max()) if expected.size else 0.0
@@ -538,9 +544,9 @@ class _AfterStayDraws:
 
     def __init__(self, chunk: _Chunk, inpatient) -> None:
         samplers: dict[str, tuple[str, Sampler]] = {
-            "readmit": ("inpatient.readmission", uniform),
-            "delay": ("inpatient.readmission_delay", uniform),
-            "los": ("inpatient.readmission_los", inpatient.los_days.sample),
+            "readmit": (line_stream("inpatient", st.READMISSION), uniform),
+            "delay": (line_stream("inpatient", st.READMISSION_DELAY), uniform),
+            "los": (line_stream("inpatient", st.READMISSION_LOS), inpatient.los_days.sample),
         }
         self.samplers = samplers
         self.rngs = {key: chunk.rngs(name) for key, (name, _) in samplers.items()}

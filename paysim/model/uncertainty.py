@@ -36,12 +36,12 @@ from scipy import stats
 
 from paysim.model.errors import ScenarioError
 from paysim.model.limits import MAX_CV, MODEL_CONFIG, PARAMETER_LIMIT, why
-from paysim.model.streams import stream
+from paysim.model.streams import UNCERTAIN, stream
 
 if TYPE_CHECKING:
     from paysim.model.scenario import Scenario
 
-STREAM = "uncertain"
+STREAM = UNCERTAIN
 """Name of the random stream each replication's parameter set is drawn from."""
 
 UNCERTAIN_ROOTS = ("services", "contracts", "costs")
