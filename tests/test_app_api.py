@@ -143,7 +143,12 @@ def test_design_choices_for_api(scenario):
     assert names[-3:] == ["api-p-deficit", "api-break-even", "api-equal-shortfall"]
     without_local_rates = scenario.with_overrides({"contracts.api.variable": None})
     assert "api-equal-shortfall" not in [c.name for c in ui.design_choices(without_local_rates)]
-    run = ui.run_money(scenario, run_replications(scenario, 20, engine="vector"))  # priced near its cost
+    # API prices at the unit costs (the file's are 1.2 x them), so the plan that breaks even lies well inside
+    # the design's bounds (at 1.2 x it sits near their edge, -0.5, and moves across it with the draws)
+    at_cost = {"inpatient": {"bed_day": 575, "oap_bed_day": 620}, "community": {"contact": 280}}
+    at_cost |= {"crisis": {"contact": 337.5}, "talking_therapies": {"course": 875}}
+    scenario = scenario.with_overrides({"contracts.api.prices": at_cost})
+    run = ui.run_money(scenario, run_replications(scenario, 20, engine="vector"))
     choice = next(c for c in ui.DESIGN_CHOICES if c.name == "api-break-even")
     result = ui.run_design(run, choice)
     assert result.rule == "api" and result.at_answer["mean_surplus"] == pytest.approx(0.0, abs=1.0)

@@ -15,6 +15,7 @@
     paysim calibrate [DATA] --base SCENARIO --out FILE.yaml [--check] [--holdout N] [--start YYYY-MM]
                      [--oap-return FILE [FILE ...] --provider CODE] [--no-seasonality]
     paysim warm-up
+    paysim app [--port N] [--address A] [--headless]
 
 ``SCENARIO`` is a file or the name of a scenario shipped with paysim (``default``, ``oap-pressure``, ...).
 Bad input (an invalid scenario or ``--set``, an unknown engine, ``--reps 0``, an output file type paysim
@@ -26,10 +27,10 @@ nothing half-written (:mod:`paysim.runs.interrupts`).
 Modules: :mod:`paysim.cli.app` (the Typer app, shared options, input checks, progress),
 :mod:`paysim.cli.display` (tables and number formats), :mod:`paysim.cli.commands` (run, validate, schema,
 compare), :mod:`paysim.cli.decide` (sensitivity, design, report), :mod:`paysim.cli.realism` (realism) and
-:mod:`paysim.cli.calibrate` (calibrate), :mod:`paysim.cli.warmup` (warm-up).
+:mod:`paysim.cli.calibrate` (calibrate), :mod:`paysim.cli.warmup` (warm-up), :mod:`paysim.cli.serve` (app).
 """
 
-from paysim.cli import calibrate, commands, decide, realism, warmup  # noqa: F401  (registers the commands on the app)
+from paysim.cli import calibrate, commands, decide, realism, serve, warmup  # noqa: F401  (registers the commands on the app)
 from paysim.cli.app import app, main
 
 __all__ = ["app", "main"]
