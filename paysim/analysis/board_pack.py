@@ -23,6 +23,7 @@ import numpy as np
 from paysim.activity import Activity
 from paysim.analysis import risk
 from paysim.model.fiscal import financial_year
+from paysim.model.lines import LINE_LABELS, REFERRAL_LINES
 from paysim.model.scenario import Scenario
 from paysim.model.terms import RULES
 from paysim.model.uncertainty import central
@@ -32,8 +33,9 @@ from paysim.money.finance import Ledger, mhis
 RULE_NAMES = {"block": "Block", "activity": "Activity", "blended": "Blended", "capitation": "Capitation", "api": "API"}
 """How each payment rule is named in the pack (as in the app)."""
 
-LINE_NAMES = {"talking_therapies": "Talking therapies", "community": "Community mental health", "crisis": "Crisis"}
-"""Service lines with an access standard, as named in the pack."""
+LINE_NAMES = {line: LINE_LABELS[line] for line in REFERRAL_LINES} | {"community": "Community mental health"}
+"""Referral lines (those with an access standard), as named in the pack: the registry's labels (a plugin's line
+too), community's in full."""
 
 ASSUMPTIONS = {
     "population": "People served",

@@ -322,6 +322,7 @@ def _places(scenario: Scenario, name: str) -> int:
 
 
 def _capacity_keys(name: str) -> tuple[str, ...]:
+    """The keys that set line ``name``'s capacity (a line from a plugin: its ``capacity`` block)."""
     return {
         "talking_therapies": (
             "services.talking_therapies.capacity.courses",
@@ -334,7 +335,7 @@ def _capacity_keys(name: str) -> tuple[str, ...]:
         ),
         "crisis": ("services.crisis.capacity.places",),
         "inpatient": ("services.inpatient.beds",),
-    }[name]
+    }.get(name, (f"services.{name}.capacity",))
 
 
 def _demand_keys(scenario: Scenario, line: str) -> tuple[str, ...]:
