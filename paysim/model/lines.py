@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from paysim.model import streams as st
-from paysim.model.plugins import plugin_declarations
+from paysim.model.plugins import declared_class, plugin_declarations
 
 REFERRAL_STREAMS = (st.ARRIVALS, st.EPISODE_DAYS, st.PATIENCE)
 """What every referral line draws: arrivals, each referral's episode and patience."""
@@ -181,6 +181,18 @@ def line_stream(line: str, part: str) -> str:
     return f"{line}.{part}"
 
 
+def line_models(part: Literal["section", "staff"], built_in: Mapping[str, type]) -> dict[str, type]:
+    """Every line's model of ``part`` (its ``services.<line>`` block, or its ``costs.staff.<line>`` block), by line
+    name in reporting order: paysim's own lines' from ``built_in``, a plugin's line's from its declaration
+    (``"module:Class"``, resolved once the models it builds on are importable)."""
+    return {
+        line.name: built_in[line.name]
+        if getattr(line, part) is None
+        else declared_class(getattr(line, part), f"service line {line.name!r}: {part}")
+        for line in SERVICE_LINES
+    }
+
+
 __all__ = [
     "BUILT_IN_LINES",
     "CORE_SERVICES",
@@ -191,6 +203,7 @@ __all__ = [
     "SERVICE_LINES_GROUP",
     "TREATMENT_LINES",
     "ServiceLine",
+    "line_models",
     "line_stream",
     "service_line",
 ]

@@ -24,8 +24,7 @@ from paysim.model.limits import (
     YearlyChange,
     why,
 )
-from paysim.model.lines import REFERRAL_LINES, SERVICE_LINES, SERVICES, service_line
-from paysim.model.plugins import declared_class
+from paysim.model.lines import REFERRAL_LINES, SERVICES, line_models, service_line
 
 LINES = REFERRAL_LINES
 """Referral-based service lines, in the order they are reported (:data:`paysim.model.lines.REFERRAL_LINES`)."""
@@ -341,12 +340,7 @@ BUILT_IN_SECTIONS: dict[str, type[_Model]] = {
 }
 """The models of paysim's own lines' blocks; a line from a plugin names its own (:attr:`ServiceLine.section`)."""
 
-SECTIONS: dict[str, type[BaseModel]] = {
-    line.name: BUILT_IN_SECTIONS[line.name]
-    if line.section is None
-    else declared_class(line.section, f"service line {line.name!r}: section")
-    for line in SERVICE_LINES
-}
+SECTIONS: dict[str, type[BaseModel]] = line_models("section", BUILT_IN_SECTIONS)
 """Every line's block model, by line name, in reporting order."""
 for _name, _section in SECTIONS.items():
     if service_line(_name).kind == "referral" and not issubclass(_section, ReferralLine):

@@ -38,9 +38,8 @@ from paysim.model.limits import (
     YearlyChange,
     why,
 )
-from paysim.model.lines import REFERRAL_CURRENCIES, SERVICE_LINES, SERVICES, WARD_CURRENCIES
+from paysim.model.lines import REFERRAL_CURRENCIES, SERVICE_LINES, SERVICES, WARD_CURRENCIES, line_models
 from paysim.model.lines import REFERRAL_LINES as REFERRAL_LINES  # re-exported: read from the line registry
-from paysim.model.plugins import declared_class
 from paysim.model.plugins import plugin_declarations as plugin_declarations  # re-exported for rule plugins
 
 _Value = TypeVar("_Value", bound=float)
@@ -767,12 +766,7 @@ BUILT_IN_STAFF: dict[str, type[_Terms]] = {
 }
 """The staff models of paysim's own lines; a line from a plugin names its own (:attr:`ServiceLine.staff`)."""
 
-STAFF_MODELS: dict[str, type[BaseModel]] = {
-    line.name: BUILT_IN_STAFF[line.name]
-    if line.staff is None
-    else declared_class(line.staff, f"service line {line.name!r}: staff")
-    for line in SERVICE_LINES
-}
+STAFF_MODELS: dict[str, type[BaseModel]] = line_models("staff", BUILT_IN_STAFF)
 """Every line's ``costs.staff.<line>`` model, by line name: with ``wte`` the line's own staff, without it the WTE,
 vacancies and agency cover of ``services.<line>.capacity`` (:func:`paysim.money.costs.cost_of_activity`)."""
 
