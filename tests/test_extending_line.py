@@ -94,7 +94,8 @@ def _python(plugin: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def _results(plugin: Path, scenario_file: Path, engine: str, out: Path) -> list[dict[str, str]]:
-    args = ["-m", "paysim", "run", str(scenario_file), "--reps", "3", "--engine", engine, "--no-uncertainty"]
+    args = ["-m", "paysim", "run", str(scenario_file), "--reps", "2", "--engine", engine, "--no-uncertainty"]
+    args += ["--set", "years=1", "--set", "warmup_days=60"]  # one counted year: the SimPy model is the slow side
     done = _python(plugin, *args, "--out", str(out))
     assert "memory_clinic" in done.stdout  # the activity table has the line's rows
     with out.open() as file:
@@ -104,7 +105,7 @@ def _results(plugin: Path, scenario_file: Path, engine: str, out: Path) -> list[
 def test_paysim_run_simulates_the_memory_clinic_alike_in_both_engines(plugin, scenario_file, tmp_path):
     vector = _results(plugin, scenario_file, "vector", tmp_path / "vector.csv")
     des = _results(plugin, scenario_file, "des", tmp_path / "des.csv")
-    assert len(vector) == len(des) == 3
+    assert len(vector) == len(des) == 2
     for measure in MEASURES:
         assert f"memory_clinic.{measure}" in vector[0]
     assert vector[0].keys() == des[0].keys()
@@ -112,7 +113,7 @@ def test_paysim_run_simulates_the_memory_clinic_alike_in_both_engines(plugin, sc
         for column, value in fast.items():
             assert math.isclose(float(value), float(reference[column]), rel_tol=1e-9, abs_tol=1e-9), column
     referrals = [float(row["memory_clinic.referrals"]) for row in vector]
-    assert all(3 * 1000 < n < 3 * 1400 for n in referrals)  # about 1,200 a year over 3 years
+    assert all(1000 < n < 1400 for n in referrals)  # about 1,200 in the one counted year
     assert max(float(row["memory_clinic.wait_days_mean"]) for row in vector) > 0  # 210 places: people wait
 
 
