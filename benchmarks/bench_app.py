@@ -286,20 +286,16 @@ def main() -> None:
         print("cold start, default scenario as shipped; seconds (median of the runs, each run in brackets)")
         print(f"  {'':<34} " + " ".join(f"{step:>18}" for step in COLD_STEPS))
         for launcher in LAUNCHERS:
-            runs = [measure_cold(False, launcher=launcher) for _ in range(args.repeat)]
+            name = "paysim app" if launcher == "paysim" else "streamlit run"
+            sets = [("numba cache warm", [measure_cold(False, launcher=launcher) for _ in range(args.repeat)])]
             if args.fresh:
-                runs_fresh = [measure_cold(True, launcher=launcher)]
-            for label, measured in [("numba cache warm", runs)] + (
-                [("numba cache empty", runs_fresh)] if args.fresh else []
-            ):
+                sets.append(("numba cache empty", [measure_cold(True, launcher=launcher)]))
+            for label, measured in sets:
                 cells = []
                 for step in COLD_STEPS:
                     values = [run[step] for run in measured]
                     cells.append(f"{statistics.median(values):6.2f} [{' '.join(f'{v:.1f}' for v in values)}]")
-                print(
-                    f"  {launcher + ' app' if launcher == 'paysim' else 'streamlit run'} ({label}):".ljust(37)
-                    + " ".join(f"{c:>18}" for c in cells)
-                )
+                print(f"  {name} ({label}):".ljust(37) + " ".join(f"{c:>18}" for c in cells))
         return
     timings = measure_reruns(args.reps, args.years, args.engine)
     print(f"app reruns, default scenario, {args.reps:,} replications x {args.years} years, engine {args.engine}")
