@@ -29,6 +29,7 @@ def main() -> None:
             for stream in (sys.stdout, sys.stderr):
                 with contextlib.suppress(OSError, ValueError):
                     stream.flush()
+            interrupts.release_process_resources()  # what the normal exit below would also release
             os._exit(status)  # every clean-up ran on the way here; a normal exit would wait on the thread
         sys.exit(status)
 

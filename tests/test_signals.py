@@ -223,3 +223,38 @@ def test_the_message_and_status_of_a_stopped_command():
         "paysim: stopped by SIGTERM; wrote only m.csv before, and no temporary file is left"
     )
     assert not isinstance(stop, Exception)  # `except Exception` on the way out does not swallow it
+
+
+LEAVER = textwrap.dedent(
+    """
+    import multiprocessing, os, sys
+    from paysim.runs import interrupts
+
+    context = multiprocessing.get_context("spawn")
+    held = context.Lock(), context.Queue()  # a process pool's queues hold such semaphores
+    if sys.argv[1] == "release":
+        interrupts.release_process_resources()
+    os._exit(130)  # how paysim/__main__.py ends when a stopped pool's thread is still running
+    """
+)
+
+
+@pytest.mark.parametrize("release", [True, False])
+def test_a_hard_exit_after_a_stop_leaves_no_semaphore_for_the_tracker_to_warn_of(tmp_path, release):
+    """The command's stderr after a stop is its one line: multiprocessing's resource tracker, a process of its own
+    sharing that stderr, warns of every semaphore a hard exit left registered. Without the release it does (so
+    this test can tell)."""
+    script = tmp_path / "leaver.py"
+    script.write_text(LEAVER)
+    done = subprocess.run(
+        [sys.executable, str(script), "release" if release else "keep"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert done.returncode == 130
+    if release:
+        assert done.stderr == ""
+    else:
+        assert "leaked semaphore" in done.stderr

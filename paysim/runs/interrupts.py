@@ -93,6 +93,16 @@ def ignoring_interrupts() -> Iterator[None]:
         signal.signal(signal.SIGINT, before)
 
 
+def release_process_resources() -> None:
+    """Before ``os._exit``: run multiprocessing's exit finalizers, as a normal exit does, so the semaphores of a
+    stopped process pool's queues are unlinked and struck off the resource tracker's list. Without this the tracker
+    (a process of its own, writing to the command's stderr) warns of "leaked semaphore objects" after the command's
+    one line. Nothing to do if multiprocessing was never imported."""
+    util = sys.modules.get("multiprocessing.util")
+    if util is not None:
+        util._run_finalizers(0)  # what multiprocessing's own atexit hook runs first
+
+
 def threads_left() -> list[threading.Thread]:
     """Threads other than the main one that a normal exit would wait for (not daemons), still running."""
     return [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
