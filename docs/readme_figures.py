@@ -31,7 +31,7 @@ from paysim.model.scenario import bundled_scenarios, load_scenario, places_by_ye
 from paysim.model.uncertainty import central
 from paysim.money import finance
 from paysim.money.costs import provider_costs
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 WIDTH = "120"
@@ -105,7 +105,7 @@ def library(reps: int = 100) -> str:
     rows = [header, "| --- |" + " ---: |" * len(LIBRARY_FIGURES)]
     for name, path in bundled_scenarios().items():
         scenario = central(load_scenario(path))
-        activity = run_replications(scenario, reps, "vector")
+        activity = simulate(scenario, RunSettings(reps=reps, uncertainty=False))
         checks = {c.name: c for c in realism(scenario, activity, finance.ledgers(scenario, activity))}
         cells = [simulated(checks[key]) if key in checks else "-" for key in LIBRARY_FIGURES]
         rows.append(f"| `{name}` | " + " | ".join(cells) + " |")
@@ -125,7 +125,7 @@ def capacity_growth(reps: int = 100) -> str:
     base = central(load_scenario(bundled_scenarios()["default"]))
     for growth in (0.0, 0.03, 0.05):
         scenario = base.with_overrides({"services.community.capacity.growth": growth})
-        activity = run_replications(scenario, reps, "vector")
+        activity = simulate(scenario, RunSettings(reps=reps, uncertainty=False))
         started = activity.yearly("community.started").sum(axis=0)
         within = activity.yearly("community.started_within_standard").sum(axis=0) / started
         waited = np.nan_to_num(activity["community.wait_days_mean"]) * activity["community.started"]
