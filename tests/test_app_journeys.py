@@ -272,12 +272,17 @@ def test_levers_for_the_largest_drivers():
     assert moved.contracts.capitation.outcomes.share == pytest.approx(0.2)
 
 
-def test_the_engine_warms_up_in_the_background():
+def test_the_engine_warms_up_in_the_background(monkeypatch):
+    from paysim.app_support import warm
     from paysim.app_support.warm import start_warm_up
 
+    monkeypatch.setattr(warm, "_WARMED", set())  # a process that has not warmed the engine yet
     warming = start_warm_up("vector")
+    assert warming.thread is not None
     assert warming.wait(timeout=300) and warming.done
     assert warming.problem is None and warming.seconds is not None and warming.seconds > 0
+    again = start_warm_up("vector")  # as after paysim app, which warms the engine before serving the page
+    assert again.thread is None and again.done and again.seconds == 0.0 and again.problem is None
     failing = start_warm_up("no-such-engine")
     assert failing.wait(timeout=60)
     assert failing.problem  # the page's own run reports the problem; the warm-up only logs it

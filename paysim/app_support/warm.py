@@ -7,7 +7,8 @@ in about a second). :func:`start_warm_up` runs one replication of the engines' o
 (:func:`paysim.engines.warm.warm_up_scenario`, which reaches every kernel) in a daemon thread from the server's
 first page; the page draws its title, scenario and explanation
 meanwhile, and the first run starts at once beside it: a kernel still compiling is waited for (numba compiles
-each once, under its own lock), and :attr:`WarmUp.done` tells the page whether to say so.
+each once, under its own lock), and :attr:`WarmUp.done` tells the page whether to say so. An engine already
+warmed in this process (by ``paysim app``, which warms it before its server answers) is not warmed again.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from paysim.engines.warm import warm_up_scenario
 from paysim.runs.runner import RunSettings, simulate
 
 logger = logging.getLogger(__name__)
+
+_WARMED: set[str] = set()
+"""Engines :func:`warm_up_engine` has warmed in this process (their kernels are loaded: nothing left to do)."""
 
 
 @dataclass
@@ -59,10 +63,14 @@ def warm_up_engine(engine: str = "vector") -> None:
     """Simulate one replication of the warm-up trust (the one ``paysim warm-up`` compiles with) on ``engine``,
     which compiles its kernels into numba's on-disk cache the first time and loads them from there after."""
     simulate(warm_up_scenario(), RunSettings(reps=1, engine=engine, uncertainty=False))
+    _WARMED.add(engine)
 
 
 def start_warm_up(engine: str = "vector") -> WarmUp:
-    """Start :func:`warm_up_engine` in a daemon thread and return at once."""
+    """Start :func:`warm_up_engine` in a daemon thread and return at once; a warm-up already done, with no
+    thread and 0 seconds, if this process has warmed ``engine`` before."""
+    if engine in _WARMED:
+        return WarmUp(seconds=0.0)
     warm = WarmUp()
 
     def work() -> None:
