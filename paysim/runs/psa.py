@@ -23,7 +23,7 @@ import numpy as np
 
 from paysim.activity import Activity
 from paysim.model.terms import PLANNED_RULES, Costs
-from paysim.model.uncertainty import central, param_columns, sampled_scenarios
+from paysim.model.uncertainty import central, columns_of_sets, sample, sampled_scenarios, scenarios_of_sets
 from paysim.money import finance
 from paysim.money.costs import provider_costs
 from paysim.money.finance import Ledger, priced_units
@@ -351,9 +351,10 @@ def price(scenario: Scenario, activity: Activity, uncertainty: bool = True, mone
             ledgers = finance.ledgers(base, activity, costs)
             checks = finance.mhis(base, ledgers, costs)
     else:
-        scenarios = sampled_scenarios(scenario, replications)
+        values = sample(scenario, replications)
+        scenarios = scenarios_of_sets(scenario, values)
         ledgers = ledgers_by_replication(scenarios, activity) if money else {}
-        params = param_columns(scenario, replications)
+        params = columns_of_sets(scenario, values)
     columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
     columns.update(run_columns(activity, ledgers, params))
     table = table_of(columns, run_metadata(scenario, activity.engine, activity.n_replications))
