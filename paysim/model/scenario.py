@@ -141,6 +141,32 @@ class Scenario(_Model):
         data = self.model_dump(mode="json", exclude_none=True)
         return scenario_from_dict(apply_overrides(data, overrides), source=f"scenario {self.name!r}")
 
+    def with_values(self, values: Mapping[str, int | float]) -> Scenario:
+        """:meth:`with_overrides` for numbers at keys the scenario already has (a replication's parameter set),
+        made cheaply: only the models along the changed keys are copied and validated again (their fields'
+        limits and their own checks, e.g. ``admission_share_when_full >= admission_share``); every other part
+        is shared with this scenario.
+
+        Equal to ``with_overrides(values)`` (same model dump); any problem -- a value out of its key's range, a
+        key the scenario does not hold, a scenario with an ``uncertain:`` block to pin -- goes the way of
+        :meth:`with_overrides`, which raises the same :class:`ScenarioError` it always has.
+        """
+        tree: dict[str, Any] = {}
+        for key, value in values.items():
+            *parents, leaf = key.split(".")
+            node = tree
+            for part in parents:
+                node = node.setdefault(part, {})
+                if not isinstance(node, dict):  # a key and a key below it: let with_overrides say so
+                    return self.with_overrides(values)
+            node[leaf] = value
+        if self.uncertain is not None:
+            return self.with_overrides(values)
+        try:
+            return _replaced(self, tree)
+        except (ValidationError, _NotANumberKey):
+            return self.with_overrides(values)
+
     def to_yaml(self) -> str:
         """The scenario as YAML text that loads back to an equal scenario."""
         return yaml.safe_dump(self.model_dump(mode="json", exclude_none=True), sort_keys=False)
@@ -501,6 +527,39 @@ def apply_overrides(
         node[parts[-1]] = value
         _pin(result, key)
     return result
+
+
+class _NotANumberKey(Exception):
+    """A key of :meth:`Scenario.with_values` that does not lead through models to a number already set."""
+
+
+def _replaced(model: BaseModel, tree: Mapping[str, Any]) -> BaseModel:
+    """``model`` with the numbers of ``tree`` (``{field: number or subtree}``) set, validated again level by level.
+
+    Each model on a changed path is validated from its own fields (unset ones left out, as ``exclude_none``
+    dumps them), its unchanged children passed as the instances they are (pydantic does not validate an
+    instance again), so its field limits and its own checks run, and nothing else does.
+
+    Raises
+    ------
+    pydantic.ValidationError
+        A changed value the model does not allow.
+    _NotANumberKey
+        A key that is not a number of the scenario (a mapping or a missing key: :meth:`Scenario.with_overrides`
+        handles those).
+    """
+    data = {name: value for name, value in model.__dict__.items() if value is not None}
+    for name, change in tree.items():
+        current = data.get(name)
+        if isinstance(change, Mapping):
+            if not isinstance(current, BaseModel):
+                raise _NotANumberKey(name)
+            data[name] = _replaced(current, change)
+        else:
+            if isinstance(current, bool) or not isinstance(current, int | float):
+                raise _NotANumberKey(name)
+            data[name] = change
+    return type(model).model_validate(data)
 
 
 def _pin(data: dict[str, Any], key: str) -> None:

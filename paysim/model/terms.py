@@ -25,6 +25,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
 
+import numpy as np
 from pydantic import BaseModel, Field, create_model, model_validator
 
 from paysim.model.limits import (
@@ -115,9 +116,9 @@ class _ByLine(_Terms):
             amounts = getattr(self, line)
             if amounts is None:
                 continue
-            for currency, value in amounts.model_dump().items():
+            for currency, value in dict(amounts).items():  # as held: arrays [R, 1] for rows priced at once
                 if value is not None:
-                    out[f"{line}.{currency}"] = float(value)
+                    out[f"{line}.{currency}"] = value if isinstance(value, np.ndarray) else float(value)
         return out
 
 
@@ -797,7 +798,7 @@ class Beds(_Terms):
 class _UnitCosts(_Terms):
     def items(self) -> dict[str, float]:
         """``{"<line>.<currency>": GBP per unit}`` for every unit cost that is set."""
-        return Currencies(**self.model_dump()).items()
+        return Currencies.model_construct(**dict(self)).items()  # the same line models, validated already
 
 
 UnitCosts = create_model(

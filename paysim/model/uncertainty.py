@@ -26,6 +26,7 @@ value itself), ``beta`` (mean, sd, on low..high, default 0..1).
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -69,16 +70,23 @@ class _Spec(BaseModel):
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         """Quantile function: values at probabilities ``u`` (array, 0..1)."""
-        return np.asarray(self.frozen().ppf(u), dtype=float)
+        return np.asarray(_frozen(self).ppf(u), dtype=float)
 
     def support(self) -> tuple[float, float]:
         """The smallest and largest values the distribution can take (1e-9 tails for unbounded ones)."""
-        low, high = self.frozen().support()
+        low, high = _frozen(self).support()
         if not np.isfinite(low):
             low = self.ppf(np.array(1e-9))
         if not np.isfinite(high):
             high = self.ppf(np.array(1 - 1e-9))
         return float(low), float(high)
+
+
+@functools.lru_cache(maxsize=1024)
+def _frozen(spec: _Spec) -> Any:
+    """``spec.frozen()``, made once per distribution (scipy takes about 0.5 ms to freeze one; a run draws every
+    chunk's parameter sets from the same few)."""
+    return spec.frozen()
 
 
 class Uniform(_Spec):
@@ -380,11 +388,27 @@ def central(scenario: Scenario) -> Scenario:
     return scenario.model_copy(update={"uncertain": None})
 
 
+def whole_keys(scenario: Scenario) -> list[bool]:
+    """For each uncertain key (in the order of ``uncertain.names``), whether the scenario holds a whole number
+    there (:func:`is_whole`), read from one dump of the scenario."""
+    if scenario.uncertain is None:
+        return []
+    data = central(scenario).model_dump(mode="json", exclude_none=True)
+    whole = []
+    for key in scenario.uncertain.names:
+        node: Any = data
+        for part in key.split("."):
+            node = node[part]
+        whole.append(isinstance(node, int) and not isinstance(node, bool))
+    return whole
+
+
 def sample(scenario: Scenario, replications: Sequence[int] | np.ndarray) -> np.ndarray:
     """Each replication's parameter set, ``[len(replications), P]`` in the order of ``uncertain.names``.
 
     Replication ``r`` uses stream ``(scenario.seed, r, "uncertain")`` alone, so its draw is the same in any
-    chunk. Whole-number keys are rounded.
+    chunk; each parameter's quantile function runs once over all the replications. Whole-number keys are
+    rounded.
     """
     uncertain = scenario.uncertain
     if uncertain is None:
@@ -395,34 +419,48 @@ def sample(scenario: Scenario, replications: Sequence[int] | np.ndarray) -> np.n
     z = z.reshape(len(replications), len(names))
     u = stats.norm.cdf(z @ chol.T)
     values = np.column_stack([spec.ppf(u[:, i]) for i, spec in enumerate(uncertain.parameters.values())])
-    base = central(scenario)
-    for i, key in enumerate(names):
-        if is_whole(base, key):
+    for i, whole in enumerate(whole_keys(scenario)):
+        if whole:
             values[:, i] = np.round(values[:, i])
     return values.reshape(len(replications), len(names))
 
 
-def overrides_of(scenario: Scenario, row: np.ndarray) -> dict[str, Any]:
-    """One parameter set as ``{dotted key: value}`` (whole-number keys as int)."""
+def overrides_of(scenario: Scenario, row: np.ndarray, whole: Sequence[bool] | None = None) -> dict[str, Any]:
+    """One parameter set as ``{dotted key: value}`` (whole-number keys as int; ``whole`` is
+    :func:`whole_keys`, given when known)."""
     assert scenario.uncertain is not None
-    base = central(scenario)
+    if whole is None:
+        whole = whole_keys(scenario)
     return {
-        key: int(value) if is_whole(base, key) else float(value)
-        for key, value in zip(scenario.uncertain.names, row, strict=True)
+        key: int(value) if whole_number else float(value)
+        for key, value, whole_number in zip(scenario.uncertain.names, row, whole, strict=True)
     }
 
 
 def sampled_scenarios(scenario: Scenario, replications: Sequence[int] | np.ndarray) -> list[Scenario]:
     """The scenario of each replication: central values with that replication's parameter set."""
-    base = central(scenario)
     if scenario.uncertain is None:
-        return [base] * len(replications)
-    return [base.with_overrides(overrides_of(scenario, row)) for row in sample(scenario, replications)]
+        return [central(scenario)] * len(replications)
+    return scenarios_of_sets(scenario, sample(scenario, replications))
+
+
+def scenarios_of_sets(scenario: Scenario, values: np.ndarray) -> list[Scenario]:
+    """The scenario of each parameter set (rows of :func:`sample`, ``[R, P]``): central values with the row's
+    values set (:meth:`~paysim.model.scenario.Scenario.with_values`, the same as ``with_overrides`` but
+    validating only the parts that change)."""
+    base = central(scenario)
+    whole = whole_keys(scenario)
+    return [base.with_values(overrides_of(scenario, row, whole)) for row in values]
 
 
 def param_columns(scenario: Scenario, replications: Sequence[int] | np.ndarray) -> dict[str, np.ndarray]:
     """Results-table columns ``param.<dotted key>`` holding each replication's sample, ``{name: [R]}``."""
     if scenario.uncertain is None:
         return {}
-    values = sample(scenario, replications)
+    return columns_of_sets(scenario, sample(scenario, replications))
+
+
+def columns_of_sets(scenario: Scenario, values: np.ndarray) -> dict[str, np.ndarray]:
+    """:func:`param_columns` of parameter sets already drawn (rows of :func:`sample`, ``[R, P]``)."""
+    assert scenario.uncertain is not None
     return {f"param.{key}": values[:, i] for i, key in enumerate(scenario.uncertain.names)}

@@ -161,7 +161,7 @@ def cost_improvement(
     zeros = np.zeros(shape)
     fixed = zeros if fixed_overheads is None else zeros + fixed_overheads
     out = {name: part if name in BOUGHT_IN else part * factor for name, part in parts.items()}
-    if fixed_overheads is not None or share_of_direct:
+    if fixed_overheads is not None or np.any(share_of_direct):
         out["overheads"] = fixed * factor + share_of_direct * sum(out.values(), zeros)
     controllable = sum((part for name, part in parts.items() if name not in BOUGHT_IN), zeros)
     gross = controllable * (1.0 + share_of_direct) + fixed  # what the programme works on, before any CIP
@@ -266,7 +266,8 @@ def cost_of_activity(
             c = (capacities or {}).get(line)
             if c is None:
                 raise ValueError(f"costs.staff.{line}: the scenario has no services.{line} to staff")
-            funded = np.array([c.funded_wte(int(year)) for year in contract_year(months)])  # [month]
+            by_year = [np.atleast_1d(c.funded_wte(year)) for year in range(months // 12)]  # each [1] or [R, 1]
+            funded = np.concatenate(by_year, axis=-1)[..., contract_year(months)]  # [month], or [R, month]
             yearly = staff_cost_per_year(
                 funded, group.cost_per_wte, c.vacancy_rate, c.agency_cover, group.agency_premium
             )
@@ -277,28 +278,28 @@ def cost_of_activity(
         parts[f"{line}.staff"] = zeros + yearly / 12.0 * pay
 
     bed_terms = costs.beds
-    if beds and bed_terms.fixed_per_bed_per_year:
+    if np.any(beds) and np.any(bed_terms.fixed_per_bed_per_year):  # (any row's, for terms per row)
         parts["inpatient.ward"] = zeros + beds * bed_terms.fixed_per_bed_per_year / 12.0 * pay
-    if bed_terms.per_occupied_bed_day and "inpatient.local_bed_days" in measures:
+    if np.any(bed_terms.per_occupied_bed_day) and "inpatient.local_bed_days" in measures:
         parts["inpatient.bed_days"] = measures["inpatient.local_bed_days"] * bed_terms.per_occupied_bed_day * price
     commissioner_oap = zeros.copy()
-    if bed_terms.oap_per_bed_day and "inpatient.oap_bed_days" in measures:
+    if np.any(bed_terms.oap_per_bed_day) and "inpatient.oap_bed_days" in measures:
         oap = measures["inpatient.oap_bed_days"] * bed_terms.oap_per_bed_day * price
         parts["inpatient.oap"] = oap * oap_provider_share
         commissioner_oap = oap * (1.0 - oap_provider_share)
 
     unit_costs = costs.unit_costs.items()
-    units = currency_units(unit_costs, measures, month_days, costs.contacts_per_week.model_dump())
+    units = currency_units(unit_costs, measures, month_days, dict(costs.contacts_per_week))
     for key, unit_cost in unit_costs.items():
         parts[key] = units[key] * unit_cost * price
 
     overheads = costs.overheads
     if costs.cip is not None:
-        fixed = overheads.per_year / 12.0 * price if overheads.per_year else None
+        fixed = overheads.per_year / 12.0 * price if np.any(overheads.per_year) else None
         parts, savings = cost_improvement(costs.cip, parts, shape, fixed, overheads.share_of_direct)
         return ProviderCosts(parts, commissioner_oap, savings)
     direct = sum(parts.values(), zeros)
-    if overheads.per_year or overheads.share_of_direct:
+    if np.any(overheads.per_year) or np.any(overheads.share_of_direct):
         parts["overheads"] = overheads.per_year / 12.0 * price + overheads.share_of_direct * direct
     return ProviderCosts(parts, commissioner_oap)
 

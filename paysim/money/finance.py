@@ -149,7 +149,7 @@ class LedgerTotals:
 def priced_units(keys: Iterable[str], contracts: Contracts, costs: Costs, activity: Activity) -> dict[str, np.ndarray]:
     """Units per month of every currency key (``"inpatient.bed_day"``, ...), ``{key: [replication, month]}``;
     OAP bed days count only the share the provider buys (``contracts.oap_paid_by``)."""
-    units = currency_units(keys, activity.monthly, activity.month_days, costs.contacts_per_week.model_dump())
+    units = currency_units(keys, activity.monthly, activity.month_days, dict(costs.contacts_per_week))
     if "inpatient.oap_bed_day" in units:  # a price pays only for the OAP bed days the provider buys
         units["inpatient.oap_bed_day"] = units["inpatient.oap_bed_day"] * contracts.provider_oap_share
     return units
@@ -166,7 +166,7 @@ def resolved_uplift(contracts: Contracts, costs: Costs, rule: str) -> float:
     if "uplift" not in type(terms).model_fields:  # a rule whose terms do not move
         return 0.0
     if terms.uplift is not None:
-        return float(terms.uplift)
+        return terms.uplift + 0.0  # a float (or one per row, [R, 1])
     if contracts.roll_forward is not None:
         return yearly_change(contracts.roll_forward, costs.pay_inflation, prices=rule in PRICED_RULES)
     return 0.0

@@ -197,14 +197,21 @@ def run_batch(
     # generator is collected
     with ChunkStore(budget, spill_folder) as store, closing(chunks):
         units: dict[int, dict[str, np.ndarray]] = {}
+        built: dict[int, list[Scenario]] = {}
         for index, activity in chunks:  # pass 1: simulate, keep each chunk and its rows' yearly planned units
             if plan_on_expected:
-                units[index] = psa.yearly_units(scenarios_of(activity), activity)
+                built[index] = scenarios_of(activity)  # kept for pass 2: each row's scenario is built once
+                units[index] = psa.yearly_units(built[index], activity)
             store.put(index, activity)
             engine_name = activity.engine
         level = _level(units, reps, shared=not uncertain) if plan_on_expected else None
         metadata = run_metadata(scenario, engine_name, reps)
-        priced = (_price(store.take(index), scenarios_of, level) for index in range(len(store)))
+
+        def chunk_priced(index: int) -> _Priced:
+            activity = store.take(index)
+            return _price(activity, built.pop(index) if index in built else scenarios_of(activity), level)
+
+        priced = (chunk_priced(index) for index in range(len(store)))
         report = pricing if pricing is not None else no_progress
         report(0, reps)
         if monthly is None:
@@ -268,9 +275,10 @@ class _Priced:
     activity: Activity
 
 
-def _price(activity: Activity, scenarios_of: Callable[[Activity], list[Scenario]], level) -> _Priced:
-    """Price one chunk with the run's planned baselines' ``level`` (``{key: [year]}`` units, or None)."""
-    ledgers = psa.ledgers_by_replication(scenarios_of(activity), activity, level)
+def _price(activity: Activity, scenarios: list[Scenario], level) -> _Priced:
+    """Price one chunk, row ``i`` with ``scenarios[i]``, with the run's planned baselines' ``level``
+    (``{key: [year]}`` units, or None)."""
+    ledgers = psa.ledgers_by_replication(scenarios, activity, level)
     columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
     columns.update(run_columns(activity, ledgers))
     totals = {rule: finance.LedgerTotals.of(ledger) for rule, ledger in ledgers.items()}

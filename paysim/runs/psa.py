@@ -3,7 +3,8 @@ parameter set (drawn by :mod:`paysim.model.uncertainty`), and price each replica
 
 Replication ``r`` is simulated alone with ``scenario.with_overrides(sample_r)``; when only contract or cost
 keys are uncertain the central scenario is simulated in one batch instead. Its ledgers are computed with
-that same scenario (payment terms and costs may be uncertain too).
+that same scenario (payment terms and costs may be uncertain too), a chunk of replications at once: each number
+that differs between them an array ``[R, 1]`` of their values (:func:`stacked`).
 
 **Planned baselines under PSA.** A blended or API plan of source ``expected`` (and year 1 of a ``last_year``
 plan) is set on the expected activity; under parameter uncertainty that is the mean over *all* replications
@@ -17,16 +18,18 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from pydantic import BaseModel
 
 from paysim.activity import Activity
 from paysim.model.terms import PLANNED_RULES, Costs
-from paysim.model.uncertainty import central, param_columns, sampled_scenarios
-from paysim.money import finance
+from paysim.model.uncertainty import central, columns_of_sets, sample, sampled_scenarios, scenarios_of_sets
+from paysim.money import finance, payment
 from paysim.money.costs import provider_costs
 from paysim.money.finance import Ledger, priced_units
+from paysim.money.payment import payment_rule
 from paysim.money.payment.schedule import yearly_totals
 from paysim.runs import montecarlo
 from paysim.runs.io import run_columns, run_metadata
@@ -154,6 +157,9 @@ def yearly_units(scenarios: Sequence[Scenario], activity: Activity) -> dict[str,
     this (small) instead of the rows' monthly activity.
     """
 
+    one = stacked(scenarios)
+    if one is not None:
+        return {key: yearly_totals(values) for key, values in planned_rule_units(one, activity).items()}
     out: dict[str, np.ndarray] = {}
     for scenario, index in _groups(scenarios):
         for key, values in planned_rule_units(scenario, rows(activity, index)).items():
@@ -192,8 +198,10 @@ def ledgers_by_replication(
     Parameters
     ----------
     scenarios : sequence of Scenario
-        ``scenarios[i]`` prices and costs row ``i``; rows sharing one scenario *object* are computed
-        together (pass the same object, e.g. ``[base] * R``, for a common scenario).
+        ``scenarios[i]`` prices and costs row ``i``. Rows whose scenarios differ only in numbers (a PSA's
+        parameter sets) are priced at once, each with its own terms (:func:`stacked`); otherwise rows sharing one
+        scenario *object* are computed together (pass the same object, e.g. ``[base] * R``, for a common
+        scenario).
     activity : Activity
         ``[R, months]``.
     level : mapping, optional
@@ -212,6 +220,9 @@ def ledgers_by_replication(
         raise ValueError(f"{len(scenarios)} scenarios for {activity.n_replications} rows")
     if level is None:
         level = expected_level(scenarios, activity)
+    one = stacked(scenarios)
+    if one is not None:
+        return finance.ledgers(one, activity, provider_costs(one, activity), level=level)
     parts: list[tuple[np.ndarray, dict[str, Ledger]]] = []
     for scenario, index in _groups(scenarios):
         sub = rows(activity, index)
@@ -231,6 +242,11 @@ def cip_by_replication(scenarios: Sequence[Scenario], activity: Activity) -> dic
         return None
     shape = (activity.n_replications, activity.n_months // 12)
     out = {name: np.zeros(shape) for name in ("planned", "delivered", "recurrent")}
+    one = stacked(scenarios)
+    if one is not None and one.costs is not None and one.costs.cip is not None:
+        savings = provider_costs(one, activity).cip
+        assert savings is not None
+        return {name: yearly_totals(getattr(savings, name)) for name in out}
     for scenario, index in _groups(scenarios):
         savings = provider_costs(scenario, rows(activity, index)).cip
         if savings is None:
@@ -238,6 +254,52 @@ def cip_by_replication(scenarios: Sequence[Scenario], activity: Activity) -> dic
         for name, values in out.items():
             values[index] = yearly_totals(getattr(savings, name))
     return out
+
+
+def stacked(scenarios: Sequence[Scenario]) -> Scenario | None:
+    """One scenario standing for rows whose scenarios differ only in numbers (a PSA chunk's parameter sets), so
+    the money's pure functions price every row with its own terms at once: each number that differs between the
+    rows is an array ``[R, 1]`` of the rows' values (see :mod:`paysim.money.payment.schedule`, "Terms per row"),
+    every other part the first row's (the same object when every row shares it).
+
+    Each row's scenario was validated when it was made; the stacked one is put together without validation
+    (``model_construct``) and is for pricing only. None if the rows differ in more than numbers (a rule, a
+    text, a list), or if a rule of theirs is a plugin's (whose money may not take terms per row): those are
+    priced group by group.
+    """
+    contracts = scenarios[0].contracts
+    if contracts is not None and not all(_own(rule) for rule in contracts.rules):
+        return None
+    try:
+        return _stacked(list(scenarios))
+    except _NotStackable:
+        return None
+
+
+def _own(rule: str) -> bool:
+    """Whether a payment rule is one of paysim's own (:mod:`paysim.money.payment`), not a plugin's."""
+    return payment_rule(rule).pay.__module__.startswith(f"{payment.__name__}.")
+
+
+class _NotStackable(Exception):
+    """Rows whose scenarios differ in more than numbers."""
+
+
+def _stacked(values: list[Any]) -> Any:
+    """The value standing for each row's ``values[i]`` (see :func:`stacked`)."""
+    first = values[0]
+    if all(value is first for value in values):
+        return first
+    if isinstance(first, BaseModel) and all(type(value) is type(first) for value in values):
+        fields = {name: _stacked([value.__dict__[name] for value in values]) for name in first.__dict__}
+        return type(first).model_construct(first.model_fields_set, **fields)
+    if all(isinstance(value, int | float) and not isinstance(value, bool) for value in values):
+        if all(value == first for value in values):
+            return first
+        return np.array(values, dtype=float)[:, np.newaxis]
+    if all(value == first for value in values):
+        return first
+    raise _NotStackable
 
 
 def _scatter(pieces: list[tuple[np.ndarray, Ledger]], n: int) -> Ledger:
@@ -351,9 +413,10 @@ def price(scenario: Scenario, activity: Activity, uncertainty: bool = True, mone
             ledgers = finance.ledgers(base, activity, costs)
             checks = finance.mhis(base, ledgers, costs)
     else:
-        scenarios = sampled_scenarios(scenario, replications)
+        values = sample(scenario, replications)
+        scenarios = scenarios_of_sets(scenario, values)
         ledgers = ledgers_by_replication(scenarios, activity) if money else {}
-        params = param_columns(scenario, replications)
+        params = columns_of_sets(scenario, values)
     columns = {"replication": np.asarray(activity.replications, dtype=np.int64)}
     columns.update(run_columns(activity, ledgers, params))
     table = table_of(columns, run_metadata(scenario, activity.engine, activity.n_replications))

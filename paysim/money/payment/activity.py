@@ -15,7 +15,7 @@ import numpy as np
 from paysim.model.terms import ActivityTerms
 from paysim.money.payment.income import Payment
 from paysim.money.payment.rule import PaymentRule, PricedActivity
-from paysim.money.payment.schedule import contract_year, growth_index, yearly_totals, years_of
+from paysim.money.payment.schedule import contract_year, growth_index, uplift_of, yearly_totals, years_of
 
 
 def priced_units(prices: Mapping[str, float], uplift: float, units: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -24,7 +24,7 @@ def priced_units(prices: Mapping[str, float], uplift: float, units: Mapping[str,
     for key, price in prices.items():
         values = np.asarray(units[key], dtype=float)
         months = values.shape[-1]
-        index = growth_index(uplift, years_of(months))[contract_year(months)]
+        index = growth_index(uplift, years_of(months))[..., contract_year(months)]  # [M], or [R, M] per row
         out[key] = values * price * index
     return out
 
@@ -39,7 +39,7 @@ def activity_payment(terms: ActivityTerms, units: Mapping[str, np.ndarray]) -> P
         Units per month of every priced currency, ``[replication, month]`` (see
         :func:`paysim.money.payment.currencies.currency_units`).
     """
-    parts = priced_units(terms.prices.items(), terms.uplift or 0.0, units)
+    parts = priced_units(terms.prices.items(), uplift_of(terms), units)
     value = yearly_totals(sum(parts.values()))
     return Payment(parts, value)
 

@@ -33,7 +33,7 @@ from paysim.money.payment.income import Payment
 from paysim.money.payment.outcomes import mean_credit
 from paysim.money.payment.plan import fixed_element, plan_value, planned_units, variable_element
 from paysim.money.payment.rule import PaymentRule, PricedActivity
-from paysim.money.payment.schedule import at_year_end, growth_index, in_twelfths, years_of
+from paysim.money.payment.schedule import at_year_end, growth_index, in_twelfths, uplift_of, years_of
 
 
 def cquin_credit(cquin: CQUIN, measures: Mapping[str, np.ndarray], month_days: np.ndarray) -> np.ndarray:
@@ -99,7 +99,7 @@ def api_payment(
     keys = list(prices)
     shape = np.shape(units[keys[0]])
     years = years_of(shape[-1])
-    index = growth_index(terms.uplift or 0.0, years)
+    index = growth_index(uplift_of(terms), years)
     plan = planned_units(terms.baseline, keys, units, years, level)
     value = plan_value(plan, prices, index)  # [year] or [R, year]
     parts = {"fixed": fixed_element(value, shape)}

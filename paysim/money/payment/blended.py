@@ -36,7 +36,7 @@ from paysim.model.terms import BlendedTerms
 from paysim.money.payment.income import Payment, with_outcomes_and_risk_share
 from paysim.money.payment.plan import fixed_element, plan_value, planned_units, variable_element
 from paysim.money.payment.rule import PaymentRule, PricedActivity
-from paysim.money.payment.schedule import growth_index, years_of
+from paysim.money.payment.schedule import growth_index, uplift_of, years_of
 
 
 def blended_payment(
@@ -78,7 +78,7 @@ def blended_payment(
     keys = list(prices)
     shape = np.shape(units[keys[0]])
     years = years_of(shape[-1])
-    index = growth_index(terms.uplift or 0.0, years)
+    index = growth_index(uplift_of(terms), years)
     if plan is None:
         plan = planned_units(terms.baseline, keys, units, years, level)
 

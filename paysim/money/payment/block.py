@@ -14,7 +14,7 @@ import numpy as np
 from paysim.model.terms import BlockTerms
 from paysim.money.payment.income import Payment
 from paysim.money.payment.rule import PaymentRule, PricedActivity
-from paysim.money.payment.schedule import growth_index, in_twelfths, yearly_totals, years_of
+from paysim.money.payment.schedule import growth_index, in_twelfths, uplift_of, yearly_totals, years_of
 
 
 def block_value(terms: BlockTerms, replications: int, months: int, cost: np.ndarray | None = None) -> np.ndarray:
@@ -23,7 +23,7 @@ def block_value(terms: BlockTerms, replications: int, months: int, cost: np.ndar
     ``cost`` (provider cost, GBP per month ``[replication, month]``) is needed only with ``rebase``.
     """
     years = years_of(months)
-    uplift = terms.uplift or 0.0  # as resolved by paysim.money.finance.contract_terms; None counts as 0
+    uplift = uplift_of(terms)
     value = np.broadcast_to(terms.annual_value * growth_index(uplift, years), (replications, years)).copy()
     if terms.rebase and years > 1:
         if cost is None:

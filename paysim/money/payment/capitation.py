@@ -18,13 +18,13 @@ import numpy as np
 from paysim.model.terms import CapitationTerms
 from paysim.money.payment.income import Payment, with_outcomes_and_risk_share
 from paysim.money.payment.rule import PaymentRule, PricedActivity
-from paysim.money.payment.schedule import growth_index, in_twelfths, years_of
+from paysim.money.payment.schedule import growth_index, in_twelfths, uplift_of, years_of
 
 
 def capitation_value(terms: CapitationTerms, years: int) -> np.ndarray:
     """Contract value, GBP per contract year, ``[year]``."""
     heads = terms.population * terms.need_weight * growth_index(terms.population_growth, years)
-    return terms.rate_per_head * growth_index(terms.uplift or 0.0, years) * heads
+    return terms.rate_per_head * growth_index(uplift_of(terms), years) * heads
 
 
 def capitation_payment(

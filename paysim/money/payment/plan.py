@@ -80,7 +80,7 @@ def planned_units(
         for key in keys:
             outturn = yearly_totals(units[key])  # [R, year]
             rows = np.empty_like(outturn)
-            rows[:, 0] = np.asarray(level[key], dtype=float)[0] * (1.0 + baseline.error)
+            rows[:, :1] = np.asarray(level[key], dtype=float)[0] * (1.0 + baseline.error)  # error [R, 1] per row
             rows[:, 1:] = outturn[:, :-1] * (1.0 + baseline.growth)
             plan[key] = rows
         return plan
@@ -132,7 +132,7 @@ def variable_element(
         plan_to_date = year_to_date(in_twelfths(np.asarray(plan[key], dtype=float), months))  # [month] or [R, month]
         variance = year_to_date(units[key]) - plan_to_date
         band = variable.dead_band * plan_to_date
-        paid_to_date = (price * index[year]) * (
+        paid_to_date = (price * index[..., year]) * (
             variable.rate_above * np.maximum(variance - band, 0.0)
             - variable.rate_below * np.maximum(-variance - band, 0.0)
         )

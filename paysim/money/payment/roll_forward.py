@@ -21,10 +21,12 @@ the cost uplift assumed, funded in full on a 70 % pay share: 1.8 % + 0.7 x 2.9 %
 
 from __future__ import annotations
 
+import numpy as np
+
 from paysim.model.terms import RollForward
 
 
-def yearly_change(roll_forward: RollForward, pay_inflation: float, prices: bool = False) -> float:
+def yearly_change(roll_forward: RollForward, pay_inflation: float, prices: bool = False) -> float | np.ndarray:
     """The yearly change of a contract value, or of prices (0.018 = +1.8 % a year).
 
     Parameters
@@ -37,9 +39,8 @@ def yearly_change(roll_forward: RollForward, pay_inflation: float, prices: bool 
         True for the prices of a rule paid per unit: the agreed ``growth`` is left out (see the module docstring).
     """
     r = roll_forward
-    pay_top_up = 0.0
-    if r.pay_award_funded > 0:
-        assert r.pay_share is not None  # required by validation when pay_award_funded > 0
-        pay_top_up = r.pay_award_funded * r.pay_share * max(pay_inflation - r.pay_in_cost_uplift, 0.0)
+    pay_top_up = 0.0  # pay_share is required by validation when pay_award_funded > 0
+    if r.pay_share is not None:  # (numbers or, for a chunk of rows with their own terms, arrays [R, 1])
+        pay_top_up = r.pay_award_funded * r.pay_share * np.maximum(pay_inflation - r.pay_in_cost_uplift, 0.0)
     growth = 0.0 if prices else r.growth
     return r.cost_uplift - r.efficiency + growth + pay_top_up

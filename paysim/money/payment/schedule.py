@@ -3,9 +3,17 @@
 A contract year is a block of 12 counted months from the start of the horizon (with ``start_month: 4``
 these are the NHS financial years, April to March). Monthly arrays are shaped ``[replication, month]``;
 yearly arrays ``[replication, year]`` (or ``[year]``, broadcast over replications).
+
+**Terms per row.** A chunk of replications each with its own parameter set is priced at once
+(:func:`paysim.runs.psa.ledgers_by_replication`): a number of the terms that differs between the rows is then an
+array ``[replication, 1]``, which broadcasts against ``[month]`` and ``[year]`` arrays to one row per
+replication. Every function of the money reads terms so that a number and such an array give the same values
+for each row.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +36,16 @@ def by_year(values: float | list[float], years: int) -> np.ndarray:
     return np.array([values[min(y, len(values) - 1)] for y in range(years)], dtype=float)
 
 
-def growth_index(rate: float, years: int) -> np.ndarray:
-    """Compound index ``(1 + rate) ** year`` for each contract year, ``[years]``."""
+def growth_index(rate: float | np.ndarray, years: int) -> np.ndarray:
+    """Compound index ``(1 + rate) ** year`` for each contract year, ``[years]`` (``[R, years]`` for a rate per row
+    ``[R, 1]``)."""
     return (1.0 + rate) ** np.arange(years, dtype=float)
+
+
+def uplift_of(terms: Any) -> float | np.ndarray:
+    """A rule's yearly uplift as :func:`paysim.money.finance.contract_terms` resolved it (None counts as 0): a
+    number, or one per row ``[R, 1]``."""
+    return 0.0 if terms.uplift is None else terms.uplift
 
 
 def in_twelfths(annual: np.ndarray, months: int) -> np.ndarray:
