@@ -106,6 +106,7 @@ MEMORY_BUDGET = 384 * 2**20
 """Rough working-set target of one chunk (bytes); larger requests are split into chunks."""
 BLOCK_ELEMENTS = 2_000_000
 """Target replications x customers in one window of a referral line."""
+
 T = TypeVar("T")
 
 

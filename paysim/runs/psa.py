@@ -42,8 +42,8 @@ if TYPE_CHECKING:
 
 def run_uncertain_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "vector") -> Activity:
     """Simulate a chunk of replications, each with its own sampled scenario; rows in the order given. The vector
-    engine runs the chunk in one batch (each row its own scenario), the SimPy model each replication alone: the
-    same numbers either way as each replication run alone with its scenario."""
+    engine runs the chunk in one batch (each row its own scenario), the SimPy model one replication at a time;
+    either way each row is exactly its replication simulated alone with its scenario."""
 
     scenarios = sampled_scenarios(scenario, replications)
     if engine == "vector":
