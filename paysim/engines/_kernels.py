@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from paysim.activity import OAP_LENGTH_BANDS
-from paysim.engines._rows import compact
+from paysim.engines._rows import by_row, compact
 from paysim.engines._ward import ward_row
 from paysim.engines.referral_outcomes import FLAGS
 from paysim.engines.settings import numba_available, numba_chosen, set_threads, threads  # noqa: F401 (old path)
@@ -73,13 +73,15 @@ class NumpyKernels:
             ``[places]`` time (days) each place opens, ascending: ``-inf`` = free since ever, ``T`` = a place
             added at ``T``, which in a FIFO queue is a place busy until ``T``
             (:func:`paysim.engines.vector.opening_times`). Ascending values are a valid heap of any arity.
+            ``[replications, places]`` gives each row its own, a row with fewer places padded with ``+inf`` (a
+            place that never opens: the earliest free time, all the queue reads, is unchanged).
 
         Returns
         -------
         ndarray, shape ``[replications, places + 1]``
             A 16-ary min-heap per row and a ``+inf`` sentinel column.
         """
-        places = opening.size
+        places = opening.shape[-1]
         heap = np.empty((replications, places + 1))
         heap[:, :places] = opening
         heap[:, places] = INF
@@ -93,8 +95,8 @@ class NumpyKernels:
         hold: np.ndarray,
         fixed_end: bool,
         bed_u: np.ndarray | None = None,
-        share: float = -1.0,
-        share_full: float = -1.0,
+        share: float | np.ndarray = -1.0,
+        share_full: float | np.ndarray = -1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Run a block of customers through FIFO queues with reneging (one queue per replication).
 
@@ -112,7 +114,8 @@ class NumpyKernels:
             False for teams (the place frees at start + hold), true for the ward (at ``hold``).
         bed_u, share, share_full:
             Crisis gatekeeping: a customer with ``bed_u < share`` (``share_full`` when every place is
-            taken on arrival) goes to a bed instead; ``None`` for no gatekeeping.
+            taken on arrival) goes to a bed instead; ``None`` for no gatekeeping. The shares are scalars or
+            ``[R]`` (each row its own).
 
         Returns
         -------
@@ -158,8 +161,8 @@ class NumpyKernels:
         readmit_u: np.ndarray,
         delay_u: np.ndarray,
         readmit_los: np.ndarray,
-        share: float,
-        window: float,
+        share: float | np.ndarray,
+        window: float | np.ndarray,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """Every bed request in time order: the known ones merged with readmissions as they arise.
@@ -172,7 +175,8 @@ class NumpyKernels:
             ``[R, D]`` per-request draws in request order: uniform for "readmitted?", uniform for the
             delay (x ``window`` days), and the readmission's length of stay (days).
         share, window, horizon:
-            Readmission share, window (days), end of the simulated time (days).
+            Readmission share and window (days), scalars or ``[R]`` (each row its own); end of the simulated
+            time (days).
 
         Returns
         -------
@@ -184,6 +188,8 @@ class NumpyKernels:
         """
         rows_all, draws = readmit_u.shape
         rows = np.arange(rows_all)
+        share = by_row(share, rows_all)
+        window = by_row(window, rows_all)
         base_t = np.concatenate([base_time, np.full((rows_all, 1), INF)], axis=1)
         base_l = np.concatenate([base_los, np.zeros((rows_all, 1))], axis=1)
         next_base = np.zeros(rows_all, dtype=np.intp)
@@ -223,7 +229,7 @@ class NumpyKernels:
                     free = np.isinf(pend_t)
                 first_free = free.argmax(axis=1)
                 who = rows[again]
-                pend_t[who, first_free[again]] = (t[again] + stay[again]) + du[k][again] * window
+                pend_t[who, first_free[again]] = (t[again] + stay[again]) + du[k][again] * window[again]
                 pend_l[who, first_free[again]] = rl[k][again]
         raise AssertionError("unreachable")
 
@@ -234,7 +240,7 @@ class NumpyKernels:
         Parameters
         ----------
         inputs:
-            The team's figures and draws; this kernel set reads ``inputs.windows()``.
+            The team's figures (per row) and draws; this kernel set reads ``inputs.windows()``.
 
         Returns
         -------
@@ -292,11 +298,11 @@ class NumpyKernels:
     def ward(
         time: np.ndarray,
         discharge: np.ndarray,
-        beds: int,
-        wait: float,
-        repatriate: bool,
-        after: float,
-        reserve: int,
+        beds: int | np.ndarray,
+        wait: float | np.ndarray,
+        repatriate: bool | np.ndarray,
+        after: float | np.ndarray,
+        reserve: int | np.ndarray,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Place every replication's bed requests: :func:`paysim.engines._ward.ward_row`, row by row.
@@ -306,7 +312,8 @@ class NumpyKernels:
         time, discharge:
             ``[R, K]`` request times (sorted per row, ``+inf`` padding) and the times the stays end (days).
         beds, wait, repatriate, after, reserve:
-            Local beds and the placement policy (``services.inpatient.oap``; ``reserve`` in beds).
+            Local beds and the placement policy (``services.inpatient.oap``; ``reserve`` in beds): scalars, or
+            ``[R]`` (each row its own).
         horizon:
             End of the simulated time (days).
 
@@ -315,12 +322,17 @@ class NumpyKernels:
         admit, placed, back : ndarray ``[R, K]``
             Local admission, out-of-area placement and repatriation times (days; ``+inf``: none).
         """
+        rows = time.shape[0]
         admit, placed, back = (np.full(time.shape, INF) for _ in range(3))
-        scratch = _ward_scratch(time.shape[1], beds)
-        for r in range(time.shape[0]):
+        figures = zip(  # each row's, as Python scalars (ward_row is plain Python here)
+            by_row(beds, rows, int).tolist(), by_row(wait, rows).tolist(), by_row(repatriate, rows, bool).tolist(),
+            by_row(after, rows).tolist(), by_row(reserve, rows, int).tolist(), strict=True,
+        )  # fmt: skip
+        scratch = _ward_scratch(time.shape[1], int(np.max(beds, initial=0)))
+        for r, (row_beds, row_wait, row_repatriate, row_after, row_reserve) in enumerate(figures):
             ward_row(
-                time[r], discharge[r], beds, wait, repatriate, after, reserve, horizon, *scratch,
-                admit[r], placed[r], back[r],
+                time[r], discharge[r], row_beds, row_wait, row_repatriate, row_after, row_reserve, horizon,
+                *scratch, admit[r], placed[r], back[r],
             )  # fmt: skip
         return admit, placed, back
 
@@ -420,14 +432,15 @@ def tally_team_numpy(
     end: np.ndarray,
     deadline: np.ndarray,
     to_bed: np.ndarray,
-    standard: float,
-    long_standard: float,
+    standard: float | np.ndarray,
+    long_standard: float | np.ndarray,
     assessed_only: np.ndarray | None = None,
     dropped_out: np.ndarray | None = None,
     recovers: np.ndarray | None = None,
     first_appointment: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Monthly tallies of a block of a team's customers (all ``[R, K]``), see :data:`TEAM_TALLIES`.
+    """Monthly tallies of a block of a team's customers (all ``[R, K]``), see :data:`TEAM_TALLIES`. The
+    standards (days) are scalars or ``[R]`` (each row its own).
 
     ``assessed_only``, ``dropped_out``, ``recovers`` (bool ``[R, K]``, or None when nobody is) are the
     referral outcomes of :mod:`paysim.engines.referral_outcomes`: an assessed-only referral counts in its
@@ -454,6 +467,8 @@ def tally_team_numpy(
         wait = np.where(served, start - arrival, 0.0)
     if first_appointment is not None:
         wait = wait + first_appointment
+    standard = np.reshape(standard, (-1, 1))  # a column: each row's own
+    long_standard = np.reshape(long_standard, (-1, 1))
     return {
         "referrals": count_by_month(edges, arrival, present),
         "started": count_by_month(edges, start, served),

@@ -16,7 +16,7 @@ import numpy as np
 
 from paysim.activity import OAP_LENGTH_BANDS
 from paysim.engines._numba_team import team_line
-from paysim.engines._rows import day_month, pad, per_row
+from paysim.engines._rows import by_row, day_month, pad, per_row
 from paysim.engines._ward import ward_row
 from paysim.engines.seams import Beds, TeamInputs
 from paysim.engines.settings import numba_max_threads, threads
@@ -138,7 +138,7 @@ def _build_kernels(numba, njit, rows_loop):
                 s = a if a > earliest else earliest
                 ok = s <= deadline[r, k] and s < np.inf
                 if has_bed:
-                    gate_share = share_full if earliest > a else share
+                    gate_share = share_full[r] if earliest > a else share[r]
                     if bed_u[r, k] < gate_share:
                         to_bed[r, k] = True
                         ok = False
@@ -154,7 +154,7 @@ def _build_kernels(numba, njit, rows_loop):
         short = np.zeros(rows_all, np.bool_)  # per row: needed more than the draws given
         for r in rows_loop(rows_all):
             short[r] = not _stays_row(
-                r, base_time, base_los, readmit_u, delay_u, readmit_los, share, window, horizon, time, los, readm
+                r, base_time, base_los, readmit_u, delay_u, readmit_los, share[r], window[r], horizon, time, los, readm
             )
         return not short.any()
 
@@ -164,11 +164,11 @@ def _build_kernels(numba, njit, rows_loop):
     def ward(time, discharge, beds, wait, repatriate, after, reserve, horizon, admit, placed, back):
         rows_all, requests = time.shape
         for r in rows_loop(rows_all):
-            heap = np.empty(beds + 1)
+            heap = np.empty(beds[r] + 1)
             lq = np.empty(max(requests, 1), np.int64)
             oq = np.empty(max(requests, 1), np.int64)
             _ward_row(
-                time[r], discharge[r], beds, wait, repatriate, after, reserve, horizon, heap, lq, oq,
+                time[r], discharge[r], beds[r], wait[r], repatriate[r], after[r], reserve[r], horizon, heap, lq, oq,
                 admit[r], placed[r], back[r],
             )  # fmt: skip
 
@@ -323,9 +323,10 @@ class NumbaKernels:
     @staticmethod
     def new_heap(replications: int, opening: np.ndarray) -> np.ndarray:
         """``[replications, places]`` 4-ary min-heaps of free times, each place free from its opening time
-        (``opening``: ``[places]`` ascending, ``-inf`` = free since ever; see
-        :meth:`~paysim.engines._kernels.NumpyKernels.new_heap`)."""
-        return np.repeat(np.asarray(opening, dtype=float)[None, :], replications, axis=0)
+        (``opening``: ``[places]`` ascending, ``-inf`` = free since ever, or ``[replications, places]`` each row's
+        own, ``+inf`` padded; see :meth:`~paysim.engines._kernels.NumpyKernels.new_heap`)."""
+        opening = np.asarray(opening, dtype=float)
+        return np.array(np.broadcast_to(opening, (replications, opening.shape[-1])))
 
     def queue_block(
         self,
@@ -335,8 +336,8 @@ class NumbaKernels:
         hold: np.ndarray,
         fixed_end: bool,
         bed_u: np.ndarray | None = None,
-        share: float = -1.0,
-        share_full: float = -1.0,
+        share: float | np.ndarray = -1.0,
+        share_full: float | np.ndarray = -1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """See :meth:`~paysim.engines._kernels.NumpyKernels.queue_block`."""
         shape = arrival.shape
@@ -355,8 +356,8 @@ class NumbaKernels:
             bool(fixed_end),
             u,
             has_bed,
-            float(share),
-            float(share_full),
+            np.ascontiguousarray(by_row(share, shape[0])),
+            np.ascontiguousarray(by_row(share_full, shape[0])),
             start,
             end,
             to_bed,
@@ -366,11 +367,15 @@ class NumbaKernels:
     def team(self, inputs: TeamInputs) -> tuple[dict[str, np.ndarray], Beds | None]:
         """See :meth:`~paysim.engines._kernels.NumpyKernels.team`: here each replication's draws whole
         (``inputs.replication(row)``) go through :mod:`paysim.engines._numba_team` in one compiled pass
-        (replications spread over :func:`threads`; the kernel releases the GIL)."""
+        (replications spread over :func:`threads`; the kernel releases the GIL), with that row's figures."""
         kernel = team_line(outcomes=inputs.outcomes)
         edges = np.asarray(inputs.edges, dtype=float)
         months = day_month(edges)
         out = np.zeros((inputs.rows, len(TEAM_TALLIES), edges.size - 1), dtype=np.int64)
+        share, share_full, standard, long_standard = (
+            by_row(figure, inputs.rows).tolist()
+            for figure in (inputs.share, inputs.share_full, inputs.standard, inputs.long_standard)
+        )
 
         def one(row: int) -> tuple[np.ndarray, np.ndarray]:
             d = inputs.replication(row)
@@ -378,9 +383,9 @@ class NumbaKernels:
             bed_time, bed_index = np.empty(room), np.empty(room)
             k = kernel(
                 d.counts, inputs.days, d.uniforms, d.episodes, d.patience, d.assessed_only, d.dropped_out,
-                d.recovers, d.first_appointment, d.bed_need, inputs.gatekeeping, inputs.share, inputs.share_full,
-                inputs.opening, d.extra_time, d.extra_episode, d.extra_patience, edges, months, inputs.standard,
-                inputs.long_standard, out[row], bed_time, bed_index,
+                d.recovers, d.first_appointment, d.bed_need, inputs.gatekeeping, share[row], share_full[row],
+                inputs.opening_of(row), d.extra_time, d.extra_episode, d.extra_patience, edges, months, standard[row],
+                long_standard[row], out[row], bed_time, bed_index,
             )  # fmt: skip
             return bed_time[:k], bed_index[:k]
 
@@ -397,8 +402,8 @@ class NumbaKernels:
         readmit_u: np.ndarray,
         delay_u: np.ndarray,
         readmit_los: np.ndarray,
-        share: float,
-        window: float,
+        share: float | np.ndarray,
+        window: float | np.ndarray,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
         """See :meth:`~paysim.engines._kernels.NumpyKernels.stays`."""
@@ -414,8 +419,8 @@ class NumbaKernels:
             np.ascontiguousarray(readmit_u, dtype=float),
             np.ascontiguousarray(delay_u, dtype=float),
             np.ascontiguousarray(readmit_los, dtype=float),
-            float(share),
-            float(window),
+            np.ascontiguousarray(by_row(share, shape[0])),
+            np.ascontiguousarray(by_row(window, shape[0])),
             float(horizon),
             time,
             los,
@@ -447,18 +452,20 @@ class NumbaKernels:
         self,
         time: np.ndarray,
         discharge: np.ndarray,
-        beds: int,
-        wait: float,
-        repatriate: bool,
-        after: float,
-        reserve: int,
+        beds: int | np.ndarray,
+        wait: float | np.ndarray,
+        repatriate: bool | np.ndarray,
+        after: float | np.ndarray,
+        reserve: int | np.ndarray,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """See :meth:`~paysim.engines._kernels.NumpyKernels.ward` (the same row function, compiled)."""
         admit, placed, back = (np.full(time.shape, INF) for _ in range(3))
         c = np.ascontiguousarray
+        rows = time.shape[0]
         self._call(
-            "ward", time.shape[0], c(time, dtype=float), c(discharge, dtype=float), int(beds), float(wait),
-            bool(repatriate), float(after), int(reserve), float(horizon), admit, placed, back,
+            "ward", rows, c(time, dtype=float), c(discharge, dtype=float), c(by_row(beds, rows, np.int64)),
+            c(by_row(wait, rows)), c(by_row(repatriate, rows, np.bool_)), c(by_row(after, rows)),
+            c(by_row(reserve, rows, np.int64)), float(horizon), admit, placed, back,
         )  # fmt: skip
         return admit, placed, back

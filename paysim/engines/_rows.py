@@ -46,9 +46,16 @@ def per_row(fn: Callable, *columns: Sequence) -> list:
     return out
 
 
-def pad(rows: list[np.ndarray], fill: float) -> np.ndarray:
-    """Stack 1-d arrays of different lengths into ``[len(rows), longest]``, padded with ``fill``."""
-    width = max((r.size for r in rows), default=0)
+def by_row(value: float | np.ndarray, rows: int, dtype: type = float) -> np.ndarray:
+    """A per-row figure as ``[rows]`` (a scalar is every row's; an ``[rows]`` array is kept), read-only."""
+    return np.broadcast_to(np.asarray(value, dtype=dtype), (rows,))
+
+
+def pad(rows: list[np.ndarray], fill: float, width: int | None = None) -> np.ndarray:
+    """Stack 1-d arrays of different lengths into ``[len(rows), width]`` (default: the longest's), padded with
+    ``fill``."""
+    if width is None:
+        width = max((r.size for r in rows), default=0)
     out = np.full((len(rows), width), fill)
     for i, r in enumerate(rows):
         out[i, : r.size] = r

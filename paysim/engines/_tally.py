@@ -37,8 +37,9 @@ class Tally:
             else:
                 self.sums[name] = np.array(values, dtype=np.int64)
 
-    def result(self, scenario: Scenario) -> dict[str, np.ndarray]:
-        """Every measure of the scenario, ``{name: [R, month]}`` (float)."""
+    def result(self, scenario: Scenario, beds: int | np.ndarray = 0) -> dict[str, np.ndarray]:
+        """Every measure of the scenario, ``{name: [R, month]}`` (float); ``beds``: the ward's local beds, for
+        its occupancy (a scalar, or ``[R]`` when the rows have their own scenarios)."""
         kinds = measure_kinds(scenario.lines(), scenario.services.inpatient is not None)
         days = np.diff(self.edges)
         zero = np.zeros((self.rows, self.months), dtype=np.int64)
@@ -51,9 +52,10 @@ class Tally:
         for name in kinds:
             line, measure = name.split(".", 1)
             if measure == "occupancy_mean":
-                beds = scenario.services.inpatient.beds
                 bed_days = get("inpatient.local_bed_ticks") / TICKS_PER_DAY
-                out[name] = bed_days / (beds * days) if beds else np.full(bed_days.shape, np.nan)
+                capacity = np.reshape(beds, (-1, 1)) * days  # bed days per month, [R or 1, month]
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    out[name] = np.where(capacity > 0, bed_days / capacity, np.nan)
             elif measure in ("local_bed_days", "oap_bed_days", "bed_wait_days"):
                 out[name] = get(name.replace("_days", "_ticks")) / TICKS_PER_DAY
             elif measure == "caseload_mean":

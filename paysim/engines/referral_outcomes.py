@@ -41,7 +41,7 @@ out; they draw from streams of their own (``community.stepdown_*``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -110,8 +110,33 @@ class Outcomes:
     first_appointment: np.ndarray | None = None
 
 
+@dataclass(frozen=True)
+class RowShares:
+    """The outcome shares of a chunk's rows when each row has its own scenario: what :func:`referral_outcomes`
+    reads of a line, as ``[R, 1]`` columns (to broadcast over ``[R, K]`` draws).
+
+    A row whose key is at its default (or null) holds the share that leaves every referral at the default outcome
+    when its draws are 0, as they are for a row that draws nothing from that stream (the vector engine pads such a
+    row with 0): treated share 1, dropout share 0, recovery share 0.
+    """
+
+    treated_share: np.ndarray
+    dropout_share: np.ndarray
+    recovery_share: np.ndarray
+
+    @classmethod
+    def of(cls, lines: Sequence[ReferralLine]) -> RowShares:
+        """The shares of each row's line, ``lines[i]`` for row *i*."""
+
+        def column(key: str, default: float) -> np.ndarray:
+            values = [getattr(line, key, None) for line in lines]
+            return np.array([[default if value is None else value] for value in values], dtype=float)
+
+        return cls(column("treated_share", 1.0), column("dropout_share", 0.0), column("recovery_share", 0.0))
+
+
 def referral_outcomes(
-    line: ReferralLine,
+    line: ReferralLine | RowShares,
     episode: np.ndarray,
     draws: Mapping[str, np.ndarray],
     first_appointment: np.ndarray | None = None,
@@ -121,7 +146,8 @@ def referral_outcomes(
     Parameters
     ----------
     line:
-        The referral line (its ``treated_share``, ``dropout_share``, ``recovery_share``).
+        The referral line (its ``treated_share``, ``dropout_share``, ``recovery_share``), or each row's shares
+        (:class:`RowShares`, for ``[R, K]`` arrays).
     episode:
         Episode lengths (days), any shape.
     draws:
@@ -144,7 +170,8 @@ def referral_outcomes(
         u = draws["dropout"]
         share = line.dropout_share
         dropped_out = u < share
-        held = np.where(dropped_out, episode * (u / share), episode)
+        with np.errstate(divide="ignore", invalid="ignore"):  # a row of RowShares at dropout share 0: nobody
+            held = np.where(dropped_out, episode * (u / share), episode)
     if "recovery" in draws:
         recovers = draws["recovery"] < line.recovery_share
         if dropped_out is not None:

@@ -7,9 +7,14 @@ its numba twin (:class:`paysim.engines._numba_kernels.NumbaKernels`, one compile
 return the same numbers bit for bit (``tests/test_vector_exact.py``), so which one runs never changes a result;
 :func:`paysim.engines.kernel_sets.kernels` chooses.
 
-A team is handed over as :class:`TeamInputs`: its fixed figures, and its draws in the two shapes the two
-kernel sets walk them in (windows of days over all replications, or one replication whole). Both shapes hold
-the same draws from the same streams, in the same order.
+A team is handed over as :class:`TeamInputs`: its figures, and its draws in the two shapes the two kernel sets
+walk them in (windows of days over all replications, or one replication whole). Both shapes hold the same draws
+from the same streams, in the same order.
+
+**Per-row figures.** The rows of a chunk may each have their own scenario (a parameter-uncertainty run: every
+replication with its own parameter set, same lines and clock), so every figure a kernel reads is per row: an
+``[R]`` array (a place count or a share of row *r* in element *r*), or a scalar taken by every row. Each kernel
+set gives row *r* exactly the numbers it gives a chunk of that row alone.
 """
 
 from __future__ import annotations
@@ -74,11 +79,14 @@ class TeamInputs:
     edges:
         ``[months + 1]`` month edges (days from the horizon start).
     opening:
-        ``[places]`` when each place opens, ascending (``-inf``: free since ever).
+        When each place opens, ascending (``-inf``: free since ever): ``[places]`` for every row, or
+        ``[R, places]`` per row, a row with fewer places padded with ``+inf`` (a place that never opens);
+        :meth:`opening_of` gives one row's.
     gatekeeping, share, share_full:
-        Crisis gatekeeping to a ward: on, and the shares of referrals needing a bed (any time, when full).
+        Crisis gatekeeping to a ward: on (the same for every row), and per row ``[R]`` the shares of referrals
+        needing a bed (any time, when full; ``-1`` without gatekeeping).
     standard, long_standard:
-        Waiting-time standards (days; ``+inf`` when a line has no long standard).
+        ``[R]`` waiting-time standards (days; ``+inf`` when a line has no long standard).
     outcomes:
         Whether the line uses referral outcomes or first appointments (the draws' optional arrays).
     windows:
@@ -94,13 +102,17 @@ class TeamInputs:
     edges: np.ndarray
     opening: np.ndarray
     gatekeeping: bool
-    share: float
-    share_full: float
-    standard: float
-    long_standard: float
+    share: np.ndarray
+    share_full: np.ndarray
+    standard: np.ndarray
+    long_standard: np.ndarray
     outcomes: bool
     windows: Callable[[], Iterator[dict[str, np.ndarray]]]
     replication: Callable[[int], TeamDraws]
+
+    def opening_of(self, row: int) -> np.ndarray:
+        """Row ``row``'s opening times, ``[places]`` (``+inf`` padding included)."""
+        return self.opening if self.opening.ndim == 1 else self.opening[row]
 
 
 class Kernels(Protocol):
@@ -110,7 +122,8 @@ class Kernels(Protocol):
     name: str
 
     def new_heap(self, replications: int, opening: np.ndarray) -> np.ndarray:
-        """Free times of a team's places per replication, each place free from its opening time."""
+        """Free times of a team's places per replication, each place free from its opening time (``opening``:
+        ``[places]`` for every row, or ``[R, places]``, ``+inf`` padded)."""
         ...
 
     def queue_block(
@@ -121,10 +134,11 @@ class Kernels(Protocol):
         hold: np.ndarray,
         fixed_end: bool,
         bed_u: np.ndarray | None = None,
-        share: float = -1.0,
-        share_full: float = -1.0,
+        share: float | np.ndarray = -1.0,
+        share_full: float | np.ndarray = -1.0,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A block of customers through FIFO queues with reneging: ``start, end, to_bed``, each ``[R, K]``."""
+        """A block of customers through FIFO queues with reneging: ``start, end, to_bed``, each ``[R, K]``
+        (``share``, ``share_full``: scalars or ``[R]``)."""
         ...
 
     def team(self, inputs: TeamInputs) -> tuple[dict[str, np.ndarray], Beds | None]:
@@ -139,25 +153,27 @@ class Kernels(Protocol):
         readmit_u: np.ndarray,
         delay_u: np.ndarray,
         readmit_los: np.ndarray,
-        share: float,
-        window: float,
+        share: float | np.ndarray,
+        window: float | np.ndarray,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
-        """Every bed request in time order, readmissions included: ``time, los, readmission, complete``."""
+        """Every bed request in time order, readmissions included: ``time, los, readmission, complete``
+        (``share``, ``window``: scalars or ``[R]``)."""
         ...
 
     def ward(
         self,
         time: np.ndarray,
         discharge: np.ndarray,
-        beds: int,
-        wait: float,
-        repatriate: bool,
-        after: float,
-        reserve: int,
+        beds: int | np.ndarray,
+        wait: float | np.ndarray,
+        repatriate: bool | np.ndarray,
+        after: float | np.ndarray,
+        reserve: int | np.ndarray,
         horizon: float,
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The ward's placement policy: ``admit, placed, back`` times, each ``[R, K]``."""
+        """The ward's placement policy: ``admit, placed, back`` times, each ``[R, K]`` (the policy's figures:
+        scalars or ``[R]``)."""
         ...
 
     def tally_ward(

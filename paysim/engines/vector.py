@@ -36,6 +36,14 @@ queue: a place added at the start of contract year ``y`` is a place busy until d
 4. community: referrals (less those assessed and not treated) merged with step-downs from the ward's
    discharges (always treated, never dropouts) -> team.
 
+**Rows with their own scenarios.** A chunk's rows may each run a scenario of their own (``scenarios`` of
+:func:`run`: a parameter-uncertainty run, each replication with its own parameter set, simulated as one chunk
+like a central run): the same lines and clock (years, warm-up, first month, seed), any figures. Every figure
+the engine reads is then taken per row (daily expected referrals, the samplers of episodes, first appointments,
+patience and lengths of stay, referral-outcome shares, a team's places and their openings, gatekeeping shares,
+standards, the ward's beds and placement policy, readmission share and window), and row *i* comes out exactly as
+a run of its scenario alone. A chunk whose rows share the scenario computes each figure once.
+
 With the NumPy kernels, referral lines are streamed in windows of days, so memory holds one window of
 customers per replication (``[replications, customers in window]``) plus each team's free-place heap; with
 numba, a team is one compiled pass per replication (:mod:`paysim.engines._numba_team`) over that
@@ -51,9 +59,10 @@ ends.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -61,6 +70,7 @@ from paysim.activity import Activity, measure_kinds
 from paysim.engines._rows import (
     Sampler,
     arrange_days,
+    by_row,
     exponential,
     merge_rows,
     merge_sorted,
@@ -74,6 +84,7 @@ from paysim.engines.flow import LINES, downstream, upstream
 from paysim.engines.kernel_sets import kernels
 from paysim.engines.referral_outcomes import (
     FLAGS,
+    RowShares,
     draw_outcomes,
     first_appointment_stream,
     outcome_streams,
@@ -96,6 +107,8 @@ MEMORY_BUDGET = 384 * 2**20
 BLOCK_ELEMENTS = 2_000_000
 """Target replications x customers in one window of a referral line."""
 
+T = TypeVar("T")
+
 
 # --- public API ---------------------------------------------------------------------------------------
 
@@ -106,6 +119,7 @@ def run(
     use_numba: bool | None = None,
     chunk_size: int | None = None,
     reuse: LineCache | None = None,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> Activity:
     """Simulate the given replications (numbers, each with its own random streams) into an Activity.
 
@@ -124,24 +138,78 @@ def run(
     reuse:
         A :class:`~paysim.engines.reuse.LineCache` to take unchanged lines from (and keep this run's lines
         in): a run that differs from an earlier one only in, say, the number of beds simulates only the
-        ward. Results are identical with or without it.
+        ward. Results are identical with or without it. Not with ``scenarios``.
+    scenarios:
+        Each row's own scenario, ``scenarios[i]`` for row *i* (a parameter-uncertainty run: each replication
+        with its own parameter set), all with the lines, years, warm-up, first month and seed of ``scenario``;
+        row *i* is then exactly ``run(scenarios[i], [replications[i]])``. None: every row runs ``scenario``.
 
     Returns
     -------
     Activity
         ``[replication, month]`` arrays of every measure of :func:`~paysim.activity.measure_kinds`,
         engine ``"vector"``.
+
+    Raises
+    ------
+    ValueError
+        If ``scenarios`` does not give one scenario per replication, one of them differs from ``scenario`` in its
+        lines or clock, or comes with ``reuse``.
     """
     kinds = measure_kinds(scenario.lines(), scenario.services.inpatient is not None)
     reps = np.asarray(list(replications), dtype=np.int64)
+    if scenarios is not None:
+        scenarios = list(scenarios)
+        check_row_scenarios(scenario, scenarios, reps.size)
+        if reuse is not None:
+            raise ValueError("reuse: a LineCache keeps lines of one scenario; it cannot be used with per-row scenarios")
     if reps.size == 0:
         monthly = {name: np.zeros((0, scenario.months)) for name in kinds}
         return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
     kern = kernels(use_numba)
     size = chunk_size or default_chunk_size(scenario)
-    parts = [_Chunk(scenario, reps[i : i + size], kern).simulate(reuse) for i in range(0, reps.size, size)]
+    parts = [
+        _Chunk(scenario, reps[i : i + size], kern, None if scenarios is None else scenarios[i : i + size]).simulate(
+            reuse
+        )
+        for i in range(0, reps.size, size)
+    ]
     monthly = {name: np.concatenate([p[name] for p in parts]) for name in kinds}
     return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
+
+
+ROW_CLOCK = ("seed", "years", "warmup_days", "start_month")
+"""What every row's scenario shares with the chunk's (with its lines): the random streams' root and the clock."""
+
+
+def check_row_scenarios(scenario: Scenario, scenarios: Sequence[Scenario], rows: int) -> None:
+    """Check per-row scenarios for :func:`run`: one per row, each with the lines and :data:`ROW_CLOCK` of
+    ``scenario``.
+
+    Raises
+    ------
+    ValueError
+        Naming the first row at fault, the key and both values.
+    """
+    if len(scenarios) != rows:
+        raise ValueError(f"scenarios: {len(scenarios)} scenarios for {rows} replications; give one per replication")
+    lines = (scenario.lines(), scenario.services.inpatient is not None)
+    for row, own in enumerate(scenarios):
+        for key in ROW_CLOCK:
+            if getattr(own, key) != getattr(scenario, key):
+                raise ValueError(
+                    f"scenarios[{row}]: {key} is {getattr(own, key)!r}, but the run's is {getattr(scenario, key)!r}; "
+                    f"every row's scenario must have the run's {', '.join(ROW_CLOCK)} and lines"
+                )
+        if (own.lines(), own.services.inpatient is not None) != lines:
+            raise ValueError(
+                f"scenarios[{row}]: its service lines ({', '.join(_line_names(own))}) are not the run's "
+                f"({', '.join(_line_names(scenario))}); every row's scenario must have the run's lines"
+            )
+
+
+def _line_names(scenario: Scenario) -> list[str]:
+    return [*scenario.lines(), *(["inpatient"] if scenario.services.inpatient is not None else [])]
 
 
 def default_chunk_size(scenario: Scenario) -> int:
@@ -158,10 +226,18 @@ def default_chunk_size(scenario: Scenario) -> int:
 
 
 class _Chunk:
-    """One chunk of replications simulated together; :meth:`simulate` returns ``{measure: [R, month]}``."""
+    """One chunk of replications simulated together; :meth:`simulate` returns ``{measure: [R, month]}``.
 
-    def __init__(self, scenario: Scenario, reps: np.ndarray, kern: Kernels) -> None:
+    ``scenarios`` gives each row its own scenario (checked by :func:`check_row_scenarios`); None: every row runs
+    ``scenario``, and each figure is computed once (:meth:`each`)."""
+
+    def __init__(
+        self, scenario: Scenario, reps: np.ndarray, kern: Kernels, scenarios: Sequence[Scenario] | None = None
+    ) -> None:
         self.scenario = scenario
+        self.scenarios = None if scenarios is None else list(scenarios)
+        self.distinct = [scenario] if scenarios is None else self.scenarios
+        """The scenarios to read what may differ between rows from: the chunk's alone, or every row's."""
         self.reps = reps
         self.kern = kern
         self.rows = reps.size
@@ -172,6 +248,28 @@ class _Chunk:
     def rngs(self, name: str) -> list[np.random.Generator]:
         """One generator per replication for stream ``name``."""
         return [stream(self.scenario.seed, int(r), name) for r in self.reps]
+
+    def each(self, figure: Callable[[Scenario], T]) -> list[T]:
+        """``figure`` of each row's scenario, ``[R]`` (computed once when the rows share the chunk's)."""
+        if self.scenarios is None:
+            return [figure(self.scenario)] * self.rows
+        return [figure(own) for own in self.scenarios]
+
+    def figure(self, figure: Callable[[Scenario], Any], dtype: type = float) -> np.ndarray:
+        """A per-row figure as an ``[R]`` array (``figure`` of each row's scenario, once when they share one)."""
+        if self.scenarios is None:
+            return by_row(figure(self.scenario), self.rows, dtype)
+        return np.array([figure(own) for own in self.scenarios], dtype=dtype)
+
+    def scenario_of(self, row: int) -> Scenario:
+        """Row ``row``'s scenario."""
+        return self.scenario if self.scenarios is None else self.scenarios[row]
+
+    def draw(self, samplers: Sequence[Sampler], rngs: Sequence[np.random.Generator], counts: Sequence[int]) -> list:
+        """Each row's draws, ``samplers[i](rngs[i], counts[i])``, rows on :func:`per_row`'s threads."""
+        if self.scenarios is None:  # one sampler for every row
+            return per_row(samplers[0], rngs, counts)
+        return per_row(_apply, samplers, rngs, counts)
 
     def simulate(self, reuse: LineCache | None = None) -> dict[str, np.ndarray]:
         """Every line of the scenario, in the order their inputs become known; lines whose results are in
@@ -229,7 +327,8 @@ class _Chunk:
                         reuse.put(beds_key(keys[line]), self.reps, LineResult({}, crisis_beds))
             else:
                 self.tally.add(line, stored[line].sums)
-        return self.tally.result(self.scenario)
+        beds = self.figure(lambda own: own.services.inpatient.beds, int) if ward else 0
+        return self.tally.result(self.scenario, beds)
 
     # referral lines
 
@@ -242,29 +341,38 @@ class _Chunk:
         return beds
 
     def team_inputs(self, name: str, stepdowns: _StepDowns | None = None) -> TeamInputs:
-        """Team ``name``'s figures and draws for the kernels (:class:`~paysim.engines.seams.TeamInputs`): the
-        draws by windows over the chunk (:meth:`referrals`, merged with ``stepdowns``) or by replication
+        """Team ``name``'s figures (per row) and draws for the kernels (:class:`~paysim.engines.seams.TeamInputs`):
+        the draws by windows over the chunk (:meth:`referrals`, merged with ``stepdowns``) or by replication
         (:meth:`team_draws`), the same draws either way."""
         scenario = self.scenario
         line = getattr(scenario.services, name)
         gatekeeping = isinstance(line, Crisis) and scenario.services.inpatient is not None
-        long_standard = getattr(line, "long_standard_days", None)
+        warmup_days, years = scenario.warmup_days, scenario.years
+
+        def own(figure: Callable[[Any], Any]) -> np.ndarray:
+            return self.figure(lambda s: figure(getattr(s.services, name)))
+
+        if self.scenarios is None:
+            opening = opening_times(line, warmup_days, years)
+        else:  # each row's places; a row with fewer padded with places that never open
+            opening = pad(self.each(lambda s: opening_times(getattr(s.services, name), warmup_days, years)), INF)
 
         def windows() -> Iterator[dict[str, np.ndarray]]:
             feed = self.referrals(name, bed_draws=gatekeeping)
             return feed if stepdowns is None else _merge_windows(feed, stepdowns)
 
+        no_share = by_row(-1.0, self.rows)
         return TeamInputs(
             rows=self.rows,
             days=self.days,
             edges=np.asarray(self.tally.edges, dtype=float),
-            opening=opening_times(line, scenario.warmup_days, scenario.years),
+            opening=opening,
             gatekeeping=gatekeeping,
-            share=float(line.admission_share) if gatekeeping else -1.0,
-            share_full=float(line.share_when_full) if gatekeeping else -1.0,
-            standard=float(line.standard_days),
-            long_standard=INF if long_standard is None else float(long_standard),
-            outcomes=uses_outcomes(name, line),
+            share=own(lambda crisis: crisis.admission_share) if gatekeeping else no_share,
+            share_full=own(lambda crisis: crisis.share_when_full) if gatekeeping else no_share,
+            standard=own(lambda team: team.standard_days),
+            long_standard=own(lambda team: _or_inf(getattr(team, "long_standard_days", None))),
+            outcomes=any(uses_outcomes(name, getattr(s.services, name)) for s in self.distinct),
             windows=windows,
             replication=lambda row: self.team_draws(name, row, gatekeeping, stepdowns),
         )
@@ -275,23 +383,34 @@ class _Chunk:
         ``patience``, the referral outcomes in use (``assessed_only``, ``dropped_out``, ``recovers``: bool;
         ``first_appointment``: days from allocation to the first appointment; see
         :mod:`paysim.engines.referral_outcomes`), and for crisis gatekeeping ``bed_u`` and ``index`` (the
-        referral's number in its replication), each ``[R, K]``, sorted by arrival, ``+inf`` padding."""
-        line = getattr(self.scenario.services, name)
-        attributes: dict[str, tuple[str, Sampler]] = {
-            "episode": (line_stream(name, st.EPISODE_DAYS), line.episode_days.sample)
+        referral's number in its replication), each ``[R, K]``, sorted by arrival, ``+inf`` padding.
+
+        With rows of their own scenarios, a draw some rows use and others not (a referral-outcome key away from
+        its default, a first appointment, patience) is drawn for the rows that use it only, the others' drawing
+        nothing (their draws, padding, read as the key's default)."""
+        lines = self.each(lambda s: getattr(s.services, name))
+        distinct = [getattr(s.services, name) for s in self.distinct]
+        attributes: dict[str, tuple[str, list[Sampler]]] = {
+            "episode": (line_stream(name, st.EPISODE_DAYS), [line.episode_days.sample for line in lines])
         }
-        if line.patience_days is not None:
-            attributes["patience"] = (line_stream(name, st.PATIENCE), exponential(line.patience_days))
+        if any(line.patience_days is not None for line in distinct):
+            attributes["patience"] = (
+                line_stream(name, st.PATIENCE),
+                self.each(lambda s: _patience_sampler(getattr(s.services, name).patience_days)),
+            )
         if bed_draws:
-            attributes["bed_u"] = (line_stream("crisis", st.BED_NEED), uniform)
-        outcome_draws = outcome_streams(name, line)
+            attributes["bed_u"] = (line_stream("crisis", st.BED_NEED), [uniform] * self.rows)
+        outcome_draws: dict[str, str] = {}
+        for line in distinct:
+            outcome_draws.update(outcome_streams(name, line))
         for key, stream_name in outcome_draws.items():
-            attributes[key] = (stream_name, uniform)
-        appointment_stream = first_appointment_stream(name, line)
+            attributes[key] = (stream_name, self.each(lambda s, key=key: _outcome_sampler(name, s, key)))
+        appointment_stream = next(filter(None, (first_appointment_stream(name, line) for line in distinct)), None)
         if appointment_stream is not None:
-            attributes["first_appointment"] = (appointment_stream, line.first_appointment_days.sample)
-        outcomes_used = uses_outcomes(name, line)
-        arrivals = _Arrivals(self, name, line)
+            attributes["first_appointment"] = (appointment_stream, self.each(lambda s: _appointment_sampler(name, s)))
+        outcomes_used = any(uses_outcomes(name, line) for line in distinct)
+        shares = lines[0] if self.scenarios is None else RowShares.of(lines)
+        arrivals = _Arrivals(self, name)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
         seen = np.zeros(self.rows)
@@ -299,13 +418,13 @@ class _Chunk:
             last = min(first + window, self.days.size)
             times, counts = arrivals.window(first, last)
             block = {"arrival": times}
-            for key, (_, sampler) in attributes.items():
-                block[key] = pad(per_row(sampler, generators[key], [int(n) for n in counts]), 0.0)
+            for key, (_, samplers) in attributes.items():
+                block[key] = pad(self.draw(samplers, generators[key], [int(n) for n in counts]), 0.0, times.shape[1])
             if "patience" not in block:
                 block["patience"] = np.full(times.shape, INF)
             if outcomes_used:
                 draws = {key: block.pop(key) for key in outcome_draws}
-                outcomes = referral_outcomes(line, block["episode"], draws, block.get("first_appointment"))
+                outcomes = referral_outcomes(shares, block["episode"], draws, block.get("first_appointment"))
                 block["episode"] = outcomes.held
                 for key in FLAGS:
                     if getattr(outcomes, key) is not None:
@@ -319,7 +438,7 @@ class _Chunk:
     def team_draws(self, name: str, row: int, gatekeeping: bool, stepdowns: _StepDowns | None) -> TeamDraws:
         """Row ``row``'s draws for team ``name`` whole, from the same streams in the same order as
         :meth:`referrals` takes them window by window (:class:`~paysim.engines.seams.TeamDraws`)."""
-        scenario = self.scenario
+        scenario = self.scenario_of(row)
         line = getattr(scenario.services, name)
         seed = scenario.seed
         r = int(self.reps[row])
@@ -356,29 +475,45 @@ class _Chunk:
     def ward_requests(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None) -> _Requests:
         """Every bed request of the chunk (direct, crisis, readmissions) in time order, with its length of stay.
         They do not depend on the number of beds or on out-of-area placement, which only decide where a
-        patient stays (see :func:`~paysim.engines.reuse.requests_key`)."""
-        scenario = self.scenario
-        inpatient = scenario.services.inpatient
-        curve = DemandCurve.for_line(inpatient, scenario.start_month)
-        direct_t, direct_los = [], []
-        for arrivals_rng, los_rng in zip(
-            self.rngs(line_stream("inpatient", st.ARRIVALS)), self.rngs(line_stream("inpatient", st.LOS)), strict=True
-        ):
-            times = curve.arrivals(arrivals_rng, -scenario.warmup_days, scenario.horizon_days)
-            direct_t.append(times)
-            direct_los.append(inpatient.los_days.sample(los_rng, times.size))
-        base_t, base_los = pad(direct_t, INF), pad(direct_los, 0.0)
-        if crisis_beds is not None:
-            base_t, base_los = merge_sorted(base_t, crisis_beds[0], base_los, self.crisis_stays(crisis_beds[1]))
+        patient stays (see :func:`~paysim.engines.reuse.requests_key`).
 
-        share = inpatient.readmission_share
-        draws = _AfterStayDraws(self, inpatient)
-        need = base_t.shape[1] + int(np.ceil(3 * share * base_t.shape[1])) + 32
+        A row's lengths of stay (its direct requests', its crisis requests' and its first readmissions') are
+        drawn together (:func:`_ward_stays`), so a row's length-of-stay distribution is looked up once."""
+        scenario = self.scenario
+        start, end = -scenario.warmup_days, scenario.horizon_days
+        curves = self.each(lambda s: DemandCurve.for_line(s.services.inpatient, s.start_month))
+        direct_t = per_row(
+            lambda curve, rng: curve.arrivals(rng, start, end), curves, self.rngs(line_stream("inpatient", st.ARRIVALS))
+        )
+        numbers = crisis_beds[1] if crisis_beds is not None else np.full((self.rows, 0), -1.0)
+        known = np.array([times.size for times in direct_t]) + (numbers >= 0).sum(axis=1)  # requests per row
+        width = int(known.max(initial=0))
+        share = self.figure(lambda s: s.services.inpatient.readmission_share)
+        need = width + int(np.ceil(3 * share.max(initial=0.0) * width)) + 32
+        draws = _AfterStayDraws(self)
+        crisis_rngs = self.rngs(line_stream("crisis", st.LOS)) if crisis_beds is not None else [None] * self.rows
+        stays = per_row(
+            _ward_stays,
+            self.each(lambda s: s.services.inpatient.los_days.sample),
+            self.rngs(line_stream("inpatient", st.LOS)),
+            crisis_rngs,
+            draws.rngs["los"],
+            [times.size for times in direct_t],
+            list(numbers),
+            [need] * self.rows,
+        )
+        base_t, base_los = pad(direct_t, INF), pad([direct for direct, _, _ in stays], 0.0)
+        if crisis_beds is not None:
+            crisis_los = np.stack([crisis for _, crisis, _ in stays])
+            base_t, base_los = merge_sorted(base_t, crisis_beds[0], base_los, crisis_los)
+        draws.values["los"] = np.stack([readmission for _, _, readmission in stays])
+
+        window = self.figure(lambda s: s.services.inpatient.readmission_window_days)
         while True:
             draws.ensure(need)
             time, los, readm, complete = self.kern.stays(
                 base_t, base_los, draws["readmit"][:, :need], draws["delay"][:, :need], draws["los"][:, :need],
-                share, inpatient.readmission_window_days, self.horizon,
+                share, window, self.horizon,
             )  # fmt: skip
             if complete:
                 break
@@ -388,14 +523,18 @@ class _Chunk:
 
     def inpatient(self, requests: _Requests) -> None:
         """The ward: bed requests to local beds, a local wait or out of area, and back (the placement policy of
-        ``services.inpatient.oap``, :mod:`paysim.engines._ward`); tally the inpatient measures."""
-        inpatient = self.scenario.services.inpatient
-        oap = inpatient.oap
+        ``services.inpatient.oap``, :mod:`paysim.engines._ward`, each row its own); tally the inpatient measures."""
         time, discharge = requests.time, requests.discharge
         admit, placed, back = self.kern.ward(
-            time, discharge, inpatient.beds, oap.wait_days, oap.repatriate, oap.repatriate_after_days,
-            oap.reserved_beds(inpatient.beds), self.horizon,
-        )  # fmt: skip
+            time,
+            discharge,
+            self.figure(lambda s: s.services.inpatient.beds, int),
+            self.figure(lambda s: s.services.inpatient.oap.wait_days),
+            self.figure(lambda s: s.services.inpatient.oap.repatriate, bool),
+            self.figure(lambda s: s.services.inpatient.oap.repatriate_after_days),
+            self.figure(lambda s: s.services.inpatient.oap.reserved_beds(s.services.inpatient.beds), int),
+            self.horizon,
+        )
         tallies = self.kern.tally_ward(self.tally.edges, time, admit, placed, back, discharge, requests.readm)
         self.tally.add("inpatient", tallies)
 
@@ -403,15 +542,17 @@ class _Chunk:
         """The community team's step-downs: every discharge inside the run, in time order, with the episode and
         patience drawn for its request (streams ``community.stepdown_*``, one draw per request in request
         order, as the SimPy model takes them)."""
-        community = self.scenario.services.community
         width = requests.time.shape[1]
-        patience = community.patience_days
         samplers = {
-            line_stream("community", st.STEPDOWN_EPISODE): community.episode_days.sample,
-            line_stream("community", st.STEPDOWN_PATIENCE): exponential(patience) if patience is not None else never,
+            line_stream("community", st.STEPDOWN_EPISODE): self.each(
+                lambda s: s.services.community.episode_days.sample
+            ),
+            line_stream("community", st.STEPDOWN_PATIENCE): self.each(
+                lambda s: _patience_sampler(s.services.community.patience_days)
+            ),
         }
         episode, patience_days = (
-            np.stack(per_row(sampler, self.rngs(name), [width] * self.rows)) for name, sampler in samplers.items()
+            np.stack(self.draw(sampler, self.rngs(name), [width] * self.rows)) for name, sampler in samplers.items()
         )
         discharge = requests.discharge
         happened = (requests.time < INF) & (discharge < self.horizon)
@@ -423,25 +564,57 @@ class _Chunk:
             np.take_along_axis(patience_days, order, axis=1),
         )
 
-    def crisis_stays(self, index: np.ndarray) -> np.ndarray:
-        """Lengths of stay (days) of the crisis team's bed requests, ``[R, n]``, from their referral numbers
-        ``index`` (``-1`` padding). The SimPy model draws one stay from ``crisis.los`` for every crisis
-        referral, in arrival order, so referral *k*'s stay is draw *k* of that stream. Drawn here rather
-        than by the team, so a change of length of stay leaves the crisis team's results unchanged."""
-        los_days = self.scenario.services.inpatient.los_days
-        seed = self.scenario.seed
 
-        def one(replication: int, numbers: np.ndarray) -> np.ndarray:
-            valid = numbers >= 0
-            needed = int(numbers[valid].max()) + 1 if valid.any() else 0
-            draws = los_days.sample(stream(seed, int(replication), line_stream("crisis", st.LOS)), needed)
-            stays = np.zeros(numbers.size)
-            stays[valid] = draws[numbers[valid].astype(np.int64)]
-            return stays
+def _ward_stays(
+    sample: Sampler,
+    direct_rng: np.random.Generator,
+    crisis_rng: np.random.Generator | None,
+    readmission_rng: np.random.Generator,
+    direct: int,
+    numbers: np.ndarray,
+    readmissions: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One row's lengths of stay (days): of its ``direct`` direct requests (stream ``inpatient.los``), of the crisis
+    team's bed requests by their referral numbers ``numbers`` (``-1`` padding; stream ``crisis.los``) and of its
+    first ``readmissions`` readmissions (stream ``inpatient.readmission_los``).
 
-        if index.size == 0:
-            return np.zeros(index.shape)
-        return np.stack(per_row(one, self.reps, list(index)))
+    The SimPy model draws one stay from ``crisis.los`` for every crisis referral, in arrival order, so referral
+    *k*'s stay is draw *k* of that stream. Drawn here rather than by the team, so a change of length of stay
+    leaves the crisis team's results unchanged."""
+    crisis = np.zeros(numbers.size)
+    if crisis_rng is not None:
+        valid = numbers >= 0
+        needed = int(numbers[valid].max()) + 1 if valid.any() else 0
+        crisis[valid] = sample(crisis_rng, needed)[numbers[valid].astype(np.int64)]
+    return sample(direct_rng, direct), crisis, sample(readmission_rng, readmissions)
+
+
+def _apply(sampler: Sampler, rng: np.random.Generator, n: int) -> np.ndarray:
+    return sampler(rng, n)
+
+
+def _nothing(rng: np.random.Generator, n: int) -> np.ndarray:
+    """A row that does not use a draw draws nothing (its padding reads as the key's default)."""
+    return np.zeros(0)
+
+
+def _or_inf(value: float | None) -> float:
+    return INF if value is None else float(value)
+
+
+def _patience_sampler(patience_days: float | None) -> Sampler:
+    return never if patience_days is None else exponential(patience_days)
+
+
+def _outcome_sampler(name: str, scenario: Scenario, key: str) -> Sampler:
+    """Uniforms for outcome draw ``key`` if line ``name`` of ``scenario`` uses it, else nothing."""
+    return uniform if key in outcome_streams(name, getattr(scenario.services, name)) else _nothing
+
+
+def _appointment_sampler(name: str, scenario: Scenario) -> Sampler:
+    """Days to the first appointment if line ``name`` of ``scenario`` books one, else nothing (at once)."""
+    line = getattr(scenario.services, name)
+    return _nothing if first_appointment_stream(name, line) is None else line.first_appointment_days.sample
 
 
 # --- referral arrivals --------------------------------------------------------------------------------
@@ -449,17 +622,23 @@ class _Chunk:
 
 class _Arrivals:
     """Arrival times of one line for a chunk, drawn exactly as :meth:`DemandCurve.arrivals` draws them
-    (a Poisson count per day for the whole run first, then one uniform per arrival), window by window."""
+    (a Poisson count per day for the whole run first, then one uniform per arrival), window by window; each row
+    with its own daily expected referrals."""
 
-    def __init__(self, chunk: _Chunk, name: str, line) -> None:
-        scenario = chunk.scenario
-        curve = DemandCurve.for_line(line, scenario.start_month)
+    def __init__(self, chunk: _Chunk, name: str) -> None:
+        start, end = -chunk.scenario.warmup_days, chunk.scenario.horizon_days
+
+        def expected_of(scenario: Scenario) -> np.ndarray:
+            curve = DemandCurve.for_line(getattr(scenario.services, name), scenario.start_month)
+            return curve.daily(start, end)[1]  # the days of chunk.days
+
         self.days = chunk.days
-        _, expected = curve.daily(-scenario.warmup_days, scenario.horizon_days)  # the days of chunk.days
+        expected = chunk.each(expected_of)
         self.rngs = chunk.rngs(line_stream(name, st.ARRIVALS))
-        counts = per_row(lambda rng: rng.poisson(expected), self.rngs)
+        counts = per_row(lambda rng, mean: rng.poisson(mean), self.rngs, expected)
         self.counts = np.stack(counts) if counts else np.zeros((0, 0))
-        self.peak_per_day = float(expected.max()) if expected.size else 0.0
+        rows = expected[:1] if chunk.scenarios is None else expected
+        self.peak_per_day = max((float(e.max()) for e in rows if e.size), default=0.0)
 
     def window(self, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
         """Sorted arrival times in days ``first .. last - 1`` (indices into the run's days), ``[R, K]`` with
@@ -539,26 +718,31 @@ def _merge_windows(feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns)
 
 class _AfterStayDraws:
     """Per-bed-request draws in request order, as the SimPy model takes them: readmitted? (uniform),
-    readmission delay (uniform x window) and the readmission's length of stay. ``self[key]`` is ``[R, n]``;
-    :meth:`ensure` draws more (continuing each stream)."""
+    readmission delay (uniform x window) and the readmission's length of stay (each row its own distribution).
+    ``self[key]`` is ``[R, n]``; :meth:`ensure` draws more (continuing each stream); ``values["los"]`` may be
+    filled first by the caller (:meth:`_Chunk.ward_requests` draws a row's stays together)."""
 
-    def __init__(self, chunk: _Chunk, inpatient) -> None:
-        samplers: dict[str, tuple[str, Sampler]] = {
-            "readmit": (line_stream("inpatient", st.READMISSION), uniform),
-            "delay": (line_stream("inpatient", st.READMISSION_DELAY), uniform),
-            "los": (line_stream("inpatient", st.READMISSION_LOS), inpatient.los_days.sample),
+    def __init__(self, chunk: _Chunk) -> None:
+        samplers: dict[str, tuple[str, list[Sampler]]] = {
+            "readmit": (line_stream("inpatient", st.READMISSION), [uniform] * chunk.rows),
+            "delay": (line_stream("inpatient", st.READMISSION_DELAY), [uniform] * chunk.rows),
+            "los": (
+                line_stream("inpatient", st.READMISSION_LOS),
+                chunk.each(lambda s: s.services.inpatient.los_days.sample),
+            ),
         }
+        self.chunk = chunk
         self.samplers = samplers
         self.rngs = {key: chunk.rngs(name) for key, (name, _) in samplers.items()}
         self.values = {key: np.zeros((chunk.rows, 0)) for key in samplers}
 
     def ensure(self, n: int) -> None:
-        have = next(iter(self.values.values())).shape[1]
-        if n <= have:
-            return
-        for key, (_, sampler) in self.samplers.items():
-            more = np.stack(per_row(sampler, self.rngs[key], [n - have] * len(self.rngs[key])))
-            self.values[key] = np.concatenate([self.values[key], more], axis=1)
+        """At least ``n`` draws of each kind per row."""
+        for key, (_, samplers) in self.samplers.items():
+            have = self.values[key].shape[1]
+            if n > have:
+                more = np.stack(self.chunk.draw(samplers, self.rngs[key], [n - have] * self.chunk.rows))
+                self.values[key] = np.concatenate([self.values[key], more], axis=1)
 
     def __getitem__(self, key: str) -> np.ndarray:
         return self.values[key]

@@ -193,7 +193,11 @@ def engine_run(engine: str) -> Callable[[Scenario, Sequence[int]], Activity]:
 
 
 def run_chunk(
-    scenario: Scenario, replications: Sequence[int], engine: str = "des", reuse: LineCache | None = None
+    scenario: Scenario,
+    replications: Sequence[int],
+    engine: str = "des",
+    reuse: LineCache | None = None,
+    scenarios: Sequence[Scenario] | None = None,
 ) -> Activity:
     """Run one chunk of replications with a named engine (the unit of work sent to a worker).
 
@@ -207,6 +211,8 @@ def run_chunk(
         A name in :data:`ENGINES`.
     reuse:
         For the vector engine, a :class:`~paysim.engines.reuse.LineCache` of lines of earlier runs.
+    scenarios:
+        For the vector engine, each replication's own scenario (see :func:`paysim.engines.vector.run`).
 
     Returns
     -------
@@ -215,9 +221,12 @@ def run_chunk(
     """
     if multiprocessing.parent_process() is not None:  # a worker process: the workers share the cores
         set_threads(1)
-    if reuse is not None and engine == "vector":
-        return engine_run(engine)(scenario, list(replications), reuse=reuse)
-    return engine_run(engine)(scenario, list(replications))
+    options = {}
+    if engine == "vector":  # the engine that takes a cache and per-row scenarios
+        options = {key: value for key, value in (("reuse", reuse), ("scenarios", scenarios)) if value is not None}
+    elif scenarios is not None:
+        raise RunError(f"engine {engine!r}: runs one scenario for every replication of a chunk", parameter="engine")
+    return engine_run(engine)(scenario, list(replications), **options)
 
 
 def chunk_replications(reps: int, chunk_size: int, first: int = 0) -> list[range]:

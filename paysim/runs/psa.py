@@ -1,10 +1,12 @@
 """Probabilistic sensitivity analysis (PSA): run a scenario whose replications each have their own
 parameter set (drawn by :mod:`paysim.model.uncertainty`), and price each replication with its own terms.
 
-Replication ``r`` is simulated alone with ``scenario.with_overrides(sample_r)``; when only contract or cost
-keys are uncertain the central scenario is simulated in one batch instead. Its ledgers are computed with
-that same scenario (payment terms and costs may be uncertain too), a chunk of replications at once: each number
-that differs between them an array ``[R, 1]`` of their values (:func:`stacked`).
+Replication ``r`` is simulated with ``scenario.with_overrides(sample_r)``: the vector engine runs a chunk of
+replications in one batch, each row with its own sampled scenario (``scenarios`` of
+:func:`paysim.engines.vector.run`), like a central run; the SimPy model one replication at a time. When only
+contract or cost keys are uncertain the central scenario is simulated in batches instead. Its ledgers are computed
+with that same scenario (payment terms and costs may be uncertain too), a chunk of replications at once: each
+number that differs between them an array ``[R, 1]`` of their values (:func:`stacked`).
 
 **Planned baselines under PSA.** A blended or API plan of source ``expected`` (and year 1 of a ``last_year``
 plan) is set on the expected activity; under parameter uncertainty that is the mean over *all* replications
@@ -15,7 +17,6 @@ mean of whatever rows it is given). Later years of a ``last_year`` plan are each
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Executor
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,6 @@ from paysim.money.payment import payment_rule
 from paysim.money.payment.schedule import yearly_totals
 from paysim.runs import montecarlo
 from paysim.runs.io import run_columns, run_metadata
-from paysim.runs.montecarlo import default_chunk_size
 from paysim.runs.results import Run, table_of
 
 if TYPE_CHECKING:
@@ -44,12 +44,14 @@ if TYPE_CHECKING:
 
 
 def run_uncertain_chunk(scenario: Scenario, replications: Sequence[int], engine: str = "vector") -> Activity:
-    """Simulate each replication alone with its own sampled scenario; rows in the order given."""
+    """Simulate a chunk of replications, each with its own sampled scenario; rows in the order given. The vector
+    engine runs the chunk in one batch (each row its own scenario), the SimPy model one replication at a time;
+    either way each row is exactly its replication simulated alone with its scenario."""
 
-    parts = [
-        montecarlo.run_chunk(s, [r], engine)
-        for s, r in zip(sampled_scenarios(scenario, replications), replications, strict=True)
-    ]
+    scenarios = sampled_scenarios(scenario, replications)
+    if engine == "vector":
+        return montecarlo.run_chunk(central(scenario), replications, engine, scenarios=scenarios)
+    parts = [montecarlo.run_chunk(s, [r], engine) for s, r in zip(scenarios, replications, strict=True)]
     return Activity.concat(parts)
 
 
@@ -66,9 +68,9 @@ def run_uncertain(
     """Probabilistic sensitivity analysis: replications ``first .. first + reps - 1``, each with its own parameter set.
 
     Parameters are as for :func:`paysim.runs.montecarlo.simulate`. When no uncertain key changes the
-    simulation (only contract or cost terms are uncertain) the central scenario is simulated in one
-    vectorised batch; otherwise each replication is simulated alone (the vector engine costs the same per
-    replication alone as in a batch: about 0.1 s for the default trust over 4 simulated years).
+    simulation (only contract or cost terms are uncertain) the central scenario is simulated; otherwise each
+    replication with its own sampled scenario (:func:`run_uncertain_chunk`). Either way in chunks of the
+    engine's usual size (:func:`paysim.runs.montecarlo.default_chunk_size`).
 
     Returns
     -------
@@ -84,16 +86,13 @@ def uncertain_plan(
     scenario: Scenario, reps: int, workers: int = 1, chunk_size: int | None = None
 ) -> tuple[Scenario, int | None, Callable[[Scenario, Sequence[int], str], Activity] | None]:
     """How :func:`run_uncertain` simulates: ``(scenario to run, chunk size, chunk runner)`` for
-    :func:`paysim.runs.montecarlo.iter_chunks` (the central scenario in batches when no uncertain key changes the
-    simulation; else each replication alone, in small chunks)."""
+    :func:`paysim.runs.montecarlo.iter_chunks` (the central scenario when no uncertain key changes the simulation;
+    else each replication with its own sampled scenario, :func:`run_uncertain_chunk`). The chunk size is the one
+    given, or None: the engine's usual (:func:`paysim.runs.montecarlo.default_chunk_size`), as for a central run.
+    ``reps`` and ``workers`` are kept in the signature for callers that plan a run whole."""
 
     if scenario.uncertain is None or not scenario.uncertain.simulation_keys():
         return central(scenario), chunk_size, None
-    valid = isinstance(reps, int) and isinstance(workers, int) and reps >= 1 and workers >= 1
-    if chunk_size is None and valid:  # small chunks: each replication is a run of its own anyway
-        chunk_size = max(1, min(16, math.ceil(reps / workers)))
-        if workers == 1:
-            chunk_size = max(chunk_size, default_chunk_size(reps, 1, "des"))
     return scenario, chunk_size, run_uncertain_chunk
 
 
