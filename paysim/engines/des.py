@@ -37,6 +37,7 @@ import numpy as np
 import simpy
 
 from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
+from paysim.engines import initial
 from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
 from paysim.model import streams as st
 from paysim.model.demand import DemandCurve, month_edges
@@ -439,10 +440,26 @@ class TrustModel:
         if services.inpatient is not None:
             self.ward = Ward(self.env, services.inpatient.beds, services.inpatient.oap)
             self._after_stay = self._after_stay_draws()
+        if initial.steady(scenario):
+            self._start_steady()
         for name, team in self.teams.items():
             self._start_line(name, team)
         if services.inpatient is not None:
             self._start_direct_admissions()
+
+    def _start_steady(self) -> None:
+        """The people each line holds at the start of the warm-up (:mod:`paysim.engines.initial`), joining at
+        once in the order drawn, before any referral: each team's as referrals holding their place for their
+        remaining days (never leaving the list, if it is full), the ward's as bed requests staying their remaining
+        days (then step-down and maybe readmission, as any stay)."""
+        env = self.env
+        for name, team in self.teams.items():
+            people = initial.team_people(self.scenario, name, self._rng(line_stream(name, st.INITIAL)))
+            for held, dropped_out, recovers in zip(people.remaining, people.dropped_out, people.recovers, strict=True):
+                env.process(referral(env, team, float(held), NEVER, bool(dropped_out), bool(recovers)))
+        if self.ward is not None:
+            for los in initial.ward_stays(self.scenario, self._rng(line_stream("inpatient", st.INITIAL))):
+                env.process(self.stay(float(los)))
 
     def _rng(self, name: str) -> np.random.Generator:
         return stream(self.scenario.seed, self.replication, name)

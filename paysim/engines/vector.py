@@ -58,6 +58,7 @@ from itertools import pairwise
 import numpy as np
 
 from paysim.activity import Activity, measure_kinds
+from paysim.engines import initial
 from paysim.engines._rows import (
     Sampler,
     arrange_days,
@@ -168,6 +169,16 @@ class _Chunk:
         self.horizon = float(scenario.horizon_days)
         self.days = np.arange(-scenario.warmup_days, scenario.horizon_days, dtype=float)
         self.tally = Tally(self.rows, month_edges(scenario.start_month, scenario.months))
+        self._initial: dict[str, list[initial.InitialPeople]] = {}
+
+    def initial_people(self, name: str) -> list[initial.InitialPeople] | None:
+        """Row by row, the people team ``name`` holds at the start of the warm-up with a steady-state start
+        (:mod:`paysim.engines.initial`, stream ``<name>.initial``), or None with an empty start."""
+        if not initial.steady(self.scenario):
+            return None
+        if name not in self._initial:
+            self._initial[name] = per_row(lambda r: initial.team_people_of(self.scenario, name, int(r)), self.reps)
+        return self._initial[name]
 
     def rngs(self, name: str) -> list[np.random.Generator]:
         """One generator per replication for stream ``name``."""
@@ -239,6 +250,10 @@ class _Chunk:
         ``(times, referral numbers)``, each ``[R, n]`` (see :meth:`crisis_stays`), or None."""
         sums, beds = self.kern.team(self.team_inputs(name, stepdowns))
         self.tally.add(name, sums)
+        people = self.initial_people(name)
+        if beds is not None and people is not None:  # referral numbers count the people held at the start first
+            held = np.array([p.count for p in people], dtype=float)[:, None]
+            beds = (beds[0], np.where(beds[1] >= 0, beds[1] - held, beds[1]))
         return beds
 
     def team_inputs(self, name: str, stepdowns: _StepDowns | None = None) -> TeamInputs:
@@ -249,6 +264,7 @@ class _Chunk:
         line = getattr(scenario.services, name)
         gatekeeping = isinstance(line, Crisis) and scenario.services.inpatient is not None
         long_standard = getattr(line, "long_standard_days", None)
+        self.initial_people(name)  # drawn once, before the kernels' threads ask for them
 
         def windows() -> Iterator[dict[str, np.ndarray]]:
             feed = self.referrals(name, bed_draws=gatekeeping)
@@ -291,6 +307,7 @@ class _Chunk:
         if appointment_stream is not None:
             attributes["first_appointment"] = (appointment_stream, line.first_appointment_days.sample)
         outcomes_used = uses_outcomes(name, line)
+        people = self.initial_people(name)
         arrivals = _Arrivals(self, name, line)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
@@ -310,8 +327,11 @@ class _Chunk:
                 for key in FLAGS:
                     if getattr(outcomes, key) is not None:
                         block[key] = getattr(outcomes, key)
+            if first == 0 and people is not None:  # the people held at the start join first, on the first day
+                block = _with_initial(block, people, float(self.days[0]))
+                counts = counts + np.array([p.count for p in people])
             if bed_draws:
-                block["index"] = seen[:, None] + np.arange(times.shape[1])
+                block["index"] = seen[:, None] + np.arange(block["arrival"].shape[1])
                 seen = seen + counts
             block["window_end"] = np.array(self.days[last] if last < self.days.size else self.horizon)
             yield block
@@ -345,6 +365,22 @@ class _Chunk:
             flags = tuple(nobody if getattr(outcomes, key) is None else getattr(outcomes, key) for key in FLAGS)
             if outcomes.first_appointment is not None:
                 first_appointment = outcomes.first_appointment
+        people = self.initial_people(name)
+        if people is not None and people[row].count:  # they join first, on the first day (time offset 0)
+            start = people[row]
+            k = start.count
+            counts[0] += k
+            uniforms = np.concatenate([np.zeros(k), uniforms])
+            episodes = np.concatenate([start.remaining, episodes])
+            patience = np.concatenate([np.full(k, INF), patience])
+            own = (np.zeros(k, dtype=bool), start.dropped_out, start.recovers)  # in FLAGS order
+            flags = tuple(
+                flag if flag.size == 0 else np.concatenate([mine, flag]) for flag, mine in zip(flags, own, strict=True)
+            )
+            if first_appointment.size:
+                first_appointment = np.concatenate([np.zeros(k), first_appointment])
+            if gatekeeping:
+                bed_need = np.concatenate([np.full(k, INF), bed_need])  # in treatment already: never gatekept
         if stepdowns is None:
             extra = (none, none, none)
         else:
@@ -367,6 +403,11 @@ class _Chunk:
             times = curve.arrivals(arrivals_rng, -scenario.warmup_days, scenario.horizon_days)
             direct_t.append(times)
             direct_los.append(inpatient.los_days.sample(los_rng, times.size))
+        if initial.steady(scenario):  # the in-patients held at the start request their beds first
+            stays = per_row(lambda r: initial.ward_stays_of(scenario, int(r)), self.reps)
+            start = float(-scenario.warmup_days)
+            direct_t = [np.concatenate([np.full(held.size, start), t]) for held, t in zip(stays, direct_t, strict=True)]
+            direct_los = [np.concatenate([held, los]) for held, los in zip(stays, direct_los, strict=True)]
         base_t, base_los = pad(direct_t, INF), pad(direct_los, 0.0)
         if crisis_beds is not None:
             base_t, base_los = merge_sorted(base_t, crisis_beds[0], base_los, self.crisis_stays(crisis_beds[1]))
@@ -515,6 +556,29 @@ class _StepDowns:
             "patience": np.where(valid, np.take_along_axis(self.patience, index, axis=1), 0.0),
         }
         return block, hi
+
+
+def _with_initial(
+    block: dict[str, np.ndarray], people: list[initial.InitialPeople], start: float
+) -> dict[str, np.ndarray]:
+    """The first window's referrals with the people held at the start (row by row, :mod:`paysim.engines.initial`)
+    put first, arriving at ``start`` (the warm-up's first instant): their place held for their remaining days, no
+    patience limit, never gatekept into a bed, their own outcome, their first appointment behind them."""
+    arrival = pad([np.full(p.count, start) for p in people], INF)
+    own = {
+        "episode": pad([p.remaining for p in people], 0.0),
+        "patience": np.full(arrival.shape, INF),
+        "bed_u": np.full(arrival.shape, INF),
+        "assessed_only": np.zeros(arrival.shape, dtype=bool),
+        "dropped_out": pad([p.dropped_out for p in people], 0.0).astype(bool),
+        "recovers": pad([p.recovers for p in people], 0.0).astype(bool),
+        "first_appointment": np.zeros(arrival.shape),
+    }
+    keys = [key for key in own if key in block]
+    times, merged = merge_rows(arrival, block["arrival"], [own[key] for key in keys], [block[key] for key in keys])
+    out = dict(block)
+    out.update({"arrival": times, **dict(zip(keys, merged, strict=True))})
+    return out
 
 
 def _merge_windows(feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns) -> Iterator[dict[str, np.ndarray]]:
