@@ -450,13 +450,15 @@ class TrustModel:
     def _start_steady(self) -> None:
         """The people each line holds at the start of the warm-up (:mod:`paysim.engines.initial`), joining at
         once in the order drawn, before any referral: each team's as referrals holding their place for their
-        remaining days (never leaving the list, if it is full), the ward's as bed requests staying their remaining
-        days (then step-down and maybe readmission, as any stay)."""
+        remaining days (or waiting, with their patience, if the team is full), the ward's as bed requests staying
+        their remaining days (then step-down and maybe readmission, as any stay)."""
         env = self.env
         for name, team in self.teams.items():
             people = initial.team_people(self.scenario, name, self._rng(line_stream(name, st.INITIAL)))
-            for held, dropped_out, recovers in zip(people.remaining, people.dropped_out, people.recovers, strict=True):
-                env.process(referral(env, team, float(held), NEVER, bool(dropped_out), bool(recovers)))
+            for held, patience, dropped_out, recovers in zip(
+                people.remaining, people.patience, people.dropped_out, people.recovers, strict=True
+            ):
+                env.process(referral(env, team, float(held), float(patience), bool(dropped_out), bool(recovers)))
         if self.ward is not None:
             for los in initial.ward_stays(self.scenario, self._rng(line_stream("inpatient", st.INITIAL))):
                 env.process(self.stay(float(los)))

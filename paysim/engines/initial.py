@@ -1,49 +1,59 @@
 """The steady-state start (``initial_state: steady``): the people each line holds when the warm-up starts.
 
-With ``initial_state: empty`` every line starts the warm-up (day ``-warmup_days``) with nobody in treatment and
-nobody in a bed, so the warm-up must be long enough for caseloads of six-month episodes to build up. With
-``steady``, each line starts where a stationary system **without queues** (infinitely many places: M/G/inf)
-would be at that day's demand, so a short warm-up only has to settle the queues:
+With ``initial_state: empty`` every line starts the warm-up (day ``t0 = -warmup_days``) with nobody in treatment
+and nobody in a bed, so the warm-up must be long enough for caseloads of six-month episodes and their lists to
+build up. With ``steady``, each line starts holding the people a system **without queues** (infinitely many
+places: M/G/inf) fed by the same demand would hold at ``t0``, so a short warm-up only has to settle the queues:
 
-* a **team** holds ``n ~ Poisson(sum over its inflows of rate x E[H])`` people, where ``rate`` is the inflow's
-  referrals per day at the warm-up's first day (:meth:`paysim.model.demand.DemandCurve.rate`) and ``H`` the days
-  a referral holds a place, outcomes included (:mod:`paysim.engines.referral_outcomes`: assessed and not treated
-  hold none, a dropout part of its episode, the days to the first appointment come first). Its inflows: the
-  external referrals (the crisis team's less the share it gatekeeps into a bed, ``admission_share``), and for
-  the community team with a ward, the ward's discharges (step-downs, plain episodes at the ward's request rate);
-* the **ward** holds ``n ~ Poisson(request rate x E[length of stay])`` in-patients, the request rate being the
-  direct admissions, the crisis team's gatekept referrals (``admission_share``) and the readmissions they bring,
-  ``/ (1 - readmission_share)``;
-* each person's **remaining** days follow the equilibrium law of ``H``: a length-biased draw of ``H`` (density
-  ``h f(h) / E[H]``) times an independent uniform, whose mean is ``E[H^2] / (2 E[H])``.
+* a **team**'s inflows are its external referrals (the crisis team's less the share it gatekeeps into a bed,
+  ``admission_share``) and, for the community team with a ward, the ward's discharges (step-downs: plain
+  episodes, at the ward's request rate). A referral holds a place for ``H`` days, its outcome included
+  (:mod:`paysim.engines.referral_outcomes`: one assessed and not treated holds none, a dropout part of its
+  episode, the days to the first appointment come first);
+* the **ward**'s inflow is its bed requests: direct admissions, the crisis team's gatekept referrals
+  (``admission_share``) and the readmissions they bring, ``/ (1 - readmission_share)``; ``H`` is the length
+  of stay;
+* a referral of an inflow with arrival rate ``lambda(t)`` (:class:`~paysim.model.demand.DemandCurve`: growth and
+  seasonality) is still held at ``t0`` if it came ``a < H`` days before, so the people held number
+  ``n ~ Poisson(E[Lambda(t0 - H, t0)])`` (``Lambda(u, v)``: expected arrivals in ``[u, v)``; ``lambda x E[H]``
+  when the rate is flat), and each has ``H`` drawn with density ``f(h) Lambda(t0 - h, t0) / E[...]`` (length-biased
+  when the rate is flat) and its age ``a`` within ``[0, H)`` with density ``lambda(t0 - a)`` (uniform when flat);
+  its **remaining** days are ``H - a``, whose mean is ``E[H^2] / (2 E[H])`` when the rate is flat;
+* a team's people join in a random order; when they are more than its places (a full team), those beyond wait
+  on its list: ``Poisson(patience x (joiners per day - places / E[held days of a joiner]))`` of them (the
+  surplus of the fluid model of a full team whose list is left at an exponential rate; all the surplus without
+  ``patience_days``), each a fresh referral (its whole held days to come) with a patience drawn as a referral's
+  (exponential, so what is left of a wait already begun has the same law).
 
-The length-biased draw is **sampling-importance-resampling** from a pool of referrals drawn as the line draws
-them (episode, outcomes, first appointment): pick ``n`` of a pool of ``max(8 n, 1024)`` with probability
-proportional to their held days. Closed forms exist for a plain lognormal (same cv, mean x (1 + cv^2)) or
-gamma (shape + 1), but not for the mixtures the outcome keys make (a dropout's share of its episode plus the
-days to a first appointment), nor for a plugin's line: one method serves every line. Each picked person keeps its
-referral's outcome (a dropout leaves as a dropout, a finished course may recover), so the counted completions and
-dropouts of the first months do not lean either way. The pool's finite size makes the law exact only as the pool
-grows; eight candidates a person keeps the resampled law within about 1/sqrt(8 n) of it (the warm-up absorbs the
-rest, ``tests/test_warmup_steady.py``).
+The weighted draw of ``H`` is **sampling-importance-resampling** from a pool of ``max(8 x the expected people,
+1024)`` referrals drawn as the line draws them (episode, outcomes, first appointment), picked with probability
+proportional to ``Lambda(t0 - h, t0)``; the same pool gives ``E[Lambda(t0 - H, t0)]`` as the exact ``E[H]`` x the
+pool's ratio of ``Lambda(t0 - h, t0)`` to ``h``. Closed forms exist for a plain lognormal (same cv, mean x (1 +
+cv^2)) or gamma (shape + 1) at a flat rate, but not for the mixtures the outcome keys make (a dropout's share of
+its episode plus the days to a first appointment), nor with growth and seasonality, nor for a plugin's line: one
+method serves every line. Each picked person keeps its referral's outcome (a dropout leaves as a dropout, a
+finished course may recover), so the counted completions and dropouts of the first months do not lean either
+way. The pool's finite size makes the law exact only as the pool grows (eight candidates a person); the warm-up
+absorbs the rest (``tests/test_warmup_steady.py``).
 
-This is a start near the steady state, not on it: a team that is full (more people than places) starts with the
-excess on its waiting list (never leaving it: they are in treatment, not waiting to be seen), and the crisis
+This is a start near the steady state, not on it: the list of a full team is the fluid model's, and the crisis
 team's extra admissions when full (``admission_share_when_full``) are not in the ward's start. The warm-up
 (``warmup_days``) settles the queues from there.
 
 **Draws.** Every number comes from the line's own stream ``<line>.initial``, in this order: for each inflow in
-turn, its Poisson count, its pool (the line's episode sampler, then one uniform per referral for each outcome
-key in use, then the first appointments, exactly as :func:`~paysim.engines.referral_outcomes.draw_outcomes`
-takes them), its picks, its uniforms; then one permutation that sets the order in which the people join (the
-first ones get the places). Both engines join them at day ``-warmup_days`` in that order before any referral of
-the run: each team's people as referrals that hold their place for their remaining days with no patience limit
-(and, at the ward, as bed requests whose stay is the remaining days, then readmissions and step-downs as anyone
-else's), so the SimPy model and the vector engine take the same draws and agree replication by replication.
+turn, its pool (the line's episode sampler, then one uniform per referral for each outcome key in use, then the
+first appointments, exactly as :func:`~paysim.engines.referral_outcomes.draw_outcomes` takes them), its Poisson
+count, its picks, its ages; then one permutation that sets the order in which the people join (the first ones get
+the places); then, for a full team, the size of its list, each waiting person's inflow and pick, and their
+patience. Both engines join them at day ``t0`` in that order before any referral of the run: each team's people
+as referrals that hold their place for their remaining days, the ward's as bed requests whose stay is the
+remaining days (then readmissions and step-downs as anyone else's), so the SimPy model and the vector engine take
+the same draws and agree replication by replication.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -54,7 +64,7 @@ from paysim.model import streams as st
 from paysim.model.demand import DemandCurve
 from paysim.model.distributions import Duration
 from paysim.model.lines import line_stream
-from paysim.model.scenario import Crisis, ReferralLine, Scenario, TreatmentLine
+from paysim.model.scenario import Crisis, ReferralLine, Scenario, TreatmentLine, place_openings
 from paysim.model.streams import stream
 
 POOL_FACTOR = 8
@@ -75,11 +85,15 @@ class InitialPeople:
         ``[n]`` bool: leaves as a dropout (``<line>.dropped_out``), not a finished course.
     recovers:
         ``[n]`` bool: finishes and reliably recovers (``talking_therapies.recovered``).
+    patience:
+        ``[n]`` days a person who finds every place taken waits on the list before leaving it (``+inf`` without
+        ``patience_days``); one who gets a place at once never uses it.
     """
 
     remaining: np.ndarray
     dropped_out: np.ndarray
     recovers: np.ndarray
+    patience: np.ndarray
 
     @property
     def count(self) -> int:
@@ -91,18 +105,30 @@ Pool = Callable[[np.random.Generator, int], tuple[np.ndarray, np.ndarray, np.nda
 
 
 @dataclass(frozen=True)
-class Inflow:
-    """One way people come to hold a place: referrals per day at the warm-up's first day, mean held days, and
-    how to draw referrals (:data:`Pool`)."""
+class Demand:
+    """Arrivals to a line: a sum of demand curves, each scaled (``(curve, factor), ...``)."""
 
-    rate: float
+    parts: tuple[tuple[DemandCurve, float], ...]
+
+    def rate(self, t: float) -> float:
+        """Arrivals per day at day ``t``."""
+        return float(sum(factor * float(curve.rate(t)) for curve, factor in self.parts))
+
+    def expected(self, start: np.ndarray, end: float) -> np.ndarray:
+        """Expected arrivals in ``[start, end)`` (days), elementwise over ``start``."""
+        return sum(factor * curve.expected(start, end) for curve, factor in self.parts)
+
+
+@dataclass(frozen=True)
+class Inflow:
+    """One way people come to hold a place: their demand, the mean days a referral holds a place (0 for one
+    assessed and not treated), the share that joins the list (is treated), and how to draw referrals
+    (:data:`Pool`)."""
+
+    demand: Demand
     mean_held: float
     pool: Pool
-
-    @property
-    def mean_count(self) -> float:
-        """Expected people held from this inflow in a stationary system without queues (Little's law)."""
-        return self.rate * self.mean_held
+    joining: float = 1.0
 
 
 def steady(scenario: Scenario) -> bool:
@@ -121,16 +147,16 @@ def mean_held(line: ReferralLine) -> float:
     return line.treated_share * (first + episode * (1.0 - line.dropout_share / 2.0))
 
 
-def ward_request_rate(scenario: Scenario) -> float:
-    """The ward's bed requests per day at the warm-up's first day in a stationary system: direct admissions plus
-    the crisis team's gatekept referrals (at ``admission_share``), with the readmissions they bring."""
+def ward_demand(scenario: Scenario) -> Demand:
+    """The ward's bed requests in a system without queues: direct admissions plus the crisis team's gatekept
+    referrals (at ``admission_share``), with the readmissions they bring (``/ (1 - readmission_share)``)."""
     services = scenario.services
     inpatient = services.inpatient
-    start = -scenario.warmup_days
-    rate = _rate(inpatient, scenario, start)
+    scale = 1.0 / (1.0 - inpatient.readmission_share)
+    parts = [(_curve(inpatient, scenario), scale)]
     if services.crisis is not None:
-        rate += _rate(services.crisis, scenario, start) * services.crisis.admission_share
-    return rate / (1.0 - inpatient.readmission_share)
+        parts.append((_curve(services.crisis, scenario), services.crisis.admission_share * scale))
+    return Demand(tuple(parts))
 
 
 def team_inflows(scenario: Scenario, name: str) -> list[Inflow]:
@@ -138,30 +164,70 @@ def team_inflows(scenario: Scenario, name: str) -> list[Inflow]:
     ward) the ward's step-downs."""
     services = scenario.services
     line = getattr(services, name)
-    start = -scenario.warmup_days
-    rate = _rate(line, scenario, start)
+    factor = 1.0
     if isinstance(line, Crisis) and services.inpatient is not None:
-        rate *= 1.0 - line.admission_share  # the gatekept referrals go to a bed, not the team
-    inflows = [Inflow(rate, mean_held(line), _referrals(name, line))]
+        factor = 1.0 - line.admission_share  # the gatekept referrals go to a bed, not the team
+    treated = line.treated_share if isinstance(line, TreatmentLine) else 1.0
+    inflows = [Inflow(Demand(((_curve(line, scenario), factor),)), mean_held(line), _referrals(name, line), treated)]
     if name == "community" and services.inpatient is not None:
-        inflows.append(Inflow(ward_request_rate(scenario), line.episode_days.mean, _plain(line.episode_days)))
+        inflows.append(Inflow(ward_demand(scenario), line.episode_days.mean, _plain(line.episode_days)))
     return inflows
+
+
+def start_places(scenario: Scenario, name: str) -> int:
+    """Places of team ``name`` on the warm-up's first day (:func:`~paysim.model.scenario.place_openings`)."""
+    return place_openings(getattr(scenario.services, name), scenario.warmup_days, scenario.years)[0][1]
+
+
+def mean_list(scenario: Scenario, name: str) -> float:
+    """Expected people on team ``name``'s list at the start when a system without queues would hold more people
+    than it has places (at the first day's rates): ``patience x (joiners per day - places / E[held days of a
+    joiner])``, the surplus of the fluid model of a full team whose list is left at an exponential rate (all the
+    surplus, ``inf``, without ``patience_days``); 0 otherwise."""
+    start = -scenario.warmup_days
+    inflows = team_inflows(scenario, name)
+    held = sum(inflow.demand.rate(start) * inflow.mean_held for inflow in inflows)
+    joining = sum(inflow.demand.rate(start) * inflow.joining for inflow in inflows)
+    places = start_places(scenario, name)
+    if held <= places:
+        return 0.0
+    patience = getattr(scenario.services, name).patience_days
+    return np.inf if patience is None else patience * joining * (1.0 - places / held)
 
 
 def team_people(scenario: Scenario, name: str, rng: np.random.Generator) -> InitialPeople:
     """The people team ``name`` holds at the start of the warm-up, drawn from ``rng`` (stream
-    ``<name>.initial``) as the module docstring says."""
-    parts = [_equilibrium(rng, inflow) for inflow in team_inflows(scenario, name)]
+    ``<name>.initial``) as the module docstring says: those in treatment first, then those on the list."""
+    start = float(-scenario.warmup_days)
+    inflows = team_inflows(scenario, name)
+    parts = [_held_at(rng, inflow, start) for inflow in inflows]
     remaining, dropped_out, recovers = (np.concatenate([part[i] for part in parts]) for i in range(3))
     order = rng.permutation(remaining.size)
-    return InitialPeople(remaining[order], dropped_out[order], recovers[order])
+    places = start_places(scenario, name)
+    treated = order[:places]
+    people = [remaining[treated], dropped_out[treated], recovers[treated]]
+    waiting = 0
+    if order.size > places:  # a full team: its list
+        surplus = order.size - places
+        expected = mean_list(scenario, name)
+        waiting = surplus if np.isinf(expected) else min(surplus, int(rng.poisson(expected)))
+    if waiting:
+        people = [
+            np.concatenate([a, b]) for a, b in zip(people, _fresh(rng, inflows, parts, start, waiting), strict=True)
+        ]
+    patience_days = getattr(scenario.services, name).patience_days
+    patience = np.full(people[0].size, np.inf)
+    if waiting and patience_days is not None:
+        patience[people[0].size - waiting :] = rng.exponential(patience_days, waiting)
+    return InitialPeople(*people, patience)
 
 
 def ward_stays(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     """Remaining days of stay of the in-patients the ward holds at the start of the warm-up (``[n]``, in the
     order they request a bed), drawn from ``rng`` (stream ``inpatient.initial``)."""
     los = scenario.services.inpatient.los_days
-    remaining, _, _ = _equilibrium(rng, Inflow(ward_request_rate(scenario), los.mean, _plain(los)))
+    inflow = Inflow(ward_demand(scenario), los.mean, _plain(los))
+    remaining, _, _, _ = _held_at(rng, inflow, float(-scenario.warmup_days))
     return remaining[rng.permutation(remaining.size)]
 
 
@@ -177,21 +243,78 @@ def ward_stays_of(scenario: Scenario, replication: int) -> np.ndarray:
 
 # --- draws --------------------------------------------------------------------------------------------
 
+Drawn = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""Held (or remaining) days and the dropout and recovery flags of some people, ``[n]`` each."""
 
-def _equilibrium(rng: np.random.Generator, inflow: Inflow) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``n ~ Poisson(rate x E[H])`` people of one inflow with remaining days from the equilibrium law of ``H``
-    (length-biased by resampling a pool, times a uniform), and their flags."""
-    n = int(rng.poisson(inflow.mean_count))
-    held, dropped_out, recovers = inflow.pool(rng, max(POOL_FACTOR * n, MIN_POOL))
-    total = float(held.sum())
-    if n == 0 or total <= 0.0:
+
+def pool_size(inflow: Inflow, start: float) -> int:
+    """Candidates drawn for an inflow's resampling: :data:`POOL_FACTOR` per expected person at the first day's
+    rate, at least :data:`MIN_POOL`."""
+    return max(POOL_FACTOR * int(np.ceil(inflow.demand.rate(start) * inflow.mean_held)), MIN_POOL)
+
+
+def _held_at(
+    rng: np.random.Generator, inflow: Inflow, start: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Drawn]:
+    """The people of one inflow held at ``start`` in a system without queues: their remaining days and flags (in the
+    order drawn), and the pool ``(held, dropped_out, recovers)`` they were resampled from (see the module
+    docstring)."""
+    pool = inflow.pool(rng, pool_size(inflow, start))
+    held, dropped_out, recovers = pool
+    days, arrived = _arrived(inflow.demand, start, float(held.max(initial=0.0)))
+    whole = np.minimum(held.astype(np.int64), days.size - 2)  # the table's steps are whole days: index directly
+    weight = arrived[whole] + (held - whole) * (arrived[whole + 1] - arrived[whole])  # expected arrivals still held
+    weight = np.where(held > 0.0, weight, 0.0)
+    total = float(weight.sum())
+    n = int(rng.poisson(inflow.mean_held * total / float(held.sum()))) if total > 0.0 else 0
+    if n == 0:
         none = np.zeros(0)
-        return none, none.astype(bool), none.astype(bool)
-    cumulative = np.cumsum(held)
-    picks = np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right")
-    picks = np.minimum(picks, held.size - 1)
-    remaining = held[picks] * rng.random(n)
-    return remaining, dropped_out[picks], recovers[picks]
+        return none, none.astype(bool), none.astype(bool), pool
+    cumulative = np.cumsum(weight)
+    picks = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), held.size - 1)
+    # the age: expected arrivals since it came uniform below its weight, so its density is rate(start - age)
+    age = np.minimum(np.interp(rng.random(n) * weight[picks], arrived, days), held[picks])
+    return held[picks] - age, dropped_out[picks], recovers[picks], pool
+
+
+def _arrived(demand: Demand, start: float, longest: float) -> tuple[np.ndarray, np.ndarray]:
+    """Whole days ``k = 0, 1, ...`` back from ``start`` (at least ``longest`` of them) and the expected arrivals in
+    ``[start - k, start)``, increasing: between whole days it is taken as linear (the rate moves by about 1e-4
+    of itself within a day)."""
+    days = 1 << max(int(np.ceil(np.log2(max(longest, 1.0) + 1.0))), 6)  # a power of two, so a run reuses it
+    return _arrived_table(demand, start, days)
+
+
+@functools.lru_cache(maxsize=64)
+def _arrived_table(demand: Demand, start: float, days: int) -> tuple[np.ndarray, np.ndarray]:
+    back = np.arange(days + 1, dtype=float)
+    arrived = np.asarray(demand.expected(start - back, start), dtype=float)
+    back.flags.writeable = False
+    arrived.flags.writeable = False
+    return back, arrived
+
+
+def _fresh(rng: np.random.Generator, inflows: list[Inflow], parts: list, start: float, k: int) -> Drawn:
+    """``k`` people on a full team's list: each from an inflow chosen in proportion to its joiners per day at
+    ``start``, then a joiner (held days > 0) of that inflow's pool, its whole held days to come."""
+    joiners = [part[3][0] > 0.0 for part in parts]
+    rates = np.array(
+        [
+            inflow.demand.rate(start) * inflow.joining if join.any() else 0.0
+            for inflow, join in zip(inflows, joiners, strict=True)
+        ]
+    )
+    which = np.minimum(np.searchsorted(np.cumsum(rates), rng.random(k) * rates.sum(), side="right"), len(inflows) - 1)
+    pick = rng.random(k)
+    drawn = (np.zeros(k), np.zeros(k, dtype=bool), np.zeros(k, dtype=bool))
+    for i, join in enumerate(joiners):
+        mine = which == i
+        if mine.any():
+            index = np.flatnonzero(join)
+            chosen = index[np.minimum((pick[mine] * index.size).astype(np.int64), index.size - 1)]
+            for values, source in zip(drawn, parts[i][3], strict=True):
+                values[mine] = source[chosen]
+    return drawn
 
 
 def _referrals(name: str, line: ReferralLine) -> Pool:
@@ -222,20 +345,23 @@ def _plain(duration: Duration) -> Pool:
     return pool
 
 
-def _rate(line, scenario: Scenario, day: float) -> float:
-    """Referrals (or admissions) per day of ``line`` at ``day``."""
-    return float(DemandCurve.for_line(line, scenario.start_month).rate(day))
+def _curve(line, scenario: Scenario) -> DemandCurve:
+    """The demand curve of ``line`` (referrals, or a ward's direct admissions)."""
+    return DemandCurve.for_line(line, scenario.start_month)
 
 
 __all__ = [
+    "Demand",
     "Inflow",
     "InitialPeople",
     "mean_held",
+    "mean_list",
+    "start_places",
     "steady",
     "team_inflows",
     "team_people",
     "team_people_of",
-    "ward_request_rate",
+    "ward_demand",
     "ward_stays",
     "ward_stays_of",
 ]

@@ -372,7 +372,7 @@ class _Chunk:
             counts[0] += k
             uniforms = np.concatenate([np.zeros(k), uniforms])
             episodes = np.concatenate([start.remaining, episodes])
-            patience = np.concatenate([np.full(k, INF), patience])
+            patience = np.concatenate([start.patience, patience])
             own = (np.zeros(k, dtype=bool), start.dropped_out, start.recovers)  # in FLAGS order
             flags = tuple(
                 flag if flag.size == 0 else np.concatenate([mine, flag]) for flag, mine in zip(flags, own, strict=True)
@@ -562,12 +562,13 @@ def _with_initial(
     block: dict[str, np.ndarray], people: list[initial.InitialPeople], start: float
 ) -> dict[str, np.ndarray]:
     """The first window's referrals with the people held at the start (row by row, :mod:`paysim.engines.initial`)
-    put first, arriving at ``start`` (the warm-up's first instant): their place held for their remaining days, no
-    patience limit, never gatekept into a bed, their own outcome, their first appointment behind them."""
+    put first, arriving at ``start`` (the warm-up's first instant): their place held for their remaining days (or a
+    wait with their patience, when the team is full), never gatekept into a bed, their own outcome, their first
+    appointment behind them."""
     arrival = pad([np.full(p.count, start) for p in people], INF)
     own = {
         "episode": pad([p.remaining for p in people], 0.0),
-        "patience": np.full(arrival.shape, INF),
+        "patience": pad([p.patience for p in people], INF),
         "bed_u": np.full(arrival.shape, INF),
         "assessed_only": np.zeros(arrival.shape, dtype=bool),
         "dropped_out": pad([p.dropped_out for p in people], 0.0).astype(bool),
