@@ -48,6 +48,13 @@ def lognormal_equilibrium_cdf(x: np.ndarray, mean: float, sd: float) -> np.ndarr
 # --- the laws of the start ------------------------------------------------------------------------------
 
 
+def se_with_pool(sd: float, people: int) -> float:
+    """SE of a mean over ``people`` people resampled from one shared pool of at least :data:`initial.MIN_POOL`
+    candidates: the people's own noise and the pool's (its effective size taken as half its candidates, for the
+    resampling weights), which every replication shares."""
+    return sd * np.sqrt(1 / people + 2 / initial.MIN_POOL)
+
+
 def test_a_flat_team_holds_poisson_rate_times_mean_people_with_equilibrium_remaining_days():
     """A community team with flat demand and room for everyone: n ~ Poisson(rate x E[H]) and remaining days from
     the equilibrium law (mean E[H^2] / (2 E[H]); KS against its CDF)."""
@@ -62,10 +69,9 @@ def test_a_flat_team_holds_poisson_rate_times_mean_people_with_equilibrium_remai
     expected_mean = (mean**2 + sd**2) / (2 * mean)  # 46.9 days
     # sd of the equilibrium law: E[R^2] = E[H^3] / (3 E[H]); lognormal E[H^3] = mean^3 (1 + cv^2)^3
     second = mean**3 * (1 + (sd / mean) ** 2) ** 3 / (3 * mean)
-    se = np.sqrt((second - expected_mean**2) / remaining.size)
-    assert abs(remaining.mean() - expected_mean) < 4 * se
+    assert abs(remaining.mean() - expected_mean) < 4 * se_with_pool(np.sqrt(second - expected_mean**2), remaining.size)
     ks = stats.kstest(remaining, lambda x: lognormal_equilibrium_cdf(x, mean, sd))
-    assert ks.statistic < 1.63 / np.sqrt(remaining.size) * 1.5  # the 1 % critical value, with room for the pool
+    assert ks.statistic < 1.63 * np.sqrt(1 / remaining.size + 2 / initial.MIN_POOL)  # 1 % critical value, with the pool
     assert not any(p.dropped_out.any() or p.recovers.any() for p in people)
     assert all(np.isinf(p.patience).all() for p in people)  # nobody waits: room for all
 
@@ -98,14 +104,14 @@ def test_a_treatment_line_holds_its_outcome_mixture():
     assert abs(counts.mean() - expected_n) < 4 * np.sqrt(expected_n / REPS)
     remaining = np.concatenate([p.remaining for p in people])
     expected_mean = (held**2).mean() / (2 * held.mean())
-    assert abs(remaining.mean() - expected_mean) < 4 * remaining.std() / np.sqrt(remaining.size)
+    assert abs(remaining.mean() - expected_mean) < 4 * se_with_pool(remaining.std(), remaining.size)
     # a held person is a dropout with probability E[H; dropout] / E[H] (length-biased), likewise recovery
     dropped = np.concatenate([p.dropped_out for p in people])
     share = held[outcomes.dropped_out].sum() / held.sum()
-    assert abs(dropped.mean() - share) < 4 * np.sqrt(share * (1 - share) / dropped.size)
+    assert abs(dropped.mean() - share) < 4 * se_with_pool(np.sqrt(share * (1 - share)), dropped.size)
     recovers = np.concatenate([p.recovers for p in people])
     share = held[outcomes.recovers].sum() / held.sum()
-    assert abs(recovers.mean() - share) < 4 * np.sqrt(share * (1 - share) / recovers.size)
+    assert abs(recovers.mean() - share) < 4 * se_with_pool(np.sqrt(share * (1 - share)), recovers.size)
     assert not (dropped & recovers).any()
 
 
@@ -248,7 +254,7 @@ def test_a_line_without_the_initial_stream_is_refused_with_a_steady_start(monkey
     monkeypatch.setattr(scenario_module, "service_line", lambda name: old if name == "crisis" else service_line(name))
     data = small_trust(warmup_days=10).model_dump(mode="json", exclude_none=True)
     scenario_from_dict(data)
-    with pytest.raises(ScenarioError, match=r"initial_state: steady needs every line to declare the stream part "):
+    with pytest.raises(ScenarioError, match=r"initial_state: steady needs every line to declare the stream parts "):
         scenario_from_dict({**data, "initial_state": "steady"})
 
 

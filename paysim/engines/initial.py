@@ -26,24 +26,27 @@ places: M/G/inf) fed by the same demand would hold at ``t0``, so a short warm-up
   (exponential, so what is left of a wait already begun has the same law).
 
 The weighted draw of ``H`` is **sampling-importance-resampling** from a pool of ``max(8 x the expected people,
-1024)`` referrals drawn as the line draws them (episode, outcomes, first appointment), picked with probability
+16384)`` referrals drawn as the line draws them (episode, outcomes, first appointment), picked with probability
 proportional to ``Lambda(t0 - h, t0)``; the same pool gives ``E[Lambda(t0 - H, t0)]`` as the exact ``E[H]`` x the
 pool's ratio of ``Lambda(t0 - h, t0)`` to ``h``. Closed forms exist for a plain lognormal (same cv, mean x (1 +
 cv^2)) or gamma (shape + 1) at a flat rate, but not for the mixtures the outcome keys make (a dropout's share of
 its episode plus the days to a first appointment), nor with growth and seasonality, nor for a plugin's line: one
 method serves every line. Each picked person keeps its referral's outcome (a dropout leaves as a dropout, a
 finished course may recover), so the counted completions and dropouts of the first months do not lean either
-way. The pool's finite size makes the law exact only as the pool grows (eight candidates a person); the warm-up
-absorbs the rest (``tests/test_warmup_steady.py``).
+way. The pool is drawn once per scenario and process and shared by every replication (each pays only for its
+picks: about 1 ms of the default trust's 14 ms a replication); its finite size leaves the law off by about
+``1 / sqrt(pool)`` (under 1 % on the mean remaining days), the same in every replication, and the warm-up absorbs
+it with the rest (``tests/test_warmup_steady.py``).
 
 This is a start near the steady state, not on it: the list of a full team is the fluid model's, and the crisis
 team's extra admissions when full (``admission_share_when_full``) are not in the ward's start. The warm-up
 (``warmup_days``) settles the queues from there.
 
-**Draws.** Every number comes from the line's own stream ``<line>.initial``, in this order: for each inflow in
-turn, its pool (the line's episode sampler, then one uniform per referral for each outcome key in use, then the
-first appointments, exactly as :func:`~paysim.engines.referral_outcomes.draw_outcomes` takes them), its Poisson
-count, its picks, its ages; then one permutation that sets the order in which the people join (the first ones get
+**Draws.** The pools come from the line's stream ``<line>.initial_pool`` of replication 0, inflow by inflow (the
+line's episode sampler, then one uniform per referral for each outcome key in use, then the first appointments,
+exactly as :func:`~paysim.engines.referral_outcomes.draw_outcomes` takes them). Every other number comes from the
+replication's own stream ``<line>.initial``, in this order: for each inflow in turn, its Poisson count, its picks,
+its ages; then one permutation that sets the order in which the people join (the first ones get
 the places); then, for a full team, the size of its list, each waiting person's inflow and pick, and their
 patience. Both engines join them at day ``t0`` in that order before any referral of the run: each team's people
 as referrals that hold their place for their remaining days, the ward's as bed requests whose stay is the
@@ -69,7 +72,7 @@ from paysim.model.streams import stream
 
 POOL_FACTOR = 8
 """Candidates drawn per person for the sampling-importance-resampling of the held days."""
-MIN_POOL = 1024
+MIN_POOL = 16384
 """Fewest candidates drawn for an inflow (a line of a few people still resamples from a broad pool)."""
 
 
@@ -129,6 +132,8 @@ class Inflow:
     mean_held: float
     pool: Pool
     joining: float = 1.0
+    key: str = ""
+    """Everything ``pool`` draws with (its section's figures), for the cache of pools."""
 
 
 def steady(scenario: Scenario) -> bool:
@@ -168,9 +173,11 @@ def team_inflows(scenario: Scenario, name: str) -> list[Inflow]:
     if isinstance(line, Crisis) and services.inpatient is not None:
         factor = 1.0 - line.admission_share  # the gatekept referrals go to a bed, not the team
     treated = line.treated_share if isinstance(line, TreatmentLine) else 1.0
-    inflows = [Inflow(Demand(((_curve(line, scenario), factor),)), mean_held(line), _referrals(name, line), treated)]
+    demand = Demand(((_curve(line, scenario), factor),))
+    inflows = [Inflow(demand, mean_held(line), _referrals(name, line), treated, line.model_dump_json())]
     if name == "community" and services.inpatient is not None:
-        inflows.append(Inflow(ward_demand(scenario), line.episode_days.mean, _plain(line.episode_days)))
+        episode = line.episode_days
+        inflows.append(Inflow(ward_demand(scenario), episode.mean, _plain(episode), 1.0, episode.model_dump_json()))
     return inflows
 
 
@@ -200,7 +207,8 @@ def team_people(scenario: Scenario, name: str, rng: np.random.Generator) -> Init
     ``<name>.initial``) as the module docstring says: those in treatment first, then those on the list."""
     start = float(-scenario.warmup_days)
     inflows = team_inflows(scenario, name)
-    parts = [_held_at(rng, inflow, start) for inflow in inflows]
+    pools = _pools(scenario.seed, name, inflows, start)
+    parts = [_held_at(rng, pool, inflow, start) for pool, inflow in zip(pools, inflows, strict=True)]
     remaining, dropped_out, recovers = (np.concatenate([part[i] for part in parts]) for i in range(3))
     order = rng.permutation(remaining.size)
     places = start_places(scenario, name)
@@ -213,7 +221,7 @@ def team_people(scenario: Scenario, name: str, rng: np.random.Generator) -> Init
         waiting = surplus if np.isinf(expected) else min(surplus, int(rng.poisson(expected)))
     if waiting:
         people = [
-            np.concatenate([a, b]) for a, b in zip(people, _fresh(rng, inflows, parts, start, waiting), strict=True)
+            np.concatenate([a, b]) for a, b in zip(people, _fresh(rng, inflows, pools, start, waiting), strict=True)
         ]
     patience_days = getattr(scenario.services, name).patience_days
     patience = np.full(people[0].size, np.inf)
@@ -226,8 +234,10 @@ def ward_stays(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     """Remaining days of stay of the in-patients the ward holds at the start of the warm-up (``[n]``, in the
     order they request a bed), drawn from ``rng`` (stream ``inpatient.initial``)."""
     los = scenario.services.inpatient.los_days
-    inflow = Inflow(ward_demand(scenario), los.mean, _plain(los))
-    remaining, _, _, _ = _held_at(rng, inflow, float(-scenario.warmup_days))
+    start = float(-scenario.warmup_days)
+    inflow = Inflow(ward_demand(scenario), los.mean, _plain(los), 1.0, los.model_dump_json())
+    (pool,) = _pools(scenario.seed, "inpatient", [inflow], start)
+    remaining, _, _ = _held_at(rng, pool, inflow, start)
     return remaining[rng.permutation(remaining.size)]
 
 
@@ -253,28 +263,77 @@ def pool_size(inflow: Inflow, start: float) -> int:
     return max(POOL_FACTOR * int(np.ceil(inflow.demand.rate(start) * inflow.mean_held)), MIN_POOL)
 
 
-def _held_at(
-    rng: np.random.Generator, inflow: Inflow, start: float
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, Drawn]:
-    """The people of one inflow held at ``start`` in a system without queues: their remaining days and flags (in the
-    order drawn), and the pool ``(held, dropped_out, recovers)`` they were resampled from (see the module
-    docstring)."""
-    pool = inflow.pool(rng, pool_size(inflow, start))
-    held, dropped_out, recovers = pool
+@dataclass(frozen=True)
+class _Pool:
+    """One inflow's candidates (held days and flags, ``[k]``), each weighted by the expected arrivals still held at
+    the start (``weight``, cumulated in ``cumulative``), the expected people held (``mean_count``), and the table
+    of expected arrivals by whole days back from the start (``days``, ``arrived``)."""
+
+    held: np.ndarray
+    dropped_out: np.ndarray
+    recovers: np.ndarray
+    weight: np.ndarray
+    cumulative: np.ndarray
+    mean_count: float
+    ages: np.ndarray
+    """``ages[j]``: the days back from the start within which ``j x step`` arrivals are expected (the inverse of the
+    table of expected arrivals, on an even grid: an age is found by indexing, not searching)."""
+    step: float
+
+
+_POOLS: dict[tuple, tuple[_Pool, ...]] = {}
+POOLS_KEPT = 64
+"""Lines' pools kept in the process (a run's replications share them; each uncertain replication has its own)."""
+
+
+def _pools(seed: int, name: str, inflows: list[Inflow], start: float) -> tuple[_Pool, ...]:
+    """The pools of line ``name``'s inflows, drawn once per scenario and process from the stream
+    ``<name>.initial_pool`` of replication 0 (every replication resamples the same candidates, so a replication
+    pays only for its picks) and kept while the same figures come back."""
+    key = (seed, name, start, tuple((inflow.key, inflow.demand, inflow.mean_held) for inflow in inflows))
+    pools = _POOLS.get(key)
+    if pools is None:
+        rng = stream(seed, 0, line_stream(name, st.INITIAL_POOL))
+        pools = tuple(_weighed(inflow, inflow.pool(rng, pool_size(inflow, start)), start) for inflow in inflows)
+        if len(_POOLS) >= POOLS_KEPT:
+            _POOLS.pop(next(iter(_POOLS)), None)
+        _POOLS[key] = pools
+    return pools
+
+
+def _weighed(inflow: Inflow, drawn: Drawn, start: float) -> _Pool:
+    """An inflow's candidates with their weights: the expected arrivals in the ``h`` days before ``start`` (0 for one
+    that holds no place), and ``E[people held] = E[H] x (sum of weights / sum of h)``."""
+    held, dropped_out, recovers = drawn
     days, arrived = _arrived(inflow.demand, start, float(held.max(initial=0.0)))
     whole = np.minimum(held.astype(np.int64), days.size - 2)  # the table's steps are whole days: index directly
     weight = arrived[whole] + (held - whole) * (arrived[whole + 1] - arrived[whole])  # expected arrivals still held
     weight = np.where(held > 0.0, weight, 0.0)
     total = float(weight.sum())
-    n = int(rng.poisson(inflow.mean_held * total / float(held.sum()))) if total > 0.0 else 0
+    mean_count = inflow.mean_held * total / float(held.sum()) if total > 0.0 else 0.0
+    step = float(arrived[-1]) / (days.size - 1) if arrived[-1] > 0 else 1.0
+    ages = np.interp(np.arange(days.size) * step, arrived, days)
+    return _Pool(held, dropped_out, recovers, weight, np.cumsum(weight), mean_count, ages, step)
+
+
+def _held_at(rng: np.random.Generator, pool: _Pool, inflow: Inflow, start: float) -> Drawn:
+    """The people of one inflow held at ``start`` in a system without queues, in the order drawn: ``n ~
+    Poisson(E[people held])``, each a candidate of ``pool`` picked in proportion to its weight, its remaining days
+    its held days less an age (see the module docstring), and its flags."""
+    n = int(rng.poisson(pool.mean_count))
     if n == 0:
         none = np.zeros(0)
-        return none, none.astype(bool), none.astype(bool), pool
-    cumulative = np.cumsum(weight)
-    picks = np.minimum(np.searchsorted(cumulative, rng.random(n) * cumulative[-1], side="right"), held.size - 1)
+        return none, none.astype(bool), none.astype(bool)
+    cumulative, held = pool.cumulative, pool.held
+    chosen = (
+        np.sort(rng.random(n)) * cumulative[-1]
+    )  # sorted: the search walks the pool once (the order is drawn later)
+    picks = np.minimum(np.searchsorted(cumulative, chosen, side="right"), held.size - 1)
     # the age: expected arrivals since it came uniform below its weight, so its density is rate(start - age)
-    age = np.minimum(np.interp(rng.random(n) * weight[picks], arrived, days), held[picks])
-    return held[picks] - age, dropped_out[picks], recovers[picks], pool
+    position = rng.random(n) * pool.weight[picks] / pool.step
+    cell = np.minimum(position.astype(np.int64), pool.ages.size - 2)
+    age = pool.ages[cell] + (position - cell) * (pool.ages[cell + 1] - pool.ages[cell])
+    return held[picks] - np.minimum(age, held[picks]), pool.dropped_out[picks], pool.recovers[picks]
 
 
 def _arrived(demand: Demand, start: float, longest: float) -> tuple[np.ndarray, np.ndarray]:
@@ -294,25 +353,25 @@ def _arrived_table(demand: Demand, start: float, days: int) -> tuple[np.ndarray,
     return back, arrived
 
 
-def _fresh(rng: np.random.Generator, inflows: list[Inflow], parts: list, start: float, k: int) -> Drawn:
+def _fresh(rng: np.random.Generator, inflows: list[Inflow], pools: tuple[_Pool, ...], start: float, k: int) -> Drawn:
     """``k`` people on a full team's list: each from an inflow chosen in proportion to its joiners per day at
     ``start``, then a joiner (held days > 0) of that inflow's pool, its whole held days to come."""
-    joiners = [part[3][0] > 0.0 for part in parts]
+    joiners = [np.flatnonzero(pool.held > 0.0) for pool in pools]
     rates = np.array(
         [
-            inflow.demand.rate(start) * inflow.joining if join.any() else 0.0
-            for inflow, join in zip(inflows, joiners, strict=True)
+            inflow.demand.rate(start) * inflow.joining if index.size else 0.0
+            for inflow, index in zip(inflows, joiners, strict=True)
         ]
     )
     which = np.minimum(np.searchsorted(np.cumsum(rates), rng.random(k) * rates.sum(), side="right"), len(inflows) - 1)
     pick = rng.random(k)
     drawn = (np.zeros(k), np.zeros(k, dtype=bool), np.zeros(k, dtype=bool))
-    for i, join in enumerate(joiners):
+    for i, index in enumerate(joiners):
         mine = which == i
         if mine.any():
-            index = np.flatnonzero(join)
             chosen = index[np.minimum((pick[mine] * index.size).astype(np.int64), index.size - 1)]
-            for values, source in zip(drawn, parts[i][3], strict=True):
+            pool = pools[i]
+            for values, source in zip(drawn, (pool.held, pool.dropped_out, pool.recovers), strict=True):
                 values[mine] = source[chosen]
     return drawn
 
