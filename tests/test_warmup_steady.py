@@ -49,10 +49,10 @@ def lognormal_equilibrium_cdf(x: np.ndarray, mean: float, sd: float) -> np.ndarr
 
 
 def se_with_pool(sd: float, people: int) -> float:
-    """SE of a mean over ``people`` people resampled from one shared pool of at least :data:`initial.MIN_POOL`
-    candidates: the people's own noise and the pool's (its effective size taken as half its candidates, for the
-    resampling weights), which every replication shares."""
-    return sd * np.sqrt(1 / people + 2 / initial.MIN_POOL)
+    """SE of a mean over ``people`` people resampled, replication by replication, from pools of two candidates a
+    person (:data:`initial.POOL_FACTOR`): a candidate picked twice counts twice, so the variance is taken as 3 times
+    that of independent draws (about 1 + 1/2 x (1 + cv^2) for these laws)."""
+    return sd * np.sqrt(3 / people)
 
 
 def test_a_flat_team_holds_poisson_rate_times_mean_people_with_equilibrium_remaining_days():
@@ -71,7 +71,7 @@ def test_a_flat_team_holds_poisson_rate_times_mean_people_with_equilibrium_remai
     second = mean**3 * (1 + (sd / mean) ** 2) ** 3 / (3 * mean)
     assert abs(remaining.mean() - expected_mean) < 4 * se_with_pool(np.sqrt(second - expected_mean**2), remaining.size)
     ks = stats.kstest(remaining, lambda x: lognormal_equilibrium_cdf(x, mean, sd))
-    assert ks.statistic < 1.63 * np.sqrt(1 / remaining.size + 2 / initial.MIN_POOL)  # 1 % critical value, with the pool
+    assert ks.statistic < 1.63 * np.sqrt(3 / remaining.size)  # the 1 % critical value, duplicates allowed for
     assert not any(p.dropped_out.any() or p.recovers.any() for p in people)
     assert all(np.isinf(p.patience).all() for p in people)  # nobody waits: room for all
 
@@ -254,7 +254,7 @@ def test_a_line_without_the_initial_stream_is_refused_with_a_steady_start(monkey
     monkeypatch.setattr(scenario_module, "service_line", lambda name: old if name == "crisis" else service_line(name))
     data = small_trust(warmup_days=10).model_dump(mode="json", exclude_none=True)
     scenario_from_dict(data)
-    with pytest.raises(ScenarioError, match=r"initial_state: steady needs every line to declare the stream parts "):
+    with pytest.raises(ScenarioError, match=r"initial_state: steady needs every line to declare the stream part "):
         scenario_from_dict({**data, "initial_state": "steady"})
 
 

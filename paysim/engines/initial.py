@@ -25,33 +25,31 @@ places: M/G/inf) fed by the same demand would hold at ``t0``, so a short warm-up
   ``patience_days``), each a fresh referral (its whole held days to come) with a patience drawn as a referral's
   (exponential, so what is left of a wait already begun has the same law).
 
-The weighted draw of ``H`` is **sampling-importance-resampling** from a pool of ``max(8 x the expected people,
-16384)`` referrals drawn as the line draws them (episode, outcomes, first appointment), picked with probability
+The weighted draw of ``H`` is **sampling-importance-resampling** from a pool of ``max(2 x the expected people,
+256)`` referrals drawn as the line draws them (episode, outcomes, first appointment), picked with probability
 proportional to ``Lambda(t0 - h, t0)``; the same pool gives ``E[Lambda(t0 - H, t0)]`` as the exact ``E[H]`` x the
 pool's ratio of ``Lambda(t0 - h, t0)`` to ``h``. Closed forms exist for a plain lognormal (same cv, mean x (1 +
 cv^2)) or gamma (shape + 1) at a flat rate, but not for the mixtures the outcome keys make (a dropout's share of
 its episode plus the days to a first appointment), nor with growth and seasonality, nor for a plugin's line: one
 method serves every line. Each picked person keeps its referral's outcome (a dropout leaves as a dropout, a
 finished course may recover), so the counted completions and dropouts of the first months do not lean either
-way. The pool is drawn once per scenario and process and shared by every replication (each pays only for its
-picks: about 1 ms of the default trust's 14 ms a replication); its finite size leaves the law off by about
-``1 / sqrt(pool)`` (under 1 % on the mean remaining days), the same in every replication, and the warm-up absorbs
-it with the rest (``tests/test_warmup_steady.py``).
+way. Each replication draws its own pool: the resampled law is exact on average over replications and off by about
+``1 / sqrt(pool)`` in each, which the warm-up absorbs with the rest (``tests/test_warmup_steady.py``); a pool
+shared by every replication was tried and measured worse (its error is the same in every replication).
 
 This is a start near the steady state, not on it: the list of a full team is the fluid model's, and the crisis
 team's extra admissions when full (``admission_share_when_full``) are not in the ward's start. The warm-up
 (``warmup_days``) settles the queues from there.
 
-**Draws.** The pools come from the line's stream ``<line>.initial_pool`` of replication 0, inflow by inflow (the
-line's episode sampler, then one uniform per referral for each outcome key in use, then the first appointments,
-exactly as :func:`~paysim.engines.referral_outcomes.draw_outcomes` takes them). Every other number comes from the
-replication's own stream ``<line>.initial``, in this order: for each inflow in turn, its Poisson count, its picks,
-its ages; then one permutation that sets the order in which the people join (the first ones get
-the places); then, for a full team, the size of its list, each waiting person's inflow and pick, and their
-patience. Both engines join them at day ``t0`` in that order before any referral of the run: each team's people
-as referrals that hold their place for their remaining days, the ward's as bed requests whose stay is the
-remaining days (then readmissions and step-downs as anyone else's), so the SimPy model and the vector engine take
-the same draws and agree replication by replication.
+**Draws.** Every number comes from the line's own stream ``<line>.initial``, in this order: the pools, inflow by
+inflow (the line's episode sampler, then one uniform per referral for each outcome key in use, then the first
+appointments, exactly as :func:`~paysim.engines.referral_outcomes.draw_outcomes` takes them); for each inflow in
+turn, its Poisson count, its picks, its ages; then one permutation that sets the order in which the people join
+(the first ones get the places); then, for a full team, the size of its list, each waiting person's inflow and
+pick, and their patience. Both engines join them at day ``t0`` in that order before any referral of the run: each
+team's people as referrals that hold their place for their remaining days, the ward's as bed requests whose stay
+is the remaining days (then readmissions and step-downs as anyone else's), so the SimPy model and the vector
+engine take the same draws and agree replication by replication.
 """
 
 from __future__ import annotations
@@ -70,9 +68,9 @@ from paysim.model.lines import line_stream
 from paysim.model.scenario import Crisis, ReferralLine, Scenario, TreatmentLine, place_openings
 from paysim.model.streams import stream
 
-POOL_FACTOR = 8
-"""Candidates drawn per person for the sampling-importance-resampling of the held days."""
-MIN_POOL = 16384
+POOL_FACTOR = 2
+"""Candidates drawn per expected person for the sampling-importance-resampling of the held days."""
+MIN_POOL = 256
 """Fewest candidates drawn for an inflow (a line of a few people still resamples from a broad pool)."""
 
 
@@ -207,7 +205,7 @@ def team_people(scenario: Scenario, name: str, rng: np.random.Generator) -> Init
     ``<name>.initial``) as the module docstring says: those in treatment first, then those on the list."""
     start = float(-scenario.warmup_days)
     inflows = team_inflows(scenario, name)
-    pools = _pools(scenario.seed, name, inflows, start)
+    pools = _pools(rng, inflows, start)
     parts = [_held_at(rng, pool, inflow, start) for pool, inflow in zip(pools, inflows, strict=True)]
     remaining, dropped_out, recovers = (np.concatenate([part[i] for part in parts]) for i in range(3))
     order = rng.permutation(remaining.size)
@@ -236,7 +234,7 @@ def ward_stays(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     los = scenario.services.inpatient.los_days
     start = float(-scenario.warmup_days)
     inflow = Inflow(ward_demand(scenario), los.mean, _plain(los), 1.0, los.model_dump_json())
-    (pool,) = _pools(scenario.seed, "inpatient", [inflow], start)
+    (pool,) = _pools(rng, [inflow], start)
     remaining, _, _ = _held_at(rng, pool, inflow, start)
     return remaining[rng.permutation(remaining.size)]
 
@@ -281,24 +279,11 @@ class _Pool:
     step: float
 
 
-_POOLS: dict[tuple, tuple[_Pool, ...]] = {}
-POOLS_KEPT = 64
-"""Lines' pools kept in the process (a run's replications share them; each uncertain replication has its own)."""
-
-
-def _pools(seed: int, name: str, inflows: list[Inflow], start: float) -> tuple[_Pool, ...]:
-    """The pools of line ``name``'s inflows, drawn once per scenario and process from the stream
-    ``<name>.initial_pool`` of replication 0 (every replication resamples the same candidates, so a replication
-    pays only for its picks) and kept while the same figures come back."""
-    key = (seed, name, start, tuple((inflow.key, inflow.demand, inflow.mean_held) for inflow in inflows))
-    pools = _POOLS.get(key)
-    if pools is None:
-        rng = stream(seed, 0, line_stream(name, st.INITIAL_POOL))
-        pools = tuple(_weighed(inflow, inflow.pool(rng, pool_size(inflow, start)), start) for inflow in inflows)
-        if len(_POOLS) >= POOLS_KEPT:
-            _POOLS.pop(next(iter(_POOLS)), None)
-        _POOLS[key] = pools
-    return pools
+def _pools(rng: np.random.Generator, inflows: list[Inflow], start: float) -> tuple[_Pool, ...]:
+    """The pools of a line's inflows, drawn from the replication's own stream (a pool shared by every replication
+    would carry its sampling error into all of them alike: 2 % on the mean remaining days of talking therapies, whose
+    first appointments have a coefficient of variation of 2, at 36,000 candidates)."""
+    return tuple(_weighed(inflow, inflow.pool(rng, pool_size(inflow, start)), start) for inflow in inflows)
 
 
 def _weighed(inflow: Inflow, drawn: Drawn, start: float) -> _Pool:

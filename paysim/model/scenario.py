@@ -133,11 +133,11 @@ class Scenario(_Model):
             )
         present = [*self.lines(), *(["inpatient"] if self.services.inpatient is not None else [])]
         for name in present:
-            if not {st.INITIAL, st.INITIAL_POOL} <= set(service_line(name).streams):
+            if st.INITIAL not in service_line(name).streams:
                 raise ValueError(
-                    f"initial_state: steady needs every line to declare the stream parts {st.INITIAL!r} and "
-                    f"{st.INITIAL_POOL!r}; line {name!r} does not (add paysim.model.streams.INITIAL and INITIAL_POOL "
-                    "to its ServiceLine streams), or use initial_state: empty"
+                    f"initial_state: steady needs every line to declare the stream part {st.INITIAL!r}; line "
+                    f"{name!r} does not (add paysim.model.streams.INITIAL to its ServiceLine streams), or use "
+                    "initial_state: empty"
                 )
         return self
 

@@ -49,9 +49,6 @@ STEPDOWN_PATIENCE = "stepdown_patience"
 INITIAL = "initial"
 """The people a line holds at the start of the warm-up with ``initial_state: steady`` (how many, and each one's
 remaining days; :mod:`paysim.engines.initial`)."""
-INITIAL_POOL = "initial_pool"
-"""The candidates the steady start resamples its people from: drawn once, from replication 0's stream, and shared
-by every replication (:mod:`paysim.engines.initial`)."""
 
 UNCERTAIN = "uncertain"
 """The stream of a replication's parameter draw (:mod:`paysim.model.uncertainty`); not a line's."""
