@@ -209,6 +209,15 @@ def test_chunks_give_the_same_steady_start():
         assert np.array_equal(whole[name], parts[name], equal_nan=True), name
 
 
+@pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
+def test_numba_and_numpy_give_identical_results_with_a_steady_start():
+    scenario = STEADY_SCENARIOS["trust-outcomes-full-community"]()
+    numpy_run = vector.run(scenario, range(3), use_numba=False)
+    numba_run = vector.run(scenario, range(3), use_numba=True)
+    for name in numpy_run.measures:
+        assert np.array_equal(numpy_run[name], numba_run[name], equal_nan=True), name
+
+
 def test_a_steady_start_fills_the_lines_at_once():
     """A steady start holds people from the first day; an empty one takes weeks (crisis) to months to fill (the
     counted horizon starts after one warm-up day)."""
@@ -237,11 +246,18 @@ def test_an_unknown_start_state_is_refused_naming_the_key_and_the_choices():
     assert str(caught.value) == "<mapping>: initial_state: must be one of 'empty' or 'steady', got 'full'"
 
 
-def test_a_steady_start_needs_a_warm_up_day():
-    with pytest.raises(
-        ScenarioError, match=r"^<mapping>: initial_state: steady needs warmup_days >= 1, got warmup_days 0: "
-    ):
-        scenario_from_dict({**small_trust().model_dump(mode="json", exclude_none=True), "initial_state": "steady"})
+def test_no_warm_up_means_an_empty_start_whatever_the_start_state():
+    """``warmup_days: 0`` keeps its meaning (a service that opens empty on day 0): a steady start needs a warm-up day
+    for its people to join before counting starts, so with none the results are those of an empty start."""
+    trust = small_trust(seed=8)
+    empty = vector.run(trust, range(2), use_numba=False)
+    steady_zero = vector.run(trust.with_overrides({"initial_state": "steady"}), range(2), use_numba=False)
+    for name in empty.measures:
+        assert np.array_equal(empty[name], steady_zero[name], equal_nan=True), name
+    assert (
+        des.run(trust.with_overrides({"initial_state": "steady"}), [0])["community.caseload_mean"][0, 0]
+        == (des.run(trust, [0])["community.caseload_mean"][0, 0])
+    )
 
 
 def test_a_line_without_the_initial_stream_is_refused_with_a_steady_start(monkeypatch):

@@ -22,6 +22,10 @@ ward of local beds that overflows to out-of-area placements. The flows between t
 * **after discharge**: the patient is referred to the community team (if the scenario has one) and, with
   probability ``readmission_share``, requests a bed again uniformly within ``readmission_window_days``.
 
+With ``initial_state: steady`` each line starts the warm-up holding the people of
+:mod:`paysim.engines.initial`: they join at its first instant, before any referral, as referrals holding their
+place for their remaining days (the ward's as bed requests staying their remaining days).
+
 Common random numbers: arrivals and per-arrival attributes (episode length, patience, bed need, length of
 stay) come from streams named after the line and attribute; readmission and step-down attributes are
 drawn in bed-request order. None of them depends on the number of beds or places.

@@ -135,8 +135,10 @@ class Inflow:
 
 
 def steady(scenario: Scenario) -> bool:
-    """Whether the scenario starts its lines near their steady state."""
-    return scenario.initial_state == "steady"
+    """Whether the scenario starts its lines near their steady state: ``initial_state: steady`` with a warm-up
+    (``warmup_days: 0`` means a service that opens empty on day 0, the public contract's meaning; the people held at
+    the start join on the warm-up's first day, so they are never counted as referrals or starts)."""
+    return scenario.initial_state == "steady" and scenario.warmup_days > 0
 
 
 def mean_held(line: ReferralLine) -> float:

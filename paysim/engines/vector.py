@@ -16,6 +16,12 @@ numbers). The two engines then agree replication by replication up to
 floating-point rounding of event times (the SimPy clock adds delays to the current time), which
 ``tests/test_vector_agreement.py`` checks, besides the statistical agreement and the closed forms.
 
+**A steady start** (``initial_state: steady``): the people each line holds when the warm-up starts
+(:mod:`paysim.engines.initial`, stream ``<line>.initial``) join first, on the warm-up's first day: a team's as
+referrals arriving at that instant (prepended to the first window's referrals, or to a replication's draws), the
+ward's as bed requests before any other; the crisis team's referral numbers count them first, so its gatekept
+referrals are renumbered before their stays are drawn.
+
 **No time step.** Every line is a FIFO queue with ``c`` places solved exactly in continuous time (see
 :mod:`paysim.engines._kernels`): customer *k* starts at ``max(arrival_k, earliest free place)``, so
 arrivals and discharges on the same day are taken in their true order. The ward is such a queue too:

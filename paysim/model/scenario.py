@@ -104,7 +104,7 @@ class Scenario(_Model):
     initial_state: Literal["empty", "steady"] = Field(
         "empty",
         description="what the lines hold when the warm-up starts: empty | steady (each line near its steady state: "
-        "the people a stationary system without queues would hold at that day's demand; needs warmup_days >= 1)",
+        "the people a system without queues would hold at that day's demand); warmup_days 0 starts empty either way",
     )
     start_month: int = Field(4, ge=1, le=12, description="calendar month the horizon starts (4 = April)")
     population: float | None = Field(
@@ -125,12 +125,6 @@ class Scenario(_Model):
     def _steady_start_fits(self) -> Scenario:
         if self.initial_state != "steady":
             return self
-        if self.warmup_days < 1:
-            raise ValueError(
-                "initial_state: steady needs warmup_days >= 1, got warmup_days 0: the people a line holds at the "
-                "start join it on the warm-up's first day, before counting starts (use initial_state: empty to "
-                "start the counted horizon empty)"
-            )
         present = [*self.lines(), *(["inpatient"] if self.services.inpatient is not None else [])]
         for name in present:
             if st.INITIAL not in service_line(name).streams:
