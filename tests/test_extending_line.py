@@ -110,8 +110,9 @@ def test_paysim_run_simulates_the_memory_clinic_alike_in_both_engines(plugin, sc
         assert f"memory_clinic.{measure}" in vector[0]
     assert vector[0].keys() == des[0].keys()
     for fast, reference in zip(vector, des, strict=True):  # replication by replication
-        for column, value in fast.items():
-            assert math.isclose(float(value), float(reference[column]), rel_tol=1e-9, abs_tol=1e-9), column
+        for column, value in fast.items():  # the SimPy clock's rounding may move an event across one of the vector
+            # engine's area ticks (2^-30 day): a few ticks of caseload in a money column, 1e-9 of it at most
+            assert math.isclose(float(value), float(reference[column]), rel_tol=1e-8, abs_tol=1e-9), column
     referrals = [float(row["memory_clinic.referrals"]) for row in vector]
     assert all(1000 < n < 1400 for n in referrals)  # about 1,200 in the one counted year
     assert max(float(row["memory_clinic.wait_days_mean"]) for row in vector) > 0  # 210 places: people wait

@@ -28,6 +28,8 @@ def describe(scenario: Scenario) -> list[str]:
     horizon = f"{scenario.years} year{'s' if scenario.years > 1 else ''} from {MONTH_NAMES[scenario.start_month - 1]}"
     if scenario.warmup_days:
         horizon += f", after {scenario.warmup_days} warm-up days"
+        if scenario.initial_state == "steady":
+            horizon += " from a steady-state start"
     lines.append(f"horizon: {horizon}; seed {scenario.seed}")
     if s.talking_therapies is not None:
         tt = s.talking_therapies

@@ -22,6 +22,10 @@ ward of local beds that overflows to out-of-area placements. The flows between t
 * **after discharge**: the patient is referred to the community team (if the scenario has one) and, with
   probability ``readmission_share``, requests a bed again uniformly within ``readmission_window_days``.
 
+With ``initial_state: steady`` each line starts the warm-up holding the people of
+:mod:`paysim.engines.initial`: they join at its first instant, before any referral, as referrals holding their
+place for their remaining days (the ward's as bed requests staying their remaining days).
+
 Common random numbers: arrivals and per-arrival attributes (episode length, patience, bed need, length of
 stay) come from streams named after the line and attribute; readmission and step-down attributes are
 drawn in bed-request order. None of them depends on the number of beds or places.
@@ -37,6 +41,7 @@ import numpy as np
 import simpy
 
 from paysim.activity import OAP_LENGTH_BANDS, Activity, measure_kinds
+from paysim.engines import initial
 from paysim.engines.referral_outcomes import Outcomes, draw_outcomes, uses_outcomes
 from paysim.model import streams as st
 from paysim.model.demand import DemandCurve, month_edges
@@ -439,10 +444,28 @@ class TrustModel:
         if services.inpatient is not None:
             self.ward = Ward(self.env, services.inpatient.beds, services.inpatient.oap)
             self._after_stay = self._after_stay_draws()
+        if initial.steady(scenario):
+            self._start_steady()
         for name, team in self.teams.items():
             self._start_line(name, team)
         if services.inpatient is not None:
             self._start_direct_admissions()
+
+    def _start_steady(self) -> None:
+        """The people each line holds at the start of the warm-up (:mod:`paysim.engines.initial`), joining at
+        once in the order drawn, before any referral: each team's as referrals holding their place for their
+        remaining days (or waiting, with their patience, if the team is full), the ward's as bed requests staying
+        their remaining days (then step-down and maybe readmission, as any stay)."""
+        env = self.env
+        for name, team in self.teams.items():
+            people = initial.team_people(self.scenario, name, self._rng(line_stream(name, st.INITIAL)))
+            for held, patience, dropped_out, recovers in zip(
+                people.remaining, people.patience, people.dropped_out, people.recovers, strict=True
+            ):
+                env.process(referral(env, team, float(held), float(patience), bool(dropped_out), bool(recovers)))
+        if self.ward is not None:
+            for los in initial.ward_stays(self.scenario, self._rng(line_stream("inpatient", st.INITIAL))):
+                env.process(self.stay(float(los)))
 
     def _rng(self, name: str) -> np.random.Generator:
         return stream(self.scenario.seed, self.replication, name)

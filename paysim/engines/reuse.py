@@ -36,7 +36,7 @@ def line_keys(scenario: Scenario) -> dict[str, str]:
     """For each line of ``scenario``, a digest of everything its simulated results depend on.
 
     Two scenarios give a line the same key exactly when they give it the same inputs: the seed, the
-    clock (warm-up, years, first month), the line's own section (its referral-outcome keys,
+    clock (warm-up and its start state, years, first month), the line's own section (its referral-outcome keys,
     ``first_appointment_days`` and ``capacity.growth`` included) and what flows into it from upstream.
     The crisis team depends on whether there is a ward to send patients to (not on its lengths of stay,
     which the engine draws for those patients at the ward). The ward's bed requests (and so the community
@@ -65,6 +65,7 @@ def _inputs(scenario: Scenario) -> tuple[dict[str, Any], dict[str, Any], dict[st
     clock = {
         "seed": scenario.seed,
         "warmup_days": scenario.warmup_days,
+        "initial_state": scenario.initial_state,
         "years": scenario.years,
         "start_month": scenario.start_month,
     }

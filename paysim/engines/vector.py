@@ -16,6 +16,12 @@ numbers). The two engines then agree replication by replication up to
 floating-point rounding of event times (the SimPy clock adds delays to the current time), which
 ``tests/test_vector_agreement.py`` checks, besides the statistical agreement and the closed forms.
 
+**A steady start** (``initial_state: steady``): the people each line holds when the warm-up starts
+(:mod:`paysim.engines.initial`, stream ``<line>.initial``) join first, on the warm-up's first day: a team's as
+referrals arriving at that instant (prepended to the first window's referrals, or to a replication's draws), the
+ward's as bed requests before any other; the crisis team's referral numbers count them first, so its gatekept
+referrals are renumbered before their stays are drawn.
+
 **No time step.** Every line is a FIFO queue with ``c`` places solved exactly in continuous time (see
 :mod:`paysim.engines._kernels`): customer *k* starts at ``max(arrival_k, earliest free place)``, so
 arrivals and discharges on the same day are taken in their true order. The ward is such a queue too:
@@ -67,6 +73,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from paysim.activity import Activity, measure_kinds
+from paysim.engines import initial
 from paysim.engines._rows import (
     Sampler,
     arrange_days,
@@ -178,8 +185,9 @@ def run(
     return Activity(monthly, kinds, reps, scenario.start_month, ENGINE)
 
 
-ROW_CLOCK = ("seed", "years", "warmup_days", "start_month")
-"""What every row's scenario shares with the chunk's (with its lines): the random streams' root and the clock."""
+ROW_CLOCK = ("seed", "years", "warmup_days", "initial_state", "start_month")
+"""What every row's scenario shares with the chunk's (with its lines): the random streams' root, the clock and
+how the lines start."""
 
 
 def check_row_scenarios(scenario: Scenario, scenarios: Sequence[Scenario], rows: int) -> None:
@@ -244,6 +252,18 @@ class _Chunk:
         self.horizon = float(scenario.horizon_days)
         self.days = np.arange(-scenario.warmup_days, scenario.horizon_days, dtype=float)
         self.tally = Tally(self.rows, month_edges(scenario.start_month, scenario.months))
+        self._initial: dict[str, list[initial.InitialPeople]] = {}
+
+    def initial_people(self, name: str) -> list[initial.InitialPeople] | None:
+        """Row by row, the people team ``name`` holds at the start of the warm-up with a steady-state start
+        (:mod:`paysim.engines.initial`, stream ``<name>.initial``), or None with an empty start."""
+        if not initial.steady(self.scenario):
+            return None
+        if name not in self._initial:
+            self._initial[name] = per_row(
+                lambda row, r: initial.team_people_of(self.scenario_of(row), name, int(r)), range(self.rows), self.reps
+            )
+        return self._initial[name]
 
     def rngs(self, name: str) -> list[np.random.Generator]:
         """One generator per replication for stream ``name``."""
@@ -338,6 +358,10 @@ class _Chunk:
         ``(times, referral numbers)``, each ``[R, n]`` (see :meth:`crisis_stays`), or None."""
         sums, beds = self.kern.team(self.team_inputs(name, stepdowns))
         self.tally.add(name, sums)
+        people = self.initial_people(name)
+        if beds is not None and people is not None:  # referral numbers count the people held at the start first
+            held = np.array([p.count for p in people], dtype=float)[:, None]
+            beds = (beds[0], np.where(beds[1] >= 0, beds[1] - held, beds[1]))
         return beds
 
     def team_inputs(self, name: str, stepdowns: _StepDowns | None = None) -> TeamInputs:
@@ -356,6 +380,7 @@ class _Chunk:
             opening = opening_times(line, warmup_days, years)
         else:  # each row's places; a row with fewer padded with places that never open
             opening = pad(self.each(lambda s: opening_times(getattr(s.services, name), warmup_days, years)), INF)
+        self.initial_people(name)  # drawn once, before the kernels' threads ask for them
 
         def windows() -> Iterator[dict[str, np.ndarray]]:
             feed = self.referrals(name, bed_draws=gatekeeping)
@@ -410,6 +435,7 @@ class _Chunk:
             attributes["first_appointment"] = (appointment_stream, self.each(lambda s: _appointment_sampler(name, s)))
         outcomes_used = any(uses_outcomes(name, line) for line in distinct)
         shares = lines[0] if self.scenarios is None else RowShares.of(lines)
+        people = self.initial_people(name)
         arrivals = _Arrivals(self, name)
         window = _window_days(self.rows, arrivals.peak_per_day)
         generators = {key: self.rngs(stream_name) for key, (stream_name, _) in attributes.items()}
@@ -429,8 +455,11 @@ class _Chunk:
                 for key in FLAGS:
                     if getattr(outcomes, key) is not None:
                         block[key] = getattr(outcomes, key)
+            if first == 0 and people is not None:  # the people held at the start join first, on the first day
+                block = _with_initial(block, people, float(self.days[0]))
+                counts = counts + np.array([p.count for p in people])
             if bed_draws:
-                block["index"] = seen[:, None] + np.arange(times.shape[1])
+                block["index"] = seen[:, None] + np.arange(block["arrival"].shape[1])
                 seen = seen + counts
             block["window_end"] = np.array(self.days[last] if last < self.days.size else self.horizon)
             yield block
@@ -464,6 +493,22 @@ class _Chunk:
             flags = tuple(nobody if getattr(outcomes, key) is None else getattr(outcomes, key) for key in FLAGS)
             if outcomes.first_appointment is not None:
                 first_appointment = outcomes.first_appointment
+        people = self.initial_people(name)
+        if people is not None and people[row].count:  # they join first, on the first day (time offset 0)
+            start = people[row]
+            k = start.count
+            counts[0] += k
+            uniforms = np.concatenate([np.zeros(k), uniforms])
+            episodes = np.concatenate([start.remaining, episodes])
+            patience = np.concatenate([start.patience, patience])
+            own = (np.zeros(k, dtype=bool), start.dropped_out, start.recovers)  # in FLAGS order
+            flags = tuple(
+                flag if flag.size == 0 else np.concatenate([mine, flag]) for flag, mine in zip(flags, own, strict=True)
+            )
+            if first_appointment.size:
+                first_appointment = np.concatenate([np.zeros(k), first_appointment])
+            if gatekeeping:
+                bed_need = np.concatenate([np.full(k, INF), bed_need])  # in treatment already: never gatekept
         if stepdowns is None:
             extra = (none, none, none)
         else:
@@ -475,7 +520,8 @@ class _Chunk:
     def ward_requests(self, crisis_beds: tuple[np.ndarray, np.ndarray] | None) -> _Requests:
         """Every bed request of the chunk (direct, crisis, readmissions) in time order, with its length of stay.
         They do not depend on the number of beds or on out-of-area placement, which only decide where a
-        patient stays (see :func:`~paysim.engines.reuse.requests_key`).
+        patient stays (see :func:`~paysim.engines.reuse.requests_key`); with a steady start the in-patients held
+        at the start request their beds first, on the warm-up's first day (:mod:`paysim.engines.initial`).
 
         A row's lengths of stay (its direct requests', its crisis requests' and its first readmissions') are
         drawn together (:func:`_ward_stays`), so a row's length-of-stay distribution is looked up once."""
@@ -485,8 +531,15 @@ class _Chunk:
         direct_t = per_row(
             lambda curve, rng: curve.arrivals(rng, start, end), curves, self.rngs(line_stream("inpatient", st.ARRIVALS))
         )
+        held = None  # the in-patients held at the start (steady start): their remaining stays, row by row
+        if initial.steady(scenario):
+            held = per_row(
+                lambda row, r: initial.ward_stays_of(self.scenario_of(row), int(r)), range(self.rows), self.reps
+            )
         numbers = crisis_beds[1] if crisis_beds is not None else np.full((self.rows, 0), -1.0)
         known = np.array([times.size for times in direct_t]) + (numbers >= 0).sum(axis=1)  # requests per row
+        if held is not None:
+            known = known + np.array([stays.size for stays in held])
         width = int(known.max(initial=0))
         share = self.figure(lambda s: s.services.inpatient.readmission_share)
         need = width + int(np.ceil(3 * share.max(initial=0.0) * width)) + 32
@@ -502,7 +555,12 @@ class _Chunk:
             list(numbers),
             [need] * self.rows,
         )
-        base_t, base_los = pad(direct_t, INF), pad([direct for direct, _, _ in stays], 0.0)
+        direct_los = [direct for direct, _, _ in stays]
+        if held is not None:  # first in request order
+            first = float(start)
+            direct_t = [np.concatenate([np.full(h.size, first), t]) for h, t in zip(held, direct_t, strict=True)]
+            direct_los = [np.concatenate([h, los]) for h, los in zip(held, direct_los, strict=True)]
+        base_t, base_los = pad(direct_t, INF), pad(direct_los, 0.0)
         if crisis_beds is not None:
             crisis_los = np.stack([crisis for _, crisis, _ in stays])
             base_t, base_los = merge_sorted(base_t, crisis_beds[0], base_los, crisis_los)
@@ -694,6 +752,30 @@ class _StepDowns:
             "patience": np.where(valid, np.take_along_axis(self.patience, index, axis=1), 0.0),
         }
         return block, hi
+
+
+def _with_initial(
+    block: dict[str, np.ndarray], people: list[initial.InitialPeople], start: float
+) -> dict[str, np.ndarray]:
+    """The first window's referrals with the people held at the start (row by row, :mod:`paysim.engines.initial`)
+    put first, arriving at ``start`` (the warm-up's first instant): their place held for their remaining days (or a
+    wait with their patience, when the team is full), never gatekept into a bed, their own outcome, their first
+    appointment behind them."""
+    arrival = pad([np.full(p.count, start) for p in people], INF)
+    own = {
+        "episode": pad([p.remaining for p in people], 0.0),
+        "patience": pad([p.patience for p in people], INF),
+        "bed_u": np.full(arrival.shape, INF),
+        "assessed_only": np.zeros(arrival.shape, dtype=bool),
+        "dropped_out": pad([p.dropped_out for p in people], 0.0).astype(bool),
+        "recovers": pad([p.recovers for p in people], 0.0).astype(bool),
+        "first_appointment": np.zeros(arrival.shape),
+    }
+    keys = [key for key in own if key in block]
+    times, merged = merge_rows(arrival, block["arrival"], [own[key] for key in keys], [block[key] for key in keys])
+    out = dict(block)
+    out.update({"arrival": times, **dict(zip(keys, merged, strict=True))})
+    return out
 
 
 def _merge_windows(feed: Iterator[dict[str, np.ndarray]], stepdowns: _StepDowns) -> Iterator[dict[str, np.ndarray]]:

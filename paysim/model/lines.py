@@ -18,8 +18,9 @@ from typing import Literal
 from paysim.model import streams as st
 from paysim.model.plugins import declared_class, plugin_declarations
 
-REFERRAL_STREAMS = (st.ARRIVALS, st.EPISODE_DAYS, st.PATIENCE)
-"""What every referral line draws: arrivals, each referral's episode and patience."""
+REFERRAL_STREAMS = (st.ARRIVALS, st.EPISODE_DAYS, st.PATIENCE, st.INITIAL)
+"""What every referral line draws: arrivals, each referral's episode and patience, and with a steady-state start
+the people it holds when the warm-up starts."""
 
 TREATMENT_STREAMS = (*REFERRAL_STREAMS, st.FIRST_APPOINTMENT, st.ASSESSMENT, st.DROPOUT)
 """A treatment line (talking therapies, community) also draws each referral's outcome and first appointment
@@ -129,7 +130,7 @@ SERVICE_LINES: tuple[ServiceLine, ...] = (
         "ward",
         "Inpatient",
         "core",
-        (st.ARRIVALS, st.LOS, st.READMISSION, st.READMISSION_DELAY, st.READMISSION_LOS),
+        (st.ARRIVALS, st.LOS, st.READMISSION, st.READMISSION_DELAY, st.READMISSION_LOS, st.INITIAL),
         currencies=WARD_CURRENCIES,
     ),
     *plugin_declarations(SERVICE_LINES_GROUP, ServiceLine),

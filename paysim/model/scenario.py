@@ -38,12 +38,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
 
+from paysim.model import streams as st
 from paysim.model.errors import ScenarioError
 from paysim.model.limits import (
     LIMITS,
@@ -54,6 +55,7 @@ from paysim.model.limits import (
     shown_value,
     why,
 )
+from paysim.model.lines import service_line
 from paysim.model.services import (  # the line models live there; their old names import from here too
     LINES,
     REFERRALS_PER_YEAR,
@@ -99,6 +101,11 @@ class Scenario(_Model):
         description="simulated before counting starts",
         json_schema_extra=why(maximum="ten years, the longest horizon"),
     )
+    initial_state: Literal["empty", "steady"] = Field(
+        "empty",
+        description="what the lines hold when the warm-up starts: empty | steady (each line near its steady state: "
+        "the people a system without queues would hold at that day's demand); warmup_days 0 starts empty either way",
+    )
     start_month: int = Field(4, ge=1, le=12, description="calendar month the horizon starts (4 = April)")
     population: float | None = Field(
         None,
@@ -113,6 +120,20 @@ class Scenario(_Model):
     uncertain: Uncertain | None = Field(
         None, description="parameter uncertainty: distributions of numeric keys (paysim.model.uncertainty)"
     )
+
+    @model_validator(mode="after")
+    def _steady_start_fits(self) -> Scenario:
+        if self.initial_state != "steady":
+            return self
+        present = [*self.lines(), *(["inpatient"] if self.services.inpatient is not None else [])]
+        for name in present:
+            if st.INITIAL not in service_line(name).streams:
+                raise ValueError(
+                    f"initial_state: steady needs every line to declare the stream part {st.INITIAL!r}; line "
+                    f"{name!r} does not (add paysim.model.streams.INITIAL to its ServiceLine streams), or use "
+                    "initial_state: empty"
+                )
+        return self
 
     @model_validator(mode="after")
     def _uncertain_keys_exist(self) -> Scenario:

@@ -46,6 +46,9 @@ STEPDOWN_EPISODE = "stepdown_episode"
 """Community: days of treatment of a step-down from the ward."""
 STEPDOWN_PATIENCE = "stepdown_patience"
 """Community: patience of a step-down from the ward."""
+INITIAL = "initial"
+"""The people a line holds at the start of the warm-up with ``initial_state: steady`` (how many, and each one's
+remaining days; :mod:`paysim.engines.initial`)."""
 
 UNCERTAIN = "uncertain"
 """The stream of a replication's parameter draw (:mod:`paysim.model.uncertainty`); not a line's."""
