@@ -98,6 +98,19 @@ def test_each_row_of_a_chunk_is_its_own_scenario_run_alone(use_numba):
     assert np.isfinite(together["inpatient.occupancy_mean"][:7]).all()
 
 
+@pytest.mark.parametrize("use_numba", KERNEL_SETS)
+def test_with_a_steady_start_each_row_starts_from_its_own_scenario(use_numba):
+    """The people held at the start (paysim.engines.initial) depend on each row's demand, stays and places."""
+    steady = BASE.with_overrides({"initial_state": "steady"})
+    scenarios = [steady.with_overrides(changes) for changes in ROWS.values()]
+    reps = [3, 17, 4, 40, 11, 8, 25, 0]
+    together = vector.run(steady, reps, use_numba=use_numba, scenarios=scenarios)
+    alone = [vector.run(s, [r], use_numba=use_numba) for s, r in zip(scenarios, reps, strict=True)]
+    assert_rows_identical(together, alone)
+    with pytest.raises(ValueError, match=r"scenarios\[0\]: initial_state is 'empty'"):
+        vector.run(steady, [0], scenarios=[BASE])
+
+
 @pytest.mark.skipif(not HAS_NUMBA, reason="numba not installed")
 def test_the_kernel_sets_agree_bit_for_bit_on_per_row_scenarios_in_chunks_of_any_size():
     scenarios = row_scenarios()
