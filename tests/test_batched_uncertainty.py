@@ -202,8 +202,11 @@ def test_the_uncertain_run_is_the_same_for_any_chunk_size_and_workers():
             assert np.array_equal(reference[name], other[name], equal_nan=True), (chunk_size, workers, name)
 
 
-def test_the_uncertain_plan_takes_the_engines_usual_chunk_size():
+def test_the_uncertain_plan_takes_the_engines_usual_chunk_size(monkeypatch):
     scenario = uncertain_trust()
-    model, chunk_size, runner = psa.uncertain_plan(scenario, 1000, workers=2)
-    assert (model, chunk_size, runner) == (scenario, None, psa.run_uncertain_chunk)
-    assert psa.uncertain_plan(scenario, 1000, workers=2, chunk_size=5)[1] == 5
+    assert psa.uncertain_plan(scenario) == (scenario, psa.run_uncertain_chunk)
+    asked = []
+    monkeypatch.setattr(psa.montecarlo, "simulate", lambda *args, **kwargs: asked.append(args[4]))
+    psa.run_uncertain(scenario, 1000, workers=2)
+    psa.run_uncertain(scenario, 1000, workers=2, chunk_size=5)
+    assert asked == [None, 5]  # None: montecarlo.default_chunk_size, as for a central run

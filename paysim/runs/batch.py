@@ -182,7 +182,7 @@ def run_batch(
     """
     plan_on_expected = psa.plans_on_expected(central(scenario))
     uncertain = uncertainty and scenario.uncertain is not None
-    model, chunk_size, runner = _plan(scenario, reps, workers, uncertain, chunk_size)
+    model, runner = _plan(scenario, uncertain)
 
     def scenarios_of(activity: Activity) -> list[Scenario]:
         """Each row's scenario: its own parameter set under uncertainty, else one shared central scenario."""
@@ -243,18 +243,18 @@ def check_memory(
         If it would not fit.
     """
     uncertain = uncertainty and scenario.uncertain is not None
-    model, chunk_size, _ = _plan(scenario, reps, workers, uncertain, chunk_size)
+    model, _ = _plan(scenario, uncertain)
     return montecarlo.check_memory(model, reps, engine, workers, chunk_size, executor, footprint.table_bytes(scenario))
 
 
 def _plan(
-    scenario: Scenario, reps: int, workers: int, uncertain: bool, chunk_size: int | None
-) -> tuple[Scenario, int | None, Callable[[Scenario, list[int], str], Activity] | None]:
-    """The scenario to simulate, the chunk size and the chunk runner (each replication's own parameter set under
-    uncertainty; see :func:`paysim.runs.psa.uncertain_plan`)."""
+    scenario: Scenario, uncertain: bool
+) -> tuple[Scenario, Callable[[Scenario, list[int], str], Activity] | None]:
+    """The scenario to simulate and the chunk runner (each replication's own parameter set under uncertainty; see
+    :func:`paysim.runs.psa.uncertain_plan`)."""
     if uncertain:
-        return psa.uncertain_plan(scenario, reps, workers, chunk_size)
-    return central(scenario), chunk_size, None
+        return psa.uncertain_plan(scenario)
+    return central(scenario), None
 
 
 def _level(units: dict[int, dict[str, np.ndarray]], reps: int, shared: bool) -> dict[str, np.ndarray]:

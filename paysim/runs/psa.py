@@ -78,22 +78,19 @@ def run_uncertain(
         Arrays ``[reps, months]`` in replication order, identical for any ``workers`` or ``chunk_size``.
     """
 
-    model, chunk_size, runner = uncertain_plan(scenario, reps, workers, chunk_size)
+    model, runner = uncertain_plan(scenario)
     return montecarlo.simulate(model, reps, engine, workers, chunk_size, progress, executor, runner, first=first)
 
 
-def uncertain_plan(
-    scenario: Scenario, reps: int, workers: int = 1, chunk_size: int | None = None
-) -> tuple[Scenario, int | None, Callable[[Scenario, Sequence[int], str], Activity] | None]:
-    """How :func:`run_uncertain` simulates: ``(scenario to run, chunk size, chunk runner)`` for
+def uncertain_plan(scenario: Scenario) -> tuple[Scenario, Callable[[Scenario, Sequence[int], str], Activity] | None]:
+    """How :func:`run_uncertain` simulates: ``(scenario to run, chunk runner)`` for
     :func:`paysim.runs.montecarlo.iter_chunks` (the central scenario when no uncertain key changes the simulation;
-    else each replication with its own sampled scenario, :func:`run_uncertain_chunk`). The chunk size is the one
-    given, or None: the engine's usual (:func:`paysim.runs.montecarlo.default_chunk_size`), as for a central run.
-    ``reps`` and ``workers`` are kept in the signature for callers that plan a run whole."""
+    else each replication with its own sampled scenario, :func:`run_uncertain_chunk`). Chunks are cut as for a
+    central run (:func:`paysim.runs.montecarlo.default_chunk_size` unless a size is given)."""
 
     if scenario.uncertain is None or not scenario.uncertain.simulation_keys():
-        return central(scenario), chunk_size, None
-    return scenario, chunk_size, run_uncertain_chunk
+        return central(scenario), None
+    return scenario, run_uncertain_chunk
 
 
 # --- money per parameter set ---------------------------------------------------------------------------
