@@ -130,8 +130,6 @@ class Inflow:
     mean_held: float
     pool: Pool
     joining: float = 1.0
-    key: str = ""
-    """Everything ``pool`` draws with (its section's figures), for the cache of pools."""
 
 
 def steady(scenario: Scenario) -> bool:
@@ -174,10 +172,10 @@ def team_inflows(scenario: Scenario, name: str) -> list[Inflow]:
         factor = 1.0 - line.admission_share  # the gatekept referrals go to a bed, not the team
     treated = line.treated_share if isinstance(line, TreatmentLine) else 1.0
     demand = Demand(((_curve(line, scenario), factor),))
-    inflows = [Inflow(demand, mean_held(line), _referrals(name, line), treated, line.model_dump_json())]
+    inflows = [Inflow(demand, mean_held(line), _referrals(name, line), treated)]
     if name == "community" and services.inpatient is not None:
         episode = line.episode_days
-        inflows.append(Inflow(ward_demand(scenario), episode.mean, _plain(episode), 1.0, episode.model_dump_json()))
+        inflows.append(Inflow(ward_demand(scenario), episode.mean, _plain(episode)))
     return inflows
 
 
@@ -235,7 +233,7 @@ def ward_stays(scenario: Scenario, rng: np.random.Generator) -> np.ndarray:
     order they request a bed), drawn from ``rng`` (stream ``inpatient.initial``)."""
     los = scenario.services.inpatient.los_days
     start = float(-scenario.warmup_days)
-    inflow = Inflow(ward_demand(scenario), los.mean, _plain(los), 1.0, los.model_dump_json())
+    inflow = Inflow(ward_demand(scenario), los.mean, _plain(los))
     (pool,) = _pools(rng, [inflow], start)
     remaining, _, _ = _held_at(rng, pool, inflow, start)
     return remaining[rng.permutation(remaining.size)]
