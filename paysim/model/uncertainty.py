@@ -340,7 +340,12 @@ def check_keys(data: Mapping[str, Any], uncertain: Uncertain) -> None:
 
 def central_value(scenario: Scenario, key: str) -> float:
     """The scenario's own value of a dotted key (its central value)."""
-    node: Any = scenario.model_dump(mode="json", exclude_none=True)
+    return _value_at(scenario.model_dump(mode="json", exclude_none=True), key)
+
+
+def _value_at(data: Mapping[str, Any], key: str) -> Any:
+    """The value of a dotted key in a scenario's dump."""
+    node: Any = data
     for part in key.split("."):
         node = node[part]
     return node
@@ -348,7 +353,10 @@ def central_value(scenario: Scenario, key: str) -> float:
 
 def is_whole(scenario: Scenario, key: str) -> bool:
     """Whether the key holds a whole number in the scenario (beds, places), so samples are rounded."""
-    value = central_value(scenario, key)
+    return _whole_number(central_value(scenario, key))
+
+
+def _whole_number(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
@@ -394,13 +402,7 @@ def whole_keys(scenario: Scenario) -> list[bool]:
     if scenario.uncertain is None:
         return []
     data = central(scenario).model_dump(mode="json", exclude_none=True)
-    whole = []
-    for key in scenario.uncertain.names:
-        node: Any = data
-        for part in key.split("."):
-            node = node[part]
-        whole.append(isinstance(node, int) and not isinstance(node, bool))
-    return whole
+    return [_whole_number(_value_at(data, key)) for key in scenario.uncertain.names]
 
 
 def sample(scenario: Scenario, replications: Sequence[int] | np.ndarray) -> np.ndarray:
