@@ -201,7 +201,7 @@ def check_row_scenarios(scenario: Scenario, scenarios: Sequence[Scenario], rows:
     """
     if len(scenarios) != rows:
         raise ValueError(f"scenarios: {len(scenarios)} scenarios for {rows} replications; give one per replication")
-    lines = (scenario.lines(), scenario.services.inpatient is not None)
+    lines = scenario.lines_and_ward()
     for row, own in enumerate(scenarios):
         for key in ROW_CLOCK:
             if getattr(own, key) != getattr(scenario, key):
@@ -209,15 +209,11 @@ def check_row_scenarios(scenario: Scenario, scenarios: Sequence[Scenario], rows:
                     f"scenarios[{row}]: {key} is {getattr(own, key)!r}, but the run's is {getattr(scenario, key)!r}; "
                     f"every row's scenario must have the run's {', '.join(ROW_CLOCK)} and lines"
                 )
-        if (own.lines(), own.services.inpatient is not None) != lines:
+        if own.lines_and_ward() != lines:
             raise ValueError(
-                f"scenarios[{row}]: its service lines ({', '.join(_line_names(own))}) are not the run's "
-                f"({', '.join(_line_names(scenario))}); every row's scenario must have the run's lines"
+                f"scenarios[{row}]: its service lines ({', '.join(own.lines_and_ward())}) are not the run's "
+                f"({', '.join(lines)}); every row's scenario must have the run's lines"
             )
-
-
-def _line_names(scenario: Scenario) -> list[str]:
-    return [*scenario.lines(), *(["inpatient"] if scenario.services.inpatient is not None else [])]
 
 
 def default_chunk_size(scenario: Scenario) -> int:
@@ -355,7 +351,7 @@ class _Chunk:
     def team(self, name: str, stepdowns: _StepDowns | None = None) -> Beds | None:
         """Simulate team ``name`` (with the ward's step-downs, for community) through the kernel set's
         :meth:`~paysim.engines.seams.Kernels.team` and tally it. Returns the crisis team's bed requests
-        ``(times, referral numbers)``, each ``[R, n]`` (see :meth:`crisis_stays`), or None."""
+        ``(times, referral numbers)``, each ``[R, n]`` (the ward draws their stays, :func:`_ward_stays`), or None."""
         sums, beds = self.kern.team(self.team_inputs(name, stepdowns))
         self.tally.add(name, sums)
         people = self.initial_people(name)

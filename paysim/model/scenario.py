@@ -125,8 +125,7 @@ class Scenario(_Model):
     def _steady_start_fits(self) -> Scenario:
         if self.initial_state != "steady":
             return self
-        present = [*self.lines(), *(["inpatient"] if self.services.inpatient is not None else [])]
-        for name in present:
+        for name in self.lines_and_ward():
             if st.INITIAL not in service_line(name).streams:
                 raise ValueError(
                     f"initial_state: steady needs every line to declare the stream part {st.INITIAL!r}; line "
@@ -155,6 +154,10 @@ class Scenario(_Model):
     def lines(self) -> list[str]:
         """Referral-based lines present in this scenario, in reporting order."""
         return [name for name in LINES if getattr(self.services, name) is not None]
+
+    def lines_and_ward(self) -> list[str]:
+        """Every service line present: the referral lines (:meth:`lines`), then ``"inpatient"`` if there is a ward."""
+        return [*self.lines(), *(["inpatient"] if self.services.inpatient is not None else [])]
 
     def with_overrides(self, overrides: Mapping[str, Any] | Iterable[str]) -> Scenario:
         """A new validated scenario with dotted-key overrides applied (``{"services.inpatient.beds": 40}``

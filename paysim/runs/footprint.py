@@ -253,7 +253,7 @@ def _vector_parts(scenario: Scenario, rows: int, processes: int, threads: int) -
                     (*_demand_keys(scenario, "inpatient"), *options),
                 )
             )
-    teams = [*scenario.lines(), *(["inpatient"] if services.inpatient is not None else [])]
+    teams = scenario.lines_and_ward()
     places = {name: _places(scenario, name) for name in teams if _places(scenario, name)}
     if places:
         widest = max(places, key=places.__getitem__)
