@@ -1,19 +1,22 @@
 """The least time any patient-level engine can take per replication of a scenario, on this machine.
 
 A patient-level engine (the SimPy model, the vector engine) must, for every referral, draw its arrival
-time, its episode length and its patience (a crisis referral also its bed need and length of stay), and
-find the earliest free place of its team. This script measures the cost of those steps alone, in bulk
-and in the fastest form numpy and numba offer, and multiplies by the number of referrals a replication
-of the scenario has. Nothing else of the model (tallies, bed requests, readmissions, months) is counted,
+time, its episode length and its patience, each referral-outcome uniform its line uses (assessed and not
+treated, dropout, recovery) and its days to a first appointment (a crisis referral also its bed need and
+length of stay), and find the earliest free place of its team. This script measures the cost of those steps
+alone, in bulk and in the fastest form numpy and numba offer, and multiplies by the number of referrals a
+replication of the scenario has. Nothing else of the model (tallies, bed requests, readmissions, months) is counted,
 so the real engine can only be slower than this floor.
 
 It answers: how far can the vector engine get towards a target such as "10,000 replications x 3 years
 in 10 s on 2 cores" while it stays patient-level? Prints, per line: referrals per replication, the floor
-of the draws and of the queue, and then the floor per replication and for 10,000 replications on 2 cores.
+of the draws and of the queue, and then the floor per replication and for 10,000 replications on 2 cores;
+with ``--simpy``, also one replication of the SimPy model in the same run and the largest ratio to it any
+engine drawing the same numbers could reach (SimPy's time over the floor).
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_floor.py [--scenario default] [--repeat 5]
+    .venv/bin/python benchmarks/bench_floor.py [--scenario default] [--repeat 5] [--simpy]
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from paysim.engines import des
+from paysim.engines.referral_outcomes import first_appointment_stream, outcome_streams
 from paysim.model.demand import DemandCurve
 from paysim.model.distributions import Duration
 from paysim.model.scenario import Scenario, bundled_scenarios, load_scenario
@@ -90,6 +95,9 @@ def line_floor(scenario: Scenario, name: str, repeat: int, rng: np.random.Genera
     per_referral = uniform + draw_cost(line.episode_days, rng, repeat)
     if line.patience_days is not None:
         per_referral += per_value(lambda: rng.exponential(line.patience_days, N), repeat)
+    per_referral += uniform * len(outcome_streams(name, line))  # assessment, dropout, recovery
+    if first_appointment_stream(name, line) is not None:
+        per_referral += draw_cost(line.first_appointment_days, rng, repeat)
     if name == "crisis" and scenario.services.inpatient is not None:
         per_referral += uniform + draw_cost(scenario.services.inpatient.los_days, rng, repeat)
     places = line.capacity.courses if name == "talking_therapies" else line.capacity.places
@@ -100,6 +108,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scenario", default="default", help="bundled name or file (default: default)")
     parser.add_argument("--repeat", type=int, default=5, help="runs per timing, best kept (default 5)")
+    parser.add_argument("--simpy", action="store_true", help="also time one SimPy replication (several seconds)")
     args = parser.parse_args()
     path = bundled_scenarios().get(args.scenario, args.scenario)
     scenario = load_scenario(path)
@@ -114,6 +123,12 @@ def main() -> None:
         print(f"  {name:<18} {referrals:>10,.0f} {draws * 1e3:>9.2f} {queue * 1e3:>9.2f}")
     print(f"  floor per replication: {total * 1e3:.1f} ms (one core)")
     print(f"  10,000 replications on 2 cores: at least {total * 10_000 / 2:.0f} s")
+    if args.simpy:
+        des.run(scenario, [0])  # imports and tables built outside the timing
+        cpu = time.process_time()
+        des.run(scenario, [1])
+        simpy = time.process_time() - cpu
+        print(f"  SimPy model, one replication: {simpy * 1e3:,.0f} ms CPU; the floor is 1/{simpy / total:,.0f} of it")
 
 
 if __name__ == "__main__":
