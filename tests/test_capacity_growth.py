@@ -34,6 +34,7 @@ from typer.testing import CliRunner
 
 from paysim.cli import app
 from paysim.engines import _kernels, des, kernel_sets, vector
+from paysim.engines import _referrals as referrals
 from paysim.engines.reuse import LineCache, line_keys, requests_key
 from paysim.model.demand import DemandCurve, month_edges
 from paysim.model.scenario import Scenario, ScenarioError, place_openings, places_by_year, scenario_from_dict
@@ -336,7 +337,7 @@ def test_numpy_and_numba_bit_for_bit_in_any_windows_and_chunks(monkeypatch):
     numba = vector.run(scenario, reps, use_numba=True)
     assert_same(numba, vector.run(scenario, reps, use_numba=False))
     assert_same(numba, vector.run(scenario, reps, use_numba=True, chunk_size=2))
-    monkeypatch.setattr(vector, "BLOCK_ELEMENTS", 40)  # windows of a week: the heap runs on across them
+    monkeypatch.setattr(referrals, "BLOCK_ELEMENTS", 40)  # windows of a week: the heap runs on across them
     assert_same(numba, vector.run(scenario, reps, use_numba=False, chunk_size=3))
 
 

@@ -39,6 +39,7 @@ from test_referral_outcomes import (
 from typer.testing import CliRunner
 
 from paysim.cli import app
+from paysim.engines import _referrals as referrals
 from paysim.engines import des, vector
 from paysim.engines.referral_outcomes import (
     draw_outcomes,
@@ -330,7 +331,7 @@ def test_numpy_and_numba_bit_for_bit_in_any_windows_and_chunks(case, monkeypatch
     numba = vector.run(scenario, reps, use_numba=True)
     assert_same(numba, vector.run(scenario, reps, use_numba=False))
     assert_same(numba, vector.run(scenario, reps, use_numba=True, chunk_size=2))
-    monkeypatch.setattr(vector, "BLOCK_ELEMENTS", 40)  # windows of a week: the stream runs on across them
+    monkeypatch.setattr(referrals, "BLOCK_ELEMENTS", 40)  # windows of a week: the stream runs on across them
     assert_same(numba, vector.run(scenario, reps, use_numba=False, chunk_size=3))
 
 

@@ -35,6 +35,7 @@ from typer.testing import CliRunner
 from paysim.activity import MEASURE_UNITS, OAP_LENGTH_BANDS, measure_kinds
 from paysim.cli import app
 from paysim.engines import _kernels, des, vector
+from paysim.engines import _referrals as referrals
 from paysim.engines.referral_outcomes import outcome_streams, referral_outcomes
 from paysim.engines.reuse import LineCache, line_keys, requests_key
 from paysim.model.demand import DemandCurve, month_edges
@@ -376,7 +377,7 @@ def test_numpy_and_numba_bit_for_bit_in_any_windows_and_chunks(monkeypatch):
     numba = vector.run(scenario, reps, use_numba=True)
     assert_same(numba, vector.run(scenario, reps, use_numba=False))
     assert_same(numba, vector.run(scenario, reps, use_numba=True, chunk_size=2))
-    monkeypatch.setattr(vector, "BLOCK_ELEMENTS", 40)  # windows of a week: the outcome streams run on across them
+    monkeypatch.setattr(referrals, "BLOCK_ELEMENTS", 40)  # windows of a week: the outcome streams run on across them
     assert_same(numba, vector.run(scenario, reps, use_numba=False, chunk_size=3))
 
 

@@ -120,3 +120,9 @@ def exponential(mean: float) -> Sampler:
 
 def never(rng: np.random.Generator, n: int) -> np.ndarray:
     return np.full(n, INF)
+
+
+def patience_sampler(patience_days: float | None) -> Sampler:
+    """Days a referral waits on a list before leaving it: exponential with mean ``patience_days``, or never
+    (``+inf``) when it is None."""
+    return never if patience_days is None else exponential(patience_days)

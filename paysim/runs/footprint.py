@@ -35,7 +35,7 @@ from pathlib import Path
 
 from paysim.activity import measure_kinds
 from paysim.engines import _kernels
-from paysim.engines.vector import BLOCK_ELEMENTS
+from paysim.engines._referrals import BLOCK_ELEMENTS
 from paysim.engines.vector import default_chunk_size as vector_chunk_size
 from paysim.model.demand import DemandCurve
 from paysim.model.scenario import Scenario, ScenarioError, places_by_year
