@@ -70,7 +70,7 @@ from paysim.model.streams import stream
 
 POOL_FACTOR = 2
 """Candidates drawn per expected person for the sampling-importance-resampling of the held days."""
-MIN_POOL = 256
+MIN_POOL = 4096
 """Fewest candidates drawn for an inflow (a line of a few people still resamples from a broad pool)."""
 
 
