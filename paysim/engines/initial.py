@@ -26,16 +26,16 @@ places: M/G/inf) fed by the same demand would hold at ``t0``, so a short warm-up
   (exponential, so what is left of a wait already begun has the same law).
 
 The weighted draw of ``H`` is **sampling-importance-resampling** from a pool of ``max(2 x the expected people,
-256)`` referrals drawn as the line draws them (episode, outcomes, first appointment), picked with probability
-proportional to ``Lambda(t0 - h, t0)``; the same pool gives ``E[Lambda(t0 - H, t0)]`` as the exact ``E[H]`` x the
-pool's ratio of ``Lambda(t0 - h, t0)`` to ``h``. Closed forms exist for a plain lognormal (same cv, mean x (1 +
-cv^2)) or gamma (shape + 1) at a flat rate, but not for the mixtures the outcome keys make (a dropout's share of
-its episode plus the days to a first appointment), nor with growth and seasonality, nor for a plugin's line: one
-method serves every line. Each picked person keeps its referral's outcome (a dropout leaves as a dropout, a
-finished course may recover), so the counted completions and dropouts of the first months do not lean either
-way. Each replication draws its own pool: the resampled law is exact on average over replications and off by about
-``1 / sqrt(pool)`` in each, which the warm-up absorbs with the rest (``tests/test_warmup_steady.py``); a pool
-shared by every replication was tried and measured worse (its error is the same in every replication).
+4096)`` (:data:`MIN_POOL`) referrals drawn as the line draws them (episode, outcomes, first appointment), picked
+with probability proportional to ``Lambda(t0 - h, t0)``; the same pool gives ``E[Lambda(t0 - H, t0)]`` as the exact
+``E[H]`` x the pool's ratio of ``Lambda(t0 - h, t0)`` to ``h``. Closed forms exist for a plain lognormal (same cv,
+mean x (1 + cv^2)) or gamma (shape + 1) at a flat rate, but not for the mixtures the outcome keys make (a dropout's
+share of its episode plus the days to a first appointment), nor with growth and seasonality, nor for a plugin's
+line: one method serves every line. Each picked person keeps its referral's outcome (a dropout leaves as a dropout,
+a finished course may recover), so the counted completions and dropouts of the first months do not lean either way.
+Each replication draws its own pool: the resampled law is exact on average over replications and off by about ``1 /
+sqrt(pool)`` in each, which the warm-up absorbs with the rest (``tests/test_warmup_steady.py``); a pool shared by
+every replication was tried and measured worse (its error is the same in every replication).
 
 This is a start near the steady state, not on it: the list of a full team is the fluid model's, and the crisis
 team's extra admissions when full (``admission_share_when_full``) are not in the ward's start. The warm-up
@@ -71,7 +71,8 @@ from paysim.model.streams import stream
 POOL_FACTOR = 2
 """Candidates drawn per expected person for the sampling-importance-resampling of the held days."""
 MIN_POOL = 4096
-"""Fewest candidates drawn for an inflow (a line of a few people still resamples from a broad pool)."""
+"""Fewest candidates drawn for an inflow: a line of a few people still resamples from a broad pool (with 256, the
+ward's ~140 in-patients, drawn with replacement and by length, could share one very long stay many times)."""
 
 
 @dataclass(frozen=True)
