@@ -33,6 +33,7 @@ import numpy as np
 from paysim.engines import des, vector
 from paysim.engines.kernel_sets import kernels
 from paysim.engines.referral_outcomes import first_appointment_stream, outcome_streams
+from paysim.engines.seams import TeamInputs
 from paysim.model.demand import DemandCurve
 from paysim.model.distributions import Duration
 from paysim.model.scenario import Scenario, bundled_scenarios, load_scenario
@@ -40,14 +41,19 @@ from paysim.model.scenario import Scenario, bundled_scenarios, load_scenario
 N = 1_000_000
 
 
+def best(fn: Callable[[], object], repeat: int, clock: Callable[[], float] = time.perf_counter) -> float:
+    """Least seconds (of ``clock``) of ``repeat`` calls of ``fn``."""
+    least = float("inf")
+    for _ in range(repeat):
+        started = clock()
+        fn()
+        least = min(least, clock() - started)
+    return least
+
+
 def per_value(fn: Callable[[], object], repeat: int) -> float:
     """Best seconds per value of ``fn`` (which makes ``N`` values) over ``repeat`` runs."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - started)
-    return best / N
+    return best(fn, repeat) / N
 
 
 def draw_cost(d: Duration | None, rng: np.random.Generator, repeat: int) -> float:
@@ -64,13 +70,12 @@ def queue_cost(places: int, load: float, repeat: int) -> float:
         import numba
 
         from paysim.engines import _numba_team
-        from paysim.engines.kernel_sets import kernels
     except ImportError:
         return float("nan")
 
     kernels(True)
     _numba_team.team_line(outcomes=False)  # builds the tree's helpers
-    build, replace = _numba_team._tree_build, _numba_team._tree_replace
+    build, tree_replace = _numba_team._tree_build, _numba_team._tree_replace
 
     @numba.njit(cache=False, nogil=True)
     def fifo(arrival, hold, places):
@@ -78,7 +83,7 @@ def queue_cost(places: int, load: float, repeat: int) -> float:
         total = 0.0
         for k in range(arrival.size):
             start = max(arrival[k], key[0])
-            replace(key, index, size, start + hold[k])
+            tree_replace(key, index, size, start + hold[k])
             total += start
         return total
 
@@ -114,37 +119,23 @@ def compiled_pass(scenario: Scenario, reps: int, repeat: int) -> dict[str, float
     drawn beforehand: what the vector engine spends per replication besides drawing (best of ``repeat``)."""
     kern = kernels(True)
     chunk = vector._Chunk(scenario, np.arange(reps), kern)
+
+    def per_replication(inputs: TeamInputs) -> float:
+        drawn = [inputs.replication(row) for row in range(reps)]  # the draws made before the clock starts
+        cached = replace(inputs, replication=drawn.__getitem__)
+        return best(lambda: kern.team(cached), repeat, time.process_time) / reps
+
     seconds: dict[str, float] = {}
     beds = None
     for name in [line for line in ("talking_therapies", "crisis") if line in scenario.lines()]:
         inputs = chunk.team_inputs(name)
-        drawn = [inputs.replication(row) for row in range(reps)]
-        seconds[name] = (
-            _best_cpu(
-                lambda inputs=inputs, drawn=drawn: kern.team(replace(inputs, replication=drawn.__getitem__)), repeat
-            )
-            / reps
-        )
+        seconds[name] = per_replication(inputs)
         if name == "crisis":
             beds = kern.team(inputs)[1]
     if "community" in scenario.lines():
         stepdowns = chunk.stepdowns(chunk.ward_requests(beds)) if scenario.services.inpatient is not None else None
-        inputs = chunk.team_inputs("community", stepdowns)
-        drawn = [inputs.replication(row) for row in range(reps)]
-        seconds["community"] = (
-            _best_cpu(lambda: kern.team(replace(inputs, replication=drawn.__getitem__)), repeat) / reps
-        )
+        seconds["community"] = per_replication(chunk.team_inputs("community", stepdowns))
     return seconds
-
-
-def _best_cpu(fn: Callable[[], object], repeat: int) -> float:
-    """Least CPU seconds of ``repeat`` calls of ``fn``."""
-    best = float("inf")
-    for _ in range(repeat):
-        started = time.process_time()
-        fn()
-        best = min(best, time.process_time() - started)
-    return best
 
 
 def main() -> None:
