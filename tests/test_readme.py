@@ -130,6 +130,27 @@ def python_snippets() -> list[tuple[int, str]]:
 SNIPPETS = python_snippets()
 
 
+def snippet_ids(snippets: list[tuple[int, str]]) -> list[str]:
+    """A name for each snippet that stays put when lines above it move: the slug of the README heading it sits
+    under (outside code blocks), and its number under that heading (``running-a-scenario-from-python-2``)."""
+    heading_at, heading, in_code = {}, "readme", False
+    for number, line in enumerate(README.read_text(encoding="utf-8").splitlines(), 1):
+        if line.startswith("```"):
+            in_code = not in_code
+        elif not in_code and line.startswith("#"):
+            heading = re.sub(r"[^a-z0-9]+", "-", line.lstrip("#").strip().lower()).strip("-")
+        heading_at[number] = heading
+    ids, seen = [], {}
+    for start, _ in snippets:
+        slug = heading_at[start]
+        seen[slug] = seen.get(slug, 0) + 1
+        ids.append(f"{slug}-{seen[slug]}")
+    return ids
+
+
+SNIPPET_IDS = snippet_ids(SNIPPETS)
+
+
 def _starts_workers(tree: ast.AST) -> bool:
     for node in ast.walk(tree):
         for keyword in getattr(node, "keywords", []):
@@ -148,7 +169,7 @@ def _guarded(tree: ast.Module) -> bool:
     return True
 
 
-@pytest.mark.parametrize(("line", "code"), SNIPPETS, ids=[f"line-{line}" for line, _ in SNIPPETS])
+@pytest.mark.parametrize(("line", "code"), SNIPPETS, ids=SNIPPET_IDS)
 def test_a_snippet_that_starts_workers_guards_its_top_level(line, code):
     tree = ast.parse(code)
     if _starts_workers(tree):
@@ -156,7 +177,7 @@ def test_a_snippet_that_starts_workers_guards_its_top_level(line, code):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("line", "code"), SNIPPETS, ids=[f"line-{line}" for line, _ in SNIPPETS])
+@pytest.mark.parametrize(("line", "code"), SNIPPETS, ids=SNIPPET_IDS)
 def test_every_python_snippet_runs_as_a_script(line, code, tmp_path):
     for folder in ("scenarios", "data"):  # the snippets name scenarios/default.yaml, data/sample-trust.csv
         (tmp_path / folder).symlink_to(ROOT / folder)
