@@ -18,7 +18,7 @@ from paysim.calibrate.backtest import backtest, holdout_backtest
 from paysim.calibrate.monthly import MonthlyData, from_activity
 from paysim.model.scenario import load_scenario
 from paysim.model.uncertainty import central
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 TRUTH_FILE = ROOT / "data" / "sample-trust-truth.yaml"
@@ -39,7 +39,7 @@ def truth():
 
 @pytest.fixture(scope="module")
 def histories(truth) -> list[MonthlyData]:
-    activity = run_replications(truth, 8, "vector")
+    activity = simulate(truth, RunSettings(reps=8))
     return [from_activity(activity, "2022-04", r, reported_measures()) for r in range(8)]
 
 
@@ -112,7 +112,7 @@ def test_holdout_bands_visibly_fail_for_a_changed_trust(truth, histories):
     changed = truth.with_overrides(
         {"services.talking_therapies.referrals_per_year": 28000 * 1.4, "services.inpatient.beds": 90}
     )
-    after = from_activity(run_replications(changed, 2, "vector"), "2022-04", 1, reported_measures())
+    after = from_activity(simulate(changed, RunSettings(reps=2)), "2022-04", 1, reported_measures())
     before = histories[1]
     spliced = MonthlyData(
         before.months,
