@@ -33,12 +33,12 @@ def reported_measures() -> tuple[str, ...]:
     return tuple(name.strip('"') for name in header.split(",")[1:])
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def truth():
     return central(load_scenario(TRUTH_FILE))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def histories(truth) -> list[MonthlyData]:
     activity = simulate(truth, RunSettings(reps=8))
     return [from_activity(activity, "2022-04", r, reported_measures()) for r in range(8)]
@@ -69,11 +69,12 @@ PLANTED = {
 """Planted values (data/sample-trust-truth.yaml) and the keys they are fitted to."""
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def fit_of(histories) -> Callable[[int], Calibration]:
     """The default calibrated on history ``i`` (20 replications a trial), made the first time a test of this
-    process asks for it and kept: the in-sample check uses a fit the coverage test made, and a test on another
-    xdist worker makes only the fits it needs."""
+    process asks for it and kept for the session (the suite's order may run other modules between this module's
+    tests): the in-sample check uses a fit the coverage test made, and a test on another xdist worker makes only
+    the fits it needs."""
     made: dict[int, Calibration] = {}
 
     def fit(i: int) -> Calibration:
