@@ -18,7 +18,7 @@ from paysim import app_support as ui
 from paysim.activity import Activity, measure_kinds
 from paysim.model.scenario import load_scenario
 from paysim.money.finance import missing_measures
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -148,7 +148,7 @@ def test_design_choices_for_api(scenario):
     at_cost = {"inpatient": {"bed_day": 575, "oap_bed_day": 620}, "community": {"contact": 280}}
     at_cost |= {"crisis": {"contact": 337.5}, "talking_therapies": {"course": 875}}
     scenario = scenario.with_overrides({"contracts.api.prices": at_cost})
-    run = ui.run_money(scenario, run_replications(scenario, 20, engine="vector"))
+    run = ui.run_money(scenario, simulate(scenario, RunSettings(reps=20, uncertainty=False)))
     choice = next(c for c in ui.DESIGN_CHOICES if c.name == "api-break-even")
     result = ui.run_design(run, choice)
     assert result.rule == "api" and result.at_answer["mean_surplus"] == pytest.approx(0.0, abs=1.0)

@@ -19,7 +19,7 @@ from paysim.app_support import fit_upload, fitted_table
 from paysim.calibrate.monthly import month_after
 from paysim.model.scenario import load_scenario
 from paysim.model.uncertainty import central
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = ROOT / "app.py"
@@ -44,7 +44,7 @@ MEASURES = (
 def history() -> bytes:
     """24 months (April 2023 on) of the small trust with 900 talking-therapies referrals a year, as wide CSV."""
     truth = central(load_scenario(SMALL)).with_overrides({"services.talking_therapies.referrals_per_year": 900})
-    activity = run_replications(truth, 1, "vector")
+    activity = simulate(truth, RunSettings(reps=1))
     columns = {"month": [month_after("2023-04", i) for i in range(activity.n_months)]}
     columns.update({name: activity[name][0].tolist() for name in MEASURES})
     sink = io.BytesIO()

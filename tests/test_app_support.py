@@ -21,6 +21,7 @@ from paysim.activity import Activity, measure_kinds
 from paysim.analysis import sensitivity
 from paysim.analysis.design import DesignError
 from paysim.model.scenario import LINES, ScenarioError, load_scenario
+from paysim.runs.runner import RunSettings, simulate
 
 SMALL = Path(__file__).parent / "data" / "app-small.yaml"
 
@@ -174,8 +175,6 @@ def test_pieces_cut_a_run_into_a_first_look_and_the_rest():
 
 
 def test_a_run_in_pieces_is_bit_for_bit_the_run_at_once(small):
-    from paysim.runs.montecarlo import run_replications
-
     edited = small.with_overrides({"services.inpatient.beds": 6})
     reps = 2 * ui.runs.FIRST_PIECE + 20
     run = ui.PieceRun.start("key", "vector", small, edited, reps)
@@ -188,7 +187,7 @@ def test_a_run_in_pieces_is_bit_for_bit_the_run_at_once(small):
     run.price()
     assert run.complete and run.reps == reps
     for scenario, priced in ((small, run.base), (edited, run.edited)):
-        whole = ui.run_money(scenario, run_replications(scenario, reps, engine="vector"))
+        whole = ui.run_money(scenario, simulate(scenario, RunSettings(reps=reps, uncertainty=False)))
         assert priced.activity.replications.tolist() == list(range(reps))
         for name in whole.activity.measures:
             np.testing.assert_array_equal(priced.activity[name], whole.activity[name], err_msg=name)

@@ -17,7 +17,8 @@ from paysim.money import finance
 from paysim.runs import psa
 from paysim.runs.batch import ChunkStore, run_batch
 from paysim.runs.io import monthly_table, results_table, write_table
-from paysim.runs.montecarlo import RunError, iter_chunks, run_replications
+from paysim.runs.montecarlo import RunError, iter_chunks
+from paysim.runs.runner import RunSettings, simulate
 
 REPS = 9
 
@@ -150,7 +151,7 @@ def test_a_failed_run_leaves_no_files(small, tmp_path, monkeypatch):
 
 @pytest.fixture(scope="module")
 def chunks():
-    return [run_replications(small_trust(seed=2), 2, "vector"), run_replications(small_trust(seed=3), 3, "vector")]
+    return [simulate(small_trust(seed=2), RunSettings(reps=2)), simulate(small_trust(seed=3), RunSettings(reps=3))]
 
 
 def test_store_keeps_chunks_in_memory_up_to_its_budget_then_on_disk(chunks, tmp_path):

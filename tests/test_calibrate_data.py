@@ -27,7 +27,7 @@ from paysim.calibrate.monthly import (
 from paysim.calibrate.oap_return import read_oap_month, read_oap_return
 from paysim.cli import app
 from paysim.runs.io import monthly_table, write_table
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 from tests.builders import small_trust
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def test_parquet_and_excel_read(tmp_path):
 
 def test_run_monthly_output_relabelled_is_valid_input(tmp_path):
     scenario = small_trust(years=1)
-    activity = run_replications(scenario, 2, "des")
+    activity = simulate(scenario, RunSettings(reps=2, engine="des"))
     table = monthly_table(activity, scenario).filter(pa.compute.equal(pa.compute.field("replication"), 1))
     table = table.set_column(table.column_names.index("month"), "month", pa.array(months(12, "2024-04")))
     write_table(table, tmp_path / "run.csv")

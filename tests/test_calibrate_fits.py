@@ -24,7 +24,7 @@ from paysim.calibrate.writer import write_scenario
 from paysim.cli import app
 from paysim.model.demand import month_edges
 from paysim.model.scenario import load_scenario, scenario_from_dict
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 from tests.builders import small_trust
 
 # --- demand ---------------------------------------------------------------------------------------------
@@ -180,7 +180,7 @@ TRUTH = {
 def small_history() -> tuple[MonthlyData, object]:
     """24 months of a small trust (every line about 1/20 of the default), from April 2023."""
     truth = small_trust(seed=7, years=2, warmup_days=180).with_overrides(TRUTH)
-    activity = run_replications(truth, 1, "vector")
+    activity = simulate(truth, RunSettings(reps=1))
     return from_activity(activity, "2023-04", 0), truth
 
 

@@ -9,7 +9,7 @@ from builders import inpatient_only
 
 from paysim.calibrate import calibrate
 from paysim.calibrate.monthly import from_activity
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 Z = 3.0
 REPORTED = (
@@ -43,7 +43,7 @@ def ward(wait: float, after: float):
 @pytest.mark.statistical
 def test_the_minimum_time_out_of_area_is_recovered_from_the_oap_bed_days():
     truth = ward(wait=1.0, after=14.0)
-    history = from_activity(run_replications(truth, 1, "vector"), "2022-04", 0, REPORTED)
+    history = from_activity(simulate(truth, RunSettings(reps=1)), "2022-04", 0, REPORTED)
     fit = calibrate(history, ward(wait=0.5, after=5.0), reps=40)  # a base with another policy
     assert fit.estimate("services.inpatient.oap.repatriate").value is True  # repatriations were recorded
     after = fit.estimate("services.inpatient.oap.repatriate_after_days")

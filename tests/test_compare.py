@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from paysim.analysis.compare import compare_scenarios, saving_split, scenario_columns
 from paysim.cli import app
 from paysim.model.scenario import load_scenario, scenario_from_dict
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 runner = CliRunner()
 
@@ -28,7 +28,7 @@ def small_with_contracts():
 def test_saving_split_adds_up_exactly_per_replication(small_with_contracts):
     base = small_with_contracts
     other = base.with_overrides({"services.inpatient.beds": 13, "contracts.oap_paid_by": "commissioner"})
-    columns = [scenario_columns(s, run_replications(s, 6, engine="vector")) for s in (base, other)]
+    columns = [scenario_columns(s, simulate(s, RunSettings(reps=6, uncertainty=False))) for s in (base, other)]
     rows = saving_split(*columns)
     assert [row["rule"] for row in rows] == ["block", "activity", "blended", "capitation", "api"]
     for row in rows:

@@ -13,7 +13,7 @@ from paysim.analysis import design as dz
 from paysim.cli import app
 from paysim.model.scenario import load_scenario, scenario_from_dict
 from paysim.money import finance
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ def small():
     default.pop("uncertain", None)
     services = small_trust(seed=11).model_dump(mode="json", exclude_none=True)["services"]
     scenario = scenario_from_dict({**default, "services": services, "years": 1, "warmup_days": 0})
-    return scenario, run_replications(scenario, 60, engine="vector")
+    return scenario, simulate(scenario, RunSettings(reps=60))
 
 
 def test_block_value_for_a_ten_percent_deficit_risk_is_the_90th_percentile_of_cost(small):

@@ -31,7 +31,8 @@ from paysim.model.scenario import (
 from paysim.model.uncertainty import central, is_whole
 from paysim.runs.batch import run_batch
 from paysim.runs.footprint import available_memory, run_footprint
-from paysim.runs.montecarlo import RunTooLarge, check_memory, run_replications
+from paysim.runs.montecarlo import RunTooLarge, check_memory
+from paysim.runs.runner import RunSettings, simulate
 
 runner = CliRunner()
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -309,7 +310,7 @@ def no_memory(monkeypatch):
 def test_python_entry_points_stop_before_simulating(no_memory):
     team = community_only(365_000, 5, FIXED_LOS)
     with pytest.raises(RunTooLarge, match=r"services\.community\.referrals_per_year"):
-        run_replications(team, 2, "des")
+        simulate(team, RunSettings(reps=2, engine="des"))
     with pytest.raises(RunTooLarge, match=r"nothing was simulated"):
         run_batch(team, 2, "des")
     with pytest.raises(RunTooLarge, match=r"this machine has 1\.0 MiB free"):

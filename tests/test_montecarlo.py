@@ -17,8 +17,8 @@ from paysim.runs.montecarlo import (
     chunk_replications,
     dask_executor,
     default_chunk_size,
-    run_replications,
 )
+from paysim.runs.runner import RunSettings, simulate
 
 REPS = 5
 
@@ -37,7 +37,7 @@ def engine(request) -> str:
 @pytest.fixture(scope="module")
 def reference(scenario, engine):
     """Replications run one at a time in this process."""
-    return run_replications(scenario, REPS, engine=engine, chunk_size=1)
+    return simulate(scenario, RunSettings(reps=REPS, engine=engine, chunk_size=1))
 
 
 def assert_same(a, b) -> None:
@@ -55,34 +55,34 @@ def test_rows_are_replications_in_order(reference, engine):
 
 
 def test_same_seed_gives_identical_table(scenario, reference, engine):
-    again = run_replications(scenario, REPS, engine=engine)
+    again = simulate(scenario, RunSettings(reps=REPS, engine=engine))
     assert results_table(again).equals(results_table(reference))
 
 
 @pytest.mark.parametrize("chunk_size", [2, 3, REPS, 100])
 def test_chunk_size_does_not_change_results(scenario, reference, engine, chunk_size):
-    assert_same(run_replications(scenario, REPS, engine=engine, chunk_size=chunk_size), reference)
+    assert_same(simulate(scenario, RunSettings(reps=REPS, engine=engine, chunk_size=chunk_size)), reference)
 
 
 def test_two_workers_give_identical_results(scenario, reference, engine):
-    assert_same(run_replications(scenario, REPS, engine=engine, workers=2, chunk_size=2), reference)
+    assert_same(simulate(scenario, RunSettings(reps=REPS, engine=engine, workers=2, chunk_size=2)), reference)
 
 
 def test_any_executor_can_run_the_chunks(scenario, reference, engine):
     with ThreadPoolExecutor(max_workers=3) as pool:
-        result = run_replications(scenario, REPS, engine=engine, chunk_size=1, executor=pool)
+        result = simulate(scenario, RunSettings(reps=REPS, engine=engine, chunk_size=1, executor=pool))
     assert_same(result, reference)
 
 
 def test_a_prefix_of_replications_is_unchanged(scenario, reference, engine):
     """Replication r's draws depend only on (seed, r): fewer replications give the same first rows."""
-    fewer = run_replications(scenario, 2, engine=engine)
+    fewer = simulate(scenario, RunSettings(reps=2, engine=engine))
     for name in fewer.measures:
         np.testing.assert_array_equal(fewer[name], reference[name][:2])
 
 
 def test_a_different_seed_gives_different_results(scenario, reference, engine):
-    other = run_replications(scenario.with_overrides({"seed": 12}), REPS, engine=engine)
+    other = simulate(scenario.with_overrides({"seed": 12}), RunSettings(reps=REPS, engine=engine))
     assert not np.array_equal(other["inpatient.bed_requests"], reference["inpatient.bed_requests"])
     assert not results_table(other).equals(results_table(reference))
 
@@ -94,14 +94,17 @@ def test_replications_differ_from_each_other(reference):
 
 def test_progress_reports_every_chunk(scenario):
     calls: list[tuple[int, int]] = []
-    run_replications(scenario, 3, chunk_size=2, progress=lambda done, total: calls.append((done, total)))
+    simulate(scenario, RunSettings(reps=3, engine="des", chunk_size=2, progress=lambda d, t: calls.append((d, t))))
     assert calls == [(0, 3), (2, 3), (3, 3)]
 
 
 def test_progress_from_a_pool_ends_at_the_total(scenario):
     calls: list[tuple[int, int]] = []
     with ThreadPoolExecutor(max_workers=2) as pool:
-        run_replications(scenario, 3, chunk_size=1, executor=pool, progress=lambda d, t: calls.append((d, t)))
+        settings = RunSettings(
+            reps=3, engine="des", chunk_size=1, executor=pool, progress=lambda d, t: calls.append((d, t))
+        )
+        simulate(scenario, settings)
     assert calls[0] == (0, 3)
     assert calls[-1] == (3, 3)
     assert [d for d, _ in calls] == sorted(d for d, _ in calls)
@@ -110,23 +113,23 @@ def test_progress_from_a_pool_ends_at_the_total(scenario):
 @pytest.mark.parametrize(
     ("kwargs", "phrase"),
     [
-        ({"reps": 0}, "reps: must be a whole number >= 1, got 0"),
-        ({"reps": -3}, "reps: must be a whole number >= 1, got -3"),
-        ({"reps": 2.5}, "reps: must be a whole number >= 1, got 2.5"),
-        ({"reps": True}, "reps: must be a whole number >= 1"),
+        ({"reps": 0}, "reps: must be a whole number from 1 to 1,000,000, got 0"),
+        ({"reps": -3}, "reps: must be a whole number from 1 to 1,000,000, got -3"),
+        ({"reps": 2.5}, "reps: must be a whole number from 1 to 1,000,000, got 2.5"),
+        ({"reps": True}, "reps: must be a whole number from 1 to 1,000,000"),
         ({"reps": 2, "workers": 0}, "workers: must be a whole number >= 1, got 0"),
         ({"reps": 2, "chunk_size": 0}, "chunk_size: must be a whole number >= 1, got 0"),
-        ({"reps": 2, "engine": "warp"}, "unknown engine (available: des, vector)"),
+        ({"reps": 2, "engine": "warp"}, "unknown engine (available: auto, des, vector)"),
     ],
 )
 def test_bad_arguments_fail_clearly(scenario, kwargs, phrase):
     with pytest.raises(RunError) as info:
-        run_replications(scenario, **kwargs)
+        simulate(scenario, RunSettings(**kwargs))
     assert phrase in str(info.value)
 
 
 def test_numpy_integer_reps_are_accepted(scenario, reference, engine):
-    result = run_replications(scenario, np.int64(2), engine=engine)
+    result = simulate(scenario, RunSettings(reps=np.int64(2), engine=engine))
     np.testing.assert_array_equal(result["inpatient.bed_requests"], reference["inpatient.bed_requests"][:2])
 
 
@@ -147,7 +150,9 @@ def test_default_chunk_size_keeps_workers_busy():
 @pytest.mark.slow
 def test_a_local_dask_cluster_gives_identical_results(scenario, reference, engine):
     with dask_executor("local", workers=2) as executor:
-        assert_same(reference, run_replications(scenario, REPS, engine=engine, chunk_size=2, executor=executor))
+        assert_same(
+            reference, simulate(scenario, RunSettings(reps=REPS, engine=engine, chunk_size=2, executor=executor))
+        )
 
 
 def test_an_unreachable_scheduler_is_a_clear_error():

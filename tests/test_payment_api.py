@@ -26,6 +26,7 @@ from paysim.money.payment.outcomes import indicator_credit, indicator_value
 from paysim.runs import psa
 from paysim.runs.batch import run_batch
 from paysim.runs.io import results_table
+from paysim.runs.runner import RunSettings, simulate
 
 runner = CliRunner()
 BED_DAY = {"inpatient": {"bed_day": 575}}
@@ -400,10 +401,9 @@ def test_compare_design_and_report_have_the_api_rule(small, tmp_path):
 
 def test_designing_the_api_fixed_payment_level_and_its_local_rates(small):
     from paysim.analysis import design as dz
-    from paysim.runs.montecarlo import run_replications
 
     sc = scenario_from_dict({**small, "years": 1, "warmup_days": 0})
-    act = run_replications(sc, 40, engine="vector")
+    act = simulate(sc, RunSettings(reps=40, uncertainty=False))
     level = dz.design(sc, "mean-surplus", ["contracts.api.baseline.error"], activity=act, bootstrap=0)
     priced = finance.ledgers(sc.with_overrides({"contracts.api.baseline.error": level.value}), act)["api"]
     assert priced.total("provider_surplus").mean() == pytest.approx(0.0, abs=1.0)

@@ -9,7 +9,7 @@ from paysim.analysis.realism import realism
 from paysim.model.scenario import bundled_scenarios, load_scenario
 from paysim.model.uncertainty import central
 from paysim.money import finance
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 REPLICATIONS = 200
 OAP_FIGURES = ("oap_started", "oap_mean_length", "oap_bed_days", "oap_15_plus", "oap_31_plus")
@@ -20,7 +20,7 @@ MARGIN_SE = 2.0
 @pytest.fixture(scope="module")
 def checks():
     scenario = central(load_scenario(bundled_scenarios()["default"]))
-    activity = run_replications(scenario, REPLICATIONS, "vector")
+    activity = simulate(scenario, RunSettings(reps=REPLICATIONS))
     ledgers = finance.ledgers(scenario, activity)
     return {year: {c.name: c for c in realism(scenario, activity, ledgers, year)} for year in range(scenario.years)}
 

@@ -13,7 +13,8 @@ from paysim.model import uncertainty
 from paysim.model.scenario import ScenarioError, load_scenario, scenario_from_dict
 from paysim.money import finance
 from paysim.runs import psa
-from paysim.runs.montecarlo import run_chunk, run_replications
+from paysim.runs.montecarlo import run_chunk
+from paysim.runs.runner import RunSettings, simulate
 
 runner = CliRunner()
 
@@ -152,7 +153,7 @@ def test_money_only_uncertainty_reuses_the_central_activity_and_prices_each_repl
     block = {"parameters": {"contracts.block.annual_value": [4e6, 6e6]}}
     scenario = with_uncertain(small, block)
     run = psa.simulate(scenario, 5, engine="vector")
-    central = run_replications(uncertainty.central(scenario), 5, engine="vector")
+    central = simulate(uncertainty.central(scenario), RunSettings(reps=5))
     np.testing.assert_array_equal(run.activity["inpatient.oap_bed_days"], central["inpatient.oap_bed_days"])
     values = run.params["param.contracts.block.annual_value"]
     assert len(set(values)) == 5 and values.min() >= 4e6 and values.max() <= 6e6
@@ -165,7 +166,7 @@ def test_money_only_uncertainty_reuses_the_central_activity_and_prices_each_repl
 
 def test_common_scenario_ledgers_equal_finance_ledgers(small):
     scenario = scenario_from_dict(small)
-    activity = run_replications(scenario, 4, engine="vector")
+    activity = simulate(scenario, RunSettings(reps=4, uncertainty=False))
     mine = psa.ledgers_by_replication([scenario] * 4, activity)
     theirs = finance.ledgers(scenario, activity)
     # distinct (equal) objects force the per-row path; the blended plan is still the mean over all rows

@@ -43,6 +43,7 @@ from paysim.calibrate.monthly import (
 )
 from paysim.calibrate.oap_return import OapReturn, read_oap_return
 from paysim.calibrate.writer import scenario_yaml
+from paysim.engines.reuse import LineCache
 from paysim.model.lines import TREATMENT_LINES
 from paysim.model.scenario import (
     LINES,
@@ -411,6 +412,7 @@ class _Fitter:
         self.base = central(calibration.base)
         self.days = self.data.month_days()
         self.first = self.data.first_calendar_month
+        self.lines = LineCache()  # shared by the fit's simulators: a trial re-simulates only the lines it reaches
 
     # helpers
 
@@ -447,6 +449,11 @@ class _Fitter:
         return scenario_from_dict(
             _pinned(data, {e.key: _plain(e.value) for e in self.c.estimates}), source="calibration"
         )
+
+    def simulator(self) -> roots.Simulator:
+        """The data's months simulated at :meth:`current` on common random numbers, taking the lines a trial does
+        not reach from the ones this fit has simulated already (:attr:`lines`)."""
+        return roots.Simulator(self.current(), self.data.n_months, self.c.reps, self.lines)
 
     # order of work
 
@@ -885,7 +892,7 @@ class _Fitter:
         if full and self.given(f"{line}.caseload_mean"):  # always at capacity: the caseload is the capacity in use
             measure, observed = f"{line}.caseload_mean", self.data[f"{line}.caseload_mean"]
         base_value = float(_value_of(self.base, key))
-        simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
+        simulator = self.simulator()
         limits = (1.0, 500_000.0) if whole else (0.5, 100.0)
         root = roots.solve(
             simulator,
@@ -931,7 +938,7 @@ class _Fitter:
     def _solve_wait(self, ward) -> None:
         """The local wait before a placement: simulated OAP starts = observed (with the stays, when the data do
         not give the days spent waiting locally, since those count in a stay)."""
-        simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
+        simulator = self.simulator()
         base_wait = float(ward.oap.wait_days)
         joint = not self.given("inpatient.bed_wait_days") and self.c.estimate("services.inpatient.los_days.mean")
         root = roots.solve(
@@ -955,7 +962,7 @@ class _Fitter:
 
     def _solve_repatriation(self, ward, target: str) -> None:
         """The minimum time out of area before a patient comes back: simulated ``target`` = observed."""
-        simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
+        simulator = self.simulator()
         after = float(ward.oap.repatriate_after_days)
         root = roots.solve(
             simulator,
@@ -976,7 +983,7 @@ class _Fitter:
 
     def _local_waits(self, wait: float) -> np.ndarray:
         """Days waiting locally for a bed per month ``[M]``, simulated at this wait with the values fitted so far."""
-        simulator = roots.Simulator(self.current(), self.data.n_months, self.c.reps)
+        simulator = self.simulator()
         activity = simulator.run({"services.inpatient.oap.wait_days": wait})
         return activity["inpatient.bed_wait_days"][:, : self.data.n_months].mean(axis=0)
 

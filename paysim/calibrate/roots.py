@@ -80,13 +80,18 @@ class Simulator:
         Number of data months (the first ``months`` simulated months are compared).
     reps:
         Replications per trial.
+    cache:
+        Lines simulated before (by another simulator of the same fit, say) to take unchanged lines from; a new
+        one if not given. Results are identical either way.
     """
 
-    def __init__(self, scenario: Scenario, months: int, reps: int = DEFAULT_REPS) -> None:
+    def __init__(
+        self, scenario: Scenario, months: int, reps: int = DEFAULT_REPS, cache: LineCache | None = None
+    ) -> None:
         self.scenario = scenario
         self.months = months
         self.reps = reps
-        self.cache = LineCache()
+        self.cache = cache if cache is not None else LineCache()
         self.evaluations = 0
 
     def run(self, overrides: dict[str, object]) -> Activity:
