@@ -24,16 +24,17 @@ def _main_module_restored():
 
 LONGEST: dict[str, float] = {
     "tests/test_warmup_steady.py::test_the_default_warm_up_with_a_steady_start_does_not_move_any_counted_measure": 92,
-    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[line-284]": 78,
+    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[calibrating-to-your-trust-1]": 78,
     "tests/test_readme_figures.py::test_the_readme_figures_hold[calibrate-sample+calibrate-money]": 51,
     "tests/test_calibrate_slow.py::test_the_stated_errors_cover_the_planted_values_over_six_histories": 38,
     "tests/test_readme_figures.py::test_the_readme_figures_hold[realism-library]": 32,
-    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[line-1086]": 30,
+    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script"
+    "[the-money-costs-payment-rules-ledgers-mhis-and-risk-1]": 30,
     "tests/test_warm_up.py::test_a_run_after_the_warm_up_compiles_nothing": 28,
-    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[line-257]": 28,
+    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[running-a-scenario-from-python-2]": 28,
     "tests/test_calibrate_slow.py::test_holdout_bands_cover_about_90_percent_for_the_right_model": 27,
     "tests/test_calibrate_slow.py::test_in_sample_check_of_the_full_fit": 20,
-    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[line-1461]": 20,
+    "tests/test_readme.py::test_every_python_snippet_runs_as_a_script[engines-which-to-pick-1]": 20,
     "tests/test_calibrate_slow.py::test_one_history_recovers_every_planted_value_within_3_se": 18,
     "tests/test_fuzz_cli.py::test_any_command_line_ends_cleanly": 17,
     "tests/test_fuzz_cli.py::test_any_scenario_file_ends_cleanly": 16,
