@@ -18,7 +18,7 @@ import pyarrow as pa
 from paysim.model.scenario import load_scenario
 from paysim.model.uncertainty import central
 from paysim.runs.io import write_table
-from paysim.runs.montecarlo import run_replications
+from paysim.runs.runner import RunSettings, simulate
 
 HERE = Path(__file__).resolve().parent
 FIRST_MONTH = "2022-04"
@@ -63,7 +63,7 @@ def month_names(first: str, months: int) -> list[str]:
 
 def main() -> None:
     truth = central(load_scenario(HERE / "sample-trust-truth.yaml"))
-    activity = run_replications(truth, 1, "vector")
+    activity = simulate(truth, RunSettings(reps=1, engine="vector", uncertainty=False))
     columns: dict[str, list] = {"month": month_names(FIRST_MONTH, activity.n_months)}
     for name in MEASURES:
         values = np.asarray(activity[name][0], dtype=float)
