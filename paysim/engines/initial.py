@@ -190,11 +190,14 @@ def mean_list(scenario: Scenario, name: str) -> float:
     than it has places (at the first day's rates): ``patience x (joiners per day - places / E[held days of a
     joiner])``, the surplus of the fluid model of a full team whose list is left at an exponential rate (all the
     surplus, ``inf``, without ``patience_days``); 0 otherwise."""
+    return _mean_list(scenario, name, team_inflows(scenario, name), start_places(scenario, name))
+
+
+def _mean_list(scenario: Scenario, name: str, inflows: list[Inflow], places: int) -> float:
+    """:func:`mean_list` for the team's ``inflows`` and its ``places`` on the first day, already known."""
     start = -scenario.warmup_days
-    inflows = team_inflows(scenario, name)
     held = sum(inflow.demand.rate(start) * inflow.mean_held for inflow in inflows)
     joining = sum(inflow.demand.rate(start) * inflow.joining for inflow in inflows)
-    places = start_places(scenario, name)
     if held <= places:
         return 0.0
     patience = getattr(scenario.services, name).patience_days
@@ -216,7 +219,7 @@ def team_people(scenario: Scenario, name: str, rng: np.random.Generator) -> Init
     waiting = 0
     if order.size > places:  # a full team: its list
         surplus = order.size - places
-        expected = mean_list(scenario, name)
+        expected = _mean_list(scenario, name, inflows, places)
         waiting = surplus if np.isinf(expected) else min(surplus, int(rng.poisson(expected)))
     if waiting:
         people = [
